@@ -1,0 +1,177 @@
+#include "data/dataset.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/parse.h"
+
+namespace recsys {
+
+void Fnv1a::bytes(const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h_ ^= p[i];
+    h_ *= 0x100000001b3ULL;
+  }
+}
+
+void Fnv1a::u64(std::uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(v >> (8 * i));  // little endian
+  bytes(b, 8);
+}
+
+void Fnv1a::f64(double v) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, 8);
+  u64(bits);
+}
+
+void Fnv1a::str(const std::string& s) {
+  u64(s.size());
+  bytes(s.data(), s.size());
+}
+
+std::uint64_t checksum(const Catalog& c) {
+  Fnv1a h;
+  h.i64(c.size());
+  for (std::int32_t i = 0; i < c.size(); ++i) {
+    h.str(c.id(i));
+    h.str(c.title(i));
+    h.str(c.categories().token(c.category(i)));
+    h.str(c.brands().token(c.brand(i)));
+    h.f64(c.price(i));
+    for (const auto& [k, v] : c.attributes(i)) {
+      h.str(k);
+      h.str(v);
+    }
+  }
+  return h.value();
+}
+
+std::uint64_t checksum(const Interactions& x) {
+  Fnv1a h;
+  h.i64(x.num_users());
+  for (const auto& u : x.users().tokens()) h.str(u);
+  h.i64(x.size());
+  for (const auto& e : x.events()) {
+    h.i64(e.user);
+    h.i64(e.item);
+    h.i64(e.timestamp);
+    h.i64(e.quantity);
+    h.i64(static_cast<int>(e.event));
+  }
+  return h.value();
+}
+
+std::uint64_t checksum(const Dataset& d) {
+  Fnv1a h;
+  h.u64(checksum(d.catalog));
+  h.u64(checksum(d.interactions));
+  return h.value();
+}
+
+std::string checksum_hex(std::uint64_t c) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(c));
+  return buf;
+}
+
+DatasetStats compute_stats(const Dataset& d) {
+  DatasetStats s;
+  const auto& cat = d.catalog;
+  const auto& x = d.interactions;
+  s.users = x.num_users();
+  s.items = cat.size();
+  s.interactions = x.size();
+  s.categories = cat.categories().size();
+  s.brands = cat.brands().size();
+  s.active_items = x.active_items();
+  const auto counts = x.event_counts();
+  s.views = counts[0];
+  s.clicks = counts[1];
+  s.add_to_carts = counts[2];
+  s.purchases = counts[3];
+  if (cat.size() > 0) {
+    const auto& p = cat.price_column();
+    double sum = 0;
+    for (double v : p) sum += v;
+    s.price_mean = sum / static_cast<double>(p.size());
+    s.price_min = *std::min_element(p.begin(), p.end());
+    s.price_max = *std::max_element(p.begin(), p.end());
+  }
+  s.first_timestamp = x.min_timestamp();
+  s.last_timestamp = x.max_timestamp();
+  if (s.users > 0 && s.items > 0)
+    s.density = static_cast<double>(s.interactions) / (static_cast<double>(s.users) * s.items);
+  if (s.users > 0) s.mean_events_per_user = static_cast<double>(s.interactions) / s.users;
+  if (s.interactions > 0 && s.items > 0) {
+    std::vector<std::int64_t> per_item(static_cast<std::size_t>(s.items), 0);
+    for (const auto& e : x.events()) ++per_item[e.item];
+    std::sort(per_item.begin(), per_item.end(), std::greater<>());
+    const std::size_t top = std::max<std::size_t>(1, per_item.size() / 100);
+    std::int64_t in_top = 0;
+    for (std::size_t i = 0; i < top; ++i) in_top += per_item[i];
+    s.top1pct_item_share = static_cast<double>(in_top) / static_cast<double>(s.interactions);
+  }
+  return s;
+}
+
+Catalog parse_catalog(std::string_view text, std::string_view format, const std::string& source) {
+  if (format == "csv") return Catalog::from_csv(text, source);
+  if (format == "json") return Catalog::from_json(text, source);
+  fail_at(source, 0, "format", format, "expected csv or json");
+}
+
+Dataset parse_dataset(std::string_view catalog_text, std::string_view catalog_format,
+                      const std::string& catalog_source, std::string_view events_text,
+                      std::string_view events_format, const std::string& events_source) {
+  Dataset d;
+  d.name = events_source;
+  d.catalog = parse_catalog(catalog_text, catalog_format, catalog_source);
+  if (events_format == "csv")
+    d.interactions = Interactions::from_csv(events_text, d.catalog, events_source);
+  else if (events_format == "json")
+    d.interactions = Interactions::from_json(events_text, d.catalog, events_source);
+  else
+    fail_at(events_source, 0, "format", events_format, "expected csv or json");
+  return d;
+}
+
+namespace {
+nlohmann::json stats_object(const DatasetStats& s) {
+  return nlohmann::json{{"users", s.users},
+                   {"items", s.items},
+                   {"interactions", s.interactions},
+                   {"categories", s.categories},
+                   {"brands", s.brands},
+                   {"activeItems", s.active_items},
+                   {"views", s.views},
+                   {"clicks", s.clicks},
+                   {"addToCarts", s.add_to_carts},
+                   {"purchases", s.purchases},
+                   {"priceMean", s.price_mean},
+                   {"priceMin", s.price_min},
+                   {"priceMax", s.price_max},
+                   {"firstTimestamp", format_timestamp(s.first_timestamp)},
+                   {"lastTimestamp", format_timestamp(s.last_timestamp)},
+                   {"density", s.density},
+                   {"meanEventsPerUser", s.mean_events_per_user},
+                   {"top1pctItemShare", s.top1pct_item_share}};
+}
+}  // namespace
+
+std::string stats_to_json(const DatasetStats& s) { return stats_object(s).dump(); }
+
+std::string summary_json(const Dataset& d) {
+  nlohmann::json j = stats_object(compute_stats(d));
+  j["name"] = d.name;
+  j["checksum"] = checksum_hex(checksum(d));
+  return j.dump();
+}
+
+}  // namespace recsys

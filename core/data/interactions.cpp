@@ -1,0 +1,250 @@
+#include "data/interactions.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "common/check.h"
+#include "data/csv.h"
+#include "data/parse.h"
+
+namespace recsys {
+
+const char* event_name(Event e) {
+  switch (e) {
+    case Event::View: return "view";
+    case Event::Click: return "click";
+    case Event::AddToCart: return "add_to_cart";
+    case Event::Purchase: return "purchase";
+  }
+  return "unknown";
+}
+
+bool parse_event(std::string_view text, Event& out) {
+  std::string t = trim(text);
+  for (char& c : t)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (int i = 0; i < kNumEventTypes; ++i) {
+    if (t == event_name(static_cast<Event>(i))) {
+      out = static_cast<Event>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+Interactions::Interactions(Vocabulary users, std::int32_t num_items, std::vector<Interaction> events)
+    : users_(std::move(users)), num_items_(num_items) {
+  RECSYS_CHECK(num_items >= 0, "interactions: num_items must not be negative, got ", num_items);
+  const std::int32_t n_users = users_.size();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    RECSYS_CHECK(e.user >= 0 && e.user < n_users, "interaction ", i, ": field 'user': index ", e.user,
+                 " out of range [0, ", n_users, ")");
+    RECSYS_CHECK(e.item >= 0 && e.item < num_items, "interaction ", i, ": field 'item': index ",
+                 e.item, " out of range [0, ", num_items, ")");
+    RECSYS_CHECK(e.quantity >= 1, "interaction ", i, ": field 'quantity': must be >= 1, got ",
+                 e.quantity);
+    RECSYS_CHECK(static_cast<int>(e.event) < kNumEventTypes, "interaction ", i,
+                 ": field 'event': unknown code ", static_cast<int>(e.event));
+  }
+  // Counting sort by user keeps input order, then a stable sort by time within each user.
+  offsets_.assign(static_cast<std::size_t>(n_users) + 1, 0);
+  for (const auto& e : events) ++offsets_[static_cast<std::size_t>(e.user) + 1];
+  std::partial_sum(offsets_.begin(), offsets_.end(), offsets_.begin());
+  events_.resize(events.size());
+  std::vector<std::int64_t> cursor(offsets_.begin(), offsets_.end() - 1);
+  for (const auto& e : events) events_[static_cast<std::size_t>(cursor[e.user]++)] = e;
+  for (std::int32_t u = 0; u < n_users; ++u) {
+    auto b = events_.begin() + offsets_[u], e = events_.begin() + offsets_[u + 1];
+    if (!std::is_sorted(b, e, [](const Interaction& x, const Interaction& y) {
+          return x.timestamp < y.timestamp;
+        }))
+      std::stable_sort(b, e, [](const Interaction& x, const Interaction& y) {
+        return x.timestamp < y.timestamp;
+      });
+  }
+}
+
+Interactions::History Interactions::history(std::int32_t user) const {
+  RECSYS_CHECK(user >= 0 && user < num_users(), "user index ", user, " out of range [0, ",
+               num_users(), ")");
+  const Interaction* base = events_.data();
+  return History(base + offsets_[user], base + offsets_[user + 1]);
+}
+
+std::array<std::int64_t, kNumEventTypes> Interactions::event_counts() const {
+  std::array<std::int64_t, kNumEventTypes> counts{};
+  for (const auto& e : events_) ++counts[static_cast<int>(e.event)];
+  return counts;
+}
+
+std::int64_t Interactions::min_timestamp() const {
+  std::int64_t t = std::numeric_limits<std::int64_t>::max();
+  for (const auto& e : events_) t = std::min(t, e.timestamp);
+  return events_.empty() ? 0 : t;
+}
+
+std::int64_t Interactions::max_timestamp() const {
+  std::int64_t t = std::numeric_limits<std::int64_t>::min();
+  for (const auto& e : events_) t = std::max(t, e.timestamp);
+  return events_.empty() ? 0 : t;
+}
+
+std::int32_t Interactions::active_items() const {
+  std::vector<char> seen(static_cast<std::size_t>(num_items_), 0);
+  std::int32_t n = 0;
+  for (const auto& e : events_)
+    if (!seen[e.item]) {
+      seen[e.item] = 1;
+      ++n;
+    }
+  return n;
+}
+
+namespace {
+std::int64_t require_any(const CsvHeader& h, std::initializer_list<const char*> names,
+                         const std::string& source) {
+  for (const char* n : names) {
+    const std::int64_t i = h.find(n);
+    if (i >= 0) return i;
+  }
+  h.require(*names.begin());  // throws, naming the first spelling
+  return -1;
+}
+
+std::int32_t quantity_from(std::int64_t q, std::string_view text, std::string_view source,
+                           std::int64_t line) {
+  if (q < 1 || q > std::numeric_limits<std::int32_t>::max())
+    fail_at(source, line, "quantity", text, "quantity must be a positive integer");
+  return static_cast<std::int32_t>(q);
+}
+}  // namespace
+
+Interactions Interactions::from_csv(std::string_view text, const Catalog& catalog,
+                                    const std::string& source) {
+  CsvReader reader(text, source);
+  std::vector<std::string> row;
+  if (!reader.next(row)) fail_at(source, 0, "", "", "empty file");
+  const CsvHeader header(row, source);
+  const auto c_user = static_cast<std::size_t>(require_any(header, {"user", "user_id"}, source));
+  const auto c_item = static_cast<std::size_t>(require_any(header, {"item", "item_id"}, source));
+  const std::size_t c_event = header.require("event");
+  const std::size_t c_time = header.require("timestamp");
+  const std::int64_t c_qty = header.find("quantity");
+  Vocabulary users;
+  std::vector<Interaction> events;
+  while (reader.next(row)) {
+    const std::int64_t line = reader.line();
+    if (row.size() != header.names().size())
+      fail_at(source, line, "", "",
+              "expected " + std::to_string(header.names().size()) + " fields, found " +
+                  std::to_string(row.size()));
+    Interaction e;
+    const std::string user = trim(row[c_user]);
+    if (user.empty()) fail_at(source, line, "user", user, "empty user id");
+    const std::string item = trim(row[c_item]);
+    e.item = catalog.find(item);
+    if (e.item < 0) fail_at(source, line, "item", item, "item id not in the catalog");
+    if (!parse_event(row[c_event], e.event))
+      fail_at(source, line, "event", row[c_event],
+              "unknown event (expected view, click, add_to_cart or purchase)");
+    e.timestamp = parse_timestamp(row[c_time], source, line, "timestamp");
+    if (c_qty >= 0 && !trim(row[static_cast<std::size_t>(c_qty)]).empty()) {
+      const auto& q = row[static_cast<std::size_t>(c_qty)];
+      e.quantity = quantity_from(parse_int64(q, source, line, "quantity"), q, source, line);
+    }
+    e.user = users.add(user);
+    events.push_back(e);
+  }
+  if (events.empty()) fail_at(source, 0, "", "", "no interactions");
+  return Interactions(std::move(users), catalog.size(), std::move(events));
+}
+
+Interactions Interactions::from_json(std::string_view text, const Catalog& catalog,
+                                     const std::string& source) {
+  if (trim(text).empty()) fail_at(source, 0, "", "", "empty file");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    fail_at(source, 0, "", "", std::string("invalid JSON: ") + e.what());
+  }
+  const nlohmann::json* list = &doc;
+  if (doc.is_object()) {
+    if (!doc.contains("interactions")) fail_at(source, 0, "interactions", "", "missing key");
+    list = &doc["interactions"];
+  }
+  if (!list->is_array()) fail_at(source, 0, "interactions", "", "expected an array");
+  Vocabulary users;
+  std::vector<Interaction> events;
+  std::int64_t n = 0;
+  for (const auto& o : *list) {
+    ++n;
+    const std::string where = source + " interaction " + std::to_string(n);
+    if (!o.is_object()) fail_at(where, 0, "", o.dump(), "expected an object");
+    auto text_of = [&](const char* f) -> std::string {
+      if (!o.contains(f)) fail_at(where, 0, f, "", "missing field");
+      const auto& v = o[f];
+      if (v.is_string()) return v.get<std::string>();
+      if (v.is_number_integer()) return v.dump();
+      fail_at(where, 0, f, v.dump(), "expected a string or an integer");
+    };
+    Interaction e;
+    const std::string user = text_of("user");
+    if (user.empty()) fail_at(where, 0, "user", user, "empty user id");
+    const std::string item = text_of("item");
+    e.item = catalog.find(item);
+    if (e.item < 0) fail_at(where, 0, "item", item, "item id not in the catalog");
+    const std::string ev = text_of("event");
+    if (!parse_event(ev, e.event))
+      fail_at(where, 0, "event", ev, "unknown event (expected view, click, add_to_cart or purchase)");
+    const std::string ts = text_of("timestamp");
+    e.timestamp = parse_timestamp(ts, where, 0, "timestamp");
+    if (o.contains("quantity")) {
+      const auto& q = o["quantity"];
+      if (!q.is_number_integer()) fail_at(where, 0, "quantity", q.dump(), "not an integer");
+      e.quantity = quantity_from(q.get<std::int64_t>(), q.dump(), where, 0);
+    }
+    e.user = users.add(user);
+    events.push_back(e);
+  }
+  if (events.empty()) fail_at(source, 0, "", "", "no interactions");
+  return Interactions(std::move(users), catalog.size(), std::move(events));
+}
+
+std::string Interactions::to_csv(const Catalog& catalog) const {
+  RECSYS_CHECK(catalog.size() == num_items_, "interactions refer to ", num_items_,
+               " items but the catalog has ", catalog.size());
+  std::string out = "user,item,event,timestamp,quantity\n";
+  for (const auto& e : events_) {
+    append_csv_field(out, users_.token(e.user));
+    out.push_back(',');
+    append_csv_field(out, catalog.id(e.item));
+    out.push_back(',');
+    out += event_name(e.event);
+    out.push_back(',');
+    out += std::to_string(e.timestamp);
+    out.push_back(',');
+    out += std::to_string(e.quantity);
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::string Interactions::to_json(const Catalog& catalog) const {
+  RECSYS_CHECK(catalog.size() == num_items_, "interactions refer to ", num_items_,
+               " items but the catalog has ", catalog.size());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : events_)
+    list.push_back({{"user", users_.token(e.user)},
+                    {"item", catalog.id(e.item)},
+                    {"event", event_name(e.event)},
+                    {"timestamp", e.timestamp},
+                    {"quantity", e.quantity}});
+  return nlohmann::json{{"interactions", list}}.dump();
+}
+
+}  // namespace recsys

@@ -1,0 +1,40 @@
+// Parsing of numbers and timestamps from text, with errors that name file, line, field and value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace recsys {
+
+// Throws Error("<source>:<line>: field '<field>': <problem> (value '<value>')").
+// line <= 0 omits the line; an empty field omits the field part.
+[[noreturn]] void fail_at(std::string_view source, std::int64_t line, std::string_view field,
+                          std::string_view value, std::string_view problem);
+
+std::string trim(std::string_view s);
+
+// Strict parsers: the whole (trimmed) text must be one finite number. Return false otherwise.
+bool try_parse_double(std::string_view text, double& out);
+bool try_parse_int64(std::string_view text, std::int64_t& out);
+
+// Parsers that throw through fail_at with the given location.
+double parse_double(std::string_view text, std::string_view source, std::int64_t line,
+                    std::string_view field);
+std::int64_t parse_int64(std::string_view text, std::string_view source, std::int64_t line,
+                         std::string_view field);
+
+// Seconds since 1970-01-01 UTC from "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", the same with 'T' and
+// an optional trailing 'Z', or an integer number of seconds. Returns false when malformed.
+bool try_parse_timestamp(std::string_view text, std::int64_t& out);
+std::int64_t parse_timestamp(std::string_view text, std::string_view source, std::int64_t line,
+                             std::string_view field);
+// Shortest decimal text that parses back to exactly the same double.
+std::string format_double(double v);
+// "YYYY-MM-DDTHH:MM:SSZ"
+std::string format_timestamp(std::int64_t seconds);
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), and the inverse.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
+void civil_from_days(std::int64_t days, std::int64_t& y, unsigned& m, unsigned& d);
+
+}  // namespace recsys

@@ -1,0 +1,25 @@
+// Train / validation / test splits that never let the future leak into training:
+// per-user leave-last-out and a global temporal cut.
+#pragma once
+
+#include <cstdint>
+
+#include "data/interactions.h"
+
+namespace recsys {
+
+struct Split {
+  Interactions train, validation, test;  // same users and items as the input
+};
+
+// For each user with at least n_validation + n_test + 1 events: the last n_test events go to test,
+// the n_validation before them to validation, the rest to train. Users with fewer events keep
+// them all in train. Within a user, train <= validation <= test in time.
+Split leave_last_out(const Interactions& data, int n_validation = 1, int n_test = 1);
+
+// Global cut: train = t < validation_start, validation = validation_start <= t < test_start,
+// test = test_start <= t < test_end. Requires validation_start <= test_start < test_end.
+Split temporal_split(const Interactions& data, std::int64_t validation_start,
+                     std::int64_t test_start, std::int64_t test_end = INT64_MAX);
+
+}  // namespace recsys

@@ -1,0 +1,112 @@
+// RNG known answers, deterministic math against libm, distribution moments, vocabulary.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "common/check.h"
+#include "common/detmath.h"
+#include "common/rng.h"
+#include "features/vocabulary.h"
+
+using namespace recsys;
+
+TEST_CASE("PCG32 matches the reference pcg32_srandom_r(42, 54) sequence", "[rng]") {
+  // Values printed by the reference pcg32-demo (pcg-random.org, "Round 1").
+  Rng r = Rng::pcg32(42u, 54u);
+  const std::uint32_t expected[] = {0xa15c02b7, 0x7b47f409, 0xba1d3330,
+                                    0x83d2f293, 0xbfa4784b, 0xcbed606e};
+  for (std::uint32_t e : expected) CHECK(r.next_u32() == e);
+}
+
+TEST_CASE("splitmix64 matches the reference sequence for seed 1234567", "[rng]") {
+  std::uint64_t s = 1234567;
+  CHECK(splitmix64(s) == 6457827717110365317ULL);
+  CHECK(splitmix64(s) == 3203168211198807973ULL);
+  CHECK(splitmix64(s) == 9817491932198370423ULL);
+}
+
+TEST_CASE("Rng streams: same seed repeats, other seed or stream differs", "[rng]") {
+  Rng a(7, 1), b(7, 1), c(8, 1), d(7, 2);
+  const auto x = a.next_u64();
+  CHECK(x == b.next_u64());
+  CHECK(x != c.next_u64());
+  CHECK(x != d.next_u64());
+}
+
+TEST_CASE("detmath log and exp agree with libm to 1e-15 relative", "[detmath]") {
+  Rng r(1);
+  double worst_log = 0, worst_exp = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const double x = std::exp(r.uniform(-700, 700));
+    worst_log = std::max(worst_log, std::fabs(detmath::log(x) - std::log(x)) /
+                                        std::max(1.0, std::fabs(std::log(x))));
+    const double y = r.uniform(-700, 700);
+    worst_exp = std::max(worst_exp, std::fabs(detmath::exp(y) - std::exp(y)) / std::exp(y));
+  }
+  CHECK(worst_log < 1e-15);
+  CHECK(worst_exp < 2e-15);
+  CHECK(detmath::log(1.0) == 0.0);
+  CHECK(detmath::exp(0.0) == 1.0);
+  CHECK(std::isinf(detmath::exp(1000)));
+  CHECK(detmath::exp(-1000) == 0.0);
+  CHECK(std::isnan(detmath::log(-1)));
+  CHECK(detmath::sigmoid(0) == 0.5);
+  CHECK(detmath::sigmoid(-800) >= 0.0);
+  CHECK(detmath::sigmoid(800) == 1.0);
+}
+
+TEST_CASE("distributions have the right moments", "[rng]") {
+  Rng r(123);
+  const int n = 200000;
+  double s = 0, s2 = 0, e = 0, g = 0, u = 0;
+  for (int i = 0; i < n; ++i) {
+    const double z = r.normal();
+    s += z;
+    s2 += z * z;
+    e += r.exponential(3.0);
+    g += r.gamma(0.5);
+    u += r.uniform();
+  }
+  CHECK(s / n == Approx(0).margin(0.01));
+  CHECK(s2 / n == Approx(1).epsilon(0.01));
+  CHECK(e / n == Approx(3).epsilon(0.02));
+  CHECK(g / n == Approx(0.5).epsilon(0.02));
+  CHECK(u / n == Approx(0.5).epsilon(0.01));
+  double g3 = 0;
+  for (int i = 0; i < 50000; ++i) g3 += r.gamma(3.0);
+  CHECK(g3 / 50000 == Approx(3).epsilon(0.02));
+}
+
+TEST_CASE("below() is unbiased and categorical() follows its weights", "[rng]") {
+  Rng r(5);
+  std::vector<int> count(3, 0);
+  for (int i = 0; i < 90000; ++i) ++count[r.below(3)];
+  for (int c : count) CHECK(c == Approx(30000).epsilon(0.03));
+  std::vector<double> w{1, 0, 3};
+  std::vector<int> hits(3, 0);
+  for (int i = 0; i < 40000; ++i) ++hits[r.categorical(w)];
+  CHECK(hits[1] == 0);
+  CHECK(hits[2] / double(hits[0]) == Approx(3).epsilon(0.05));
+  std::vector<double> cdf{1, 1, 4};
+  std::vector<int> hc(3, 0);
+  for (int i = 0; i < 40000; ++i) ++hc[r.from_cdf(cdf)];
+  CHECK(hc[1] == 0);
+  CHECK(hc[2] / double(hc[0]) == Approx(3).epsilon(0.05));
+  CHECK_THROWS_WITH(r.below(0), Catch::Contains("n must be positive"));
+  CHECK_THROWS_WITH(r.categorical({0, 0}), Catch::Contains("positive sum"));
+}
+
+TEST_CASE("Vocabulary maps tokens to dense indices and back", "[vocabulary]") {
+  Vocabulary v;
+  CHECK(v.add("b") == 0);
+  CHECK(v.add("a") == 1);
+  CHECK(v.add("b") == 0);
+  CHECK(v.size() == 2);
+  CHECK(v.find("a") == 1);
+  CHECK(v.find("zzz") == -1);
+  CHECK(v.token(1) == "a");
+  CHECK_THROWS_WITH(v.token(2), Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(v.at("zzz", "item id"), Catch::Contains("unknown item id 'zzz'"));
+  CHECK_THROWS_WITH(Vocabulary({"x", "y", "x"}), Catch::Contains("duplicate token 'x'"));
+}

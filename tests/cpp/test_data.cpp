@@ -1,0 +1,267 @@
+// Catalog, interactions, CSV and timestamp parsing, splits.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "common/check.h"
+#include "data/catalog.h"
+#include "data/csv.h"
+#include "data/interactions.h"
+#include "data/parse.h"
+#include "data/split.h"
+
+using namespace recsys;
+
+namespace {
+const char* kCatalogCsv =
+    "id,title,category,brand,price,color\n"
+    "a,\"Mug, large\",Kitchen,Acme,9.5,red\n"
+    "b,\"The \"\"Best\"\" Book\",Books,Nordlys,12,\n"
+    "c,Lamp,Home,Acme,30.25,blue\n";
+
+Catalog small_catalog() { return Catalog::from_csv(kCatalogCsv, "catalog.csv"); }
+}  // namespace
+
+TEST_CASE("CSV reader handles quotes, embedded commas, newlines and CRLF", "[csv]") {
+  const std::string text = "x,y\r\n\"a,b\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",z\r\n\r\nlast,row";
+  CsvReader r(text, "t.csv");
+  std::vector<std::string> f;
+  REQUIRE(r.next(f));
+  CHECK(f == std::vector<std::string>{"x", "y"});
+  REQUIRE(r.next(f));
+  CHECK(f == std::vector<std::string>{"a,b", "say \"hi\""});
+  CHECK(r.line() == 2);
+  REQUIRE(r.next(f));
+  CHECK(f == std::vector<std::string>{"multi\nline", "z"});
+  REQUIRE(r.next(f));
+  CHECK(r.line() == 6);
+  CHECK(f == std::vector<std::string>{"last", "row"});
+  CHECK_FALSE(r.next(f));
+  CsvReader bad("a,\"open\n", "bad.csv");
+  CHECK_THROWS_WITH(bad.next(f), Catch::Contains("bad.csv:1") && Catch::Contains("unterminated"));
+}
+
+TEST_CASE("timestamps parse to seconds since 1970 and format back", "[parse]") {
+  std::int64_t t = 0;
+  REQUIRE(try_parse_timestamp("2021-01-01", t));
+  CHECK(t == 1609459200);
+  REQUIRE(try_parse_timestamp("2010-12-01 08:26:00", t));
+  CHECK(t == 1291191960);
+  REQUIRE(try_parse_timestamp("2024-02-29T23:59:59Z", t));
+  CHECK(t == 1709251199);
+  REQUIRE(try_parse_timestamp("1700000000", t));
+  CHECK(t == 1700000000);
+  CHECK(format_timestamp(1291191960) == "2010-12-01T08:26:00Z");
+  CHECK(format_timestamp(-1) == "1969-12-31T23:59:59Z");
+  CHECK_FALSE(try_parse_timestamp("2023-02-29", t));
+  CHECK_FALSE(try_parse_timestamp("2021-13-01", t));
+  CHECK_FALSE(try_parse_timestamp("yesterday", t));
+  CHECK_FALSE(try_parse_timestamp("2021-01-01 25:00", t));
+  double d = 0;
+  CHECK_FALSE(try_parse_double("nan", d));
+  CHECK_FALSE(try_parse_double("0x10", d));
+  CHECK_FALSE(try_parse_double("1.5kg", d));
+  CHECK(try_parse_double(" -2.5e1 ", d));
+  CHECK(d == -25);
+  CHECK(format_double(0.1) == "0.1");
+  CHECK(format_double(49.99) == "49.99");
+}
+
+TEST_CASE("catalog reads CSV with quotes and extra attributes", "[catalog]") {
+  const Catalog c = small_catalog();
+  REQUIRE(c.size() == 3);
+  CHECK(c.title(0) == "Mug, large");
+  CHECK(c.title(1) == "The \"Best\" Book");
+  CHECK(c.price(2) == 30.25);
+  CHECK(c.categories().size() == 3);
+  CHECK(c.brands().size() == 2);
+  CHECK(c.brand(0) == c.brand(2));
+  CHECK(c.attributes(0).at("color") == "red");
+  CHECK(c.attributes(1).count("color") == 0);
+  CHECK(c.find("c") == 2);
+  CHECK(c.find("zz") == -1);
+}
+
+TEST_CASE("catalog round-trips through CSV and JSON", "[catalog]") {
+  const Catalog c = small_catalog();
+  const Catalog from_csv = Catalog::from_csv(c.to_csv());
+  const Catalog from_json = Catalog::from_json(c.to_json());
+  for (const Catalog* x : {&from_csv, &from_json}) {
+    REQUIRE(x->size() == c.size());
+    for (std::int32_t i = 0; i < c.size(); ++i) {
+      const auto a = c.record(i), b = x->record(i);
+      CHECK(a.id == b.id);
+      CHECK(a.title == b.title);
+      CHECK(a.category == b.category);
+      CHECK(a.brand == b.brand);
+      CHECK(a.price == b.price);
+      CHECK(a.attributes == b.attributes);
+    }
+  }
+  const Catalog j = Catalog::from_json(
+      R"([{"id": 1, "title": "T", "category": "C", "brand": "B", "price": "4.5", "stock": 3}])");
+  CHECK(j.id(0) == "1");
+  CHECK(j.price(0) == 4.5);
+  CHECK(j.attributes(0).at("stock") == "3");
+}
+
+TEST_CASE("bad catalogs are clear errors that name file, line and field", "[catalog][errors]") {
+  const std::string head = "id,title,category,brand,price\n";
+  CHECK_THROWS_WITH(Catalog::from_csv(head + "a,t,c,b,-3\n", "cat.csv"),
+                    Catch::Contains("cat.csv:2") && Catch::Contains("field 'price'") &&
+                        Catch::Contains("negative"));
+  CHECK_THROWS_WITH(Catalog::from_csv(head + "a,t,c,b,1\nb,t,c,b,cheap\n", "cat.csv"),
+                    Catch::Contains("cat.csv:3") && Catch::Contains("field 'price'") &&
+                        Catch::Contains("'cheap'"));
+  CHECK_THROWS_WITH(Catalog::from_csv(head + "a,t,c,b,1\na,t2,c,b,2\n", "cat.csv"),
+                    Catch::Contains("cat.csv:3") && Catch::Contains("duplicate item id") &&
+                        Catch::Contains("'a'"));
+  CHECK_THROWS_WITH(Catalog::from_csv("id,title,category,price\na,t,c,1\n", "cat.csv"),
+                    Catch::Contains("missing column 'brand'"));
+  CHECK_THROWS_WITH(Catalog::from_csv("", "cat.csv"), Catch::Contains("cat.csv: empty file"));
+  CHECK_THROWS_WITH(Catalog::from_csv(head, "cat.csv"), Catch::Contains("no items"));
+  CHECK_THROWS_WITH(Catalog::from_csv(head + "a,t,c\n", "cat.csv"),
+                    Catch::Contains("cat.csv:2") && Catch::Contains("expected 5 fields, found 3"));
+  CHECK_THROWS_WITH(Catalog::from_json("{\"items\": [{\"id\": \"a\"}]}", "cat.json"),
+                    Catch::Contains("cat.json item 1") && Catch::Contains("field 'title'"));
+  CHECK_THROWS_WITH(Catalog::from_json("[{", "cat.json"), Catch::Contains("invalid JSON"));
+  CHECK_THROWS_WITH(
+      Catalog::from_json(R"([{"id":"a","title":"t","category":"c","brand":"b","price":[1]}])"),
+      Catch::Contains("field 'price'"));
+  // Nothing is half-loaded: a failed load leaves the previous catalog as it was.
+  Catalog keep = small_catalog();
+  CHECK_THROWS(keep = Catalog::from_csv(head + "x,t,c,b,1\ny,t,c,b,oops\n"));
+  CHECK(keep.size() == 3);
+  CHECK(keep.id(0) == "a");
+  CHECK_THROWS_WITH(keep.add(ItemRecord{"a", "dup", "c", "b", 1, {}}),
+                    Catch::Contains("duplicate item id"));
+  CHECK(keep.size() == 3);
+}
+
+TEST_CASE("interactions are grouped per user in time order (CSR)", "[interactions]") {
+  const Catalog c = small_catalog();
+  const std::string csv =
+      "user,item,event,timestamp,quantity\n"
+      "u2,a,click,2021-01-03,\n"
+      "u1,b,purchase,2021-01-05 10:00:00,2\n"
+      "u2,c,view,2021-01-01,1\n"
+      "u1,a,add_to_cart,2021-01-02,1\n"
+      "u2,b,click,2021-01-03,1\n";
+  const Interactions x = Interactions::from_csv(csv, c);
+  REQUIRE(x.num_users() == 2);
+  REQUIRE(x.size() == 5);
+  CHECK(x.users().token(0) == "u2");
+  const auto h = x.history(0);
+  REQUIRE(h.size() == 3);
+  CHECK(h[0].item == c.find("c"));
+  CHECK(h[0].event == Event::View);
+  CHECK(h[1].item == c.find("a"));  // tie at 2021-01-03 keeps input order
+  CHECK(h[2].item == c.find("b"));
+  const auto h1 = x.history(1);
+  REQUIRE(h1.size() == 2);
+  CHECK(h1[0].event == Event::AddToCart);
+  CHECK(h1[1].quantity == 2);
+  CHECK(x.offsets() == std::vector<std::int64_t>{0, 3, 5});
+  const auto counts = x.event_counts();
+  CHECK(counts[0] == 1);
+  CHECK(counts[1] == 2);
+  CHECK(counts[2] == 1);
+  CHECK(counts[3] == 1);
+  // JSON round trip keeps every field.
+  const Interactions y = Interactions::from_json(x.to_json(c), c);
+  REQUIRE(y.size() == x.size());
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    const auto& a = x.events()[i];
+    const auto& b = y.events()[i];
+    CHECK((a.user == b.user && a.item == b.item && a.timestamp == b.timestamp &&
+           a.quantity == b.quantity && a.event == b.event));
+  }
+  const Interactions z = Interactions::from_csv(x.to_csv(c), c);
+  CHECK(z.size() == x.size());
+}
+
+TEST_CASE("bad interactions are clear errors", "[interactions][errors]") {
+  const Catalog c = small_catalog();
+  const std::string head = "user,item,event,timestamp\n";
+  CHECK_THROWS_WITH(Interactions::from_csv(head + "u,zz,click,2021-01-01\n", c, "x.csv"),
+                    Catch::Contains("x.csv:2") && Catch::Contains("field 'item'") &&
+                        Catch::Contains("'zz'"));
+  CHECK_THROWS_WITH(Interactions::from_csv(head + "u,a,like,2021-01-01\n", c, "x.csv"),
+                    Catch::Contains("field 'event'") && Catch::Contains("'like'"));
+  CHECK_THROWS_WITH(Interactions::from_csv(head + "u,a,click,soon\n", c, "x.csv"),
+                    Catch::Contains("field 'timestamp'"));
+  CHECK_THROWS_WITH(
+      Interactions::from_csv("user,item,event,timestamp,quantity\nu,a,click,1,0\n", c, "x.csv"),
+      Catch::Contains("field 'quantity'"));
+  CHECK_THROWS_WITH(Interactions::from_csv("user,item,timestamp\nu,a,1\n", c, "x.csv"),
+                    Catch::Contains("missing column 'event'"));
+  CHECK_THROWS_WITH(Interactions::from_json("[{\"user\":\"u\",\"item\":\"a\",\"event\":\"click\"}]", c),
+                    Catch::Contains("field 'timestamp'") && Catch::Contains("missing"));
+  CHECK_THROWS_WITH(Interactions(Vocabulary({"u"}), 3, {Interaction{0, 7, 0, 1, Event::Click}}),
+                    Catch::Contains("field 'item'") && Catch::Contains("7"));
+}
+
+namespace {
+Interactions random_log(std::int32_t users, std::int32_t items, int events_per_user) {
+  Vocabulary v;
+  std::vector<Interaction> ev;
+  std::uint64_t s = 99;
+  for (std::int32_t u = 0; u < users; ++u) {
+    v.add("u" + std::to_string(u));
+    for (int k = 0; k < (u % 5 == 0 ? 2 : events_per_user + u % 3); ++k) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      ev.push_back(Interaction{u, static_cast<std::int32_t>((s >> 33) % items),
+                               1600000000 + static_cast<std::int64_t>((s >> 20) % 5000000), 1,
+                               Event::Click});
+    }
+  }
+  return Interactions(v, items, ev);
+}
+}  // namespace
+
+TEST_CASE("leave-last-out split has no leakage", "[split]") {
+  const Interactions x = random_log(200, 50, 6);
+  const Split s = leave_last_out(x, 1, 1);
+  CHECK(s.train.size() + s.validation.size() + s.test.size() == x.size());
+  std::int32_t held_out_users = 0;
+  for (std::int32_t u = 0; u < x.num_users(); ++u) {
+    const auto full = x.history(u), tr = s.train.history(u), va = s.validation.history(u),
+               te = s.test.history(u);
+    if (full.size() < 3) {
+      CHECK(tr.size() == full.size());
+      CHECK(va.empty());
+      CHECK(te.empty());
+      continue;
+    }
+    ++held_out_users;
+    REQUIRE(te.size() == 1);
+    REQUIRE(va.size() == 1);
+    // The held-out events are exactly the user's last two, and nothing in train comes after.
+    CHECK(te[0].timestamp == full.back().timestamp);
+    CHECK(te[0].item == full.back().item);
+    CHECK(va[0].item == full[full.size() - 2].item);
+    for (const auto& e : tr) CHECK(e.timestamp <= va[0].timestamp);
+    CHECK(va[0].timestamp <= te[0].timestamp);
+  }
+  CHECK(held_out_users == 160);
+  CHECK_THROWS_WITH(leave_last_out(x, 1, 0), Catch::Contains("n_test"));
+}
+
+TEST_CASE("temporal split has no leakage across the cuts", "[split]") {
+  const Interactions x = random_log(100, 40, 8);
+  const std::int64_t v0 = 1602000000, t0 = 1603500000;
+  const Split s = temporal_split(x, v0, t0);
+  CHECK(s.train.size() + s.validation.size() + s.test.size() == x.size());
+  REQUIRE(!s.train.empty());
+  REQUIRE(!s.validation.empty());
+  REQUIRE(!s.test.empty());
+  CHECK(s.train.max_timestamp() < v0);
+  CHECK(s.validation.min_timestamp() >= v0);
+  CHECK(s.validation.max_timestamp() < t0);
+  CHECK(s.test.min_timestamp() >= t0);
+  const Split capped = temporal_split(x, v0, t0, t0 + 100000);
+  CHECK(capped.test.max_timestamp() < t0 + 100000);
+  CHECK(capped.test.size() < s.test.size());
+  CHECK_THROWS_WITH(temporal_split(x, t0, v0), Catch::Contains("validation_start"));
+}
