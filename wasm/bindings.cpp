@@ -4,6 +4,8 @@
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 
+#include <malloc.h>
+
 #include <exception>
 #include <string>
 
@@ -73,6 +75,8 @@ EMSCRIPTEN_BINDINGS(recsys) {
                   return static_cast<double>(d.interactions.size());
                 }));
 
+  // Bytes currently allocated by malloc (dlmalloc's mallinfo), for leak checks and the UI.
+  function("allocatedBytes", optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
   function("defaultSyntheticConfig",
            optional_override([]() { return recsys::SyntheticConfig().to_json(); }));

@@ -21,6 +21,8 @@ export interface DatasetStats {
   density: number;
   meanEventsPerUser: number;
   top1pctItemShare: number;
+  /** Items and interactions per category, most interactions first. */
+  categoryBreakdown: { category: string; items: number; interactions: number }[];
 }
 
 export interface Item {
@@ -82,6 +84,8 @@ export class Dataset extends Handle {
 
 export class Recsys {
   readonly version: string;
+  /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
+  memoryUsage(): { heapBytes: number; allocatedBytes: number };
   defaultShopConfig(): Required<ShopConfig>;
   generateShop(config?: ShopConfig): Dataset;
   loadCatalog(text: string, options?: { format?: 'csv' | 'json'; source?: string }): Catalog;

@@ -118,6 +118,11 @@ export class Recsys {
   /** Version of the C++ core. */
   get version() { return this.#m.version(); }
 
+  /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
+  memoryUsage() {
+    return { heapBytes: this.#m.HEAPU8.buffer.byteLength, allocatedBytes: this.#m.allocatedBytes() };
+  }
+
   /** Default settings of the synthetic shop. */
   defaultShopConfig() { return JSON.parse(this.#m.defaultSyntheticConfig()); }
 

@@ -50,9 +50,11 @@ SyntheticConfig synthetic_config(const Args& a) {
   return c;
 }
 
-void print_stats(const Dataset& d, bool json) {
+void print_stats(const Dataset& d, bool json, const SyntheticConfig* config = nullptr) {
   if (json) {
-    std::cout << nlohmann::json::parse(summary_json(d)).dump(2) << "\n";
+    auto j = nlohmann::json::parse(summary_json(d));
+    if (config) j["config"] = nlohmann::json::parse(config->to_json());
+    std::cout << j.dump(2) << "\n";
     return;
   }
   const auto s = compute_stats(d);
@@ -81,7 +83,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
   const auto t0 = std::chrono::steady_clock::now();
   const SyntheticShop shop = generate_synthetic_shop(cfg);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  print_stats(shop.data, a.has("json"));
+  print_stats(shop.data, a.has("json"), &cfg);
   if (!a.has("json")) std::printf("generated in %.2f s\n", secs);
   if (a.has("out")) {
     const std::string dir = a.get("out");

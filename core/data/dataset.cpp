@@ -169,6 +169,22 @@ std::string stats_to_json(const DatasetStats& s) { return stats_object(s).dump()
 
 std::string summary_json(const Dataset& d) {
   nlohmann::json j = stats_object(compute_stats(d));
+  // Items and events per category, most events first.
+  const auto& cat = d.catalog;
+  const auto n_cat = static_cast<std::size_t>(cat.categories().size());
+  std::vector<std::int64_t> items(n_cat, 0), events(n_cat, 0);
+  for (std::int32_t i = 0; i < cat.size(); ++i) ++items[cat.category(i)];
+  for (const auto& e : d.interactions.events()) ++events[cat.category(e.item)];
+  std::vector<std::size_t> order(n_cat);
+  for (std::size_t c = 0; c < n_cat; ++c) order[c] = c;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return events[a] > events[b]; });
+  nlohmann::json breakdown = nlohmann::json::array();
+  for (std::size_t c : order)
+    breakdown.push_back({{"category", cat.categories().token(static_cast<std::int32_t>(c))},
+                         {"items", items[c]},
+                         {"interactions", events[c]}});
+  j["categoryBreakdown"] = breakdown;
   j["name"] = d.name;
   j["checksum"] = checksum_hex(checksum(d));
   return j.dump();

@@ -62,10 +62,12 @@ std::string noun(int c, int k) {
   return c < kNumNamedCategories ? kCategories[c].nouns[k] : "Item";
 }
 
-std::vector<double> dirichlet(Rng& rng, int n, double alpha) {
-  std::vector<double> v(static_cast<std::size_t>(n));
+// Dirichlet(alpha[0..n)) through normalised Gamma draws.
+std::vector<double> dirichlet(Rng& rng, const std::vector<double>& alpha) {
+  const int n = static_cast<int>(alpha.size());
+  std::vector<double> v(alpha.size());
   double sum = 0;
-  for (auto& x : v) sum += (x = rng.gamma(alpha));
+  for (std::size_t i = 0; i < v.size(); ++i) sum += (v[i] = rng.gamma(alpha[i]));
   if (sum <= 0) {  // every draw underflowed: fall back to one-hot at a random index
     std::fill(v.begin(), v.end(), 0.0);
     v[rng.below(static_cast<std::uint32_t>(n))] = 1;
@@ -333,11 +335,21 @@ SyntheticShop SyntheticBuilder::build(const SyntheticConfig& cfg) {
   t.user_log_brand_.resize(n_users * B);
   t.user_price_sens_.resize(n_users);
   t.user_latent_.resize(n_users * d);
+  // Big categories (and brands) attract more users: the Dirichlet prior follows their weight,
+  // scaled so that its total is concentration × count.
+  std::vector<double> category_alpha(C), brand_alpha(B);
+  double cw_total = 0, bw_total = 0;
+  for (double w : category_weight) cw_total += w;
+  for (double w : brand_weight) bw_total += w;
+  for (std::size_t c = 0; c < C; ++c)
+    category_alpha[c] = cfg.category_concentration * static_cast<double>(C) * category_weight[c] / cw_total;
+  for (std::size_t b = 0; b < B; ++b)
+    brand_alpha[b] = cfg.brand_concentration * static_cast<double>(B) * brand_weight[b] / bw_total;
   std::vector<std::vector<double>> user_category_affinity(n_users);
   std::vector<double> activity(n_users);
   for (std::size_t u = 0; u < n_users; ++u) {
-    user_category_affinity[u] = dirichlet(user_rng, static_cast<int>(C), cfg.category_concentration);
-    const auto beta = dirichlet(user_rng, static_cast<int>(B), cfg.brand_concentration);
+    user_category_affinity[u] = dirichlet(user_rng, category_alpha);
+    const auto beta = dirichlet(user_rng, brand_alpha);
     for (std::size_t c = 0; c < C; ++c)
       t.user_log_category_[u * C + c] =
           detmath::log(std::max(static_cast<double>(C) * user_category_affinity[u][c], 1e-3));

@@ -1,0 +1,20 @@
+// npm test: set-up, native build + ctest, wasm build + ctest, node --test for the JS API, and
+// Playwright in Debian's Chromium. Prints the time of each stage.
+import { build, ensureDemoData, jobs, log, root, run, setup } from './lib.mjs';
+
+const t0 = Date.now();
+const times = {};
+const stage = (name, fn) => { const s = Date.now(); fn(); times[name] = (Date.now() - s) / 1000; };
+
+stage('setup', () => setup({ browser: true }));
+stage('native build', () => build({ native: true, wasm: false }));
+stage('native ctest', () => run('ctest', ['--test-dir', 'build', '--output-on-failure', '-j', String(jobs())]));
+stage('wasm build', () => build({ native: false, wasm: true }));
+stage('wasm ctest', () => run('ctest', ['--test-dir', 'build-wasm', '--output-on-failure', '-j', String(jobs())]));
+stage('demo data', () => ensureDemoData());
+stage('node --test', () => run(process.execPath, ['--test', '--test-reporter=spec', 'tests/js/']));
+stage('playwright', () => run(process.execPath, [`${root}/node_modules/@playwright/test/cli.js`, 'test']));
+
+log('all tests passed');
+for (const [k, v] of Object.entries(times)) log(`  ${k.padEnd(14)} ${v.toFixed(1)} s`);
+log(`  ${'total'.padEnd(14)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
