@@ -47,12 +47,10 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("itemsJson", optional_override([](const Catalog& c, int offset, int limit) {
                   return guarded([&] { return c.to_json(offset, limit); });
                 }))
-      .function("toCsv", optional_override([](const Catalog& c) {
-                  return guarded([&] { return c.to_csv(); });
-                }))
-      .function("find", optional_override([](const Catalog& c, const std::string& id) {
-                  return c.find(id);
-                }));
+      .function("toCsv", optional_override(
+                             [](const Catalog& c) { return guarded([&] { return c.to_csv(); }); }))
+      .function("find", optional_override(
+                            [](const Catalog& c, const std::string& id) { return c.find(id); }));
 
   class_<Dataset>("Dataset")
       .function("statsJson", optional_override([](const Dataset& d) {
@@ -67,40 +65,40 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("interactionsCsv", optional_override([](const Dataset& d) {
                   return guarded([&] { return d.interactions.to_csv(d.catalog); });
                 }))
-      .function("numUsers", optional_override([](const Dataset& d) {
-                  return d.interactions.num_users();
-                }))
+      .function("numUsers",
+                optional_override([](const Dataset& d) { return d.interactions.num_users(); }))
       .function("numItems", optional_override([](const Dataset& d) { return d.catalog.size(); }))
       .function("numInteractions", optional_override([](const Dataset& d) {
                   return static_cast<double>(d.interactions.size());
                 }));
 
   // Bytes currently allocated by malloc (dlmalloc's mallinfo), for leak checks and the UI.
-  function("allocatedBytes", optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
+  function("allocatedBytes",
+           optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
   function("defaultSyntheticConfig",
            optional_override([]() { return recsys::SyntheticConfig().to_json(); }));
-  function("generateShop", optional_override([](const std::string& config_json) {
-             return guarded([&] {
-               return recsys::generate_synthetic_shop(
-                          recsys::SyntheticConfig::from_json(config_json))
-                   .data;
-             });
-           }));
-  function("loadCatalog",
-           optional_override([](const std::string& text, const std::string& format,
-                                const std::string& source) {
+  function(
+      "generateShop", optional_override([](const std::string& config_json) {
+        return guarded([&] {
+          return recsys::generate_synthetic_shop(recsys::SyntheticConfig::from_json(config_json))
+              .data;
+        });
+      }));
+  function("loadCatalog", optional_override([](const std::string& text, const std::string& format,
+                                               const std::string& source) {
              return guarded([&] { return recsys::parse_catalog(text, format, source); });
            }));
-  function("loadDataset",
-           optional_override([](const std::string& catalog_text, const std::string& catalog_format,
-                                const std::string& catalog_source, const std::string& events_text,
-                                const std::string& events_format, const std::string& events_source) {
-             return guarded([&] {
-               return recsys::parse_dataset(catalog_text, catalog_format, catalog_source,
-                                            events_text, events_format, events_source);
-             });
-           }));
+  function(
+      "loadDataset",
+      optional_override([](const std::string& catalog_text, const std::string& catalog_format,
+                           const std::string& catalog_source, const std::string& events_text,
+                           const std::string& events_format, const std::string& events_source) {
+        return guarded([&] {
+          return recsys::parse_dataset(catalog_text, catalog_format, catalog_source, events_text,
+                                       events_format, events_source);
+        });
+      }));
   function("loadOnlineRetailExtract",
            optional_override([](const std::string& items_csv, const std::string& baskets_csv) {
              return guarded([&] {

@@ -25,7 +25,8 @@ static bool is_dir(const std::string& path) {
 }
 
 static bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string read_file(const std::string& path) {
@@ -33,8 +34,10 @@ std::string read_file(const std::string& path) {
   if (ends_with(path, ".gz")) {
     std::string cmd = "gzip -dc '";
     for (char c : path) {
-      if (c == '\'') cmd += "'\\''";
-      else cmd.push_back(c);
+      if (c == '\'')
+        cmd += "'\\''";
+      else
+        cmd.push_back(c);
     }
     cmd += "'";
     FILE* p = ::popen(cmd.c_str(), "r");
@@ -97,14 +100,15 @@ Dataset load_dataset(const std::string& spec, const SyntheticConfig& synthetic) 
   if (spec == "synthetic") return generate_synthetic_shop(synthetic).data;
   if (spec == "online-retail") {
     const std::string dir = data_dir() + "/online_retail";
-    return load_online_retail_extract(read_file(dir + "/items.csv"), read_file(dir + "/baskets.csv"),
-                                      dir);
+    return load_online_retail_extract(read_file(dir + "/items.csv"),
+                                      read_file(dir + "/baskets.csv"), dir);
   }
   if (is_dir(spec)) {
     std::string cat_fmt, x_fmt;
     const std::string cat_path = pick(spec, "catalog", cat_fmt);
     const std::string x_path = pick(spec, "interactions", x_fmt);
-    Dataset d = parse_dataset(read_file(cat_path), cat_fmt, cat_path, read_file(x_path), x_fmt, x_path);
+    Dataset d =
+        parse_dataset(read_file(cat_path), cat_fmt, cat_path, read_file(x_path), x_fmt, x_path);
     d.name = spec;
     return d;
   }
@@ -112,8 +116,9 @@ Dataset load_dataset(const std::string& spec, const SyntheticConfig& synthetic) 
     // A single file: the raw UCI Online Retail CSV.
     return load_online_retail_csv(read_file(spec), spec).data;
   }
-  RECSYS_FAIL("--data: '", spec,
-              "' is neither synthetic, online-retail, a folder with catalog + interactions, nor a file");
+  RECSYS_FAIL(
+      "--data: '", spec,
+      "' is neither synthetic, online-retail, a folder with catalog + interactions, nor a file");
 }
 
 }  // namespace recsys::cli

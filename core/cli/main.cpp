@@ -66,7 +66,8 @@ void print_stats(const Dataset& d, bool json, const SyntheticConfig* config = nu
   std::printf("events       view %lld, click %lld, add_to_cart %lld, purchase %lld\n",
               static_cast<long long>(s.views), static_cast<long long>(s.clicks),
               static_cast<long long>(s.add_to_carts), static_cast<long long>(s.purchases));
-  std::printf("price        mean %.2f, min %.2f, max %.2f\n", s.price_mean, s.price_min, s.price_max);
+  std::printf("price        mean %.2f, min %.2f, max %.2f\n", s.price_mean, s.price_min,
+              s.price_max);
   std::printf("time         %s .. %s\n", format_timestamp(s.first_timestamp).c_str(),
               format_timestamp(s.last_timestamp).c_str());
   std::printf("density      %.5f, %.2f events per user, top 1%% of items hold %.1f%% of events\n",
@@ -75,11 +76,12 @@ void print_stats(const Dataset& d, bool json, const SyntheticConfig* config = nu
 }
 
 int cmd_generate(const std::vector<std::string>& argv) {
-  const Args a(argv, {"seed", "users", "items", "interactions", "config", "out", "format"}, {"json"});
+  const Args a(argv, {"seed", "users", "items", "interactions", "config", "out", "format"},
+               {"json"});
   const SyntheticConfig cfg = synthetic_config(a);
   const std::string format = a.get("format", "csv");
-  RECSYS_CHECK(format == "csv" || format == "json", "option '--format': expected csv or json, got '",
-               format, "'");
+  RECSYS_CHECK(format == "csv" || format == "json",
+               "option '--format': expected csv or json, got '", format, "'");
   const auto t0 = std::chrono::steady_clock::now();
   const SyntheticShop shop = generate_synthetic_shop(cfg);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -89,12 +91,15 @@ int cmd_generate(const std::vector<std::string>& argv) {
     const std::string dir = a.get("out");
     make_dirs(dir);
     const auto& d = shop.data;
-    write_file(dir + "/catalog." + format, format == "csv" ? d.catalog.to_csv() : d.catalog.to_json());
-    write_file(dir + "/interactions." + format, format == "csv" ? d.interactions.to_csv(d.catalog)
-                                                                : d.interactions.to_json(d.catalog));
+    write_file(dir + "/catalog." + format,
+               format == "csv" ? d.catalog.to_csv() : d.catalog.to_json());
+    write_file(dir + "/interactions." + format, format == "csv"
+                                                    ? d.interactions.to_csv(d.catalog)
+                                                    : d.interactions.to_json(d.catalog));
     write_file(dir + "/config.json", nlohmann::json::parse(cfg.to_json()).dump(2) + "\n");
-    if (!a.has("json")) std::printf("wrote %s/catalog.%s, interactions.%s, config.json\n", dir.c_str(),
-                                    format.c_str(), format.c_str());
+    if (!a.has("json"))
+      std::printf("wrote %s/catalog.%s, interactions.%s, config.json\n", dir.c_str(),
+                  format.c_str(), format.c_str());
   }
   return 0;
 }
@@ -114,15 +119,17 @@ int cmd_online_retail(const std::vector<std::string>& argv) {
   const std::string path = a.get("raw");
   const auto loaded = load_online_retail_csv(read_file(path), path);
   const auto& r = loaded.report;
-  std::printf("rows %lld: no CustomerID %lld, cancelled %lld, quantity <= 0 %lld, price <= 0 %lld\n",
-              static_cast<long long>(r.rows), static_cast<long long>(r.no_customer),
-              static_cast<long long>(r.cancelled), static_cast<long long>(r.non_positive_quantity),
-              static_cast<long long>(r.non_positive_price));
+  std::printf(
+      "rows %lld: no CustomerID %lld, cancelled %lld, quantity <= 0 %lld, price <= 0 %lld\n",
+      static_cast<long long>(r.rows), static_cast<long long>(r.no_customer),
+      static_cast<long long>(r.cancelled), static_cast<long long>(r.non_positive_quantity),
+      static_cast<long long>(r.non_positive_price));
   std::printf("purchase rows %lld, users %d, items %d (before dropping non-product codes)\n",
               static_cast<long long>(r.purchase_rows), r.purchase_users, r.purchase_items);
   std::printf("dropped %zu non-product codes (%lld rows):", r.dropped_codes.size(),
               static_cast<long long>(r.dropped_rows));
-  for (const auto& [code, n] : r.dropped_codes) std::printf(" %s (%lld)", code.c_str(), static_cast<long long>(n));
+  for (const auto& [code, n] : r.dropped_codes)
+    std::printf(" %s (%lld)", code.c_str(), static_cast<long long>(n));
   std::printf("\n");
   print_stats(loaded.data, false);
   if (a.has("out")) {

@@ -18,11 +18,21 @@ class Error : public std::runtime_error {
 };
 
 namespace detail {
-inline void append(std::string& out, std::string_view s) { out.append(s); }
-inline void append(std::string& out, const char* s) { out.append(s ? s : "(null)"); }
-inline void append(std::string& out, const std::string& s) { out.append(s); }
-inline void append(std::string& out, char c) { out.push_back(c); }
-inline void append(std::string& out, bool b) { out.append(b ? "true" : "false"); }
+inline void append(std::string& out, std::string_view s) {
+  out.append(s);
+}
+inline void append(std::string& out, const char* s) {
+  out.append(s ? s : "(null)");
+}
+inline void append(std::string& out, const std::string& s) {
+  out.append(s);
+}
+inline void append(std::string& out, char c) {
+  out.push_back(c);
+}
+inline void append(std::string& out, bool b) {
+  out.append(b ? "true" : "false");
+}
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> append(std::string& out, T v) {
   if constexpr (std::is_floating_point_v<T>) {

@@ -36,7 +36,7 @@ double exp(double x) {
   if (x < -745.2) return 0.0;
   const double n = std::floor(x / kLn2 + 0.5);
   const double r = (x - n * kLn2Hi) - n * kLn2Lo;  // |r| <= ~0.347
-  double p = 1.0 / 6227020800.0;                  // 1/13!
+  double p = 1.0 / 6227020800.0;                   // 1/13!
   double fact = 6227020800.0;
   for (int k = 13; k >= 1; --k) {
     fact /= k;  // fact = (k-1)!
@@ -45,7 +45,9 @@ double exp(double x) {
   return std::ldexp(p, static_cast<int>(n));
 }
 
-double pow(double x, double y) { return exp(y * log(x)); }
+double pow(double x, double y) {
+  return exp(y * log(x));
+}
 
 double sigmoid(double x) {
   if (x >= 0) return 1.0 / (1.0 + exp(-x));

@@ -47,7 +47,9 @@ std::uint64_t Rng::next_u64() {
   return (hi << 32) | next_u32();
 }
 
-double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 std::uint32_t Rng::below(std::uint32_t n) {
   RECSYS_CHECK(n > 0, "Rng::below: n must be positive, got ", n);
@@ -124,7 +126,8 @@ std::size_t Rng::categorical(const std::vector<double>& weights) {
 }
 
 std::size_t Rng::from_cdf(const std::vector<double>& cdf) {
-  RECSYS_CHECK(!cdf.empty() && cdf.back() > 0, "Rng::from_cdf: the table must end in a positive total");
+  RECSYS_CHECK(!cdf.empty() && cdf.back() > 0,
+               "Rng::from_cdf: the table must end in a positive total");
   const double r = uniform() * cdf.back();
   std::size_t lo = 0, hi = cdf.size() - 1;
   while (lo < hi) {  // first index with cdf[i] > r

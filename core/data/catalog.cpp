@@ -147,8 +147,9 @@ Catalog Catalog::from_csv(std::string_view text, const std::string& source) {
 
 std::string Catalog::to_json(std::int32_t offset, std::int32_t limit) const {
   RECSYS_CHECK(offset >= 0, "catalog: offset must be >= 0, got ", offset);
-  const std::int32_t end = limit < 0 ? size() : static_cast<std::int32_t>(std::min<std::int64_t>(
-                                                    size(), static_cast<std::int64_t>(offset) + limit));
+  const std::int32_t end = limit < 0 ? size()
+                                     : static_cast<std::int32_t>(std::min<std::int64_t>(
+                                           size(), static_cast<std::int64_t>(offset) + limit));
   nlohmann::json items = nlohmann::json::array();
   for (std::int32_t i = offset; i < end; ++i) {
     nlohmann::json o;

@@ -145,27 +145,29 @@ Dataset parse_dataset(std::string_view catalog_text, std::string_view catalog_fo
 namespace {
 nlohmann::json stats_object(const DatasetStats& s) {
   return nlohmann::json{{"users", s.users},
-                   {"items", s.items},
-                   {"interactions", s.interactions},
-                   {"categories", s.categories},
-                   {"brands", s.brands},
-                   {"activeItems", s.active_items},
-                   {"views", s.views},
-                   {"clicks", s.clicks},
-                   {"addToCarts", s.add_to_carts},
-                   {"purchases", s.purchases},
-                   {"priceMean", s.price_mean},
-                   {"priceMin", s.price_min},
-                   {"priceMax", s.price_max},
-                   {"firstTimestamp", format_timestamp(s.first_timestamp)},
-                   {"lastTimestamp", format_timestamp(s.last_timestamp)},
-                   {"density", s.density},
-                   {"meanEventsPerUser", s.mean_events_per_user},
-                   {"top1pctItemShare", s.top1pct_item_share}};
+                        {"items", s.items},
+                        {"interactions", s.interactions},
+                        {"categories", s.categories},
+                        {"brands", s.brands},
+                        {"activeItems", s.active_items},
+                        {"views", s.views},
+                        {"clicks", s.clicks},
+                        {"addToCarts", s.add_to_carts},
+                        {"purchases", s.purchases},
+                        {"priceMean", s.price_mean},
+                        {"priceMin", s.price_min},
+                        {"priceMax", s.price_max},
+                        {"firstTimestamp", format_timestamp(s.first_timestamp)},
+                        {"lastTimestamp", format_timestamp(s.last_timestamp)},
+                        {"density", s.density},
+                        {"meanEventsPerUser", s.mean_events_per_user},
+                        {"top1pctItemShare", s.top1pct_item_share}};
 }
 }  // namespace
 
-std::string stats_to_json(const DatasetStats& s) { return stats_object(s).dump(); }
+std::string stats_to_json(const DatasetStats& s) {
+  return stats_object(s).dump();
+}
 
 std::string summary_json(const Dataset& d) {
   nlohmann::json j = stats_object(compute_stats(d));

@@ -27,9 +27,9 @@ struct DatasetStats {
   std::int64_t views = 0, clicks = 0, add_to_carts = 0, purchases = 0;
   double price_mean = 0, price_min = 0, price_max = 0;
   std::int64_t first_timestamp = 0, last_timestamp = 0;
-  double density = 0;                    // interactions / (users * items)
+  double density = 0;  // interactions / (users * items)
   double mean_events_per_user = 0;
-  double top1pct_item_share = 0;         // share of interactions on the most popular 1 % of items
+  double top1pct_item_share = 0;  // share of interactions on the most popular 1 % of items
 };
 
 // Parses a catalog from text; format is "csv" or "json" (anything else is an error).

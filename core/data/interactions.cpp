@@ -14,10 +14,14 @@ namespace recsys {
 
 const char* event_name(Event e) {
   switch (e) {
-    case Event::View: return "view";
-    case Event::Click: return "click";
-    case Event::AddToCart: return "add_to_cart";
-    case Event::Purchase: return "purchase";
+    case Event::View:
+      return "view";
+    case Event::Click:
+      return "click";
+    case Event::AddToCart:
+      return "add_to_cart";
+    case Event::Purchase:
+      return "purchase";
   }
   return "unknown";
 }
@@ -35,14 +39,15 @@ bool parse_event(std::string_view text, Event& out) {
   return false;
 }
 
-Interactions::Interactions(Vocabulary users, std::int32_t num_items, std::vector<Interaction> events)
+Interactions::Interactions(Vocabulary users, std::int32_t num_items,
+                           std::vector<Interaction> events)
     : users_(std::move(users)), num_items_(num_items) {
   RECSYS_CHECK(num_items >= 0, "interactions: num_items must not be negative, got ", num_items);
   const std::int32_t n_users = users_.size();
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
-    RECSYS_CHECK(e.user >= 0 && e.user < n_users, "interaction ", i, ": field 'user': index ", e.user,
-                 " out of range [0, ", n_users, ")");
+    RECSYS_CHECK(e.user >= 0 && e.user < n_users, "interaction ", i, ": field 'user': index ",
+                 e.user, " out of range [0, ", n_users, ")");
     RECSYS_CHECK(e.item >= 0 && e.item < num_items, "interaction ", i, ": field 'item': index ",
                  e.item, " out of range [0, ", num_items, ")");
     RECSYS_CHECK(e.quantity >= 1, "interaction ", i, ": field 'quantity': must be >= 1, got ",
@@ -200,7 +205,8 @@ Interactions Interactions::from_json(std::string_view text, const Catalog& catal
     if (e.item < 0) fail_at(where, 0, "item", item, "item id not in the catalog");
     const std::string ev = text_of("event");
     if (!parse_event(ev, e.event))
-      fail_at(where, 0, "event", ev, "unknown event (expected view, click, add_to_cart or purchase)");
+      fail_at(where, 0, "event", ev,
+              "unknown event (expected view, click, add_to_cart or purchase)");
     const std::string ts = text_of("timestamp");
     e.timestamp = parse_timestamp(ts, where, 0, "timestamp");
     if (o.contains("quantity")) {

@@ -17,10 +17,10 @@
 namespace recsys {
 
 struct OnlineRetailReport {
-  std::int64_t rows = 0;               // data rows in the file
-  std::int64_t purchase_rows = 0;      // rows passing the purchase filter (before dropping codes)
-  std::int32_t purchase_users = 0;     // distinct customers in those rows
-  std::int32_t purchase_items = 0;     // distinct StockCodes in those rows
+  std::int64_t rows = 0;            // data rows in the file
+  std::int64_t purchase_rows = 0;   // rows passing the purchase filter (before dropping codes)
+  std::int32_t purchase_users = 0;  // distinct customers in those rows
+  std::int32_t purchase_items = 0;  // distinct StockCodes in those rows
   std::int64_t no_customer = 0, cancelled = 0, non_positive_quantity = 0, non_positive_price = 0;
   std::vector<std::pair<std::string, std::int64_t>> dropped_codes;  // non-product code, rows
   std::int64_t dropped_rows = 0;

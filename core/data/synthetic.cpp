@@ -43,12 +43,12 @@ const CategoryName kCategories[] = {
     {"Outdoor", {"Tent", "Backpack", "Camping Stove", "Sleeping Bag"}},
     {"Video Games", {"Controller", "Gaming Headset", "Game Card", "Console Stand"}},
 };
-const char* const kBrands[] = {"Acme",   "Nordlys", "Vantor",  "Kestrel",  "Lumio",
-                               "Brightline", "Oakridge", "Solace", "Zenith", "Pioneer",
-                               "Aurora", "Cobalt",  "Meridian", "Halcyon", "Tundra"};
-const char* const kAdjectives[] = {"Classic", "Premium",  "Compact", "Deluxe", "Essential", "Eco",
-                                   "Smart",   "Ultra",    "Vintage", "Modern", "Pro",       "Lite",
-                                   "Everyday", "Signature", "Travel", "Mini"};
+const char* const kBrands[] = {"Acme",       "Nordlys",  "Vantor",   "Kestrel", "Lumio",
+                               "Brightline", "Oakridge", "Solace",   "Zenith",  "Pioneer",
+                               "Aurora",     "Cobalt",   "Meridian", "Halcyon", "Tundra"};
+const char* const kAdjectives[] = {
+    "Classic", "Premium", "Compact", "Deluxe", "Essential", "Eco",       "Smart",  "Ultra",
+    "Vintage", "Modern",  "Pro",     "Lite",   "Everyday",  "Signature", "Travel", "Mini"};
 constexpr int kNumNamedCategories = sizeof(kCategories) / sizeof(kCategories[0]);
 constexpr int kNumNamedBrands = sizeof(kBrands) / sizeof(kBrands[0]);
 
@@ -80,8 +80,10 @@ std::vector<double> dirichlet(Rng& rng, const std::vector<double>& alpha) {
 }  // namespace
 
 void SyntheticConfig::validate() const {
-  RECSYS_CHECK(users >= 1 && users <= 50000000, "synthetic: 'users' must be in [1, 5e7], got ", users);
-  RECSYS_CHECK(items >= 1 && items <= 50000000, "synthetic: 'items' must be in [1, 5e7], got ", items);
+  RECSYS_CHECK(users >= 1 && users <= 50000000, "synthetic: 'users' must be in [1, 5e7], got ",
+               users);
+  RECSYS_CHECK(items >= 1 && items <= 50000000, "synthetic: 'items' must be in [1, 5e7], got ",
+               items);
   RECSYS_CHECK(interactions >= 1 && interactions <= 1000000000,
                "synthetic: 'interactions' must be in [1, 1e9], got ", interactions);
   RECSYS_CHECK(categories >= 1 && categories <= items,
@@ -90,11 +92,12 @@ void SyntheticConfig::validate() const {
                brands);
   RECSYS_CHECK(price_std >= 0, "synthetic: 'price_std' must be >= 0, got ", price_std);
   RECSYS_CHECK(price_min > 0 && price_min <= price_max,
-               "synthetic: need 0 < 'price_min' <= 'price_max', got ", price_min, " and ", price_max);
+               "synthetic: need 0 < 'price_min' <= 'price_max', got ", price_min, " and ",
+               price_max);
   RECSYS_CHECK(price_mean > 0, "synthetic: 'price_mean' must be > 0, got ", price_mean);
   RECSYS_CHECK(start < end, "synthetic: 'start' must be before 'end', got ", start, " and ", end);
-  RECSYS_CHECK(latent_dim >= 1 && latent_dim <= 256, "synthetic: 'latent_dim' must be in [1, 256], got ",
-               latent_dim);
+  RECSYS_CHECK(latent_dim >= 1 && latent_dim <= 256,
+               "synthetic: 'latent_dim' must be in [1, 256], got ", latent_dim);
   RECSYS_CHECK(popularity_exponent >= 0 && popularity_exponent <= 4,
                "synthetic: 'popularity_exponent' must be in [0, 4], got ", popularity_exponent);
   RECSYS_CHECK(category_concentration > 0, "synthetic: 'category_concentration' must be > 0, got ",
@@ -135,8 +138,8 @@ SyntheticConfig SyntheticConfig::from_json(std::string_view text) {
     auto time = [&]() -> std::int64_t {
       if (v.is_string()) {
         std::int64_t t = 0;
-        RECSYS_CHECK(try_parse_timestamp(v.get<std::string>(), t),
-                     "synthetic config: '", k, "' is not a timestamp: ", v.dump());
+        RECSYS_CHECK(try_parse_timestamp(v.get<std::string>(), t), "synthetic config: '", k,
+                     "' is not a timestamp: ", v.dump());
         return t;
       }
       return integer();
@@ -145,33 +148,60 @@ SyntheticConfig SyntheticConfig::from_json(std::string_view text) {
       const std::int64_t s = integer();
       RECSYS_CHECK(s >= 0, "synthetic config: 'seed' must be >= 0, got ", s);
       c.seed = static_cast<std::uint64_t>(s);
-    } else if (k == "users") c.users = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
-    else if (k == "items") c.items = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
-    else if (k == "interactions") c.interactions = integer();
-    else if (k == "categories") c.categories = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
-    else if (k == "brands") c.brands = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
-    else if (k == "price_mean") c.price_mean = num();
-    else if (k == "price_std") c.price_std = num();
-    else if (k == "price_min") c.price_min = num();
-    else if (k == "price_max") c.price_max = num();
-    else if (k == "start") c.start = time();
-    else if (k == "end") c.end = time();
-    else if (k == "latent_dim") c.latent_dim = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
-    else if (k == "popularity_exponent") c.popularity_exponent = num();
-    else if (k == "category_concentration") c.category_concentration = num();
-    else if (k == "brand_concentration") c.brand_concentration = num();
-    else if (k == "session_focus") c.session_focus = num();
-    else if (k == "mean_session_length") c.mean_session_length = num();
-    else if (k == "w_category") c.w_category = num();
-    else if (k == "w_brand") c.w_brand = num();
-    else if (k == "w_price") c.w_price = num();
-    else if (k == "w_latent") c.w_latent = num();
-    else if (k == "w_quality") c.w_quality = num();
-    else if (k == "click_bias") c.click_bias = num();
-    else if (k == "click_slope") c.click_slope = num();
-    else if (k == "purchase_bias") c.purchase_bias = num();
-    else if (k == "purchase_slope") c.purchase_slope = num();
-    else RECSYS_FAIL("synthetic config: unknown key '", k, "'");
+    } else if (k == "users")
+      c.users = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
+    else if (k == "items")
+      c.items = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
+    else if (k == "interactions")
+      c.interactions = integer();
+    else if (k == "categories")
+      c.categories = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
+    else if (k == "brands")
+      c.brands = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
+    else if (k == "price_mean")
+      c.price_mean = num();
+    else if (k == "price_std")
+      c.price_std = num();
+    else if (k == "price_min")
+      c.price_min = num();
+    else if (k == "price_max")
+      c.price_max = num();
+    else if (k == "start")
+      c.start = time();
+    else if (k == "end")
+      c.end = time();
+    else if (k == "latent_dim")
+      c.latent_dim = static_cast<std::int32_t>(std::clamp<std::int64_t>(integer(), -1, INT32_MAX));
+    else if (k == "popularity_exponent")
+      c.popularity_exponent = num();
+    else if (k == "category_concentration")
+      c.category_concentration = num();
+    else if (k == "brand_concentration")
+      c.brand_concentration = num();
+    else if (k == "session_focus")
+      c.session_focus = num();
+    else if (k == "mean_session_length")
+      c.mean_session_length = num();
+    else if (k == "w_category")
+      c.w_category = num();
+    else if (k == "w_brand")
+      c.w_brand = num();
+    else if (k == "w_price")
+      c.w_price = num();
+    else if (k == "w_latent")
+      c.w_latent = num();
+    else if (k == "w_quality")
+      c.w_quality = num();
+    else if (k == "click_bias")
+      c.click_bias = num();
+    else if (k == "click_slope")
+      c.click_slope = num();
+    else if (k == "purchase_bias")
+      c.purchase_bias = num();
+    else if (k == "purchase_slope")
+      c.purchase_slope = num();
+    else
+      RECSYS_FAIL("synthetic config: unknown key '", k, "'");
   }
   c.validate();
   return c;
@@ -300,8 +330,8 @@ SyntheticShop SyntheticBuilder::build(const SyntheticConfig& cfg) {
     // Every category gets at least one item: the first C items cycle through them.
     const auto c = i < C ? i : item_rng.categorical(category_weight);
     const auto b = item_rng.categorical(brand_weight);
-    const double price = std::clamp(item_rng.normal(cfg.price_mean, cfg.price_std), cfg.price_min,
-                                    cfg.price_max);
+    const double price =
+        std::clamp(item_rng.normal(cfg.price_mean, cfg.price_std), cfg.price_min, cfg.price_max);
     const double rounded = std::floor(price * 100 + 0.5) / 100;  // prices in cents
     t.item_category_[i] = static_cast<std::int32_t>(c);
     t.item_brand_[i] = static_cast<std::int32_t>(b);
@@ -342,7 +372,8 @@ SyntheticShop SyntheticBuilder::build(const SyntheticConfig& cfg) {
   for (double w : category_weight) cw_total += w;
   for (double w : brand_weight) bw_total += w;
   for (std::size_t c = 0; c < C; ++c)
-    category_alpha[c] = cfg.category_concentration * static_cast<double>(C) * category_weight[c] / cw_total;
+    category_alpha[c] =
+        cfg.category_concentration * static_cast<double>(C) * category_weight[c] / cw_total;
   for (std::size_t b = 0; b < B; ++b)
     brand_alpha[b] = cfg.brand_concentration * static_cast<double>(B) * brand_weight[b] / bw_total;
   std::vector<std::vector<double>> user_category_affinity(n_users);
@@ -413,18 +444,19 @@ SyntheticShop SyntheticBuilder::build(const SyntheticConfig& cfg) {
         std::vector<double> logits(members.size());
         double top = -1e300;
         for (std::size_t j = 0; j < members.size(); ++j) {
-          logits[j] = log_exposure[members[j]] +
-                      t.score(static_cast<std::int32_t>(u), members[j]);
+          logits[j] = log_exposure[members[j]] + t.score(static_cast<std::int32_t>(u), members[j]);
           top = std::max(top, logits[j]);
         }
         auto& cdf = cdf_cache[c];
         cdf.resize(members.size());
         double acc = 0;
-        for (std::size_t j = 0; j < members.size(); ++j) cdf[j] = (acc += detmath::exp(logits[j] - top));
+        for (std::size_t j = 0; j < members.size(); ++j)
+          cdf[j] = (acc += detmath::exp(logits[j] - top));
         cached[c] = 1;
       }
-      double time = static_cast<double>(cfg.start) +
-                    event_rng.uniform() * static_cast<double>(std::max<std::int64_t>(span - 3600, 1));
+      double time =
+          static_cast<double>(cfg.start) +
+          event_rng.uniform() * static_cast<double>(std::max<std::int64_t>(span - 3600, 1));
       for (std::int64_t step = 0; step < length && left > 0; ++step) {
         const std::int32_t item = by_category[c][event_rng.from_cdf(cdf_cache[c])];
         Interaction e;
@@ -438,7 +470,8 @@ SyntheticShop SyntheticBuilder::build(const SyntheticConfig& cfg) {
           time += 30 + event_rng.exponential(240);
           e.event = Event::Purchase;
           e.timestamp = std::min<std::int64_t>(static_cast<std::int64_t>(time), cfg.end - 1);
-          e.quantity = event_rng.bernoulli(0.7) ? 1 : 2 + static_cast<std::int32_t>(event_rng.below(3));
+          e.quantity =
+              event_rng.bernoulli(0.7) ? 1 : 2 + static_cast<std::int32_t>(event_rng.below(3));
           events.push_back(e);
           --left;
         }

@@ -3,13 +3,15 @@
 // Truth model (all draws from recsys::Rng, so a seed gives the same shop natively and in wasm):
 //   item i:  category c_i, brand b_i, price p_i ~ Normal(price_mean, price_std) clipped to
 //            [price_min, price_max], quality q_i ~ N(0, 1), latent y_i ~ N(0, I_d), and a
-//            popularity rank r_i (a random permutation) giving exposure e_i = (r_i + 1)^-popularity_exponent.
+//            popularity rank r_i (a random permutation) giving exposure e_i = (r_i +
+//            1)^-popularity_exponent.
 //   user u:  category affinity a_u ~ Dirichlet(category_concentration · C · w_c), brand affinity
 //            β_u ~ Dirichlet(brand_concentration · B · v_b), where w and v are the normalised
 //            category and brand sizes (Gamma(3) and Gamma(1.5) weights), so big categories and
 //            brands attract more users; price sensitivity γ_u ~ Gamma(2) / 2,
 //            latent x_u ~ N(0, I_d), activity ~ LogNormal(0, 1).
-//   true score  s(u, i) = w_category · ln max(C·a_u[c_i], 1e-3) + w_brand · ln max(B·β_u[b_i], 1e-3)
+//   true score  s(u, i) = w_category · ln max(C·a_u[c_i], 1e-3) + w_brand · ln max(B·β_u[b_i],
+//   1e-3)
 //                         − w_price · γ_u · ln(p_i / price_mean) + w_latent · <x_u, y_i> / √d
 //                         + w_quality · q_i
 //   P(click | shown)       = σ(click_bias + click_slope · s(u, i))

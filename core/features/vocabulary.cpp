@@ -32,8 +32,8 @@ std::int32_t Vocabulary::at(std::string_view token, std::string_view what) const
 }
 
 const std::string& Vocabulary::token(std::int32_t index) const {
-  RECSYS_CHECK(index >= 0 && index < size(), "vocabulary index ", index, " out of range [0, ", size(),
-               ")");
+  RECSYS_CHECK(index >= 0 && index < size(), "vocabulary index ", index, " out of range [0, ",
+               size(), ")");
   return tokens_[static_cast<std::size_t>(index)];
 }
 

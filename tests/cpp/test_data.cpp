@@ -20,7 +20,9 @@ const char* kCatalogCsv =
     "b,\"The \"\"Best\"\" Book\",Books,Nordlys,12,\n"
     "c,Lamp,Home,Acme,30.25,blue\n";
 
-Catalog small_catalog() { return Catalog::from_csv(kCatalogCsv, "catalog.csv"); }
+Catalog small_catalog() {
+  return Catalog::from_csv(kCatalogCsv, "catalog.csv");
+}
 }  // namespace
 
 TEST_CASE("CSV reader handles quotes, embedded commas, newlines and CRLF", "[csv]") {
@@ -184,9 +186,9 @@ TEST_CASE("interactions are grouped per user in time order (CSR)", "[interaction
 TEST_CASE("bad interactions are clear errors", "[interactions][errors]") {
   const Catalog c = small_catalog();
   const std::string head = "user,item,event,timestamp\n";
-  CHECK_THROWS_WITH(Interactions::from_csv(head + "u,zz,click,2021-01-01\n", c, "x.csv"),
-                    Catch::Contains("x.csv:2") && Catch::Contains("field 'item'") &&
-                        Catch::Contains("'zz'"));
+  CHECK_THROWS_WITH(
+      Interactions::from_csv(head + "u,zz,click,2021-01-01\n", c, "x.csv"),
+      Catch::Contains("x.csv:2") && Catch::Contains("field 'item'") && Catch::Contains("'zz'"));
   CHECK_THROWS_WITH(Interactions::from_csv(head + "u,a,like,2021-01-01\n", c, "x.csv"),
                     Catch::Contains("field 'event'") && Catch::Contains("'like'"));
   CHECK_THROWS_WITH(Interactions::from_csv(head + "u,a,click,soon\n", c, "x.csv"),
@@ -196,8 +198,9 @@ TEST_CASE("bad interactions are clear errors", "[interactions][errors]") {
       Catch::Contains("field 'quantity'"));
   CHECK_THROWS_WITH(Interactions::from_csv("user,item,timestamp\nu,a,1\n", c, "x.csv"),
                     Catch::Contains("missing column 'event'"));
-  CHECK_THROWS_WITH(Interactions::from_json("[{\"user\":\"u\",\"item\":\"a\",\"event\":\"click\"}]", c),
-                    Catch::Contains("field 'timestamp'") && Catch::Contains("missing"));
+  CHECK_THROWS_WITH(
+      Interactions::from_json("[{\"user\":\"u\",\"item\":\"a\",\"event\":\"click\"}]", c),
+      Catch::Contains("field 'timestamp'") && Catch::Contains("missing"));
   CHECK_THROWS_WITH(Interactions(Vocabulary({"u"}), 3, {Interaction{0, 7, 0, 1, Event::Click}}),
                     Catch::Contains("field 'item'") && Catch::Contains("7"));
 }

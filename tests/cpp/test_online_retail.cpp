@@ -27,7 +27,8 @@ Dataset load_extract() {
   return load_online_retail_extract(slurp(dir + "/items.csv"), slurp(dir + "/baskets.csv"), dir);
 }
 
-const char* kHeader = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+const char* kHeader =
+    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
 }  // namespace
 
 TEST_CASE("the committed Online Retail extract has the cleaned counts", "[online_retail]") {
@@ -39,7 +40,7 @@ TEST_CASE("the committed Online Retail extract has the cleaned counts", "[online
   const std::int32_t heart = d.catalog.find("85123A");
   REQUIRE(heart >= 0);
   CHECK(d.catalog.title(heart) == "WHITE HANGING HEART T-LIGHT HOLDER");  // 2,028 of 2,035 rows
-  CHECK(d.catalog.price(heart) == 2.95);                                   // median UnitPrice
+  CHECK(d.catalog.price(heart) == 2.95);                                  // median UnitPrice
   CHECK(d.catalog.categories().token(d.catalog.category(heart)) == "Candles & lights");
   const std::int32_t box = d.catalog.find("21232");
   REQUIRE(box >= 0);
@@ -58,7 +59,8 @@ TEST_CASE("the committed Online Retail extract has the cleaned counts", "[online
   CHECK(again.baskets_csv == slurp(dir + "/baskets.csv"));
 }
 
-TEST_CASE("the raw UCI file gives the counts of SOURCE.md and the extract", "[online_retail][raw]") {
+TEST_CASE("the raw UCI file gives the counts of SOURCE.md and the extract",
+          "[online_retail][raw]") {
   const std::string raw = slurp(RECSYS_UCI_CSV);
   if (raw.empty()) {
     WARN("raw UCI CSV not available at " RECSYS_UCI_CSV "; skipped");
@@ -79,14 +81,15 @@ TEST_CASE("the raw UCI file gives the counts of SOURCE.md and the extract", "[on
 }
 
 TEST_CASE("Online Retail filter rules and errors", "[online_retail][errors]") {
-  const std::string rows = std::string(kHeader) +
-                           "536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n"
-                           "536366,85123A,HEART,2,2010-12-01 09:00:00,3.00,17850,United Kingdom\n"
-                           "C536367,85123A,HEART,-1,2010-12-01 10:00:00,2.55,17850,United Kingdom\n"
-                           "536368,22423,\"CAKESTAND, 3 TIER\",1,2010-12-02 10:00:00,12.75,,France\n"
-                           "536369,POST,POSTAGE,1,2010-12-02 11:00:00,18,12583,France\n"
-                           "536370,22423,CAKESTAND,1,2010-12-02 12:00:00,0,12583,France\n"
-                           "536371,22423,CAKESTAND,1,2010-12-02 12:00:00,12.75,12583,France\n";
+  const std::string rows =
+      std::string(kHeader) +
+      "536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n"
+      "536366,85123A,HEART,2,2010-12-01 09:00:00,3.00,17850,United Kingdom\n"
+      "C536367,85123A,HEART,-1,2010-12-01 10:00:00,2.55,17850,United Kingdom\n"
+      "536368,22423,\"CAKESTAND, 3 TIER\",1,2010-12-02 10:00:00,12.75,,France\n"
+      "536369,POST,POSTAGE,1,2010-12-02 11:00:00,18,12583,France\n"
+      "536370,22423,CAKESTAND,1,2010-12-02 12:00:00,0,12583,France\n"
+      "536371,22423,CAKESTAND,1,2010-12-02 12:00:00,12.75,12583,France\n";
   const auto l = load_online_retail_csv(rows, "mini.csv");
   CHECK(l.report.rows == 7);
   CHECK(l.report.purchase_rows == 4);
@@ -103,15 +106,15 @@ TEST_CASE("Online Retail filter rules and errors", "[online_retail][errors]") {
   CHECK(online_retail_category("RED RETROSPOT CHRISTMAS CANDLE") == "Christmas");
   CHECK(online_retail_category("BLUE THING") == "Other");
 
-  CHECK_THROWS_WITH(load_online_retail_csv(std::string(kHeader) +
-                                               "1,85123A,H,six,2010-12-01 08:26:00,2.5,1,UK\n",
-                                           "raw.csv"),
-                    Catch::Contains("raw.csv:2") && Catch::Contains("field 'Quantity'") &&
-                        Catch::Contains("'six'"));
-  CHECK_THROWS_WITH(load_online_retail_csv(std::string(kHeader) +
-                                               "1,85123A,H,1,2010-12-01 08:26:00,1.2.3,1,UK\n",
-                                           "raw.csv"),
-                    Catch::Contains("field 'UnitPrice'"));
+  CHECK_THROWS_WITH(
+      load_online_retail_csv(std::string(kHeader) + "1,85123A,H,six,2010-12-01 08:26:00,2.5,1,UK\n",
+                             "raw.csv"),
+      Catch::Contains("raw.csv:2") && Catch::Contains("field 'Quantity'") &&
+          Catch::Contains("'six'"));
+  CHECK_THROWS_WITH(
+      load_online_retail_csv(std::string(kHeader) + "1,85123A,H,1,2010-12-01 08:26:00,1.2.3,1,UK\n",
+                             "raw.csv"),
+      Catch::Contains("field 'UnitPrice'"));
   CHECK_THROWS_WITH(
       load_online_retail_csv(std::string(kHeader) + "1,85123A,H,1,12/01/2010,1,1,UK\n", "raw.csv"),
       Catch::Contains("field 'InvoiceDate'"));

@@ -93,7 +93,8 @@ TEST_CASE("the hidden truth explains the logged behaviour", "[synthetic]") {
   // Probabilities follow the documented logistic model.
   const auto& c = t.config();
   const double sc = t.score(3, 17);
-  CHECK(t.click_probability(3, 17) == Approx(1 / (1 + std::exp(-(c.click_bias + c.click_slope * sc)))));
+  CHECK(t.click_probability(3, 17) ==
+        Approx(1 / (1 + std::exp(-(c.click_bias + c.click_slope * sc)))));
   CHECK(t.purchase_probability(3, 17) ==
         Approx(1 / (1 + std::exp(-(c.purchase_bias + c.purchase_slope * sc)))));
   // top_k is the argsort of the true score.
@@ -150,7 +151,8 @@ TEST_CASE("synthetic configs: small shops, JSON overrides and errors", "[synthet
   tiny.categories = 2;
   tiny.interactions = 7;
   CHECK(generate_synthetic_shop(tiny).data.interactions.size() == 7);
-  CHECK_THROWS_WITH(SyntheticConfig::from_json(R"({"userz": 3})"), Catch::Contains("unknown key 'userz'"));
+  CHECK_THROWS_WITH(SyntheticConfig::from_json(R"({"userz": 3})"),
+                    Catch::Contains("unknown key 'userz'"));
   CHECK_THROWS_WITH(SyntheticConfig::from_json(R"({"users": "many"})"),
                     Catch::Contains("'users' must be a number"));
   CHECK_THROWS_WITH(SyntheticConfig::from_json(R"({"users": 0})"), Catch::Contains("'users'"));
