@@ -12,7 +12,10 @@
 #include "common/check.h"
 #include "data/online_retail.h"
 #include "data/parse.h"
+#include "data/split.h"
 #include "data/synthetic.h"
+#include "retrieval/trainer.h"
+#include "retrieval/two_tower.h"
 
 namespace recsys::cli {
 namespace {
@@ -113,6 +116,85 @@ int cmd_stats(const std::vector<std::string>& argv) {
   return 0;
 }
 
+std::string clock_text(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+int cmd_train(const std::vector<std::string>& argv) {
+  const Args a(argv,
+               {"data", "preset", "config", "epochs", "batch-size", "lr", "seed", "out",
+                "validation-users", "patience", "split"},
+               {"quiet"});
+  const std::string spec = a.get("data", "synthetic");
+  TwoTowerConfig cfg = TwoTowerConfig::preset_named(a.get("preset", "default"));
+  if (a.has("config")) {
+    const std::string v = a.get("config");
+    auto j = nlohmann::json::parse(!v.empty() && v[0] == '{' ? v : read_file(v));
+    if (!j.contains("preset")) j["preset"] = cfg.preset;
+    cfg = TwoTowerConfig::from_json(j.dump());
+  }
+  cfg.epochs = static_cast<int>(a.get_int("epochs", cfg.epochs));
+  cfg.batch_size = static_cast<int>(a.get_int("batch-size", cfg.batch_size));
+  cfg.learning_rate = static_cast<float>(a.get_double("lr", cfg.learning_rate));
+  if (a.has("seed")) cfg.seed = static_cast<std::uint64_t>(a.get_int("seed", 42));
+  cfg.validate();
+  TrainerOptions opts;
+  opts.validation_users = static_cast<std::int32_t>(a.get_int("validation-users", opts.validation_users));
+  opts.early_stopping_patience = static_cast<int>(a.get_int("patience", opts.early_stopping_patience));
+  const bool quiet = a.has("quiet");
+
+  const Dataset data = load_dataset(spec);
+  const std::string split_mode = a.get("split", "leave-last-out");
+  RECSYS_CHECK(split_mode == "leave-last-out" || split_mode == "none",
+               "option '--split': expected leave-last-out or none, got '", split_mode, "'");
+  // Implicit feedback: first (user, item) events; leave the last one out for validation / test.
+  // --split none trains on every event (the benchmark workload) without validation.
+  const Split split = split_mode == "none"
+                          ? Split{data.interactions, Interactions(data.interactions.users(), data.interactions.num_items(), {}),
+                                  Interactions()}
+                          : leave_last_out(first_interactions(data.interactions), 1, 1);
+  TwoTowerModel model(cfg, data.catalog, split.train.users());
+  Trainer trainer(model, split.train, split.validation, opts);
+  std::printf("train %s preset on %s: %lld examples per epoch, %lld steps of %d, %d epochs max\n",
+              cfg.preset.c_str(), data.name.c_str(),
+              static_cast<long long>(trainer.examples_per_epoch()),
+              static_cast<long long>(trainer.steps_per_epoch()), cfg.batch_size, cfg.epochs);
+  const auto pop = trainer.popularity_validation_recall();
+  if (pop.users > 0) std::printf("popularity: validation recall@10 %.4f (%d users)\n", pop.recall, pop.users);
+  double seconds = 0, examples = 0;
+  const double total_steps = static_cast<double>(trainer.steps_per_epoch()) * cfg.epochs;
+  while (!trainer.done()) {
+    const StepReport r = trainer.train_steps(25);
+    seconds += r.seconds;
+    examples += static_cast<double>(r.examples);
+    const double rate = seconds > 0 ? examples / seconds : 0;
+    const double left = (total_steps - static_cast<double>(r.total_steps)) * cfg.batch_size;
+    if (!quiet)
+      std::fprintf(stderr, "\repoch %d/%d  step %lld/%lld  loss %.4f  %.0f examples/s  ETA %s   ",
+                   r.epoch, cfg.epochs, static_cast<long long>(r.step_in_epoch),
+                   static_cast<long long>(r.steps_per_epoch), r.mean_loss, rate,
+                   clock_text(rate > 0 ? left / rate : 0).c_str());
+    for (const auto& e : r.finished_epochs) {
+      if (!quiet) std::fprintf(stderr, "\r%*s\r", 90, "");
+      std::printf("epoch %d: loss %.4f, validation recall@10 %.4f, %.1f s (%.0f examples/s)\n",
+                  e.epoch, e.mean_loss, e.validation_recall, e.seconds, e.examples / e.seconds);
+    }
+    if (r.stopped_early) std::printf("early stop: no better validation recall for %d epochs\n", opts.early_stopping_patience);
+  }
+  const auto& h = trainer.history();
+  std::printf("done: %zu epochs, final loss %.4f, validation recall@10 %.4f (popularity %.4f), "
+              "%.0f examples/s\n",
+              h.size(), h.back().mean_loss, trainer.validation_recall().recall, pop.recall,
+              seconds > 0 ? examples / seconds : 0);
+  return 0;
+}
+
 int cmd_online_retail(const std::vector<std::string>& argv) {
   const Args a(argv, {"raw", "out"}, {});
   RECSYS_CHECK(a.has("raw"), "online-retail: --raw FILE is required");
@@ -159,6 +241,7 @@ int main(int argc, char** argv) {
     if (cmd == "generate") return cmd_generate(rest);
     if (cmd == "stats") return cmd_stats(rest);
     if (cmd == "online-retail") return cmd_online_retail(rest);
+    if (cmd == "train") return cmd_train(rest);
     if (cmd == "version") {
       std::printf("recsys %s\n", RECSYS_VERSION);
       return 0;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/hash.h"
 #include "data/catalog.h"
 #include "data/interactions.h"
 
@@ -52,18 +53,5 @@ std::uint64_t checksum(const Dataset& data);
 // 16 lowercase hex digits.
 std::string checksum_hex(std::uint64_t c);
 
-// Incremental FNV-1a 64.
-class Fnv1a {
- public:
-  void bytes(const void* data, std::size_t n);
-  void u64(std::uint64_t v);
-  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
-  void f64(double v);
-  void str(const std::string& s);
-  std::uint64_t value() const { return h_; }
-
- private:
-  std::uint64_t h_ = 0xcbf29ce484222325ULL;
-};
 
 }  // namespace recsys

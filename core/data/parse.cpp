@@ -157,6 +157,15 @@ std::string format_double(double v) {
   return buf;
 }
 
+double float_as_double(float v) {
+  char buf[40];
+  for (int precision = 1; precision <= 9; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(v));
+    if (static_cast<float>(std::strtod(buf, nullptr)) == v) return std::strtod(buf, nullptr);
+  }
+  return v;
+}
+
 std::string format_timestamp(std::int64_t seconds) {
   std::int64_t days = seconds / 86400;
   std::int64_t rem = seconds % 86400;

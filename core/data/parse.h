@@ -31,6 +31,9 @@ std::int64_t parse_timestamp(std::string_view text, std::string_view source, std
                              std::string_view field);
 // Shortest decimal text that parses back to exactly the same double.
 std::string format_double(double v);
+// The double whose shortest text equals the float's shortest text (0.05f -> 0.05), so that
+// JSON shows floats as written.
+double float_as_double(float v);
 // "YYYY-MM-DDTHH:MM:SSZ"
 std::string format_timestamp(std::int64_t seconds);
 // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), and the inverse.

@@ -7,6 +7,18 @@
 
 namespace recsys {
 
+Interactions first_interactions(const Interactions& data) {
+  std::vector<Interaction> kept;
+  std::vector<std::int32_t> last_user(static_cast<std::size_t>(data.num_items()), -1);
+  for (std::int32_t u = 0; u < data.num_users(); ++u)
+    for (const auto& e : data.history(u))
+      if (last_user[e.item] != u) {
+        last_user[e.item] = u;
+        kept.push_back(e);
+      }
+  return Interactions(data.users(), data.num_items(), std::move(kept));
+}
+
 Split leave_last_out(const Interactions& data, int n_validation, int n_test) {
   RECSYS_CHECK(n_validation >= 0, "leave_last_out: n_validation must be >= 0, got ", n_validation);
   RECSYS_CHECK(n_test >= 1, "leave_last_out: n_test must be >= 1, got ", n_test);

@@ -12,6 +12,10 @@ struct Split {
   Interactions train, validation, test;  // same users and items as the input
 };
 
+// Keeps each (user, item) pair's first event only: the implicit-feedback view in which a held-out
+// item is one the user had not interacted with before.
+Interactions first_interactions(const Interactions& data);
+
 // For each user with at least n_validation + n_test + 1 events: the last n_test events go to test,
 // the n_validation before them to validation, the rest to train. Users with fewer events keep
 // them all in train. Within a user, train <= validation <= test in time.

@@ -1,0 +1,124 @@
+#include "nn/layers.h"
+
+#include <cmath>
+
+#include "common/check.h"
+#include "common/hash.h"
+#include "nn/kernels.h"
+
+namespace recsys::nn {
+
+void glorot_uniform(Matrix& w, Rng& rng) {
+  const double limit = std::sqrt(6.0 / static_cast<double>(w.rows() + w.cols()));
+  for (Eigen::Index i = 0; i < w.size(); ++i)
+    w.data()[i] = static_cast<float>(rng.uniform(-limit, limit));
+}
+
+void uniform_init(Matrix& w, float lo, float hi, Rng& rng) {
+  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(rng.uniform(lo, hi));
+}
+
+Dense::Dense(int in, int out, Activation act, Rng& rng) : activation(act) {
+  RECSYS_CHECK(in > 0 && out > 0, "Dense: sizes must be positive, got ", in, " x ", out);
+  W.resize(in, out);
+  glorot_uniform(W, rng);
+  b = Matrix::Zero(1, out);
+  grad_W = Matrix::Zero(in, out);
+  grad_b = Matrix::Zero(1, out);
+}
+
+void Dense::forward(const Matrix& X, Matrix& Y) const {
+  RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ", W.rows());
+  kernels::matmul(X, W, Y);
+  Y.rowwise() += b.row(0);
+  if (activation == Activation::Relu) Y = Y.cwiseMax(0.0f);
+}
+
+void Dense::backward(const Matrix& X, const Matrix& Y, Matrix& dY, Matrix* dX) {
+  if (activation == Activation::Relu) dY = (Y.array() > 0.0f).select(dY, 0.0f);
+  kernels::matmul_at(X, dY, grad_W);
+  grad_b = dY.colwise().sum();
+  if (dX) kernels::matmul_bt(dY, W, *dX);
+}
+
+Embedding::Embedding(int rows, int dim, Rng& rng, float init_scale) {
+  RECSYS_CHECK(rows > 0 && dim > 0, "Embedding: sizes must be positive, got ", rows, " x ", dim);
+  table.resize(rows, dim);
+  uniform_init(table, -init_scale, init_scale, rng);
+  slot_.assign(static_cast<std::size_t>(rows), -1);
+}
+
+void Embedding::lookup(const std::vector<std::int32_t>& ids, Matrix& out) const {
+  out.resize(static_cast<Eigen::Index>(ids.size()), table.cols());
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    RECSYS_CHECK(ids[r] >= 0 && ids[r] < table.rows(), "embedding: id ", ids[r],
+                 " out of range [0, ", table.rows(), ")");
+    out.row(static_cast<Eigen::Index>(r)) = table.row(ids[r]);
+  }
+}
+
+void Embedding::add_grad(std::int32_t id, const float* g, float weight) {
+  if (slot_.size() != static_cast<std::size_t>(table.rows())) slot_.assign(table.rows(), -1);
+  const Eigen::Index d = table.cols();
+  std::int32_t s = slot_[id];
+  if (s < 0) {
+    s = static_cast<std::int32_t>(grad_rows.size());
+    slot_[id] = s;
+    grad_rows.push_back(id);
+    if (grad.cols() != d) grad.resize(0, d);
+    if (grad.rows() <= s) grad.conservativeResize(std::max<Eigen::Index>(16, 2 * grad.rows()), d);
+    grad.row(s).setZero();
+  }
+  float* dst = grad.row(s).data();
+  for (Eigen::Index k = 0; k < d; ++k) dst[k] += weight * g[k];
+}
+
+void Embedding::accumulate(const std::vector<std::int32_t>& ids, const Matrix& dOut, int col_offset) {
+  RECSYS_CHECK(col_offset + table.cols() <= dOut.cols(), "embedding: gradient block out of range");
+  for (std::size_t r = 0; r < ids.size(); ++r)
+    add_grad(ids[r], dOut.row(static_cast<Eigen::Index>(r)).data() + col_offset);
+}
+
+float Embedding::grad_at(std::int32_t row, int col) const {
+  if (row < 0 || static_cast<std::size_t>(row) >= slot_.size() || slot_[row] < 0) return 0;
+  return grad(slot_[row], col);
+}
+
+void Embedding::clear_grad() {
+  for (std::int32_t id : grad_rows) slot_[id] = -1;
+  grad_rows.clear();
+}
+
+std::int32_t HashSpec::bucket(const std::string& key, int k) const {
+  Fnv1a h;
+  h.u64(seed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(k + 1));
+  h.bytes(key.data(), key.size());
+  std::uint64_t x = h.value();
+  x = splitmix64(x);  // FNV's low bits are weak; mix before the modulo
+  return static_cast<std::int32_t>(x % static_cast<std::uint64_t>(buckets));
+}
+
+void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, float eps) {
+  norms.resize(X.rows());
+  Y.resize(X.rows(), X.cols());
+  for (Eigen::Index r = 0; r < X.rows(); ++r) {
+    const float n = X.row(r).norm();
+    norms[r] = n;
+    Y.row(r) = X.row(r) / std::max(n, eps);
+  }
+}
+
+void l2_normalize_backward(const Matrix& Y, const RowVector& norms, const Matrix& dY, Matrix& dX,
+                           float eps) {
+  dX.resize(Y.rows(), Y.cols());
+  for (Eigen::Index r = 0; r < Y.rows(); ++r) {
+    if (norms[r] <= eps) {
+      dX.row(r) = dY.row(r) / eps;
+      continue;
+    }
+    const float dot = Y.row(r).dot(dY.row(r));
+    dX.row(r) = (dY.row(r) - dot * Y.row(r)) / norms[r];
+  }
+}
+
+}  // namespace recsys::nn

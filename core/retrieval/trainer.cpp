@@ -1,0 +1,194 @@
+#include "retrieval/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "common/check.h"
+
+namespace recsys {
+
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+Trainer::Trainer(TwoTowerModel& model, Interactions train, Interactions validation,
+                 TrainerOptions options)
+    : model_(model),
+      train_(std::move(train)),
+      validation_(std::move(validation)),
+      options_(options),
+      adam_(nn::AdamConfig{model.config().learning_rate}),
+      anon_rng_(model.config().seed, 13) {
+  RECSYS_CHECK(train_.num_items() == model.num_items(), "trainer: the training data has ",
+               train_.num_items(), " items but the model ", model.num_items());
+  RECSYS_CHECK(train_.num_users() == model.num_users(), "trainer: the training data has ",
+               train_.num_users(), " users but the model ", model.num_users());
+  RECSYS_CHECK(validation_.empty() || validation_.num_users() == train_.num_users(),
+               "trainer: validation and training data have different users");
+  RECSYS_CHECK(!train_.empty(), "trainer: no training events");
+  RECSYS_CHECK(options_.validation_k >= 1, "trainer: validation_k must be >= 1, got ", options_.validation_k);
+  RECSYS_CHECK(options_.early_stopping_patience >= 0, "trainer: early_stopping_patience must be >= 0, got ",
+               options_.early_stopping_patience);
+  params_ = model_.parameters();
+  slots_.resize(params_.size());
+  const auto& ev = train_.events();
+  examples_.reserve(ev.size());
+  for (std::size_t k = 0; k < ev.size(); ++k)
+    examples_.push_back(Example{ev[k].user, ev[k].item, static_cast<std::int64_t>(k)});
+  // Log-Q: the probability that an item is sampled into a batch is its share of the examples.
+  std::vector<double> counts(static_cast<std::size_t>(model.num_items()), 0);
+  for (const auto& e : examples_) counts[e.item] += 1;
+  log_q_.resize(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    log_q_[i] = static_cast<float>(std::log(std::max(counts[i], 0.5) / examples_.size()));
+}
+
+std::int64_t Trainer::steps_per_epoch() const {
+  const std::int64_t b = model_.config().batch_size;
+  return (static_cast<std::int64_t>(examples_.size()) + b - 1) / b;
+}
+
+TrainingBatch Trainer::make_batch(const std::vector<std::int64_t>& ids, Rng* anonymous_rng) const {
+  TrainingBatch b;
+  const auto& cfg = model_.config();
+  const auto& ev = train_.events();
+  const auto& offsets = train_.offsets();
+  if (cfg.has_history()) b.history_offsets.push_back(0);
+  for (std::int64_t id : ids) {
+    const Example& x = examples_[static_cast<std::size_t>(id)];
+    const bool anonymous = anonymous_rng && cfg.anonymous_rate > 0 &&
+                           anonymous_rng->uniform() < cfg.anonymous_rate;
+    b.users.push_back(anonymous ? -1 : x.user);
+    b.items.push_back(x.item);
+    if (cfg.log_q_correction) b.log_q.push_back(log_q_[x.item]);
+    if (cfg.has_history()) {
+      // The user's events before this one, most recent first.
+      const std::int64_t first = offsets[x.user];
+      for (std::int64_t k = x.event - 1, n = 0; k >= first && n < cfg.history_length; --k, ++n)
+        b.history_items.push_back(ev[static_cast<std::size_t>(k)].item);
+      b.history_offsets.push_back(static_cast<std::int32_t>(b.history_items.size()));
+    }
+  }
+  return b;
+}
+
+void Trainer::start_epoch() {
+  ++epoch_;
+  order_.resize(examples_.size());
+  std::iota(order_.begin(), order_.end(), 0);
+  Rng shuffle_rng(model_.config().seed, 1000 + static_cast<std::uint64_t>(epoch_));
+  shuffle_rng.shuffle(order_);
+  cursor_ = 0;
+  epoch_loss_ = 0;
+  epoch_steps_ = 0;
+  epoch_seconds_ = 0;
+}
+
+void Trainer::snapshot() {
+  best_params_.clear();
+  for (const auto& p : params_) best_params_.push_back(*p.value);
+}
+
+void Trainer::restore() {
+  for (std::size_t k = 0; k < params_.size() && k < best_params_.size(); ++k) *params_[k].value = best_params_[k];
+}
+
+RecallResult Trainer::validation_recall() const {
+  RecallOptions o;
+  o.k = options_.validation_k;
+  o.max_users = options_.validation_users;
+  o.exclude_seen = options_.exclude_seen;
+  o.seed = model_.config().seed;
+  return model_recall(model_, train_, validation_, o);
+}
+
+RecallResult Trainer::popularity_validation_recall() const {
+  RecallOptions o;
+  o.k = options_.validation_k;
+  o.max_users = options_.validation_users;
+  o.exclude_seen = options_.exclude_seen;
+  o.seed = model_.config().seed;
+  return popularity_recall(train_, validation_, o);
+}
+
+void Trainer::finish_epoch(StepReport& report) {
+  EpochReport e;
+  e.epoch = epoch_;
+  e.mean_loss = epoch_steps_ ? epoch_loss_ / epoch_steps_ : 0;
+  e.seconds = epoch_seconds_;
+  e.examples = static_cast<std::int64_t>(examples_.size());
+  const bool validate = !validation_.empty();
+  if (validate) e.validation_recall = validation_recall().recall;
+  history_.push_back(e);
+  report.finished_epochs.push_back(e);
+  if (validate) {
+    if (e.validation_recall > best_recall_) {
+      best_recall_ = e.validation_recall;
+      epochs_since_best_ = 0;
+      if (options_.restore_best && options_.early_stopping_patience > 0) snapshot();
+    } else if (++epochs_since_best_ >= options_.early_stopping_patience &&
+               options_.early_stopping_patience > 0) {
+      stopped_early_ = true;
+      done_ = true;
+      if (options_.restore_best) restore();
+    }
+  }
+  if (epoch_ >= model_.config().epochs) done_ = true;
+}
+
+StepReport Trainer::train_steps(std::int64_t n) {
+  RECSYS_CHECK(n >= 1, "train_steps: n must be >= 1, got ", n);
+  StepReport r;
+  double loss_sum = 0, train_seconds = 0;
+  const std::size_t B = static_cast<std::size_t>(model_.config().batch_size);
+  std::vector<std::int64_t> ids;
+  while (r.steps < n && !done_) {
+    if (epoch_ == 0 || cursor_ >= order_.size()) start_epoch();
+    const double t0 = now_seconds();
+    const std::size_t end = std::min(order_.size(), cursor_ + B);
+    ids.assign(order_.begin() + static_cast<std::ptrdiff_t>(cursor_), order_.begin() + static_cast<std::ptrdiff_t>(end));
+    const TrainingBatch batch = make_batch(ids, &anon_rng_);
+    const float loss = model_.compute_gradients(batch);
+    RECSYS_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ", total_steps_ + 1,
+                 " (try a lower learning rate)");
+    adam_.begin_step();
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+      auto& p = params_[k];
+      if (p.embedding)
+        adam_.update_rows(*p.value, p.embedding->grad_rows, p.embedding->grad, slots_[k]);
+      else
+        adam_.update(*p.value, *p.dense_grad, slots_[k]);
+    }
+    const double dt = now_seconds() - t0;
+    train_seconds += dt;
+    epoch_seconds_ += dt;
+    cursor_ = end;
+    loss_sum += loss;
+    epoch_loss_ += loss;
+    ++epoch_steps_;
+    ++total_steps_;
+    ++r.steps;
+    r.examples += static_cast<std::int64_t>(ids.size());
+    if (cursor_ >= order_.size()) finish_epoch(r);
+  }
+  r.mean_loss = r.steps ? loss_sum / r.steps : 0;
+  r.seconds = train_seconds;
+  r.examples_per_second = train_seconds > 0 ? r.examples / train_seconds : 0;
+  r.epoch = epoch_;
+  r.step_in_epoch = epoch_steps_;
+  r.steps_per_epoch = steps_per_epoch();
+  r.total_steps = total_steps_;
+  r.done = done_;
+  r.stopped_early = stopped_early_;
+  return r;
+}
+
+StepReport Trainer::train_epoch() {
+  if (epoch_ == 0 || cursor_ >= order_.size()) return train_steps(steps_per_epoch());
+  return train_steps(steps_per_epoch() - epoch_steps_);
+}
+
+}  // namespace recsys

@@ -1,0 +1,105 @@
+// Step-wise training of a two-tower model: seeded shuffling, epochs, Adam (dense for layers,
+// lazy for embedding rows), validation recall@K after each epoch and early stopping. A page can
+// call train_steps(n) in small slices, show progress and stop at any step.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "data/interactions.h"
+#include "nn/adam.h"
+#include "retrieval/evaluate.h"
+#include "retrieval/two_tower.h"
+
+namespace recsys {
+
+struct TrainerOptions {
+  // Epochs, batch size, learning rate and seed come from the model's config.
+  int validation_k = 10;
+  std::int32_t validation_users = 2000;
+  bool exclude_seen = true;
+  int early_stopping_patience = 2;  // epochs without a better validation recall; 0 = never stop
+  bool restore_best = true;         // on early stopping, go back to the best epoch's weights
+};
+
+struct EpochReport {
+  int epoch = 0;                  // 1-based
+  double mean_loss = 0;
+  double validation_recall = -1;  // -1 when there is no validation data
+  double seconds = 0;             // training time of the epoch, without validation
+  std::int64_t examples = 0;
+};
+
+struct StepReport {
+  std::int64_t steps = 0;          // steps run by this call
+  std::int64_t examples = 0;       // examples seen by this call
+  double mean_loss = 0;            // mean training loss over this call's steps
+  double examples_per_second = 0;  // over this call's training time (validation excluded)
+  double seconds = 0;
+  int epoch = 0;                   // epoch in progress after the call (1-based), or the last one
+  std::int64_t step_in_epoch = 0;
+  std::int64_t steps_per_epoch = 0;
+  std::int64_t total_steps = 0;
+  std::vector<EpochReport> finished_epochs;  // epochs that ended during this call
+  bool done = false;
+  bool stopped_early = false;
+};
+
+class Trainer {
+ public:
+  // Examples: every event of `train` with the user's earlier events as history. `validation`
+  // (same users and items; may be empty) holds one held-out event per user.
+  Trainer(TwoTowerModel& model, Interactions train, Interactions validation,
+          TrainerOptions options = TrainerOptions());
+
+  // Runs up to n steps (fewer when training ends); validation runs at each epoch's end.
+  StepReport train_steps(std::int64_t n);
+  // Runs to the end of the current epoch.
+  StepReport train_epoch();
+  bool done() const { return done_; }
+  std::int64_t steps_per_epoch() const;
+  std::int64_t examples_per_epoch() const { return static_cast<std::int64_t>(examples_.size()); }
+  const std::vector<EpochReport>& history() const { return history_; }
+  const std::vector<float>& item_log_q() const { return log_q_; }
+  // Recall@K on the validation data now (and of popularity, for comparison).
+  RecallResult validation_recall() const;
+  RecallResult popularity_validation_recall() const;
+  // The batch of the given examples, as the trainer builds it (for tests and benchmarks).
+  TrainingBatch make_batch(const std::vector<std::int64_t>& example_ids, Rng* anonymous_rng) const;
+
+ private:
+  struct Example {
+    std::int32_t user;
+    std::int32_t item;
+    std::int64_t event;  // index in train_.events()
+  };
+  void start_epoch();
+  void finish_epoch(StepReport& report);
+  void snapshot();
+  void restore();
+
+  TwoTowerModel& model_;
+  Interactions train_, validation_;
+  TrainerOptions options_;
+  nn::Adam adam_;
+  std::vector<TwoTowerModel::Param> params_;
+  std::vector<nn::AdamSlot> slots_;
+  std::vector<Example> examples_;
+  std::vector<float> log_q_;  // per item
+  std::vector<std::int64_t> order_;
+  std::size_t cursor_ = 0;
+  int epoch_ = 0;             // epochs started
+  double epoch_loss_ = 0;
+  std::int64_t epoch_steps_ = 0;
+  double epoch_seconds_ = 0;
+  std::int64_t total_steps_ = 0;
+  Rng anon_rng_;
+  bool done_ = false;
+  bool stopped_early_ = false;
+  std::vector<EpochReport> history_;
+  double best_recall_ = -1;
+  int epochs_since_best_ = 0;
+  std::vector<nn::Matrix> best_params_;
+};
+
+}  // namespace recsys

@@ -1,0 +1,395 @@
+#include "retrieval/two_tower.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/check.h"
+#include "common/rng.h"
+#include "nn/losses.h"
+
+namespace recsys {
+
+using nn::Matrix;
+
+float PriceFeatures::value(double price, const std::string& mode) const {
+  if (mode == "raw") return static_cast<float>(price);
+  if (mode == "none") return 0.0f;
+  return static_cast<float>((std::log1p(std::max(price, 0.0)) - log_mean) / log_std);
+}
+
+std::int32_t PriceFeatures::bucket(double price) const {
+  const double x = std::log1p(std::max(price, 0.0));
+  return static_cast<std::int32_t>(std::upper_bound(boundaries.begin(), boundaries.end(), x) -
+                                   boundaries.begin());
+}
+
+TwoTowerModel::TwoTowerModel(const TwoTowerConfig& config, const Catalog& catalog,
+                             const Vocabulary& users)
+    : config_(config), items_(catalog.item_ids()), users_(users) {
+  config_.validate();
+  RECSYS_CHECK(catalog.size() > 0, "two-tower model: the catalog is empty");
+  build_features(catalog);
+  resolve_sizes();
+  build_id_rows();
+  init_weights();
+}
+
+void TwoTowerModel::build_features(const Catalog& catalog) {
+  categories_ = catalog.categories();
+  brands_ = catalog.brands();
+  const std::int32_t n = catalog.size();
+  item_category_ = catalog.category_column();
+  item_brand_ = catalog.brand_column();
+  item_price_ = catalog.price_column();
+  std::vector<double> logs(static_cast<std::size_t>(n));
+  double sum = 0;
+  for (std::int32_t i = 0; i < n; ++i) sum += (logs[i] = std::log1p(std::max(item_price_[i], 0.0)));
+  price_.log_mean = sum / n;
+  double var = 0;
+  for (double x : logs) var += (x - price_.log_mean) * (x - price_.log_mean);
+  price_.log_std = std::max(std::sqrt(var / n), 1e-6);
+  price_.boundaries.clear();
+  if (config_.price_buckets > 0) {
+    std::vector<double> sorted = logs;
+    std::sort(sorted.begin(), sorted.end());
+    for (int k = 1; k < config_.price_buckets; ++k)
+      price_.boundaries.push_back(sorted[static_cast<std::size_t>(k) * sorted.size() / config_.price_buckets]);
+  }
+  item_price_bucket_.resize(static_cast<std::size_t>(n));
+  item_price_value_.resize(static_cast<std::size_t>(n));
+  for (std::int32_t i = 0; i < n; ++i) {
+    item_price_bucket_[i] = price_.bucket(item_price_[i]);
+    item_price_value_[i] = price_.value(item_price_[i], config_.price_feature);
+  }
+}
+
+void TwoTowerModel::resolve_sizes() {
+  if (config_.user_buckets < 0) {
+    int b = 1024;
+    while (b < 2 * users_.size() && b < (1 << 26)) b *= 2;
+    config_.user_buckets = b;
+  }
+  if (config_.item_buckets < 0) config_.item_buckets = items_.size() <= 200000 ? 0 : (1 << 17);
+}
+
+void TwoTowerModel::build_id_rows() {
+  const std::int32_t n_users = users_.size(), n_items = items_.size();
+  // Users: the anonymous / unknown row is the table's last row.
+  const int us = user_slots();
+  anonymous_row_ = config_.user_buckets > 0 ? config_.user_buckets : n_users;
+  user_id_rows_.resize(static_cast<std::size_t>(n_users) * us);
+  nn::HashSpec uh{config_.user_buckets, us, config_.seed * 2 + 1};
+  for (std::int32_t u = 0; u < n_users; ++u)
+    for (int k = 0; k < us; ++k)
+      user_id_rows_[static_cast<std::size_t>(u) * us + k] =
+          config_.user_buckets > 0 ? uh.bucket(users_.token(u), k) : u;
+  item_id_rows_.clear();
+  if (config_.item_id_dim > 0) {
+    const int is = item_slots();
+    item_id_rows_.resize(static_cast<std::size_t>(n_items) * is);
+    nn::HashSpec ih{config_.item_buckets, is, config_.seed * 2 + 2};
+    for (std::int32_t i = 0; i < n_items; ++i)
+      for (int k = 0; k < is; ++k)
+        item_id_rows_[static_cast<std::size_t>(i) * is + k] =
+            config_.item_buckets > 0 ? ih.bucket(items_.token(i), k) : i;
+  }
+}
+
+int TwoTowerModel::user_input_dim() const {
+  return config_.user_id_dim + (config_.has_history() ? config_.item_id_dim : 0);
+}
+
+int TwoTowerModel::item_input_dim() const {
+  return config_.item_id_dim + config_.category_dim + config_.brand_dim +
+         (config_.price_buckets > 0 ? config_.price_bucket_dim : 0) +
+         (config_.price_feature == "none" ? 0 : 1);
+}
+
+void TwoTowerModel::init_weights() {
+  Rng rng(config_.seed, 7);
+  const int user_rows = (config_.user_buckets > 0 ? config_.user_buckets : users_.size()) + 1;
+  user_id_ = nn::Embedding(user_rows, config_.user_id_dim, rng);
+  if (config_.item_id_dim > 0)
+    item_id_ = nn::Embedding((config_.item_buckets > 0 ? config_.item_buckets : items_.size()) + 1,
+                             config_.item_id_dim, rng);
+  if (config_.category_dim > 0) category_ = nn::Embedding(categories_.size() + 1, config_.category_dim, rng);
+  if (config_.brand_dim > 0) brand_ = nn::Embedding(brands_.size() + 1, config_.brand_dim, rng);
+  if (config_.price_buckets > 0)
+    price_bucket_ = nn::Embedding(config_.price_buckets, config_.price_bucket_dim, rng);
+  auto make_tower = [&](int in) {
+    std::vector<nn::Dense> layers;
+    for (int h : config_.hidden) {
+      layers.emplace_back(in, h, nn::Activation::Relu, rng);
+      in = h;
+    }
+    layers.emplace_back(in, config_.output_dim,
+                        config_.output_relu ? nn::Activation::Relu : nn::Activation::Linear, rng);
+    return layers;
+  };
+  user_tower_ = make_tower(user_input_dim());
+  item_tower_ = make_tower(item_input_dim());
+}
+
+void TwoTowerModel::history_weights(std::size_t n, std::vector<float>& w) const {
+  w.resize(n);
+  float sum = 0, p = 1;
+  for (std::size_t k = 0; k < n; ++k) {
+    w[k] = p;
+    sum += p;
+    p *= config_.history_decay;
+  }
+  for (auto& x : w) x /= sum;
+}
+
+void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
+                               const std::vector<std::int32_t>& offsets,
+                               const std::vector<std::int32_t>& history, Matrix& X) const {
+  const auto B = static_cast<Eigen::Index>(users.size());
+  const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(), is = item_slots();
+  X.setZero(B, user_input_dim());
+  std::vector<float> w;
+  for (Eigen::Index r = 0; r < B; ++r) {
+    float* x = X.row(r).data();
+    const std::int32_t u = users[r];
+    if (u < 0) {
+      const float* e = user_id_.table.row(anonymous_row_).data();
+      for (int k = 0; k < du; ++k) x[k] += e[k];
+    } else {
+      for (int s = 0; s < us; ++s) {
+        const float* e = user_id_.table.row(user_id_rows_[static_cast<std::size_t>(u) * us + s]).data();
+        for (int k = 0; k < du; ++k) x[k] += e[k];
+      }
+    }
+    if (!config_.has_history()) continue;
+    const std::int32_t b = offsets[r], e = offsets[r + 1];
+    history_weights(static_cast<std::size_t>(e - b), w);
+    for (std::int32_t j = b; j < e; ++j) {
+      const std::int32_t item = history[j];
+      for (int s = 0; s < is; ++s) {
+        const float* v = item_id_.table.row(item_id_rows_[static_cast<std::size_t>(item) * is + s]).data();
+        const float wj = w[j - b];
+        for (int k = 0; k < di; ++k) x[du + k] += wj * v[k];
+      }
+    }
+  }
+}
+
+void TwoTowerModel::item_input(const std::vector<std::int32_t>& items, Matrix& X) const {
+  const auto B = static_cast<Eigen::Index>(items.size());
+  const int is = item_slots();
+  X.setZero(B, item_input_dim());
+  for (Eigen::Index r = 0; r < B; ++r) {
+    const std::int32_t i = items[r];
+    float* x = X.row(r).data();
+    int off = 0;
+    if (config_.item_id_dim > 0) {
+      for (int s = 0; s < is; ++s) {
+        const float* v = item_id_.table.row(item_id_rows_[static_cast<std::size_t>(i) * is + s]).data();
+        for (int k = 0; k < config_.item_id_dim; ++k) x[k] += v[k];
+      }
+      off += config_.item_id_dim;
+    }
+    auto put = [&](const nn::Embedding& table, std::int32_t row, int dim) {
+      if (dim == 0) return;
+      const float* v = table.table.row(row).data();
+      for (int k = 0; k < dim; ++k) x[off + k] = v[k];
+      off += dim;
+    };
+    put(category_, item_category_[i], config_.category_dim);
+    put(brand_, item_brand_[i], config_.brand_dim);
+    if (config_.price_buckets > 0) put(price_bucket_, item_price_bucket_[i], config_.price_bucket_dim);
+    if (config_.price_feature != "none") x[off] = item_price_value_[i];
+  }
+}
+
+void TwoTowerModel::run_tower(const std::vector<nn::Dense>& tower, TowerWork& w) const {
+  w.acts.resize(tower.size());
+  const Matrix* in = &w.input;
+  for (std::size_t l = 0; l < tower.size(); ++l) {
+    tower[l].forward(*in, w.acts[l]);
+    in = &w.acts[l];
+  }
+  if (config_.l2_normalize)
+    nn::l2_normalize_rows(w.acts.back(), w.out, w.norms);
+  else
+    w.out = w.acts.back();
+}
+
+void TwoTowerModel::backward_tower(std::vector<nn::Dense>& tower, TowerWork& w, const Matrix& dOut,
+                                   Matrix& dX) {
+  Matrix g;
+  if (config_.l2_normalize)
+    nn::l2_normalize_backward(w.out, w.norms, dOut, g);
+  else
+    g = dOut;
+  for (std::size_t l = tower.size(); l-- > 0;) {
+    const Matrix& in = l == 0 ? w.input : w.acts[l - 1];
+    Matrix d_in;
+    tower[l].backward(in, w.acts[l], g, &d_in);
+    g.swap(d_in);
+  }
+  dX.swap(g);
+}
+
+void TwoTowerModel::check_batch(const TrainingBatch& b) const {
+  const std::size_t B = b.items.size();
+  RECSYS_CHECK(B >= 1, "two-tower: empty batch");
+  RECSYS_CHECK(b.users.size() == B, "two-tower batch: ", b.users.size(), " users for ", B, " items");
+  RECSYS_CHECK(b.log_q.empty() || b.log_q.size() == B, "two-tower batch: log_q has ", b.log_q.size(),
+               " entries for ", B, " rows");
+  for (std::size_t r = 0; r < B; ++r) {
+    RECSYS_CHECK(b.items[r] >= 0 && b.items[r] < num_items(), "two-tower batch: item index ",
+                 b.items[r], " out of range [0, ", num_items(), ")");
+    RECSYS_CHECK(b.users[r] >= -1 && b.users[r] < num_users(), "two-tower batch: user index ",
+                 b.users[r], " out of range [-1, ", num_users(), ")");
+  }
+  if (config_.has_history()) {
+    RECSYS_CHECK(b.history_offsets.size() == B + 1, "two-tower batch: history_offsets needs ", B + 1,
+                 " entries, got ", b.history_offsets.size());
+    RECSYS_CHECK(b.history_offsets[0] == 0 &&
+                     b.history_offsets[B] == static_cast<std::int32_t>(b.history_items.size()),
+                 "two-tower batch: history_offsets do not cover history_items");
+    for (std::size_t r = 0; r < B; ++r)
+      RECSYS_CHECK(b.history_offsets[r] <= b.history_offsets[r + 1],
+                   "two-tower batch: history_offsets must not decrease");
+    for (std::int32_t i : b.history_items)
+      RECSYS_CHECK(i >= 0 && i < num_items(), "two-tower batch: history item index ", i,
+                   " out of range [0, ", num_items(), ")");
+  }
+}
+
+float TwoTowerModel::forward(const TrainingBatch& b, TowerWork& uw, TowerWork& iw, Matrix* dU,
+                             Matrix* dV) const {
+  check_batch(b);
+  user_input(b.users, b.history_offsets, b.history_items, uw.input);
+  run_tower(user_tower_, uw);
+  item_input(b.items, iw.input);
+  run_tower(item_tower_, iw);
+  nn::InBatchSoftmaxOptions opt;
+  opt.temperature = config_.temperature;
+  opt.mask_accidental_hits = config_.mask_accidental_hits;
+  if (config_.log_q_correction) opt.log_q = b.log_q;
+  return nn::in_batch_softmax_loss(uw.out, iw.out, b.items, opt, dU, dV);
+}
+
+float TwoTowerModel::loss(const TrainingBatch& b) const {
+  TowerWork uw, iw;
+  return forward(b, uw, iw, nullptr, nullptr);
+}
+
+void TwoTowerModel::clear_sparse_grads() {
+  for (nn::Embedding* e : {&user_id_, &item_id_, &category_, &brand_, &price_bucket_}) e->clear_grad();
+}
+
+float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
+  Matrix dU, dV, dXu, dXi;
+  const float loss = forward(b, user_work_, item_work_, &dU, &dV);
+  clear_sparse_grads();
+  backward_tower(user_tower_, user_work_, dU, dXu);
+  backward_tower(item_tower_, item_work_, dV, dXi);
+  // Scatter the input gradients into the embedding tables.
+  const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(), is = item_slots();
+  std::vector<float> w;
+  for (std::size_t r = 0; r < b.size(); ++r) {
+    const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
+    const std::int32_t u = b.users[r];
+    if (u < 0)
+      user_id_.add_grad(anonymous_row_, g);
+    else
+      for (int s = 0; s < us; ++s) user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
+    if (config_.has_history()) {
+      const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
+      history_weights(static_cast<std::size_t>(he - hb), w);
+      for (std::int32_t j = hb; j < he; ++j)
+        for (int s = 0; s < is; ++s)
+          item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(b.history_items[j]) * is + s],
+                            g + du, w[j - hb]);
+    }
+    const float* gi = dXi.row(static_cast<Eigen::Index>(r)).data();
+    const std::int32_t i = b.items[r];
+    int off = 0;
+    if (di > 0) {
+      for (int s = 0; s < is; ++s) item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(i) * is + s], gi);
+      off += di;
+    }
+    if (config_.category_dim > 0) {
+      category_.add_grad(item_category_[i], gi + off);
+      off += config_.category_dim;
+    }
+    if (config_.brand_dim > 0) {
+      brand_.add_grad(item_brand_[i], gi + off);
+      off += config_.brand_dim;
+    }
+    if (config_.price_buckets > 0) price_bucket_.add_grad(item_price_bucket_[i], gi + off);
+  }
+  return loss;
+}
+
+void TwoTowerModel::item_embeddings(Matrix& out) const {
+  std::vector<std::int32_t> all(static_cast<std::size_t>(num_items()));
+  for (std::int32_t i = 0; i < num_items(); ++i) all[i] = i;
+  item_embeddings(all, out);
+}
+
+void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matrix& out) const {
+  for (std::int32_t i : items)
+    RECSYS_CHECK(i >= 0 && i < num_items(), "two-tower: item index ", i, " out of range [0, ",
+                 num_items(), ")");
+  TowerWork w;
+  // In chunks, so that the activations of a large catalog stay small.
+  constexpr std::size_t kChunk = 4096;
+  out.resize(static_cast<Eigen::Index>(items.size()), dim());
+  for (std::size_t b = 0; b < items.size(); b += kChunk) {
+    const std::size_t e = std::min(items.size(), b + kChunk);
+    item_input(std::vector<std::int32_t>(items.begin() + b, items.begin() + e), w.input);
+    run_tower(item_tower_, w);
+    out.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(e - b)) = w.out;
+  }
+}
+
+void TwoTowerModel::user_embeddings(const std::vector<UserQuery>& queries, Matrix& out) const {
+  std::vector<std::int32_t> users, offsets{0}, history;
+  for (const auto& q : queries) {
+    RECSYS_CHECK(q.user >= -1 && q.user < num_users(), "two-tower: user index ", q.user,
+                 " out of range [-1, ", num_users(), ")");
+    users.push_back(q.user);
+    if (config_.has_history()) {
+      const std::size_t n = std::min<std::size_t>(q.history.size(), config_.history_length);
+      for (std::size_t k = 0; k < n; ++k) {  // most recent first
+        const std::int32_t item = q.history[q.history.size() - 1 - k];
+        RECSYS_CHECK(item >= 0 && item < num_items(), "two-tower: history item index ", item,
+                     " out of range [0, ", num_items(), ")");
+        history.push_back(item);
+      }
+      offsets.push_back(static_cast<std::int32_t>(history.size()));
+    }
+  }
+  TowerWork w;
+  user_input(users, offsets, history, w.input);
+  run_tower(user_tower_, w);
+  out = std::move(w.out);
+}
+
+std::vector<TwoTowerModel::Param> TwoTowerModel::parameters() {
+  std::vector<Param> p;
+  auto emb = [&](const char* name, nn::Embedding& e) {
+    if (e.table.size() > 0) p.push_back(Param{name, &e.table, nullptr, &e});
+  };
+  emb("user/id_embedding", user_id_);
+  emb("item/id_embedding", item_id_);
+  emb("item/category_embedding", category_);
+  emb("item/brand_embedding", brand_);
+  emb("item/price_bucket_embedding", price_bucket_);
+  auto tower = [&](const char* side, std::vector<nn::Dense>& layers) {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      const std::string base = std::string(side) + "/dense_" + std::to_string(l);
+      p.push_back(Param{base + "/kernel", &layers[l].W, &layers[l].grad_W, nullptr});
+      p.push_back(Param{base + "/bias", &layers[l].b, &layers[l].grad_b, nullptr});
+    }
+  };
+  tower("user", user_tower_);
+  tower("item", item_tower_);
+  return p;
+}
+
+}  // namespace recsys

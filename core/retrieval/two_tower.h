@@ -1,0 +1,125 @@
+// The two-tower retrieval model: a user tower and an item tower whose outputs are compared by a
+// dot product, trained with an in-batch softmax (see two_tower_config.h for the presets).
+// Hand-written backprop on Eigen; one instance is not safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/catalog.h"
+#include "features/vocabulary.h"
+#include "nn/layers.h"
+#include "retrieval/two_tower_config.h"
+
+namespace recsys {
+
+// What the user tower reads: a known user (or -1 for anonymous) and the recent items.
+struct UserQuery {
+  std::int32_t user = -1;             // index in the model's users, -1 = anonymous / unknown
+  std::vector<std::int32_t> history;  // item indices, oldest first; the last history_length count
+};
+
+// A training batch: row r pairs users[r] (with its history) with its positive items[r].
+struct TrainingBatch {
+  std::vector<std::int32_t> users;            // -1 = trained as anonymous
+  std::vector<std::int32_t> items;
+  std::vector<std::int32_t> history_offsets;  // size B + 1 (empty when the model has no history)
+  std::vector<std::int32_t> history_items;    // per row, most recent first
+  std::vector<float> log_q;                   // per row: log P(item sampled); empty = none
+  std::size_t size() const { return items.size(); }
+};
+
+// Price normalisation fitted on the catalog the model was created with.
+struct PriceFeatures {
+  double log_mean = 0, log_std = 1;   // of log(1 + price)
+  std::vector<double> boundaries;     // ascending bucket boundaries of log(1 + price)
+  float value(double price, const std::string& mode) const;
+  std::int32_t bucket(double price) const;
+};
+
+class TwoTowerModel {
+ public:
+  // One trainable tensor: dense (value + grad) or an embedding table (sparse grad).
+  struct Param {
+    std::string name;
+    nn::Matrix* value = nullptr;
+    nn::Matrix* dense_grad = nullptr;     // dense parameters
+    nn::Embedding* embedding = nullptr;   // embedding tables
+  };
+
+  TwoTowerModel() = default;
+  // Fresh weights (seeded by config.seed) for this catalog's items and these users.
+  TwoTowerModel(const TwoTowerConfig& config, const Catalog& catalog, const Vocabulary& users);
+
+  const TwoTowerConfig& config() const { return config_; }
+  int dim() const { return config_.output_dim; }
+  std::int32_t num_items() const { return items_.size(); }
+  std::int32_t num_users() const { return users_.size(); }
+  const Vocabulary& items() const { return items_; }
+  const Vocabulary& users() const { return users_; }
+  const Vocabulary& categories() const { return categories_; }
+  const Vocabulary& brands() const { return brands_; }
+  const PriceFeatures& price_features() const { return price_; }
+  const std::vector<std::int32_t>& item_category() const { return item_category_; }
+  const std::vector<std::int32_t>& item_brand() const { return item_brand_; }
+  const std::vector<double>& item_price() const { return item_price_; }
+
+  // All items' embeddings (num_items × dim), or those of the given items.
+  void item_embeddings(nn::Matrix& out) const;
+  void item_embeddings(const std::vector<std::int32_t>& items, nn::Matrix& out) const;
+  // One embedding per query (queries.size() × dim).
+  void user_embeddings(const std::vector<UserQuery>& queries, nn::Matrix& out) const;
+
+  // Forward + backward on a batch: sets every parameter's gradient, returns the mean loss.
+  float compute_gradients(const TrainingBatch& batch);
+  // Forward only.
+  float loss(const TrainingBatch& batch) const;
+  // Every trainable tensor, in a fixed order; names are the model file's tensor names.
+  std::vector<Param> parameters();
+  void clear_sparse_grads();
+
+ private:
+  friend class TwoTowerFile;
+  // Activations of one tower's last forward pass.
+  struct TowerWork {
+    nn::Matrix input, out;
+    std::vector<nn::Matrix> acts;  // output of each layer
+    nn::RowVector norms;
+  };
+  void build_features(const Catalog& catalog);
+  void resolve_sizes();
+  void build_id_rows();
+  void init_weights();
+  int user_slots() const { return config_.user_buckets > 0 ? config_.user_hashes : 1; }
+  int item_slots() const { return config_.item_buckets > 0 ? config_.item_hashes : 1; }
+  int user_input_dim() const;
+  int item_input_dim() const;
+  void user_input(const std::vector<std::int32_t>& users, const std::vector<std::int32_t>& offsets,
+                  const std::vector<std::int32_t>& history, nn::Matrix& X) const;
+  void item_input(const std::vector<std::int32_t>& items, nn::Matrix& X) const;
+  void run_tower(const std::vector<nn::Dense>& tower, TowerWork& w) const;
+  void backward_tower(std::vector<nn::Dense>& tower, TowerWork& w, const nn::Matrix& dOut,
+                      nn::Matrix& dX);
+  float forward(const TrainingBatch& batch, TowerWork& uw, TowerWork& iw, nn::Matrix* dU,
+                nn::Matrix* dV) const;
+  void history_weights(std::size_t n, std::vector<float>& w) const;
+  void check_batch(const TrainingBatch& batch) const;
+
+  TwoTowerConfig config_;
+  Vocabulary items_, users_, categories_, brands_;
+  PriceFeatures price_;
+  // Per item: rows of the item-id table (item_hashes per item), category, brand, price.
+  std::vector<std::int32_t> item_id_rows_, item_category_, item_brand_, item_price_bucket_;
+  std::vector<float> item_price_value_;
+  std::vector<double> item_price_;
+  // Per user: rows of the user-id table (user_hashes per user); the anonymous row is last.
+  std::vector<std::int32_t> user_id_rows_;
+  std::int32_t anonymous_row_ = 0;
+  nn::Embedding user_id_, item_id_, category_, brand_, price_bucket_;
+  std::vector<nn::Dense> user_tower_, item_tower_;
+  TowerWork user_work_, item_work_;
+};
+
+}  // namespace recsys

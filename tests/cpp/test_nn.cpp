@@ -1,0 +1,245 @@
+// Neural-network building blocks: finite-difference gradient checks for every layer and loss,
+// hand-computed loss values, Adam's first step, kernels against their portable reference.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+
+#include "common/check.h"
+#include "common/rng.h"
+#include "nn/adam.h"
+#include "nn/kernels.h"
+#include "nn/layers.h"
+#include "nn/losses.h"
+
+using namespace recsys;
+using namespace recsys::nn;
+
+namespace {
+Matrix random_matrix(int r, int c, Rng& rng, float scale = 1.0f) {
+  Matrix m(r, c);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(rng.uniform(-scale, scale));
+  return m;
+}
+
+// Central differences of f over every element of x (restored afterwards), compared with the
+// analytic gradient g by the relative error |num - ana| / max(|num| + |ana|, 1e-3), worst case.
+double gradient_error(Matrix& x, const Matrix& g, const std::function<double()>& f, double h = 1e-3) {
+  double worst = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const float saved = x.data()[i];
+    x.data()[i] = static_cast<float>(saved + h);
+    const double up = f();
+    x.data()[i] = static_cast<float>(saved - h);
+    const double down = f();
+    x.data()[i] = saved;
+    const double num = (up - down) / (2 * h);
+    const double ana = g.data()[i];
+    worst = std::max(worst, std::fabs(num - ana) / std::max(std::fabs(num) + std::fabs(ana), 1e-3));
+  }
+  return worst;
+}
+}  // namespace
+
+TEST_CASE("Dense forward and gradients (ReLU and linear)", "[nn][gradcheck]") {
+  for (auto act : {Activation::Linear, Activation::Relu}) {
+    Rng rng(3);
+    Dense layer(5, 4, act, rng);
+    layer.b = random_matrix(1, 4, rng, 0.5f);
+    Matrix X = random_matrix(6, 5, rng);
+    const Matrix R = random_matrix(6, 4, rng);  // loss = sum(Y .* R)
+    auto loss = [&]() {
+      Matrix Y;
+      layer.forward(X, Y);
+      return static_cast<double>((Y.array() * R.array()).sum());
+    };
+    Matrix Y, dX;
+    layer.forward(X, Y);
+    // Forward against a hand loop.
+    for (int r = 0; r < 6; ++r)
+      for (int j = 0; j < 4; ++j) {
+        float z = layer.b(0, j);
+        for (int k = 0; k < 5; ++k) z += X(r, k) * layer.W(k, j);
+        if (act == Activation::Relu) z = std::max(z, 0.0f);
+        CHECK(Y(r, j) == Approx(z).margin(1e-6));
+      }
+    Matrix dY = R;
+    layer.backward(X, Y, dY, &dX);
+    CHECK(gradient_error(layer.W, layer.grad_W, loss) < 1e-2);
+    CHECK(gradient_error(layer.b, layer.grad_b, loss) < 1e-2);
+    CHECK(gradient_error(X, dX, loss) < 1e-2);
+  }
+}
+
+TEST_CASE("Keras glorot-uniform init stays within its limit and bias starts at zero", "[nn]") {
+  Rng rng(1);
+  Dense layer(64, 128, Activation::Relu, rng);
+  const float limit = std::sqrt(6.0f / (64 + 128));
+  CHECK(layer.W.maxCoeff() <= limit);
+  CHECK(layer.W.minCoeff() >= -limit);
+  CHECK(layer.W.maxCoeff() > 0.9f * limit);
+  CHECK(layer.b.isZero());
+}
+
+TEST_CASE("embedding lookups gather rows and sum sparse gradients of repeated ids", "[nn][gradcheck]") {
+  Rng rng(4);
+  Embedding e(6, 3, rng);
+  const std::vector<std::int32_t> ids{2, 5, 2, 0};
+  Matrix out;
+  e.lookup(ids, out);
+  CHECK(out.row(2) == e.table.row(2));
+  const Matrix R = random_matrix(4, 3, rng);
+  e.accumulate(ids, R);
+  CHECK(e.grad_rows.size() == 3);
+  CHECK(e.grad_at(2, 1) == Approx(R(0, 1) + R(2, 1)));
+  CHECK(e.grad_at(5, 0) == Approx(R(1, 0)));
+  CHECK(e.grad_at(1, 0) == 0);
+  // Finite differences of sum(lookup .* R) over the whole table.
+  Matrix dense = Matrix::Zero(6, 3);
+  for (int r = 0; r < 6; ++r)
+    for (int c = 0; c < 3; ++c) dense(r, c) = e.grad_at(r, c);
+  auto loss = [&]() {
+    Matrix o;
+    e.lookup(ids, o);
+    return static_cast<double>((o.array() * R.array()).sum());
+  };
+  CHECK(gradient_error(e.table, dense, loss) < 1e-2);
+  e.clear_grad();
+  CHECK(e.grad_rows.empty());
+  CHECK(e.grad_at(2, 1) == 0);
+  CHECK_THROWS_WITH(e.lookup({6}, out), Catch::Contains("id 6 out of range"));
+}
+
+TEST_CASE("L2 normalisation and its gradient", "[nn][gradcheck]") {
+  Rng rng(5);
+  Matrix X = random_matrix(4, 5, rng);
+  const Matrix R = random_matrix(4, 5, rng);
+  Matrix Y, dX;
+  RowVector norms;
+  l2_normalize_rows(X, Y, norms);
+  for (int r = 0; r < 4; ++r) CHECK(Y.row(r).norm() == Approx(1.0f));
+  l2_normalize_backward(Y, norms, R, dX);
+  auto loss = [&]() {
+    Matrix y;
+    RowVector n;
+    l2_normalize_rows(X, y, n);
+    return static_cast<double>((y.array() * R.array()).sum());
+  };
+  CHECK(gradient_error(X, dX, loss) < 1e-2);
+}
+
+TEST_CASE("in-batch softmax loss equals hand-computed values", "[nn][loss]") {
+  Matrix U(2, 2), V(2, 2);
+  U << 1, 0, 0, 1;
+  V << 1, 0, 1, 1;
+  // logits = U Vᵀ = [[1, 1], [0, 1]]: row 0 -> log 2, row 1 -> log(1 + e) - 1.
+  InBatchSoftmaxOptions o;
+  CHECK(in_batch_softmax_loss(U, V, {1, 2}, o, nullptr, nullptr) ==
+        Approx((std::log(2.0) + std::log(1 + std::exp(1.0)) - 1) / 2));
+  // Temperature 0.5 doubles the logits: [[2, 2], [0, 2]].
+  o.temperature = 0.5f;
+  CHECK(in_batch_softmax_loss(U, V, {1, 2}, o, nullptr, nullptr) ==
+        Approx((std::log(2.0) + std::log(1 + std::exp(2.0)) - 2) / 2));
+  // Log-Q: subtract log q_j from column j; q = (0.5, 0.25).
+  o.temperature = 1;
+  o.log_q = {std::log(0.5f), std::log(0.25f)};
+  CHECK(in_batch_softmax_loss(U, V, {1, 2}, o, nullptr, nullptr) ==
+        Approx((std::log(3.0) + std::log(1 + std::exp(-1.0 - std::log(2.0)))) / 2));
+  // Accidental hits: both rows hold item 7, so each row's only negative is masked: loss 0.
+  o.log_q.clear();
+  o.mask_accidental_hits = true;
+  CHECK(in_batch_softmax_loss(U, V, {7, 7}, o, nullptr, nullptr) == Approx(0).margin(1e-7));
+  CHECK_THROWS_WITH(in_batch_softmax_loss(U, Matrix(3, 2), {1, 2}, o, nullptr, nullptr),
+                    Catch::Contains("candidates are 3 x 2"));
+}
+
+TEST_CASE("in-batch softmax gradients match finite differences", "[nn][gradcheck]") {
+  Rng rng(6);
+  Matrix U = random_matrix(5, 3, rng), V = random_matrix(5, 3, rng);
+  const std::vector<std::int32_t> items{1, 2, 1, 3, 4};
+  for (int variant = 0; variant < 3; ++variant) {
+    InBatchSoftmaxOptions o;
+    if (variant >= 1) o.temperature = 0.3f;
+    if (variant == 2) {
+      o.log_q = {-1.0f, -2.0f, -1.0f, -3.0f, -0.5f};
+      o.mask_accidental_hits = true;
+    }
+    Matrix dU, dV;
+    in_batch_softmax_loss(U, V, items, o, &dU, &dV);
+    auto loss = [&]() { return static_cast<double>(in_batch_softmax_loss(U, V, items, o, nullptr, nullptr)); };
+    CHECK(gradient_error(U, dU, loss) < 1e-2);
+    CHECK(gradient_error(V, dV, loss) < 1e-2);
+  }
+}
+
+TEST_CASE("sigmoid cross-entropy value and gradient", "[nn][loss][gradcheck]") {
+  const std::vector<float> labels{1, 0, 1, 0};
+  std::vector<float> logits{0.5f, -1.0f, -30.0f, 40.0f}, d;
+  const float loss = sigmoid_cross_entropy(logits, labels, &d);
+  const double expected =
+      (std::log1p(std::exp(-0.5)) + std::log1p(std::exp(-1.0)) + (30 + std::log1p(std::exp(-30.0))) +
+       (40 + std::log1p(std::exp(-40.0)))) / 4;
+  CHECK(loss == Approx(expected));
+  for (std::size_t i = 0; i < 2; ++i) {
+    const float h = 1e-3f;
+    auto l2 = logits;
+    l2[i] += h;
+    const float up = sigmoid_cross_entropy(l2, labels, nullptr);
+    l2[i] -= 2 * h;
+    const float down = sigmoid_cross_entropy(l2, labels, nullptr);
+    CHECK(d[i] == Approx((up - down) / (2 * h)).epsilon(1e-2));
+  }
+  CHECK(std::isfinite(d[3]));
+  CHECK(d[3] == Approx(0.25));  // σ(40) - 0, over n = 4
+}
+
+TEST_CASE("Adam's first step and lazy row updates", "[nn][adam]") {
+  Adam adam(AdamConfig{0.1f});
+  Matrix p(1, 2), g(1, 2);
+  p << 1, -1;
+  g << 0.5, -2;
+  AdamSlot slot;
+  adam.begin_step();
+  adam.update(p, g, slot);
+  // After one step m/sqrt(v) = sign(g), lr_t = 0.1 * sqrt(0.001) / 0.1: each moves by ~lr.
+  CHECK(p(0, 0) == Approx(0.9).epsilon(1e-4));
+  CHECK(p(0, 1) == Approx(-0.9).epsilon(1e-4));
+  CHECK(slot.m(0, 0) == Approx(0.05));
+  CHECK(slot.v(0, 1) == Approx(0.004).epsilon(1e-4));
+  // Lazy: only the listed rows move, and only their moments change.
+  Matrix table = Matrix::Ones(3, 2);
+  Matrix rg(1, 2);
+  rg << 1, 1;
+  AdamSlot ts;
+  adam.update_rows(table, {1}, rg, ts);
+  CHECK(table(0, 0) == 1);
+  CHECK(table(2, 1) == 1);
+  CHECK(table(1, 0) < 1);
+  CHECK(ts.m.row(0).isZero());
+  CHECK_THROWS_WITH(Adam(AdamConfig{-1.0f}), Catch::Contains("learning rate"));
+}
+
+TEST_CASE("matrix kernels agree with their portable reference", "[nn][kernels]") {
+  Rng rng(8);
+  for (int trial = 0; trial < 4; ++trial) {
+    const int m = 1 + trial * 7, k = 3 + trial * 13, n = 2 + trial * 11;
+    const Matrix A = random_matrix(m, k, rng), B = random_matrix(k, n, rng), Bt = random_matrix(n, k, rng),
+                 A2 = random_matrix(k, m, rng), C0 = random_matrix(k, n, rng);
+    Matrix C1, C2;
+    kernels::matmul(A, B, C1);
+    kernels::portable::matmul(A, B, C2);
+    CHECK((C1 - C2).cwiseAbs().maxCoeff() < 1e-4f);
+    kernels::matmul_bt(A, Bt, C1);
+    kernels::portable::matmul_bt(A, Bt, C2);
+    CHECK((C1 - C2).cwiseAbs().maxCoeff() < 1e-4f);
+    kernels::matmul_at(A2, C0, C1);
+    kernels::portable::matmul_at(A2, C0, C2);
+    CHECK((C1 - C2).cwiseAbs().maxCoeff() < 1e-4f);
+    Matrix acc1 = C1, acc2 = C2;
+    kernels::matmul_at(A2, C0, acc1, true);
+    kernels::portable::matmul_at(A2, C0, acc2, true);
+    CHECK((acc1 - acc2).cwiseAbs().maxCoeff() < 1e-4f);
+  }
+  Matrix out;
+  CHECK_THROWS_WITH(kernels::matmul(Matrix(2, 3), Matrix(4, 2), out), Catch::Contains("inner dimensions"));
+}
