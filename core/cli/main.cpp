@@ -14,6 +14,8 @@
 #include "data/parse.h"
 #include "data/split.h"
 #include "data/synthetic.h"
+#include "io/two_tower_file.h"
+#include "retrieval/topk.h"
 #include "retrieval/trainer.h"
 #include "retrieval/two_tower.h"
 
@@ -32,6 +34,13 @@ usage:
   recsys online-retail --raw FILE[.gz] [--out DIR]
       Load the raw UCI Online Retail CSV, print the cleaning report, and with --out write the
       compact extract (items.csv, baskets.csv) that data/online_retail/ holds.
+  recsys train [--data synthetic|online-retail|DIR|FILE] [--preset seed|default] [--config JSON|FILE]
+               [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split leave-last-out|none]
+               [--validation-users N] [--patience N] [--out DIR] [--quiet]
+      Train a two-tower model with a live progress line; with --out, write DIR/model.safetensors
+      and DIR/manifest.json.
+  recsys recommend --model DIR [--user ID] [--history ITEM,ITEM,...] [--k N] [--json]
+      Top-K items of a trained model for a known user and/or a history (anonymous without --user).
   recsys version
 )";
 
@@ -182,16 +191,80 @@ int cmd_train(const std::vector<std::string>& argv) {
                    clock_text(rate > 0 ? left / rate : 0).c_str());
     for (const auto& e : r.finished_epochs) {
       if (!quiet) std::fprintf(stderr, "\r%*s\r", 90, "");
-      std::printf("epoch %d: loss %.4f, validation recall@10 %.4f, %.1f s (%.0f examples/s)\n",
-                  e.epoch, e.mean_loss, e.validation_recall, e.seconds, e.examples / e.seconds);
+      if (e.validation_recall >= 0)
+        std::printf("epoch %d: loss %.4f, validation recall@10 %.4f, %.1f s (%.0f examples/s)\n",
+                    e.epoch, e.mean_loss, e.validation_recall, e.seconds, e.examples / e.seconds);
+      else
+        std::printf("epoch %d: loss %.4f, %.1f s (%.0f examples/s)\n", e.epoch, e.mean_loss,
+                    e.seconds, e.examples / e.seconds);
     }
     if (r.stopped_early) std::printf("early stop: no better validation recall for %d epochs\n", opts.early_stopping_patience);
   }
   const auto& h = trainer.history();
-  std::printf("done: %zu epochs, final loss %.4f, validation recall@10 %.4f (popularity %.4f), "
-              "%.0f examples/s\n",
-              h.size(), h.back().mean_loss, trainer.validation_recall().recall, pop.recall,
-              seconds > 0 ? examples / seconds : 0);
+  TrainingInfo info;
+  info.dataset = data.name;
+  info.epochs = static_cast<std::int32_t>(h.size());
+  info.examples_per_epoch = trainer.examples_per_epoch();
+  info.final_loss = h.back().mean_loss;
+  info.seconds = seconds;
+  if (pop.users > 0) {
+    info.validation_recall_at_10 = trainer.validation_recall().recall;
+    info.popularity_recall_at_10 = pop.recall;
+    std::printf("done: %zu epochs, final loss %.4f, validation recall@10 %.4f (popularity %.4f), "
+                "%.0f examples/s\n",
+                h.size(), info.final_loss, info.validation_recall_at_10, pop.recall,
+                seconds > 0 ? examples / seconds : 0);
+  } else {
+    std::printf("done: %zu epochs, final loss %.4f, %.0f examples/s\n", h.size(), info.final_loss,
+                seconds > 0 ? examples / seconds : 0);
+  }
+  if (a.has("out")) {
+    const std::string dir = a.get("out");
+    make_dirs(dir);
+    const ModelFiles files = TwoTowerFile::save(model, info);
+    write_file(dir + "/model.safetensors", files.weights);
+    write_file(dir + "/manifest.json", files.manifest);
+    std::printf("wrote %s/model.safetensors (%zu bytes) and %s/manifest.json\n", dir.c_str(),
+                files.weights.size(), dir.c_str());
+  }
+  return 0;
+}
+
+int cmd_recommend(const std::vector<std::string>& argv) {
+  const Args a(argv, {"model", "user", "history", "k"}, {"json"});
+  RECSYS_CHECK(a.has("model"), "recommend: --model DIR is required");
+  const std::string dir = a.get("model");
+  const TwoTowerModel model = TwoTowerFile::load(read_file(dir + "/model.safetensors"),
+                                                 read_file(dir + "/manifest.json"), dir);
+  const int k = static_cast<int>(a.get_int("k", 10));
+  RECSYS_CHECK(k >= 1, "option '--k': must be >= 1, got ", k);
+  UserQuery q;
+  if (a.has("user")) {
+    q.user = model.users().find(a.get("user"));
+    RECSYS_CHECK(q.user >= 0, "option '--user': unknown user '", a.get("user"), "'");
+  }
+  // --history: comma-separated item ids, oldest first.
+  const std::string hist = a.get("history");
+  for (std::size_t b = 0; b < hist.size();) {
+    std::size_t e = hist.find(',', b);
+    if (e == std::string::npos) e = hist.size();
+    const std::string id = hist.substr(b, e - b);
+    const std::int32_t i = model.items().find(id);
+    RECSYS_CHECK(i >= 0, "option '--history': unknown item '", id, "'");
+    q.history.push_back(i);
+    b = e + 1;
+  }
+  nn::Matrix U, V;
+  model.user_embeddings({q}, U);
+  model.item_embeddings(V);
+  const auto top = top_k_exact(V, U.row(0).data(), k);
+  if (a.has("json")) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : top) out.push_back({{"item", model.items().token(s.item)}, {"score", s.score}});
+    std::cout << out.dump(1) << "\n";
+  } else {
+    for (const auto& s : top) std::printf("%-12s %.6f\n", model.items().token(s.item).c_str(), s.score);
+  }
   return 0;
 }
 
@@ -242,6 +315,7 @@ int main(int argc, char** argv) {
     if (cmd == "stats") return cmd_stats(rest);
     if (cmd == "online-retail") return cmd_online_retail(rest);
     if (cmd == "train") return cmd_train(rest);
+    if (cmd == "recommend") return cmd_recommend(rest);
     if (cmd == "version") {
       std::printf("recsys %s\n", RECSYS_VERSION);
       return 0;

@@ -242,3 +242,27 @@ TEST_CASE("two-tower configs: presets, JSON and errors", "[retrieval][config]") 
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"batch_size": 1.5})"), Catch::Contains("'batch_size' must be an integer"));
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"item_id_dim": 0})"), Catch::Contains("history feature needs item_id_dim"));
 }
+
+TEST_CASE("native and wasm reach the same loss after the same steps", "[retrieval][cross-target]") {
+  // The same test runs natively and under node (build-wasm); both must match these constants,
+  // recorded from the native build, within 1e-4.
+  SyntheticConfig sc;
+  sc.users = 500;
+  sc.items = 300;
+  sc.interactions = 6000;
+  const auto shop = generate_synthetic_shop(sc);
+  const double expected[2] = {4.862003136, 5.029105854};  // seed, default
+  int k = 0;
+  for (const char* preset : {"seed", "default"}) {
+    TwoTowerConfig cfg = TwoTowerConfig::preset_named(preset);
+    TwoTowerModel model(cfg, shop.data.catalog, shop.data.interactions.users());
+    Trainer t(model, shop.data.interactions, Interactions());
+    t.train_steps(20);
+    const double loss = t.train_steps(5).mean_loss;
+    char text[64];
+    std::snprintf(text, sizeof text, "%.9f", loss);
+    INFO(preset << ": mean loss of steps 21-25 = " << text);
+    CHECK(loss == Approx(expected[k]).margin(1e-4));
+    ++k;
+  }
+}

@@ -1,0 +1,35 @@
+// safetensors (https://github.com/huggingface/safetensors): an 8-byte little-endian header size N,
+// an N-byte JSON header {"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__":
+// {string: string}}, then the tensor bytes, little-endian and row-major. The reader treats the
+// file as hostile: every size and offset is checked, and the data must be covered exactly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace recsys::io {
+
+struct Tensor {
+  std::string name;
+  std::string dtype = "F32";          // only F32 data is read into floats
+  std::vector<std::int64_t> shape;
+  std::vector<float> data;            // row-major
+  std::int64_t elements() const;
+};
+
+struct Safetensors {
+  std::vector<Tensor> tensors;        // in data order
+  std::map<std::string, std::string> metadata;
+  const Tensor* find(std::string_view name) const;
+};
+
+// Serialises the tensors in the given order (header padded with spaces to a multiple of 8).
+std::string write_safetensors(const std::vector<Tensor>& tensors,
+                              const std::map<std::string, std::string>& metadata = {});
+// Parses and validates a whole file; errors name `source` and the problem.
+Safetensors read_safetensors(std::string_view bytes, const std::string& source = "model.safetensors");
+
+}  // namespace recsys::io

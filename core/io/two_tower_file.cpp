@@ -1,0 +1,181 @@
+#include "io/two_tower_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/check.h"
+#include "io/safetensors.h"
+
+namespace recsys {
+
+namespace {
+constexpr const char* kFormat = "recsys-wasm.two-tower";
+
+nlohmann::json info_json(const TrainingInfo& i) {
+  nlohmann::json j{{"dataset", i.dataset},
+                   {"epochs", i.epochs},
+                   {"examples_per_epoch", i.examples_per_epoch},
+                   {"final_loss", i.final_loss},
+                   {"seconds", i.seconds}};
+  if (i.validation_recall_at_10 >= 0) j["validation_recall_at_10"] = i.validation_recall_at_10;
+  if (i.popularity_recall_at_10 >= 0) j["popularity_recall_at_10"] = i.popularity_recall_at_10;
+  return j;
+}
+
+template <class T>
+T get(const nlohmann::json& j, const char* key, const std::string& where) {
+  RECSYS_CHECK(j.is_object() && j.contains(key), where, ": missing '", key, "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    RECSYS_FAIL(where, ": '", key, "' has the wrong type: ", j.at(key).dump().substr(0, 60));
+  }
+}
+}  // namespace
+
+ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& info) {
+  auto& m = const_cast<TwoTowerModel&>(model);  // parameters() hands out mutable pointers
+  std::vector<io::Tensor> tensors;
+  nlohmann::json shapes = nlohmann::json::object();
+  for (const auto& p : m.parameters()) {
+    io::Tensor t;
+    t.name = p.name;
+    t.shape = {p.value->rows(), p.value->cols()};
+    if (p.name.size() > 5 && p.name.compare(p.name.size() - 5, 5, "/bias") == 0) t.shape = {p.value->cols()};
+    t.data.assign(p.value->data(), p.value->data() + p.value->size());
+    shapes[t.name] = t.shape;
+    tensors.push_back(std::move(t));
+  }
+  nlohmann::json j;
+  j["format"] = kFormat;
+  j["format_version"] = kTwoTowerFormatVersion;
+  j["preset"] = model.config_.preset;
+  j["config"] = nlohmann::json::parse(model.config_.to_json());
+  j["items"] = {{"ids", model.items_.tokens()},
+                {"category", model.item_category_},
+                {"brand", model.item_brand_},
+                {"price", model.item_price_}};
+  j["users"] = model.users_.tokens();
+  j["categories"] = model.categories_.tokens();
+  j["brands"] = model.brands_.tokens();
+  const auto& c = model.config_;
+  j["hashing"] = {{"function", "fnv1a64(seed_k, utf8 id) -> splitmix64 -> mod buckets"},
+                  {"user", {{"buckets", c.user_buckets}, {"hashes", model.user_slots()}, {"seed", c.seed * 2 + 1}}},
+                  {"item", {{"buckets", c.item_buckets}, {"hashes", model.item_slots()}, {"seed", c.seed * 2 + 2}}}};
+  j["price"] = {{"feature", c.price_feature},
+                {"log_mean", model.price_.log_mean},
+                {"log_std", model.price_.log_std},
+                {"boundaries", model.price_.boundaries}};
+  j["tensors"] = shapes;
+  j["training"] = info_json(info);
+  ModelFiles f;
+  f.weights = io::write_safetensors(tensors, {{"format", kFormat}, {"format_version", std::to_string(kTwoTowerFormatVersion)}});
+  f.manifest = j.dump(1);
+  return f;
+}
+
+TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
+  TrainingInfo i;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(manifest.begin(), manifest.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    RECSYS_FAIL("manifest.json: invalid JSON: ", e.what());
+  }
+  if (!j.is_object() || !j.contains("training") || !j["training"].is_object()) return i;
+  const auto& t = j["training"];
+  i.dataset = t.value("dataset", "");
+  i.epochs = t.value("epochs", 0);
+  i.examples_per_epoch = t.value("examples_per_epoch", std::int64_t{0});
+  i.final_loss = t.value("final_loss", 0.0);
+  i.seconds = t.value("seconds", 0.0);
+  i.validation_recall_at_10 = t.value("validation_recall_at_10", -1.0);
+  i.popularity_recall_at_10 = t.value("popularity_recall_at_10", -1.0);
+  return i;
+}
+
+TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view manifest_text,
+                                 const std::string& source) {
+  const std::string where = source + "/manifest.json";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(manifest_text.begin(), manifest_text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    RECSYS_FAIL(where, ": invalid JSON: ", e.what());
+  }
+  RECSYS_CHECK(j.is_object(), where, ": expected a JSON object");
+  const auto format = get<std::string>(j, "format", where);
+  RECSYS_CHECK(format == kFormat, where, ": format is '", format, "', expected '", kFormat, "'");
+  const int version = get<int>(j, "format_version", where);
+  RECSYS_CHECK(version >= 1 && version <= kTwoTowerFormatVersion, where, ": format_version ", version,
+               " is not supported (this build reads 1 to ", kTwoTowerFormatVersion, ")");
+  RECSYS_CHECK(j.contains("config") && j["config"].is_object(), where, ": missing 'config'");
+
+  TwoTowerModel m;
+  m.config_ = TwoTowerConfig::from_json(j["config"].dump());
+  RECSYS_CHECK(m.config_.user_buckets >= 0 && m.config_.item_buckets >= 0, where,
+               ": config has unresolved bucket counts (-1)");
+  const auto& items = j.contains("items") ? j["items"] : nlohmann::json();
+  const auto ids = get<std::vector<std::string>>(items, "ids", where + " items");
+  m.item_category_ = get<std::vector<std::int32_t>>(items, "category", where + " items");
+  m.item_brand_ = get<std::vector<std::int32_t>>(items, "brand", where + " items");
+  m.item_price_ = get<std::vector<double>>(items, "price", where + " items");
+  RECSYS_CHECK(!ids.empty(), where, ": the model has no items");
+  RECSYS_CHECK(m.item_category_.size() == ids.size() && m.item_brand_.size() == ids.size() &&
+                   m.item_price_.size() == ids.size(),
+               where, ": items.ids, category, brand and price differ in length");
+  m.items_ = Vocabulary(ids);
+  m.users_ = Vocabulary(get<std::vector<std::string>>(j, "users", where));
+  m.categories_ = Vocabulary(get<std::vector<std::string>>(j, "categories", where));
+  m.brands_ = Vocabulary(get<std::vector<std::string>>(j, "brands", where));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    RECSYS_CHECK(m.item_category_[i] >= 0 && m.item_category_[i] < m.categories_.size(), where,
+                 ": item ", ids[i], " has category index ", m.item_category_[i], " out of range");
+    RECSYS_CHECK(m.item_brand_[i] >= 0 && m.item_brand_[i] < m.brands_.size(), where, ": item ", ids[i],
+                 " has brand index ", m.item_brand_[i], " out of range");
+  }
+  const auto& price = j.contains("price") ? j["price"] : nlohmann::json();
+  m.price_.log_mean = get<double>(price, "log_mean", where + " price");
+  m.price_.log_std = get<double>(price, "log_std", where + " price");
+  m.price_.boundaries = get<std::vector<double>>(price, "boundaries", where + " price");
+  RECSYS_CHECK(m.price_.log_std > 0, where, ": price.log_std must be > 0");
+  RECSYS_CHECK(static_cast<int>(m.price_.boundaries.size()) ==
+                   (m.config_.price_buckets > 0 ? m.config_.price_buckets - 1 : 0),
+               where, ": price.boundaries has ", m.price_.boundaries.size(), " entries for ",
+               m.config_.price_buckets, " buckets");
+  const std::size_t n = ids.size();
+  m.item_price_bucket_.resize(n);
+  m.item_price_value_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    m.item_price_bucket_[i] = m.price_.bucket(m.item_price_[i]);
+    m.item_price_value_[i] = m.price_.value(m.item_price_[i], m.config_.price_feature);
+  }
+  m.build_id_rows();
+  m.init_weights();  // allocates every tensor with its shape; the values are overwritten below
+
+  const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
+  auto params = m.parameters();
+  for (const auto& p : params) {
+    const io::Tensor* t = st.find(p.name);
+    RECSYS_CHECK(t, source, "/model.safetensors: missing tensor '", p.name, "'");
+    RECSYS_CHECK(t->dtype == "F32", source, "/model.safetensors: tensor '", p.name, "' has dtype ",
+                 t->dtype, ", expected F32");
+    const bool bias = p.value->rows() == 1 && t->shape.size() == 1;
+    const bool shape_ok = bias ? t->shape[0] == p.value->cols()
+                               : (t->shape.size() == 2 && t->shape[0] == p.value->rows() &&
+                                  t->shape[1] == p.value->cols());
+    if (!shape_ok) {
+      std::string got;
+      for (auto d : t->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
+      RECSYS_FAIL(source, "/model.safetensors: tensor '", p.name, "' has shape [", got, "], expected [",
+                  bias ? std::to_string(p.value->cols())
+                       : std::to_string(p.value->rows()) + ", " + std::to_string(p.value->cols()),
+                  "]");
+    }
+    std::copy(t->data.begin(), t->data.end(), p.value->data());
+  }
+  RECSYS_CHECK(st.tensors.size() == params.size(), source, "/model.safetensors: ", st.tensors.size(),
+               " tensors, the model has ", params.size(), " (unexpected extra tensors)");
+  return m;
+}
+
+}  // namespace recsys

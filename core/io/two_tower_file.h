@@ -1,0 +1,44 @@
+// Two-tower model files: the weights as safetensors (model.safetensors) and a JSON manifest
+// (manifest.json) holding the format version, preset, config, vocabularies, hashing spec, price
+// normalisation, the item features the item tower reads, and training metadata. Save -> load is
+// bit-exact. The tensor names and shapes are documented in docs/model-format.md so that towers
+// trained elsewhere (PyTorch, TFRS) can be exported into this format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "retrieval/two_tower.h"
+
+namespace recsys {
+
+struct TrainingInfo {
+  std::string dataset;
+  std::int32_t epochs = 0;
+  std::int64_t examples_per_epoch = 0;
+  double final_loss = 0;
+  double validation_recall_at_10 = -1;  // -1 when not measured
+  double popularity_recall_at_10 = -1;
+  double seconds = 0;
+};
+
+struct ModelFiles {
+  std::string weights;   // model.safetensors bytes
+  std::string manifest;  // manifest.json text
+};
+
+constexpr int kTwoTowerFormatVersion = 1;
+
+class TwoTowerFile {
+ public:
+  static ModelFiles save(const TwoTowerModel& model, const TrainingInfo& info = TrainingInfo());
+  // Validates everything (format, version, config, vocabularies, every tensor's name, dtype and
+  // shape, the file's size) before returning; a bad file is an Error and no model is built.
+  static TwoTowerModel load(std::string_view weights, std::string_view manifest,
+                            const std::string& source = "model");
+  // The training metadata of a manifest.
+  static TrainingInfo training_info(std::string_view manifest);
+};
+
+}  // namespace recsys

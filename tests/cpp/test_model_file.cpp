@@ -1,0 +1,190 @@
+// Model files: safetensors reader/writer, bit-exact round trips, the golden model, and the
+// rejection of bad files without touching the model already loaded.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/check.h"
+#include "data/synthetic.h"
+#include "io/safetensors.h"
+#include "io/two_tower_file.h"
+#include "retrieval/topk.h"
+#include "retrieval/trainer.h"
+
+using namespace recsys;
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+const std::string kGolden = std::string(RECSYS_SOURCE_DIR) + "/tests/golden/two_tower_v1";
+
+TwoTowerModel trained_small_model(const std::string& preset) {
+  SyntheticConfig sc;
+  sc.users = 80;
+  sc.items = 50;
+  sc.interactions = 800;
+  sc.categories = 6;
+  const auto shop = generate_synthetic_shop(sc);
+  TwoTowerConfig cfg = TwoTowerConfig::preset_named(preset);
+  cfg.epochs = 1;
+  cfg.batch_size = 64;
+  TwoTowerModel model(cfg, shop.data.catalog, shop.data.interactions.users());
+  Trainer t(model, shop.data.interactions, Interactions());
+  while (!t.done()) t.train_steps(10);
+  return model;
+}
+
+std::vector<float> all_weights(TwoTowerModel& m) {
+  std::vector<float> w;
+  for (const auto& p : m.parameters()) w.insert(w.end(), p.value->data(), p.value->data() + p.value->size());
+  return w;
+}
+}  // namespace
+
+TEST_CASE("safetensors: write, read, and the header layout of the spec", "[io][safetensors]") {
+  io::Tensor a{"a", "F32", {2, 3}, {1, 2, 3, 4, 5, 6}}, b{"b", "F32", {2}, {-1.5f, 7}};
+  const std::string bytes = io::write_safetensors({a, b}, {{"k", "v"}});
+  std::uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  CHECK(n % 8 == 0);
+  CHECK(bytes[8] == '{');
+  CHECK(bytes.size() == 8 + n + 8 * 4);
+  const auto h = nlohmann::json::parse(bytes.substr(8, n));
+  CHECK(h["a"]["data_offsets"] == nlohmann::json::array({0, 24}));
+  CHECK(h["b"]["shape"] == nlohmann::json::array({2}));
+  CHECK(h["__metadata__"]["k"] == "v");
+  const auto st = io::read_safetensors(bytes);
+  REQUIRE(st.tensors.size() == 2);
+  CHECK(st.find("a")->data == a.data);
+  CHECK(st.find("b")->data == b.data);
+  CHECK(st.metadata.at("k") == "v");
+}
+
+TEST_CASE("safetensors: hostile files are clear errors", "[io][safetensors][errors]") {
+  io::Tensor a{"a", "F32", {2, 2}, {1, 2, 3, 4}};
+  const std::string good = io::write_safetensors({a});
+  CHECK_THROWS_WITH(io::read_safetensors(good.substr(0, 5), "m"), Catch::Contains("m: truncated"));
+  CHECK_THROWS_WITH(io::read_safetensors(good.substr(0, good.size() - 4), "m"),
+                    Catch::Contains("truncated: tensor 'a' ends at byte 16"));
+  CHECK_THROWS_WITH(io::read_safetensors(good + "xxxx", "m"), Catch::Contains("4 unexpected bytes after the last tensor"));
+  std::string huge = good;
+  huge[7] = 1;  // header size 2^56
+  CHECK_THROWS_WITH(io::read_safetensors(huge, "m"), Catch::Contains("over the 100 MB limit"));
+  std::string not_json = good;
+  not_json[9] = '#';
+  CHECK_THROWS_WITH(io::read_safetensors(not_json, "m"), Catch::Contains("not valid JSON"));
+  std::string f16 = good;
+  f16.replace(f16.find("F32"), 3, "F16");
+  CHECK_THROWS_WITH(io::read_safetensors(f16, "m"), Catch::Contains("16 bytes for a F16 tensor of 4 values"));
+  std::string unknown = good;
+  unknown.replace(unknown.find("F32"), 3, "Q32");
+  CHECK_THROWS_WITH(io::read_safetensors(unknown, "m"), Catch::Contains("unknown dtype 'Q32'"));
+  // Two tensors overlapping the same bytes.
+  io::Tensor b{"b", "F32", {2}, {5, 6}};
+  std::string overlap = io::write_safetensors({a, b});
+  const auto pos = overlap.find("[16,24]");
+  REQUIRE(pos != std::string::npos);
+  overlap.replace(pos, 7, "[ 8,16]");
+  CHECK_THROWS_WITH(io::read_safetensors(overlap, "m"), Catch::Contains("overlap"));
+}
+
+TEST_CASE("two-tower model files round-trip bit-exactly in both presets", "[io][model]") {
+  for (const char* preset : {"seed", "default"}) {
+    INFO("preset " << preset);
+    TwoTowerModel m = trained_small_model(preset);
+    TrainingInfo info;
+    info.dataset = "synthetic";
+    info.epochs = 1;
+    info.final_loss = 4.25;
+    const ModelFiles f = TwoTowerFile::save(m, info);
+    TwoTowerModel back = TwoTowerFile::load(f.weights, f.manifest);
+    CHECK(all_weights(back) == all_weights(m));
+    CHECK(back.config().to_json() == m.config().to_json());
+    nn::Matrix v1, v2, u1, u2;
+    m.item_embeddings(v1);
+    back.item_embeddings(v2);
+    CHECK(v1 == v2);
+    const std::vector<UserQuery> q{UserQuery{3, {1, 2}}, UserQuery{-1, {4}}};
+    m.user_embeddings(q, u1);
+    back.user_embeddings(q, u2);
+    CHECK(u1 == u2);
+    const ModelFiles again = TwoTowerFile::save(back, info);
+    CHECK(again.weights == f.weights);
+    CHECK(again.manifest == f.manifest);
+    CHECK(TwoTowerFile::training_info(f.manifest).final_loss == 4.25);
+  }
+}
+
+TEST_CASE("the golden model keeps loading and scoring identically", "[io][model][golden]") {
+  const TwoTowerModel m = TwoTowerFile::load(slurp(kGolden + "/model.safetensors"),
+                                             slurp(kGolden + "/manifest.json"), kGolden);
+  const auto expected = nlohmann::json::parse(slurp(kGolden + "/expected.json"));
+  nn::Matrix V, U;
+  m.item_embeddings(V);
+  int checked = 0;
+  for (const auto& q : expected["queries"]) {
+    UserQuery query;
+    if (!q["user"].is_null()) query.user = m.users().find(q["user"].get<std::string>());
+    for (const auto& id : q["history"]) query.history.push_back(m.items().find(id.get<std::string>()));
+    m.user_embeddings({query}, U);
+    const auto top = top_k_exact(V, U.row(0).data(), 5);
+    REQUIRE(top.size() == q["top"].size());
+    for (std::size_t r = 0; r < top.size(); ++r) {
+      CHECK(m.items().token(top[r].item) == q["top"][r]["item"].get<std::string>());
+      CHECK(top[r].score == Approx(q["top"][r]["score"].get<double>()).margin(1e-5));
+      ++checked;
+    }
+  }
+  CHECK(checked == 15);
+}
+
+TEST_CASE("bad model files are refused and the loaded model stays as it was", "[io][model][errors]") {
+  const std::string w = slurp(kGolden + "/model.safetensors"), man = slurp(kGolden + "/manifest.json");
+  TwoTowerModel m = TwoTowerFile::load(w, man, "golden");
+  nn::Matrix before;
+  m.item_embeddings(before);
+  auto refused = [&](const std::string& weights, const std::string& manifest, const std::string& what) {
+    INFO("expecting: " << what);
+    CHECK_THROWS_WITH(m = TwoTowerFile::load(weights, manifest, "bad"), Catch::Contains(what));
+  };
+  refused(w.substr(0, w.size() - 7), man, "truncated");
+  refused(w + std::string(12, '\0'), man, "12 unexpected bytes after the last tensor");
+  std::string i32 = w;
+  i32.replace(i32.find("F32"), 3, "I32");
+  refused(i32, man, "expected F32");
+  // Weights of a differently shaped model.
+  const ModelFiles other = TwoTowerFile::save(trained_small_model("default"));
+  refused(other.weights, man, "has shape [");
+  refused(w, other.manifest, "has shape [");
+  auto j = nlohmann::json::parse(man);
+  j["format_version"] = 99;
+  refused(w, j.dump(), "format_version 99 is not supported");
+  j = nlohmann::json::parse(man);
+  j["format"] = "something-else";
+  refused(w, j.dump(), "format is 'something-else'");
+  j = nlohmann::json::parse(man);
+  j["config"]["hidden"] = {32};
+  refused(w, j.dump(), "user/dense_0/kernel' has shape");
+  j = nlohmann::json::parse(man);
+  j["items"]["category"][0] = 999;
+  refused(w, j.dump(), "category index 999 out of range");
+  j = nlohmann::json::parse(man);
+  j["config"]["colour"] = "red";
+  refused(w, j.dump(), "unknown key 'colour'");
+  refused(w, "{", "invalid JSON");
+  // Tensor missing.
+  io::Safetensors st = io::read_safetensors(w);
+  st.tensors.pop_back();
+  refused(io::write_safetensors(st.tensors), man, "missing tensor");
+  nn::Matrix after;
+  m.item_embeddings(after);
+  CHECK(after == before);
+}
