@@ -14,6 +14,9 @@
 #include "data/interactions.h"
 #include "data/online_retail.h"
 #include "data/synthetic.h"
+#include "io/two_tower_file.h"
+#include "retrieval/topk.h"
+#include "retrieval/training_job.h"
 
 using namespace emscripten;
 
@@ -38,6 +41,31 @@ auto guarded(F&& f) -> decltype(f()) {
 
 using recsys::Catalog;
 using recsys::Dataset;
+using recsys::TrainingJob;
+using recsys::TwoTowerModel;
+using ModelPtr = std::shared_ptr<TwoTowerModel>;
+
+// Columns handed to JS as views that the wrapper copies at once (fresh typed arrays for the
+// caller).
+struct Columns {
+  recsys::InteractionColumns x;
+  std::vector<std::int32_t> category, brand;
+  std::vector<double> price;
+};
+Columns& columns() {
+  static Columns c;
+  return c;
+}
+template <class T>
+val view_of(const std::vector<T>& v) {
+  return val(typed_memory_view(v.size(), v.data()));
+}
+
+// The bytes of the last saved model: handed to JS as a view that the wrapper copies at once.
+std::string& saved_weights() {
+  static std::string bytes;
+  return bytes;
+}
 
 }  // namespace
 
@@ -68,9 +96,97 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("numUsers",
                 optional_override([](const Dataset& d) { return d.interactions.num_users(); }))
       .function("numItems", optional_override([](const Dataset& d) { return d.catalog.size(); }))
+      // Fills columns() from the dataset; columnView() then shows them.
+      .function("prepareColumns", optional_override([](const Dataset& d) {
+                  Columns& c = columns();
+                  c.x = d.interactions.columns();
+                  c.category = d.catalog.category_column();
+                  c.brand = d.catalog.brand_column();
+                  c.price = d.catalog.price_column();
+                }))
       .function("numInteractions", optional_override([](const Dataset& d) {
                   return static_cast<double>(d.interactions.size());
                 }));
+
+  class_<TwoTowerModel>("TwoTowerModel")
+      .smart_ptr<ModelPtr>("TwoTowerModelPtr")
+      .function("numItems", optional_override([](const TwoTowerModel& m) { return m.num_items(); }))
+      .function("numUsers", optional_override([](const TwoTowerModel& m) { return m.num_users(); }))
+      .function("dim", optional_override([](const TwoTowerModel& m) { return m.dim(); }))
+      .function("configJson",
+                optional_override([](const TwoTowerModel& m) { return m.config().to_json(); }))
+      // Saves into saved_weights() and returns the manifest; weightsView() then shows the bytes.
+      .function("save", optional_override([](const TwoTowerModel& m, const std::string& info_json) {
+                  return guarded([&] {
+                    auto f =
+                        recsys::TwoTowerFile::save(m, recsys::training_info_from_json(info_json));
+                    saved_weights() = std::move(f.weights);
+                    return f.manifest;
+                  });
+                }))
+      .function("recommendJson",
+                optional_override([](const TwoTowerModel& m, const std::string& user,
+                                     const std::string& history_json, int k) {
+                  return guarded([&] { return recsys::recommend_json(m, user, history_json, k); });
+                }));
+  function("columnView", optional_override([](const std::string& name) {
+             const Columns& c = columns();
+             if (name == "user") return view_of(c.x.user);
+             if (name == "item") return view_of(c.x.item);
+             if (name == "quantity") return view_of(c.x.quantity);
+             if (name == "timestamp") return view_of(c.x.timestamp);
+             if (name == "event") return view_of(c.x.event);
+             if (name == "category") return view_of(c.category);
+             if (name == "brand") return view_of(c.brand);
+             return view_of(c.price);
+           }));
+  function("releaseColumns", optional_override([]() { columns() = Columns(); }));
+  function("savedWeightsView", optional_override([]() {
+             return val(
+                 typed_memory_view(saved_weights().size(),
+                                   reinterpret_cast<const unsigned char*>(saved_weights().data())));
+           }));
+  function("releaseSavedWeights", optional_override([]() { std::string().swap(saved_weights()); }));
+  function("loadModel",
+           optional_override([](const std::string& weights, const std::string& manifest,
+                                const std::string& source) {
+             return guarded([&] {
+               return std::make_shared<TwoTowerModel>(
+                   recsys::TwoTowerFile::load(weights, manifest, source));
+             });
+           }));
+
+  class_<TrainingJob>("TrainingJob")
+      .function("trainSteps", optional_override([](TrainingJob& j, double n) {
+                  return guarded([&] {
+                    return recsys::step_report_json(j.train_steps(static_cast<std::int64_t>(n)));
+                  });
+                }))
+      .function("done", optional_override([](const TrainingJob& j) { return j.done(); }))
+      .function("model", optional_override([](const TrainingJob& j) { return j.model(); }))
+      .function("infoJson", optional_override([](const TrainingJob& j) {
+                  return guarded([&] { return recsys::training_info_json(j.info()); });
+                }))
+      .function("stepsPerEpoch", optional_override([](const TrainingJob& j) {
+                  return static_cast<double>(j.trainer().steps_per_epoch());
+                }))
+      .function("examplesPerEpoch", optional_override([](const TrainingJob& j) {
+                  return static_cast<double>(j.trainer().examples_per_epoch());
+                }))
+      .function("validationRecall", optional_override([](const TrainingJob& j) {
+                  return guarded([&] { return j.trainer().validation_recall().recall; });
+                }))
+      .function("popularityRecall",
+                optional_override([](const TrainingJob& j) { return j.popularity_recall(); }));
+  function("createTrainingJob",
+           optional_override([](const Dataset& d, const std::string& config_json,
+                                const std::string& options_json) {
+             return guarded([&] {
+               return new TrainingJob(d, recsys::TwoTowerConfig::from_json(config_json),
+                                      recsys::TrainingJobOptions::from_json(options_json));
+             });
+           }),
+           allow_raw_pointers());
 
   // Bytes currently allocated by malloc (dlmalloc's mallinfo), for leak checks and the UI.
   function("allocatedBytes",

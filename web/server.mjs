@@ -39,7 +39,7 @@ function arg(name, fallback) {
 }
 
 /** Maps a URL path to a file under one of the mounts, refusing anything that escapes it. */
-export function resolvePath(urlPath) {
+export function resolvePath(urlPath, mounts = MOUNTS) {
   let path;
   try {
     path = decodeURIComponent(urlPath.split('?')[0].split('#')[0]);
@@ -47,7 +47,7 @@ export function resolvePath(urlPath) {
     return null;
   }
   if (path.includes('\0')) return null;
-  for (const [prefix, dir] of MOUNTS) {
+  for (const [prefix, dir] of mounts) {
     if (!path.startsWith(prefix)) continue;
     const rel = normalize(path.slice(prefix.length));
     const file = resolve(dir, rel.startsWith(sep) ? rel.slice(1) : rel);
@@ -57,7 +57,12 @@ export function resolvePath(urlPath) {
   return null;
 }
 
-export function startServer({ port = 8080, host = '127.0.0.1', isolation = true } = {}) {
+/**
+ * Starts the server. extraMounts ([urlPrefix, dir] pairs, checked first) lets the benchmarks also
+ * serve bench/ and node_modules/.
+ */
+export function startServer({ port = 8080, host = '127.0.0.1', isolation = true, extraMounts = [] } = {}) {
+  const mounts = [...extraMounts, ...MOUNTS];
   const server = createServer((req, res) => {
     const headers = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
     if (isolation) {
@@ -69,7 +74,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', isolation = true 
       res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
     }
-    let file = resolvePath(req.url ?? '/');
+    let file = resolvePath(req.url ?? '/', mounts);
     let st = null;
     try {
       if (file) st = statSync(file);

@@ -1,4 +1,6 @@
 // recsys: the native command line. Subcommands: generate, stats, online-retail, version.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -17,6 +19,7 @@
 #include "io/two_tower_file.h"
 #include "retrieval/topk.h"
 #include "retrieval/trainer.h"
+#include "retrieval/training_job.h"
 #include "retrieval/two_tower.h"
 
 namespace recsys::cli {
@@ -125,6 +128,12 @@ int cmd_stats(const std::vector<std::string>& argv) {
   return 0;
 }
 
+long long peak_rss_bytes() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<long long>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
 std::string clock_text(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
   char buf[32];
@@ -139,7 +148,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   const Args a(argv,
                {"data", "preset", "config", "epochs", "batch-size", "lr", "seed", "out",
                 "validation-users", "patience", "split"},
-               {"quiet"});
+               {"quiet", "json"});
   const std::string spec = a.get("data", "synthetic");
   TwoTowerConfig cfg = TwoTowerConfig::preset_named(a.get("preset", "default"));
   if (a.has("config")) {
@@ -154,32 +163,34 @@ int cmd_train(const std::vector<std::string>& argv) {
   if (a.has("seed")) cfg.seed = static_cast<std::uint64_t>(a.get_int("seed", 42));
   cfg.validate();
   TrainerOptions opts;
-  opts.validation_users = static_cast<std::int32_t>(a.get_int("validation-users", opts.validation_users));
-  opts.early_stopping_patience = static_cast<int>(a.get_int("patience", opts.early_stopping_patience));
-  const bool quiet = a.has("quiet");
+  opts.validation_users =
+      static_cast<std::int32_t>(a.get_int("validation-users", opts.validation_users));
+  opts.early_stopping_patience =
+      static_cast<int>(a.get_int("patience", opts.early_stopping_patience));
+  const bool json = a.has("json");
+  const bool quiet = a.has("quiet") || json;
+  // With --json, the human-readable lines go to stderr and one JSON summary to stdout.
+  FILE* out = json ? stderr : stdout;
 
   const Dataset data = load_dataset(spec);
-  const std::string split_mode = a.get("split", "leave-last-out");
-  RECSYS_CHECK(split_mode == "leave-last-out" || split_mode == "none",
-               "option '--split': expected leave-last-out or none, got '", split_mode, "'");
-  // Implicit feedback: first (user, item) events; leave the last one out for validation / test.
-  // --split none trains on every event (the benchmark workload) without validation.
-  const Split split = split_mode == "none"
-                          ? Split{data.interactions, Interactions(data.interactions.users(), data.interactions.num_items(), {}),
-                                  Interactions()}
-                          : leave_last_out(first_interactions(data.interactions), 1, 1);
-  TwoTowerModel model(cfg, data.catalog, split.train.users());
-  Trainer trainer(model, split.train, split.validation, opts);
-  std::printf("train %s preset on %s: %lld examples per epoch, %lld steps of %d, %d epochs max\n",
-              cfg.preset.c_str(), data.name.c_str(),
-              static_cast<long long>(trainer.examples_per_epoch()),
-              static_cast<long long>(trainer.steps_per_epoch()), cfg.batch_size, cfg.epochs);
-  const auto pop = trainer.popularity_validation_recall();
-  if (pop.users > 0) std::printf("popularity: validation recall@10 %.4f (%d users)\n", pop.recall, pop.users);
+  TrainingJobOptions jo;
+  jo.split = a.get("split", "leave-last-out");
+  RECSYS_CHECK(jo.split == "leave-last-out" || jo.split == "none",
+               "option '--split': expected leave-last-out or none, got '", jo.split, "'");
+  jo.trainer = opts;
+  TrainingJob job(data, cfg, jo);
+  const Trainer& trainer = job.trainer();
+  const TwoTowerModel& model = *job.model();
+  std::fprintf(
+      out, "train %s preset on %s: %lld examples per epoch, %lld steps of %d, %d epochs max\n",
+      cfg.preset.c_str(), data.name.c_str(), static_cast<long long>(trainer.examples_per_epoch()),
+      static_cast<long long>(trainer.steps_per_epoch()), cfg.batch_size, cfg.epochs);
+  if (job.popularity_recall() >= 0)
+    std::fprintf(out, "popularity: validation recall@10 %.4f\n", job.popularity_recall());
   double seconds = 0, examples = 0;
   const double total_steps = static_cast<double>(trainer.steps_per_epoch()) * cfg.epochs;
   while (!trainer.done()) {
-    const StepReport r = trainer.train_steps(25);
+    const StepReport r = job.train_steps(25);
     seconds += r.seconds;
     examples += static_cast<double>(r.examples);
     const double rate = seconds > 0 ? examples / seconds : 0;
@@ -192,31 +203,46 @@ int cmd_train(const std::vector<std::string>& argv) {
     for (const auto& e : r.finished_epochs) {
       if (!quiet) std::fprintf(stderr, "\r%*s\r", 90, "");
       if (e.validation_recall >= 0)
-        std::printf("epoch %d: loss %.4f, validation recall@10 %.4f, %.1f s (%.0f examples/s)\n",
-                    e.epoch, e.mean_loss, e.validation_recall, e.seconds, e.examples / e.seconds);
+        std::fprintf(out,
+                     "epoch %d: loss %.4f, validation recall@10 %.4f, %.1f s (%.0f examples/s)\n",
+                     e.epoch, e.mean_loss, e.validation_recall, e.seconds, e.examples / e.seconds);
       else
-        std::printf("epoch %d: loss %.4f, %.1f s (%.0f examples/s)\n", e.epoch, e.mean_loss,
-                    e.seconds, e.examples / e.seconds);
+        std::fprintf(out, "epoch %d: loss %.4f, %.1f s (%.0f examples/s)\n", e.epoch, e.mean_loss,
+                     e.seconds, e.examples / e.seconds);
     }
-    if (r.stopped_early) std::printf("early stop: no better validation recall for %d epochs\n", opts.early_stopping_patience);
+    if (r.stopped_early)
+      std::fprintf(out, "early stop: no better validation recall for %d epochs\n",
+                   opts.early_stopping_patience);
   }
   const auto& h = trainer.history();
-  TrainingInfo info;
-  info.dataset = data.name;
-  info.epochs = static_cast<std::int32_t>(h.size());
-  info.examples_per_epoch = trainer.examples_per_epoch();
-  info.final_loss = h.back().mean_loss;
-  info.seconds = seconds;
-  if (pop.users > 0) {
-    info.validation_recall_at_10 = trainer.validation_recall().recall;
-    info.popularity_recall_at_10 = pop.recall;
-    std::printf("done: %zu epochs, final loss %.4f, validation recall@10 %.4f (popularity %.4f), "
-                "%.0f examples/s\n",
-                h.size(), info.final_loss, info.validation_recall_at_10, pop.recall,
-                seconds > 0 ? examples / seconds : 0);
-  } else {
-    std::printf("done: %zu epochs, final loss %.4f, %.0f examples/s\n", h.size(), info.final_loss,
-                seconds > 0 ? examples / seconds : 0);
+  const TrainingInfo info = job.info();
+  if (info.popularity_recall_at_10 >= 0)
+    std::fprintf(out,
+                 "done: %zu epochs, final loss %.4f, validation recall@10 %.4f (popularity %.4f), "
+                 "%.0f examples/s\n",
+                 h.size(), info.final_loss, info.validation_recall_at_10,
+                 info.popularity_recall_at_10, seconds > 0 ? examples / seconds : 0);
+  else
+    std::fprintf(out, "done: %zu epochs, final loss %.4f, %.0f examples/s\n", h.size(),
+                 info.final_loss, seconds > 0 ? examples / seconds : 0);
+  if (json) {
+    nlohmann::json epochs = nlohmann::json::array();
+    for (const auto& e : h) {
+      nlohmann::json je{{"epoch", e.epoch},
+                        {"mean_loss", e.mean_loss},
+                        {"seconds", e.seconds},
+                        {"examples", e.examples},
+                        {"examples_per_second", e.examples / e.seconds}};
+      if (e.validation_recall >= 0) je["validation_recall_at_10"] = e.validation_recall;
+      epochs.push_back(je);
+    }
+    std::cout << nlohmann::json{{"preset", cfg.preset},
+                                {"dataset", data.name},
+                                {"epochs", epochs},
+                                {"training", nlohmann::json::parse(training_info_json(info))},
+                                {"peak_rss_bytes", peak_rss_bytes()}}
+                     .dump(1)
+              << "\n";
   }
   if (a.has("out")) {
     const std::string dir = a.get("out");
@@ -224,8 +250,8 @@ int cmd_train(const std::vector<std::string>& argv) {
     const ModelFiles files = TwoTowerFile::save(model, info);
     write_file(dir + "/model.safetensors", files.weights);
     write_file(dir + "/manifest.json", files.manifest);
-    std::printf("wrote %s/model.safetensors (%zu bytes) and %s/manifest.json\n", dir.c_str(),
-                files.weights.size(), dir.c_str());
+    std::fprintf(out, "wrote %s/model.safetensors (%zu bytes) and %s/manifest.json\n", dir.c_str(),
+                 files.weights.size(), dir.c_str());
   }
   return 0;
 }
@@ -260,10 +286,12 @@ int cmd_recommend(const std::vector<std::string>& argv) {
   const auto top = top_k_exact(V, U.row(0).data(), k);
   if (a.has("json")) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : top) out.push_back({{"item", model.items().token(s.item)}, {"score", s.score}});
+    for (const auto& s : top)
+      out.push_back({{"item", model.items().token(s.item)}, {"score", s.score}});
     std::cout << out.dump(1) << "\n";
   } else {
-    for (const auto& s : top) std::printf("%-12s %.6f\n", model.items().token(s.item).c_str(), s.score);
+    for (const auto& s : top)
+      std::printf("%-12s %.6f\n", model.items().token(s.item).c_str(), s.score);
   }
   return 0;
 }

@@ -53,5 +53,4 @@ std::uint64_t checksum(const Dataset& data);
 // 16 lowercase hex digits.
 std::string checksum_hex(std::uint64_t c);
 
-
 }  // namespace recsys

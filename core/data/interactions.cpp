@@ -98,6 +98,24 @@ std::int64_t Interactions::max_timestamp() const {
   return events_.empty() ? 0 : t;
 }
 
+InteractionColumns Interactions::columns() const {
+  InteractionColumns c;
+  const std::size_t n = events_.size();
+  c.user.reserve(n);
+  c.item.reserve(n);
+  c.quantity.reserve(n);
+  c.timestamp.reserve(n);
+  c.event.reserve(n);
+  for (const auto& e : events_) {
+    c.user.push_back(e.user);
+    c.item.push_back(e.item);
+    c.quantity.push_back(e.quantity);
+    c.timestamp.push_back(static_cast<double>(e.timestamp));
+    c.event.push_back(static_cast<std::uint8_t>(e.event));
+  }
+  return c;
+}
+
 std::int32_t Interactions::active_items() const {
   std::vector<char> seen(static_cast<std::size_t>(num_items_), 0);
   std::int32_t n = 0;

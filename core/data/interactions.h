@@ -29,6 +29,13 @@ struct Interaction {
   Event event = Event::Click;
 };
 
+// Interactions as parallel columns (for typed arrays in JS and for other frameworks).
+struct InteractionColumns {
+  std::vector<std::int32_t> user, item, quantity;
+  std::vector<double> timestamp;
+  std::vector<std::uint8_t> event;
+};
+
 class Interactions {
  public:
   // A user's events: a contiguous, time-ordered range.
@@ -65,6 +72,7 @@ class Interactions {
   std::array<std::int64_t, kNumEventTypes> event_counts() const;
   std::int64_t min_timestamp() const;
   std::int64_t max_timestamp() const;
+  InteractionColumns columns() const;
   // Number of distinct items with at least one event.
   std::int32_t active_items() const;
   // Same users and items, only the events for which keep(event) is true.

@@ -15,9 +15,9 @@ constexpr std::uint64_t kMaxHeader = 100u << 20;  // the reference implementatio
 
 int dtype_size(const std::string& dtype) {
   static const std::map<std::string, int> sizes{
-      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2},
-      {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},    {"U32", 4},     {"F32", 4},
-      {"I64", 8},  {"U64", 8}, {"F64", 8}};
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1},
+      {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},
+      {"U32", 4},  {"F32", 4}, {"I64", 8}, {"U64", 8},     {"F64", 8}};
   auto it = sizes.find(dtype);
   return it == sizes.end() ? 0 : it->second;
 }
@@ -51,12 +51,14 @@ std::string write_safetensors(const std::vector<Tensor>& tensors,
   for (const auto& t : tensors) {
     RECSYS_CHECK(t.dtype == "F32", "safetensors: tensor '", t.name, "' has dtype ", t.dtype,
                  ", only F32 is written");
-    RECSYS_CHECK(!t.name.empty() && t.name != "__metadata__", "safetensors: bad tensor name '", t.name, "'");
+    RECSYS_CHECK(!t.name.empty() && t.name != "__metadata__", "safetensors: bad tensor name '",
+                 t.name, "'");
     RECSYS_CHECK(!header.contains(t.name), "safetensors: duplicate tensor name '", t.name, "'");
     RECSYS_CHECK(t.elements() == static_cast<std::int64_t>(t.data.size()), "safetensors: tensor '",
                  t.name, "' has ", t.data.size(), " values for its shape");
     const std::uint64_t bytes = t.data.size() * sizeof(float);
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string h = header.dump();
@@ -76,10 +78,11 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
   RECSYS_CHECK(bytes.size() >= 8, source, ": truncated: ", bytes.size(),
                " bytes, not even the 8-byte header size");
   std::uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   RECSYS_CHECK(n <= kMaxHeader, source, ": header size ", n, " is over the 100 MB limit");
-  RECSYS_CHECK(n <= bytes.size() - 8, source, ": truncated: the header needs ", n, " bytes but only ",
-               bytes.size() - 8, " follow");
+  RECSYS_CHECK(n <= bytes.size() - 8, source, ": truncated: the header needs ", n,
+               " bytes but only ", bytes.size() - 8, " follow");
   const std::string_view header_text = bytes.substr(8, n);
   RECSYS_CHECK(!header_text.empty() && header_text[0] == '{', source,
                ": the header does not start with '{'");
@@ -105,13 +108,15 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
     if (name == "__metadata__") {
       RECSYS_CHECK(v.is_object(), source, ": __metadata__ must be an object");
       for (auto m = v.begin(); m != v.end(); ++m) {
-        RECSYS_CHECK(m.value().is_string(), source, ": __metadata__ '", m.key(), "' must be a string");
+        RECSYS_CHECK(m.value().is_string(), source, ": __metadata__ '", m.key(),
+                     "' must be a string");
         out.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    RECSYS_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"),
-                 source, ": tensor '", name, "' needs dtype, shape and data_offsets");
+    RECSYS_CHECK(
+        v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"),
+        source, ": tensor '", name, "' needs dtype, shape and data_offsets");
     Tensor t;
     t.name = name;
     RECSYS_CHECK(v["dtype"].is_string(), source, ": tensor '", name, "': dtype must be a string");
@@ -121,7 +126,8 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
     RECSYS_CHECK(v["shape"].is_array(), source, ": tensor '", name, "': shape must be an array");
     std::uint64_t count = 1;
     for (const auto& d : v["shape"]) {
-      RECSYS_CHECK(d.is_number_unsigned(), source, ": tensor '", name, "': bad dimension ", d.dump());
+      RECSYS_CHECK(d.is_number_unsigned(), source, ": tensor '", name, "': bad dimension ",
+                   d.dump());
       const std::uint64_t dim = d.get<std::uint64_t>();
       RECSYS_CHECK(dim == 0 || count <= std::numeric_limits<std::uint64_t>::max() / dim / 8, source,
                    ": tensor '", name, "': shape overflows");
@@ -129,12 +135,14 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
       t.shape.push_back(static_cast<std::int64_t>(dim));
     }
     const auto& off = v["data_offsets"];
-    RECSYS_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() && off[1].is_number_unsigned(),
+    RECSYS_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
+                     off[1].is_number_unsigned(),
                  source, ": tensor '", name, "': data_offsets must be [begin, end]");
     const std::uint64_t b = off[0].get<std::uint64_t>(), e = off[1].get<std::uint64_t>();
-    RECSYS_CHECK(b <= e, source, ": tensor '", name, "': data_offsets [", b, ", ", e, "] are reversed");
-    RECSYS_CHECK(e - b == count * static_cast<std::uint64_t>(elem), source, ": tensor '", name, "': ",
-                 e - b, " bytes for a ", t.dtype, " tensor of ", count, " values");
+    RECSYS_CHECK(b <= e, source, ": tensor '", name, "': data_offsets [", b, ", ", e,
+                 "] are reversed");
+    RECSYS_CHECK(e - b == count * static_cast<std::uint64_t>(elem), source, ": tensor '", name,
+                 "': ", e - b, " bytes for a ", t.dtype, " tensor of ", count, " values");
     RECSYS_CHECK(e <= data_size, source, ": truncated: tensor '", name, "' ends at byte ", e,
                  " of the data but the file holds ", data_size);
     ranges.push_back(Range{b, e, out.tensors.size()});
@@ -146,8 +154,9 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
   });
   std::uint64_t expect = 0;
   for (const auto& r : ranges) {
-    RECSYS_CHECK(r.begin == expect, source, ": tensor '", out.tensors[r.index].name, "' starts at byte ",
-                 r.begin, " of the data, expected ", expect, r.begin < expect ? " (overlap)" : " (gap)");
+    RECSYS_CHECK(r.begin == expect, source, ": tensor '", out.tensors[r.index].name,
+                 "' starts at byte ", r.begin, " of the data, expected ", expect,
+                 r.begin < expect ? " (overlap)" : " (gap)");
     expect = r.end;
   }
   RECSYS_CHECK(expect == data_size, source, ": ", data_size - expect,

@@ -14,14 +14,14 @@ namespace recsys::io {
 
 struct Tensor {
   std::string name;
-  std::string dtype = "F32";          // only F32 data is read into floats
+  std::string dtype = "F32";  // only F32 data is read into floats
   std::vector<std::int64_t> shape;
-  std::vector<float> data;            // row-major
+  std::vector<float> data;  // row-major
   std::int64_t elements() const;
 };
 
 struct Safetensors {
-  std::vector<Tensor> tensors;        // in data order
+  std::vector<Tensor> tensors;  // in data order
   std::map<std::string, std::string> metadata;
   const Tensor* find(std::string_view name) const;
 };
@@ -30,6 +30,7 @@ struct Safetensors {
 std::string write_safetensors(const std::vector<Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {});
 // Parses and validates a whole file; errors name `source` and the problem.
-Safetensors read_safetensors(std::string_view bytes, const std::string& source = "model.safetensors");
+Safetensors read_safetensors(std::string_view bytes,
+                             const std::string& source = "model.safetensors");
 
 }  // namespace recsys::io

@@ -32,6 +32,30 @@ T get(const nlohmann::json& j, const char* key, const std::string& where) {
 }
 }  // namespace
 
+std::string training_info_json(const TrainingInfo& info) {
+  return info_json(info).dump();
+}
+
+TrainingInfo training_info_from_json(std::string_view json) {
+  if (json.empty()) return TrainingInfo();
+  nlohmann::json t;
+  try {
+    t = nlohmann::json::parse(json.begin(), json.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    RECSYS_FAIL("training info: invalid JSON: ", e.what());
+  }
+  RECSYS_CHECK(t.is_object(), "training info: expected a JSON object");
+  TrainingInfo i;
+  i.dataset = t.value("dataset", "");
+  i.epochs = t.value("epochs", 0);
+  i.examples_per_epoch = t.value("examples_per_epoch", std::int64_t{0});
+  i.final_loss = t.value("final_loss", 0.0);
+  i.seconds = t.value("seconds", 0.0);
+  i.validation_recall_at_10 = t.value("validation_recall_at_10", -1.0);
+  i.popularity_recall_at_10 = t.value("popularity_recall_at_10", -1.0);
+  return i;
+}
+
 ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& info) {
   auto& m = const_cast<TwoTowerModel&>(model);  // parameters() hands out mutable pointers
   std::vector<io::Tensor> tensors;
@@ -40,7 +64,8 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     io::Tensor t;
     t.name = p.name;
     t.shape = {p.value->rows(), p.value->cols()};
-    if (p.name.size() > 5 && p.name.compare(p.name.size() - 5, 5, "/bias") == 0) t.shape = {p.value->cols()};
+    if (p.name.size() > 5 && p.name.compare(p.name.size() - 5, 5, "/bias") == 0)
+      t.shape = {p.value->cols()};
     t.data.assign(p.value->data(), p.value->data() + p.value->size());
     shapes[t.name] = t.shape;
     tensors.push_back(std::move(t));
@@ -58,9 +83,12 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   j["categories"] = model.categories_.tokens();
   j["brands"] = model.brands_.tokens();
   const auto& c = model.config_;
-  j["hashing"] = {{"function", "fnv1a64(seed_k, utf8 id) -> splitmix64 -> mod buckets"},
-                  {"user", {{"buckets", c.user_buckets}, {"hashes", model.user_slots()}, {"seed", c.seed * 2 + 1}}},
-                  {"item", {{"buckets", c.item_buckets}, {"hashes", model.item_slots()}, {"seed", c.seed * 2 + 2}}}};
+  j["hashing"] = {
+      {"function", "fnv1a64(seed_k, utf8 id) -> splitmix64 -> mod buckets"},
+      {"user",
+       {{"buckets", c.user_buckets}, {"hashes", model.user_slots()}, {"seed", c.seed * 2 + 1}}},
+      {"item",
+       {{"buckets", c.item_buckets}, {"hashes", model.item_slots()}, {"seed", c.seed * 2 + 2}}}};
   j["price"] = {{"feature", c.price_feature},
                 {"log_mean", model.price_.log_mean},
                 {"log_std", model.price_.log_std},
@@ -68,29 +96,22 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   j["tensors"] = shapes;
   j["training"] = info_json(info);
   ModelFiles f;
-  f.weights = io::write_safetensors(tensors, {{"format", kFormat}, {"format_version", std::to_string(kTwoTowerFormatVersion)}});
+  f.weights = io::write_safetensors(
+      tensors, {{"format", kFormat}, {"format_version", std::to_string(kTwoTowerFormatVersion)}});
   f.manifest = j.dump(1);
   return f;
 }
 
 TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
-  TrainingInfo i;
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(manifest.begin(), manifest.end());
   } catch (const nlohmann::json::parse_error& e) {
     RECSYS_FAIL("manifest.json: invalid JSON: ", e.what());
   }
-  if (!j.is_object() || !j.contains("training") || !j["training"].is_object()) return i;
-  const auto& t = j["training"];
-  i.dataset = t.value("dataset", "");
-  i.epochs = t.value("epochs", 0);
-  i.examples_per_epoch = t.value("examples_per_epoch", std::int64_t{0});
-  i.final_loss = t.value("final_loss", 0.0);
-  i.seconds = t.value("seconds", 0.0);
-  i.validation_recall_at_10 = t.value("validation_recall_at_10", -1.0);
-  i.popularity_recall_at_10 = t.value("popularity_recall_at_10", -1.0);
-  return i;
+  if (!j.is_object() || !j.contains("training") || !j["training"].is_object())
+    return TrainingInfo();
+  return training_info_from_json(j["training"].dump());
 }
 
 TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view manifest_text,
@@ -106,8 +127,8 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   const auto format = get<std::string>(j, "format", where);
   RECSYS_CHECK(format == kFormat, where, ": format is '", format, "', expected '", kFormat, "'");
   const int version = get<int>(j, "format_version", where);
-  RECSYS_CHECK(version >= 1 && version <= kTwoTowerFormatVersion, where, ": format_version ", version,
-               " is not supported (this build reads 1 to ", kTwoTowerFormatVersion, ")");
+  RECSYS_CHECK(version >= 1 && version <= kTwoTowerFormatVersion, where, ": format_version ",
+               version, " is not supported (this build reads 1 to ", kTwoTowerFormatVersion, ")");
   RECSYS_CHECK(j.contains("config") && j["config"].is_object(), where, ": missing 'config'");
 
   TwoTowerModel m;
@@ -130,8 +151,8 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   for (std::size_t i = 0; i < ids.size(); ++i) {
     RECSYS_CHECK(m.item_category_[i] >= 0 && m.item_category_[i] < m.categories_.size(), where,
                  ": item ", ids[i], " has category index ", m.item_category_[i], " out of range");
-    RECSYS_CHECK(m.item_brand_[i] >= 0 && m.item_brand_[i] < m.brands_.size(), where, ": item ", ids[i],
-                 " has brand index ", m.item_brand_[i], " out of range");
+    RECSYS_CHECK(m.item_brand_[i] >= 0 && m.item_brand_[i] < m.brands_.size(), where, ": item ",
+                 ids[i], " has brand index ", m.item_brand_[i], " out of range");
   }
   const auto& price = j.contains("price") ? j["price"] : nlohmann::json();
   m.price_.log_mean = get<double>(price, "log_mean", where + " price");
@@ -166,15 +187,17 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
     if (!shape_ok) {
       std::string got;
       for (auto d : t->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
-      RECSYS_FAIL(source, "/model.safetensors: tensor '", p.name, "' has shape [", got, "], expected [",
+      RECSYS_FAIL(source, "/model.safetensors: tensor '", p.name, "' has shape [", got,
+                  "], expected [",
                   bias ? std::to_string(p.value->cols())
                        : std::to_string(p.value->rows()) + ", " + std::to_string(p.value->cols()),
                   "]");
     }
     std::copy(t->data.begin(), t->data.end(), p.value->data());
   }
-  RECSYS_CHECK(st.tensors.size() == params.size(), source, "/model.safetensors: ", st.tensors.size(),
-               " tensors, the model has ", params.size(), " (unexpected extra tensors)");
+  RECSYS_CHECK(st.tensors.size() == params.size(), source,
+               "/model.safetensors: ", st.tensors.size(), " tensors, the model has ", params.size(),
+               " (unexpected extra tensors)");
   return m;
 }
 

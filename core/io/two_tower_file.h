@@ -23,6 +23,10 @@ struct TrainingInfo {
   double seconds = 0;
 };
 
+// TrainingInfo as JSON (the manifest's "training" object) and back; unknown keys are ignored.
+std::string training_info_json(const TrainingInfo& info);
+TrainingInfo training_info_from_json(std::string_view json);
+
 struct ModelFiles {
   std::string weights;   // model.safetensors bytes
   std::string manifest;  // manifest.json text

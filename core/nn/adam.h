@@ -17,9 +17,11 @@ struct AdamConfig {
   float epsilon = 1e-7f;  // Keras' default
 };
 
-// First and second moments of one parameter, shaped like it.
+// First and second moments of one parameter, shaped like it; for embedding tables updated with
+// Keras semantics, also the step at which each row was last brought up to date.
 struct AdamSlot {
   Matrix m, v;
+  std::vector<std::int64_t> row_step;
 };
 
 class Adam {
@@ -33,7 +35,8 @@ class Adam {
   void set_step(std::int64_t t);
 
   // θ (any shape) -= update from its gradient.
-  void update(float* param, const float* grad, Eigen::Index rows, Eigen::Index cols, AdamSlot& slot);
+  void update(float* param, const float* grad, Eigen::Index rows, Eigen::Index cols,
+              AdamSlot& slot);
   void update(Matrix& param, const Matrix& grad, AdamSlot& slot) {
     update(param.data(), grad.data(), param.rows(), param.cols(), slot);
   }
@@ -43,13 +46,29 @@ class Adam {
   // Lazy: table rows `rows[k]` move by grad row k; other rows and their moments stay as they are.
   void update_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
                    AdamSlot& slot);
+  // Dense semantics from a sparse gradient (what Keras' Adam does with an embedding's
+  // IndexedSlices): every row's moments decay and every row moves; rows[k] also get grad row k.
+  // O(table) per step: the reference for the lazy form below.
+  void update_all_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                       AdamSlot& slot);
+  // The same semantics in O(batch rows): a row untouched for k steps is brought up to date when it
+  // is next touched (or flushed). With a zero gradient its moments decay as b1^j, b2^j and it moves
+  // by Σ_j lr_j · (b1 / sqrt(b2))^j · m / sqrt(v), j = 1..k — exact but for ε, which the catch-up
+  // neglects (relative error about ε / sqrt(v)); terms below 1e-12 of the first are dropped.
+  void update_rows_catch_up(Matrix& table, const std::vector<std::int32_t>& rows,
+                            const Matrix& grad, AdamSlot& slot);
+  // Brings every row of a catch-up table up to the current step (before reading the weights).
+  void flush(Matrix& table, AdamSlot& slot);
 
  private:
   void advance();
+  void ensure_slot(const Matrix& table, AdamSlot& slot, bool rows) const;
+  void catch_up(float* p, float* m, float* v, Eigen::Index d, std::int64_t from_step) const;
 
   AdamConfig config_;
   std::int64_t t_ = 0;
   double beta1_power_ = 1, beta2_power_ = 1;
+  std::vector<double> lr_history_{0.0};  // lr_t of every step so far, lr_history_[t]
   float lr_t_ = 0;
 };
 

@@ -59,6 +59,8 @@ void matmul_at(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate) {
     C.noalias() = A.transpose() * B;
 }
 
-const char* backend() { return "eigen"; }
+const char* backend() {
+  return "eigen";
+}
 
 }  // namespace recsys::nn::kernels

@@ -28,7 +28,8 @@ Dense::Dense(int in, int out, Activation act, Rng& rng) : activation(act) {
 }
 
 void Dense::forward(const Matrix& X, Matrix& Y) const {
-  RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ", W.rows());
+  RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ",
+               W.rows());
   kernels::matmul(X, W, Y);
   Y.rowwise() += b.row(0);
   if (activation == Activation::Relu) Y = Y.cwiseMax(0.0f);
@@ -73,7 +74,8 @@ void Embedding::add_grad(std::int32_t id, const float* g, float weight) {
   for (Eigen::Index k = 0; k < d; ++k) dst[k] += weight * g[k];
 }
 
-void Embedding::accumulate(const std::vector<std::int32_t>& ids, const Matrix& dOut, int col_offset) {
+void Embedding::accumulate(const std::vector<std::int32_t>& ids, const Matrix& dOut,
+                           int col_offset) {
   RECSYS_CHECK(col_offset + table.cols() <= dOut.cols(), "embedding: gradient block out of range");
   for (std::size_t r = 0; r < ids.size(); ++r)
     add_grad(ids[r], dOut.row(static_cast<Eigen::Index>(r)).data() + col_offset);

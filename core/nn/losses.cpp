@@ -8,7 +8,8 @@
 
 namespace recsys::nn {
 
-float in_batch_softmax_loss(const Matrix& U, const Matrix& V, const std::vector<std::int32_t>& item_ids,
+float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
+                            const std::vector<std::int32_t>& item_ids,
                             const InBatchSoftmaxOptions& o, Matrix* dU, Matrix* dV) {
   const Eigen::Index B = U.rows();
   RECSYS_CHECK(B > 0, "in-batch softmax: empty batch");

@@ -23,7 +23,8 @@ struct InBatchSoftmaxOptions {
 // Queries U (B × d) and candidates V (B × d); row i of V is the positive of row i of U, the other
 // rows are its negatives. item_ids (size B) identify the candidates for masking. Returns the mean
 // of -log softmax(logits_i)[i]; dU and dV (when not null) receive dLoss/dU and dLoss/dV.
-float in_batch_softmax_loss(const Matrix& U, const Matrix& V, const std::vector<std::int32_t>& item_ids,
+float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
+                            const std::vector<std::int32_t>& item_ids,
                             const InBatchSoftmaxOptions& options, Matrix* dU, Matrix* dV);
 
 // Mean over i of -[y_i log σ(x_i) + (1 - y_i) log(1 - σ(x_i))], computed stably; dlogits (when

@@ -63,8 +63,9 @@ RecallResult model_recall(const TwoTowerModel& model, const Interactions& train,
       const std::int32_t u = users[j];
       if (o.exclude_seen) mark_seen(train, u, seen, true);
       const std::int32_t target = heldout.history(u)[0].item;
-      const auto top = top_k_of_scores(scores.row(static_cast<Eigen::Index>(j - b)).data(),
-                                       model.num_items(), o.k, o.exclude_seen ? seen : std::vector<char>{});
+      const auto top =
+          top_k_of_scores(scores.row(static_cast<Eigen::Index>(j - b)).data(), model.num_items(),
+                          o.k, o.exclude_seen ? seen : std::vector<char>{});
       for (const auto& s : top) hits += s.item == target;
       if (o.exclude_seen) mark_seen(train, u, seen, false);
     }

@@ -13,12 +13,12 @@ struct RecallOptions {
   int k = 10;
   std::int32_t max_users = 2000;  // users sampled (seeded) when more have held-out items
   std::uint64_t seed = 1;
-  bool exclude_seen = true;       // a user's training items are not candidates
+  bool exclude_seen = true;  // a user's training items are not candidates
 };
 
 struct RecallResult {
-  double recall = 0;        // share of evaluated users whose held-out item is in the top K
-  std::int32_t users = 0;   // users evaluated
+  double recall = 0;       // share of evaluated users whose held-out item is in the top K
+  std::int32_t users = 0;  // users evaluated
 };
 
 // Held-out item per user = the user's first event in `heldout`; history = the user's last

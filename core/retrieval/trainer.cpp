@@ -29,8 +29,10 @@ Trainer::Trainer(TwoTowerModel& model, Interactions train, Interactions validati
   RECSYS_CHECK(validation_.empty() || validation_.num_users() == train_.num_users(),
                "trainer: validation and training data have different users");
   RECSYS_CHECK(!train_.empty(), "trainer: no training events");
-  RECSYS_CHECK(options_.validation_k >= 1, "trainer: validation_k must be >= 1, got ", options_.validation_k);
-  RECSYS_CHECK(options_.early_stopping_patience >= 0, "trainer: early_stopping_patience must be >= 0, got ",
+  RECSYS_CHECK(options_.validation_k >= 1, "trainer: validation_k must be >= 1, got ",
+               options_.validation_k);
+  RECSYS_CHECK(options_.early_stopping_patience >= 0,
+               "trainer: early_stopping_patience must be >= 0, got ",
                options_.early_stopping_patience);
   params_ = model_.parameters();
   slots_.resize(params_.size());
@@ -59,8 +61,8 @@ TrainingBatch Trainer::make_batch(const std::vector<std::int64_t>& ids, Rng* ano
   if (cfg.has_history()) b.history_offsets.push_back(0);
   for (std::int64_t id : ids) {
     const Example& x = examples_[static_cast<std::size_t>(id)];
-    const bool anonymous = anonymous_rng && cfg.anonymous_rate > 0 &&
-                           anonymous_rng->uniform() < cfg.anonymous_rate;
+    const bool anonymous =
+        anonymous_rng && cfg.anonymous_rate > 0 && anonymous_rng->uniform() < cfg.anonymous_rate;
     b.users.push_back(anonymous ? -1 : x.user);
     b.items.push_back(x.item);
     if (cfg.log_q_correction) b.log_q.push_back(log_q_[x.item]);
@@ -87,13 +89,20 @@ void Trainer::start_epoch() {
   epoch_seconds_ = 0;
 }
 
+void Trainer::flush() {
+  if (model_.config().embedding_optimizer != "adam") return;
+  for (std::size_t k = 0; k < params_.size(); ++k)
+    if (params_[k].embedding) adam_.flush(*params_[k].value, slots_[k]);
+}
+
 void Trainer::snapshot() {
   best_params_.clear();
   for (const auto& p : params_) best_params_.push_back(*p.value);
 }
 
 void Trainer::restore() {
-  for (std::size_t k = 0; k < params_.size() && k < best_params_.size(); ++k) *params_[k].value = best_params_[k];
+  for (std::size_t k = 0; k < params_.size() && k < best_params_.size(); ++k)
+    *params_[k].value = best_params_[k];
 }
 
 RecallResult Trainer::validation_recall() const {
@@ -149,16 +158,20 @@ StepReport Trainer::train_steps(std::int64_t n) {
     if (epoch_ == 0 || cursor_ >= order_.size()) start_epoch();
     const double t0 = now_seconds();
     const std::size_t end = std::min(order_.size(), cursor_ + B);
-    ids.assign(order_.begin() + static_cast<std::ptrdiff_t>(cursor_), order_.begin() + static_cast<std::ptrdiff_t>(end));
+    ids.assign(order_.begin() + static_cast<std::ptrdiff_t>(cursor_),
+               order_.begin() + static_cast<std::ptrdiff_t>(end));
     const TrainingBatch batch = make_batch(ids, &anon_rng_);
     const float loss = model_.compute_gradients(batch);
-    RECSYS_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ", total_steps_ + 1,
-                 " (try a lower learning rate)");
+    RECSYS_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ",
+                 total_steps_ + 1, " (try a lower learning rate)");
     adam_.begin_step();
+    const bool lazy = model_.config().embedding_optimizer == "lazy_adam";
     for (std::size_t k = 0; k < params_.size(); ++k) {
       auto& p = params_[k];
-      if (p.embedding)
+      if (p.embedding && lazy)
         adam_.update_rows(*p.value, p.embedding->grad_rows, p.embedding->grad, slots_[k]);
+      else if (p.embedding)
+        adam_.update_rows_catch_up(*p.value, p.embedding->grad_rows, p.embedding->grad, slots_[k]);
       else
         adam_.update(*p.value, *p.dense_grad, slots_[k]);
     }
@@ -166,6 +179,7 @@ StepReport Trainer::train_steps(std::int64_t n) {
     train_seconds += dt;
     epoch_seconds_ += dt;
     cursor_ = end;
+    if (cursor_ >= order_.size()) flush();  // validation reads every row
     loss_sum += loss;
     epoch_loss_ += loss;
     ++epoch_steps_;
@@ -174,6 +188,7 @@ StepReport Trainer::train_steps(std::int64_t n) {
     r.examples += static_cast<std::int64_t>(ids.size());
     if (cursor_ >= order_.size()) finish_epoch(r);
   }
+  flush();  // between calls the model's weights are up to date
   r.mean_loss = r.steps ? loss_sum / r.steps : 0;
   r.seconds = train_seconds;
   r.examples_per_second = train_seconds > 0 ? r.examples / train_seconds : 0;

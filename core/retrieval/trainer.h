@@ -23,7 +23,7 @@ struct TrainerOptions {
 };
 
 struct EpochReport {
-  int epoch = 0;                  // 1-based
+  int epoch = 0;  // 1-based
   double mean_loss = 0;
   double validation_recall = -1;  // -1 when there is no validation data
   double seconds = 0;             // training time of the epoch, without validation
@@ -36,7 +36,7 @@ struct StepReport {
   double mean_loss = 0;            // mean training loss over this call's steps
   double examples_per_second = 0;  // over this call's training time (validation excluded)
   double seconds = 0;
-  int epoch = 0;                   // epoch in progress after the call (1-based), or the last one
+  int epoch = 0;  // epoch in progress after the call (1-based), or the last one
   std::int64_t step_in_epoch = 0;
   std::int64_t steps_per_epoch = 0;
   std::int64_t total_steps = 0;
@@ -77,6 +77,7 @@ class Trainer {
   void finish_epoch(StepReport& report);
   void snapshot();
   void restore();
+  void flush();
 
   TwoTowerModel& model_;
   Interactions train_, validation_;
@@ -88,7 +89,7 @@ class Trainer {
   std::vector<float> log_q_;  // per item
   std::vector<std::int64_t> order_;
   std::size_t cursor_ = 0;
-  int epoch_ = 0;             // epochs started
+  int epoch_ = 0;  // epochs started
   double epoch_loss_ = 0;
   std::int64_t epoch_steps_ = 0;
   double epoch_seconds_ = 0;

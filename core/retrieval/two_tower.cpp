@@ -6,6 +6,9 @@
 #include "common/check.h"
 #include "common/rng.h"
 #include "nn/losses.h"
+#include "retrieval/topk.h"
+
+#include <nlohmann/json.hpp>
 
 namespace recsys {
 
@@ -53,7 +56,8 @@ void TwoTowerModel::build_features(const Catalog& catalog) {
     std::vector<double> sorted = logs;
     std::sort(sorted.begin(), sorted.end());
     for (int k = 1; k < config_.price_buckets; ++k)
-      price_.boundaries.push_back(sorted[static_cast<std::size_t>(k) * sorted.size() / config_.price_buckets]);
+      price_.boundaries.push_back(
+          sorted[static_cast<std::size_t>(k) * sorted.size() / config_.price_buckets]);
   }
   item_price_bucket_.resize(static_cast<std::size_t>(n));
   item_price_value_.resize(static_cast<std::size_t>(n));
@@ -112,7 +116,8 @@ void TwoTowerModel::init_weights() {
   if (config_.item_id_dim > 0)
     item_id_ = nn::Embedding((config_.item_buckets > 0 ? config_.item_buckets : items_.size()) + 1,
                              config_.item_id_dim, rng);
-  if (config_.category_dim > 0) category_ = nn::Embedding(categories_.size() + 1, config_.category_dim, rng);
+  if (config_.category_dim > 0)
+    category_ = nn::Embedding(categories_.size() + 1, config_.category_dim, rng);
   if (config_.brand_dim > 0) brand_ = nn::Embedding(brands_.size() + 1, config_.brand_dim, rng);
   if (config_.price_buckets > 0)
     price_bucket_ = nn::Embedding(config_.price_buckets, config_.price_bucket_dim, rng);
@@ -145,7 +150,8 @@ void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
                                const std::vector<std::int32_t>& offsets,
                                const std::vector<std::int32_t>& history, Matrix& X) const {
   const auto B = static_cast<Eigen::Index>(users.size());
-  const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(), is = item_slots();
+  const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(),
+            is = item_slots();
   X.setZero(B, user_input_dim());
   std::vector<float> w;
   for (Eigen::Index r = 0; r < B; ++r) {
@@ -156,7 +162,8 @@ void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
       for (int k = 0; k < du; ++k) x[k] += e[k];
     } else {
       for (int s = 0; s < us; ++s) {
-        const float* e = user_id_.table.row(user_id_rows_[static_cast<std::size_t>(u) * us + s]).data();
+        const float* e =
+            user_id_.table.row(user_id_rows_[static_cast<std::size_t>(u) * us + s]).data();
         for (int k = 0; k < du; ++k) x[k] += e[k];
       }
     }
@@ -166,7 +173,8 @@ void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
     for (std::int32_t j = b; j < e; ++j) {
       const std::int32_t item = history[j];
       for (int s = 0; s < is; ++s) {
-        const float* v = item_id_.table.row(item_id_rows_[static_cast<std::size_t>(item) * is + s]).data();
+        const float* v =
+            item_id_.table.row(item_id_rows_[static_cast<std::size_t>(item) * is + s]).data();
         const float wj = w[j - b];
         for (int k = 0; k < di; ++k) x[du + k] += wj * v[k];
       }
@@ -184,7 +192,8 @@ void TwoTowerModel::item_input(const std::vector<std::int32_t>& items, Matrix& X
     int off = 0;
     if (config_.item_id_dim > 0) {
       for (int s = 0; s < is; ++s) {
-        const float* v = item_id_.table.row(item_id_rows_[static_cast<std::size_t>(i) * is + s]).data();
+        const float* v =
+            item_id_.table.row(item_id_rows_[static_cast<std::size_t>(i) * is + s]).data();
         for (int k = 0; k < config_.item_id_dim; ++k) x[k] += v[k];
       }
       off += config_.item_id_dim;
@@ -197,7 +206,8 @@ void TwoTowerModel::item_input(const std::vector<std::int32_t>& items, Matrix& X
     };
     put(category_, item_category_[i], config_.category_dim);
     put(brand_, item_brand_[i], config_.brand_dim);
-    if (config_.price_buckets > 0) put(price_bucket_, item_price_bucket_[i], config_.price_bucket_dim);
+    if (config_.price_buckets > 0)
+      put(price_bucket_, item_price_bucket_[i], config_.price_bucket_dim);
     if (config_.price_feature != "none") x[off] = item_price_value_[i];
   }
 }
@@ -234,9 +244,10 @@ void TwoTowerModel::backward_tower(std::vector<nn::Dense>& tower, TowerWork& w, 
 void TwoTowerModel::check_batch(const TrainingBatch& b) const {
   const std::size_t B = b.items.size();
   RECSYS_CHECK(B >= 1, "two-tower: empty batch");
-  RECSYS_CHECK(b.users.size() == B, "two-tower batch: ", b.users.size(), " users for ", B, " items");
-  RECSYS_CHECK(b.log_q.empty() || b.log_q.size() == B, "two-tower batch: log_q has ", b.log_q.size(),
-               " entries for ", B, " rows");
+  RECSYS_CHECK(b.users.size() == B, "two-tower batch: ", b.users.size(), " users for ", B,
+               " items");
+  RECSYS_CHECK(b.log_q.empty() || b.log_q.size() == B, "two-tower batch: log_q has ",
+               b.log_q.size(), " entries for ", B, " rows");
   for (std::size_t r = 0; r < B; ++r) {
     RECSYS_CHECK(b.items[r] >= 0 && b.items[r] < num_items(), "two-tower batch: item index ",
                  b.items[r], " out of range [0, ", num_items(), ")");
@@ -244,8 +255,8 @@ void TwoTowerModel::check_batch(const TrainingBatch& b) const {
                  b.users[r], " out of range [-1, ", num_users(), ")");
   }
   if (config_.has_history()) {
-    RECSYS_CHECK(b.history_offsets.size() == B + 1, "two-tower batch: history_offsets needs ", B + 1,
-                 " entries, got ", b.history_offsets.size());
+    RECSYS_CHECK(b.history_offsets.size() == B + 1, "two-tower batch: history_offsets needs ",
+                 B + 1, " entries, got ", b.history_offsets.size());
     RECSYS_CHECK(b.history_offsets[0] == 0 &&
                      b.history_offsets[B] == static_cast<std::int32_t>(b.history_items.size()),
                  "two-tower batch: history_offsets do not cover history_items");
@@ -278,7 +289,8 @@ float TwoTowerModel::loss(const TrainingBatch& b) const {
 }
 
 void TwoTowerModel::clear_sparse_grads() {
-  for (nn::Embedding* e : {&user_id_, &item_id_, &category_, &brand_, &price_bucket_}) e->clear_grad();
+  for (nn::Embedding* e : {&user_id_, &item_id_, &category_, &brand_, &price_bucket_})
+    e->clear_grad();
 }
 
 float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
@@ -288,7 +300,8 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
   backward_tower(user_tower_, user_work_, dU, dXu);
   backward_tower(item_tower_, item_work_, dV, dXi);
   // Scatter the input gradients into the embedding tables.
-  const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(), is = item_slots();
+  const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(),
+            is = item_slots();
   std::vector<float> w;
   for (std::size_t r = 0; r < b.size(); ++r) {
     const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
@@ -296,7 +309,8 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
     if (u < 0)
       user_id_.add_grad(anonymous_row_, g);
     else
-      for (int s = 0; s < us; ++s) user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
+      for (int s = 0; s < us; ++s)
+        user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
     if (config_.has_history()) {
       const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
       history_weights(static_cast<std::size_t>(he - hb), w);
@@ -309,7 +323,8 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
     const std::int32_t i = b.items[r];
     int off = 0;
     if (di > 0) {
-      for (int s = 0; s < is; ++s) item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(i) * is + s], gi);
+      for (int s = 0; s < is; ++s)
+        item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(i) * is + s], gi);
       off += di;
     }
     if (config_.category_dim > 0) {
@@ -390,6 +405,38 @@ std::vector<TwoTowerModel::Param> TwoTowerModel::parameters() {
   tower("user", user_tower_);
   tower("item", item_tower_);
   return p;
+}
+
+std::string recommend_json(const TwoTowerModel& model, const std::string& user_id,
+                           std::string_view history_json, int k) {
+  RECSYS_CHECK(k >= 1, "recommend: k must be >= 1, got ", k);
+  UserQuery q;
+  if (!user_id.empty()) {
+    q.user = model.users().find(user_id);
+    RECSYS_CHECK(q.user >= 0, "recommend: unknown user '", user_id, "'");
+  }
+  if (!history_json.empty()) {
+    nlohmann::json h;
+    try {
+      h = nlohmann::json::parse(history_json.begin(), history_json.end());
+    } catch (const nlohmann::json::parse_error& e) {
+      RECSYS_FAIL("recommend: history is not valid JSON: ", e.what());
+    }
+    RECSYS_CHECK(h.is_array(), "recommend: history must be an array of item ids");
+    for (const auto& id : h) {
+      RECSYS_CHECK(id.is_string(), "recommend: history item ids must be strings, got ", id.dump());
+      const std::int32_t i = model.items().find(id.get<std::string>());
+      RECSYS_CHECK(i >= 0, "recommend: unknown item '", id.get<std::string>(), "' in history");
+      q.history.push_back(i);
+    }
+  }
+  nn::Matrix U, V;
+  model.user_embeddings({q}, U);
+  model.item_embeddings(V);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : top_k_exact(V, U.row(0).data(), k))
+    out.push_back({{"id", model.items().token(s.item)}, {"score", s.score}});
+  return out.dump();
 }
 
 }  // namespace recsys

@@ -23,7 +23,7 @@ struct UserQuery {
 
 // A training batch: row r pairs users[r] (with its history) with its positive items[r].
 struct TrainingBatch {
-  std::vector<std::int32_t> users;            // -1 = trained as anonymous
+  std::vector<std::int32_t> users;  // -1 = trained as anonymous
   std::vector<std::int32_t> items;
   std::vector<std::int32_t> history_offsets;  // size B + 1 (empty when the model has no history)
   std::vector<std::int32_t> history_items;    // per row, most recent first
@@ -33,8 +33,8 @@ struct TrainingBatch {
 
 // Price normalisation fitted on the catalog the model was created with.
 struct PriceFeatures {
-  double log_mean = 0, log_std = 1;   // of log(1 + price)
-  std::vector<double> boundaries;     // ascending bucket boundaries of log(1 + price)
+  double log_mean = 0, log_std = 1;  // of log(1 + price)
+  std::vector<double> boundaries;    // ascending bucket boundaries of log(1 + price)
   float value(double price, const std::string& mode) const;
   std::int32_t bucket(double price) const;
 };
@@ -45,8 +45,8 @@ class TwoTowerModel {
   struct Param {
     std::string name;
     nn::Matrix* value = nullptr;
-    nn::Matrix* dense_grad = nullptr;     // dense parameters
-    nn::Embedding* embedding = nullptr;   // embedding tables
+    nn::Matrix* dense_grad = nullptr;    // dense parameters
+    nn::Embedding* embedding = nullptr;  // embedding tables
   };
 
   TwoTowerModel() = default;
@@ -121,5 +121,10 @@ class TwoTowerModel {
   std::vector<nn::Dense> user_tower_, item_tower_;
   TowerWork user_work_, item_work_;
 };
+
+// Top-k items of a model for a user id ("" = anonymous; an unknown id is an error) and a history
+// given as a JSON array of item ids, oldest first: [{"id", "score"}] as JSON.
+std::string recommend_json(const TwoTowerModel& model, const std::string& user_id,
+                           std::string_view history_json, int k);
 
 }  // namespace recsys

@@ -30,11 +30,14 @@ TwoTowerConfig TwoTowerConfig::seed_preset() {
   c.temperature = 1;
   c.log_q_correction = false;
   c.mask_accidental_hits = false;
+  c.embedding_optimizer = "adam";
   c.epochs = 3;
   return c;
 }
 
-TwoTowerConfig TwoTowerConfig::default_preset() { return TwoTowerConfig(); }
+TwoTowerConfig TwoTowerConfig::default_preset() {
+  return TwoTowerConfig();
+}
 
 TwoTowerConfig TwoTowerConfig::preset_named(std::string_view name) {
   if (name == "seed") return seed_preset();
@@ -44,32 +47,65 @@ TwoTowerConfig TwoTowerConfig::preset_named(std::string_view name) {
 
 void TwoTowerConfig::validate() const {
   auto in = [](double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; };
-  RECSYS_CHECK(preset == "seed" || preset == "default", "two-tower config: 'preset' must be seed or default, got '", preset, "'");
-  RECSYS_CHECK(in(user_id_dim, 1, 4096), "two-tower config: 'user_id_dim' must be in [1, 4096], got ", user_id_dim);
-  RECSYS_CHECK(in(user_buckets, -1, 1 << 26), "two-tower config: 'user_buckets' must be -1 (auto), 0 (vocabulary) or a count up to 2^26, got ", user_buckets);
-  RECSYS_CHECK(in(user_hashes, 1, 4), "two-tower config: 'user_hashes' must be in [1, 4], got ", user_hashes);
-  RECSYS_CHECK(in(history_length, 0, 1000), "two-tower config: 'history_length' must be in [0, 1000], got ", history_length);
-  RECSYS_CHECK(in(history_decay, 0, 1) && history_decay > 0, "two-tower config: 'history_decay' must be in (0, 1], got ", history_decay);
-  RECSYS_CHECK(in(anonymous_rate, 0, 1), "two-tower config: 'anonymous_rate' must be in [0, 1], got ", anonymous_rate);
-  RECSYS_CHECK(in(item_id_dim, 0, 4096), "two-tower config: 'item_id_dim' must be in [0, 4096], got ", item_id_dim);
-  RECSYS_CHECK(in(item_buckets, -1, 1 << 26), "two-tower config: 'item_buckets' must be -1 (auto), 0 (one row per item) or a count up to 2^26, got ", item_buckets);
-  RECSYS_CHECK(in(item_hashes, 1, 4), "two-tower config: 'item_hashes' must be in [1, 4], got ", item_hashes);
-  RECSYS_CHECK(!has_history() || item_id_dim > 0, "two-tower config: the history feature needs item_id_dim > 0");
-  RECSYS_CHECK(in(category_dim, 0, 4096), "two-tower config: 'category_dim' must be in [0, 4096], got ", category_dim);
-  RECSYS_CHECK(in(brand_dim, 0, 4096), "two-tower config: 'brand_dim' must be in [0, 4096], got ", brand_dim);
-  RECSYS_CHECK(in(price_buckets, 0, 1000) && price_buckets != 1, "two-tower config: 'price_buckets' must be 0 or in [2, 1000], got ", price_buckets);
-  RECSYS_CHECK(in(price_bucket_dim, 0, 4096), "two-tower config: 'price_bucket_dim' must be in [0, 4096], got ", price_bucket_dim);
-  RECSYS_CHECK(price_buckets == 0 || price_bucket_dim > 0, "two-tower config: price buckets need price_bucket_dim > 0");
-  RECSYS_CHECK(price_feature == "raw" || price_feature == "log_standardized" || price_feature == "none",
-               "two-tower config: 'price_feature' must be raw, log_standardized or none, got '", price_feature, "'");
-  RECSYS_CHECK(hidden.size() <= 8, "two-tower config: at most 8 hidden layers, got ", hidden.size());
-  for (int h : hidden) RECSYS_CHECK(in(h, 1, 8192), "two-tower config: hidden sizes must be in [1, 8192], got ", h);
-  RECSYS_CHECK(in(output_dim, 1, 8192), "two-tower config: 'output_dim' must be in [1, 8192], got ", output_dim);
-  RECSYS_CHECK(in(temperature, 1e-4, 1e4), "two-tower config: 'temperature' must be in [1e-4, 1e4], got ", temperature);
-  RECSYS_CHECK(in(batch_size, 2, 65536), "two-tower config: 'batch_size' must be in [2, 65536], got ", batch_size);
-  RECSYS_CHECK(in(learning_rate, 1e-7, 10) , "two-tower config: 'learning_rate' must be in [1e-7, 10], got ", learning_rate);
-  RECSYS_CHECK(in(epochs, 1, 100000), "two-tower config: 'epochs' must be in [1, 100000], got ", epochs);
-  const int item_inputs = item_id_dim + category_dim + brand_dim + (price_buckets ? price_bucket_dim : 0) +
+  RECSYS_CHECK(preset == "seed" || preset == "default",
+               "two-tower config: 'preset' must be seed or default, got '", preset, "'");
+  RECSYS_CHECK(in(user_id_dim, 1, 4096),
+               "two-tower config: 'user_id_dim' must be in [1, 4096], got ", user_id_dim);
+  RECSYS_CHECK(in(user_buckets, -1, 1 << 26),
+               "two-tower config: 'user_buckets' must be -1 (auto), 0 (vocabulary) or a count up "
+               "to 2^26, got ",
+               user_buckets);
+  RECSYS_CHECK(in(user_hashes, 1, 4), "two-tower config: 'user_hashes' must be in [1, 4], got ",
+               user_hashes);
+  RECSYS_CHECK(in(history_length, 0, 1000),
+               "two-tower config: 'history_length' must be in [0, 1000], got ", history_length);
+  RECSYS_CHECK(in(history_decay, 0, 1) && history_decay > 0,
+               "two-tower config: 'history_decay' must be in (0, 1], got ", history_decay);
+  RECSYS_CHECK(in(anonymous_rate, 0, 1),
+               "two-tower config: 'anonymous_rate' must be in [0, 1], got ", anonymous_rate);
+  RECSYS_CHECK(in(item_id_dim, 0, 4096),
+               "two-tower config: 'item_id_dim' must be in [0, 4096], got ", item_id_dim);
+  RECSYS_CHECK(in(item_buckets, -1, 1 << 26),
+               "two-tower config: 'item_buckets' must be -1 (auto), 0 (one row per item) or a "
+               "count up to 2^26, got ",
+               item_buckets);
+  RECSYS_CHECK(in(item_hashes, 1, 4), "two-tower config: 'item_hashes' must be in [1, 4], got ",
+               item_hashes);
+  RECSYS_CHECK(!has_history() || item_id_dim > 0,
+               "two-tower config: the history feature needs item_id_dim > 0");
+  RECSYS_CHECK(in(category_dim, 0, 4096),
+               "two-tower config: 'category_dim' must be in [0, 4096], got ", category_dim);
+  RECSYS_CHECK(in(brand_dim, 0, 4096), "two-tower config: 'brand_dim' must be in [0, 4096], got ",
+               brand_dim);
+  RECSYS_CHECK(in(price_buckets, 0, 1000) && price_buckets != 1,
+               "two-tower config: 'price_buckets' must be 0 or in [2, 1000], got ", price_buckets);
+  RECSYS_CHECK(in(price_bucket_dim, 0, 4096),
+               "two-tower config: 'price_bucket_dim' must be in [0, 4096], got ", price_bucket_dim);
+  RECSYS_CHECK(price_buckets == 0 || price_bucket_dim > 0,
+               "two-tower config: price buckets need price_bucket_dim > 0");
+  RECSYS_CHECK(
+      price_feature == "raw" || price_feature == "log_standardized" || price_feature == "none",
+      "two-tower config: 'price_feature' must be raw, log_standardized or none, got '",
+      price_feature, "'");
+  RECSYS_CHECK(hidden.size() <= 8, "two-tower config: at most 8 hidden layers, got ",
+               hidden.size());
+  for (int h : hidden)
+    RECSYS_CHECK(in(h, 1, 8192), "two-tower config: hidden sizes must be in [1, 8192], got ", h);
+  RECSYS_CHECK(in(output_dim, 1, 8192), "two-tower config: 'output_dim' must be in [1, 8192], got ",
+               output_dim);
+  RECSYS_CHECK(in(temperature, 1e-4, 1e4),
+               "two-tower config: 'temperature' must be in [1e-4, 1e4], got ", temperature);
+  RECSYS_CHECK(embedding_optimizer == "lazy_adam" || embedding_optimizer == "adam",
+               "two-tower config: 'embedding_optimizer' must be lazy_adam or adam, got '",
+               embedding_optimizer, "'");
+  RECSYS_CHECK(in(batch_size, 2, 65536),
+               "two-tower config: 'batch_size' must be in [2, 65536], got ", batch_size);
+  RECSYS_CHECK(in(learning_rate, 1e-7, 10),
+               "two-tower config: 'learning_rate' must be in [1e-7, 10], got ", learning_rate);
+  RECSYS_CHECK(in(epochs, 1, 100000), "two-tower config: 'epochs' must be in [1, 100000], got ",
+               epochs);
+  const int item_inputs = item_id_dim + category_dim + brand_dim +
+                          (price_buckets ? price_bucket_dim : 0) +
                           (price_feature == "none" ? 0 : 1);
   RECSYS_CHECK(item_inputs > 0, "two-tower config: the item tower has no input features");
 }
@@ -84,7 +120,8 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
   RECSYS_CHECK(j.is_object(), "two-tower config: expected a JSON object, got ", j.dump());
   std::string preset = "default";
   if (j.contains("preset")) {
-    RECSYS_CHECK(j["preset"].is_string(), "two-tower config: 'preset' must be a string, got ", j["preset"].dump());
+    RECSYS_CHECK(j["preset"].is_string(), "two-tower config: 'preset' must be a string, got ",
+                 j["preset"].dump());
     preset = j["preset"].get<std::string>();
   }
   TwoTowerConfig c = preset_named(preset);
@@ -102,47 +139,79 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       return v.get<float>();
     };
     auto boolean = [&]() -> bool {
-      RECSYS_CHECK(v.is_boolean(), "two-tower config: '", k, "' must be true or false, got ", v.dump());
+      RECSYS_CHECK(v.is_boolean(), "two-tower config: '", k, "' must be true or false, got ",
+                   v.dump());
       return v.get<bool>();
     };
-    if (k == "preset") continue;
-    else if (k == "user_id_dim") c.user_id_dim = integer();
-    else if (k == "user_buckets") c.user_buckets = integer();
-    else if (k == "user_hashes") c.user_hashes = integer();
-    else if (k == "history_length") c.history_length = integer();
-    else if (k == "history_decay") c.history_decay = number();
-    else if (k == "anonymous_rate") c.anonymous_rate = number();
-    else if (k == "item_id_dim") c.item_id_dim = integer();
-    else if (k == "item_buckets") c.item_buckets = integer();
-    else if (k == "item_hashes") c.item_hashes = integer();
-    else if (k == "category_dim") c.category_dim = integer();
-    else if (k == "brand_dim") c.brand_dim = integer();
-    else if (k == "price_buckets") c.price_buckets = integer();
-    else if (k == "price_bucket_dim") c.price_bucket_dim = integer();
+    if (k == "preset")
+      continue;
+    else if (k == "user_id_dim")
+      c.user_id_dim = integer();
+    else if (k == "user_buckets")
+      c.user_buckets = integer();
+    else if (k == "user_hashes")
+      c.user_hashes = integer();
+    else if (k == "history_length")
+      c.history_length = integer();
+    else if (k == "history_decay")
+      c.history_decay = number();
+    else if (k == "anonymous_rate")
+      c.anonymous_rate = number();
+    else if (k == "item_id_dim")
+      c.item_id_dim = integer();
+    else if (k == "item_buckets")
+      c.item_buckets = integer();
+    else if (k == "item_hashes")
+      c.item_hashes = integer();
+    else if (k == "category_dim")
+      c.category_dim = integer();
+    else if (k == "brand_dim")
+      c.brand_dim = integer();
+    else if (k == "price_buckets")
+      c.price_buckets = integer();
+    else if (k == "price_bucket_dim")
+      c.price_bucket_dim = integer();
     else if (k == "price_feature") {
-      RECSYS_CHECK(v.is_string(), "two-tower config: 'price_feature' must be a string, got ", v.dump());
+      RECSYS_CHECK(v.is_string(), "two-tower config: 'price_feature' must be a string, got ",
+                   v.dump());
       c.price_feature = v.get<std::string>();
     } else if (k == "hidden") {
-      RECSYS_CHECK(v.is_array(), "two-tower config: 'hidden' must be an array of sizes, got ", v.dump());
+      RECSYS_CHECK(v.is_array(), "two-tower config: 'hidden' must be an array of sizes, got ",
+                   v.dump());
       c.hidden.clear();
       for (const auto& h : v) {
-        RECSYS_CHECK(h.is_number_integer(), "two-tower config: 'hidden' must hold integers, got ", h.dump());
+        RECSYS_CHECK(h.is_number_integer(), "two-tower config: 'hidden' must hold integers, got ",
+                     h.dump());
         c.hidden.push_back(h.get<int>());
       }
-    } else if (k == "output_dim") c.output_dim = integer();
-    else if (k == "output_relu") c.output_relu = boolean();
-    else if (k == "l2_normalize") c.l2_normalize = boolean();
-    else if (k == "temperature") c.temperature = number();
-    else if (k == "log_q_correction") c.log_q_correction = boolean();
-    else if (k == "mask_accidental_hits") c.mask_accidental_hits = boolean();
-    else if (k == "batch_size") c.batch_size = integer();
-    else if (k == "learning_rate") c.learning_rate = number();
-    else if (k == "epochs") c.epochs = integer();
+    } else if (k == "embedding_optimizer") {
+      RECSYS_CHECK(v.is_string(), "two-tower config: 'embedding_optimizer' must be a string, got ",
+                   v.dump());
+      c.embedding_optimizer = v.get<std::string>();
+    } else if (k == "output_dim")
+      c.output_dim = integer();
+    else if (k == "output_relu")
+      c.output_relu = boolean();
+    else if (k == "l2_normalize")
+      c.l2_normalize = boolean();
+    else if (k == "temperature")
+      c.temperature = number();
+    else if (k == "log_q_correction")
+      c.log_q_correction = boolean();
+    else if (k == "mask_accidental_hits")
+      c.mask_accidental_hits = boolean();
+    else if (k == "batch_size")
+      c.batch_size = integer();
+    else if (k == "learning_rate")
+      c.learning_rate = number();
+    else if (k == "epochs")
+      c.epochs = integer();
     else if (k == "seed") {
       const int s = integer();
       RECSYS_CHECK(s >= 0, "two-tower config: 'seed' must be >= 0, got ", s);
       c.seed = static_cast<std::uint64_t>(s);
-    } else RECSYS_FAIL("two-tower config: unknown key '", k, "'");
+    } else
+      RECSYS_FAIL("two-tower config: unknown key '", k, "'");
   }
   c.validate();
   return c;
@@ -171,6 +240,7 @@ std::string TwoTowerConfig::to_json() const {
                    {"temperature", float_as_double(temperature)},
                    {"log_q_correction", log_q_correction},
                    {"mask_accidental_hits", mask_accidental_hits},
+                   {"embedding_optimizer", embedding_optimizer},
                    {"batch_size", batch_size},
                    {"learning_rate", float_as_double(learning_rate)},
                    {"epochs", epochs},

@@ -24,19 +24,19 @@ struct TwoTowerConfig {
   // -1: hashed into the next power of two >= 2 x users (at least 1024); 0: one row per known
   // user (a vocabulary); > 0: hashed into this many buckets.
   int user_buckets = -1;
-  int user_hashes = 2;        // hash functions per id when hashed (their rows are summed)
-  int history_length = 20;    // last N items pooled into the user (0: no history feature)
-  float history_decay = 0.8f; // weight of the k-th most recent item: decay^k (then normalised)
+  int user_hashes = 2;          // hash functions per id when hashed (their rows are summed)
+  int history_length = 20;      // last N items pooled into the user (0: no history feature)
+  float history_decay = 0.8f;   // weight of the k-th most recent item: decay^k (then normalised)
   float anonymous_rate = 0.1f;  // share of training examples whose user id is hidden
   // Item tower.
-  int item_id_dim = 32;       // 0: no item-id embedding (the seed preset)
+  int item_id_dim = 32;  // 0: no item-id embedding (the seed preset)
   // -1: one row per item up to 200,000 items, else hashed into 2^17; 0: one row per item;
   // > 0: hashed into this many buckets.
   int item_buckets = -1;
   int item_hashes = 2;
   int category_dim = 8;
   int brand_dim = 8;
-  int price_buckets = 10;     // quantile buckets of the price (0: none)
+  int price_buckets = 10;  // quantile buckets of the price (0: none)
   int price_bucket_dim = 4;
   std::string price_feature = "log_standardized";  // or "raw" (the seed preset) or "none"
   // Both towers: hidden ReLU layers, then the output layer.
@@ -49,6 +49,10 @@ struct TwoTowerConfig {
   bool log_q_correction = true;
   bool mask_accidental_hits = true;
   // Training.
+  // "lazy_adam": only the embedding rows of a batch move (TensorFlow's LazyAdam); "adam": every
+  // row's moments decay and every row moves each step, as Keras' Adam does (the seed preset) —
+  // computed lazily, in O(rows of the batch) per step (nn::Adam::update_rows_catch_up).
+  std::string embedding_optimizer = "lazy_adam";
   int batch_size = 128;
   float learning_rate = 1e-3f;
   int epochs = 10;

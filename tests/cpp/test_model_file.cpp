@@ -44,7 +44,8 @@ TwoTowerModel trained_small_model(const std::string& preset) {
 
 std::vector<float> all_weights(TwoTowerModel& m) {
   std::vector<float> w;
-  for (const auto& p : m.parameters()) w.insert(w.end(), p.value->data(), p.value->data() + p.value->size());
+  for (const auto& p : m.parameters())
+    w.insert(w.end(), p.value->data(), p.value->data() + p.value->size());
   return w;
 }
 }  // namespace
@@ -53,7 +54,8 @@ TEST_CASE("safetensors: write, read, and the header layout of the spec", "[io][s
   io::Tensor a{"a", "F32", {2, 3}, {1, 2, 3, 4, 5, 6}}, b{"b", "F32", {2}, {-1.5f, 7}};
   const std::string bytes = io::write_safetensors({a, b}, {{"k", "v"}});
   std::uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   CHECK(n % 8 == 0);
   CHECK(bytes[8] == '{');
   CHECK(bytes.size() == 8 + n + 8 * 4);
@@ -74,7 +76,8 @@ TEST_CASE("safetensors: hostile files are clear errors", "[io][safetensors][erro
   CHECK_THROWS_WITH(io::read_safetensors(good.substr(0, 5), "m"), Catch::Contains("m: truncated"));
   CHECK_THROWS_WITH(io::read_safetensors(good.substr(0, good.size() - 4), "m"),
                     Catch::Contains("truncated: tensor 'a' ends at byte 16"));
-  CHECK_THROWS_WITH(io::read_safetensors(good + "xxxx", "m"), Catch::Contains("4 unexpected bytes after the last tensor"));
+  CHECK_THROWS_WITH(io::read_safetensors(good + "xxxx", "m"),
+                    Catch::Contains("4 unexpected bytes after the last tensor"));
   std::string huge = good;
   huge[7] = 1;  // header size 2^56
   CHECK_THROWS_WITH(io::read_safetensors(huge, "m"), Catch::Contains("over the 100 MB limit"));
@@ -83,7 +86,8 @@ TEST_CASE("safetensors: hostile files are clear errors", "[io][safetensors][erro
   CHECK_THROWS_WITH(io::read_safetensors(not_json, "m"), Catch::Contains("not valid JSON"));
   std::string f16 = good;
   f16.replace(f16.find("F32"), 3, "F16");
-  CHECK_THROWS_WITH(io::read_safetensors(f16, "m"), Catch::Contains("16 bytes for a F16 tensor of 4 values"));
+  CHECK_THROWS_WITH(io::read_safetensors(f16, "m"),
+                    Catch::Contains("16 bytes for a F16 tensor of 4 values"));
   std::string unknown = good;
   unknown.replace(unknown.find("F32"), 3, "Q32");
   CHECK_THROWS_WITH(io::read_safetensors(unknown, "m"), Catch::Contains("unknown dtype 'Q32'"));
@@ -133,7 +137,8 @@ TEST_CASE("the golden model keeps loading and scoring identically", "[io][model]
   for (const auto& q : expected["queries"]) {
     UserQuery query;
     if (!q["user"].is_null()) query.user = m.users().find(q["user"].get<std::string>());
-    for (const auto& id : q["history"]) query.history.push_back(m.items().find(id.get<std::string>()));
+    for (const auto& id : q["history"])
+      query.history.push_back(m.items().find(id.get<std::string>()));
     m.user_embeddings({query}, U);
     const auto top = top_k_exact(V, U.row(0).data(), 5);
     REQUIRE(top.size() == q["top"].size());
@@ -146,12 +151,15 @@ TEST_CASE("the golden model keeps loading and scoring identically", "[io][model]
   CHECK(checked == 15);
 }
 
-TEST_CASE("bad model files are refused and the loaded model stays as it was", "[io][model][errors]") {
-  const std::string w = slurp(kGolden + "/model.safetensors"), man = slurp(kGolden + "/manifest.json");
+TEST_CASE("bad model files are refused and the loaded model stays as it was",
+          "[io][model][errors]") {
+  const std::string w = slurp(kGolden + "/model.safetensors"),
+                    man = slurp(kGolden + "/manifest.json");
   TwoTowerModel m = TwoTowerFile::load(w, man, "golden");
   nn::Matrix before;
   m.item_embeddings(before);
-  auto refused = [&](const std::string& weights, const std::string& manifest, const std::string& what) {
+  auto refused = [&](const std::string& weights, const std::string& manifest,
+                     const std::string& what) {
     INFO("expecting: " << what);
     CHECK_THROWS_WITH(m = TwoTowerFile::load(weights, manifest, "bad"), Catch::Contains(what));
   };

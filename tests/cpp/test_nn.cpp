@@ -18,13 +18,15 @@ using namespace recsys::nn;
 namespace {
 Matrix random_matrix(int r, int c, Rng& rng, float scale = 1.0f) {
   Matrix m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(rng.uniform(-scale, scale));
+  for (Eigen::Index i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<float>(rng.uniform(-scale, scale));
   return m;
 }
 
 // Central differences of f over every element of x (restored afterwards), compared with the
 // analytic gradient g by the relative error |num - ana| / max(|num| + |ana|, 1e-3), worst case.
-double gradient_error(Matrix& x, const Matrix& g, const std::function<double()>& f, double h = 1e-3) {
+double gradient_error(Matrix& x, const Matrix& g, const std::function<double()>& f,
+                      double h = 1e-3) {
   double worst = 0;
   for (Eigen::Index i = 0; i < x.size(); ++i) {
     const float saved = x.data()[i];
@@ -81,7 +83,8 @@ TEST_CASE("Keras glorot-uniform init stays within its limit and bias starts at z
   CHECK(layer.b.isZero());
 }
 
-TEST_CASE("embedding lookups gather rows and sum sparse gradients of repeated ids", "[nn][gradcheck]") {
+TEST_CASE("embedding lookups gather rows and sum sparse gradients of repeated ids",
+          "[nn][gradcheck]") {
   Rng rng(4);
   Embedding e(6, 3, rng);
   const std::vector<std::int32_t> ids{2, 5, 2, 0};
@@ -166,7 +169,9 @@ TEST_CASE("in-batch softmax gradients match finite differences", "[nn][gradcheck
     }
     Matrix dU, dV;
     in_batch_softmax_loss(U, V, items, o, &dU, &dV);
-    auto loss = [&]() { return static_cast<double>(in_batch_softmax_loss(U, V, items, o, nullptr, nullptr)); };
+    auto loss = [&]() {
+      return static_cast<double>(in_batch_softmax_loss(U, V, items, o, nullptr, nullptr));
+    };
     CHECK(gradient_error(U, dU, loss) < 1e-2);
     CHECK(gradient_error(V, dV, loss) < 1e-2);
   }
@@ -177,8 +182,9 @@ TEST_CASE("sigmoid cross-entropy value and gradient", "[nn][loss][gradcheck]") {
   std::vector<float> logits{0.5f, -1.0f, -30.0f, 40.0f}, d;
   const float loss = sigmoid_cross_entropy(logits, labels, &d);
   const double expected =
-      (std::log1p(std::exp(-0.5)) + std::log1p(std::exp(-1.0)) + (30 + std::log1p(std::exp(-30.0))) +
-       (40 + std::log1p(std::exp(-40.0)))) / 4;
+      (std::log1p(std::exp(-0.5)) + std::log1p(std::exp(-1.0)) +
+       (30 + std::log1p(std::exp(-30.0))) + (40 + std::log1p(std::exp(-40.0)))) /
+      4;
   CHECK(loss == Approx(expected));
   for (std::size_t i = 0; i < 2; ++i) {
     const float h = 1e-3f;
@@ -223,8 +229,9 @@ TEST_CASE("matrix kernels agree with their portable reference", "[nn][kernels]")
   Rng rng(8);
   for (int trial = 0; trial < 4; ++trial) {
     const int m = 1 + trial * 7, k = 3 + trial * 13, n = 2 + trial * 11;
-    const Matrix A = random_matrix(m, k, rng), B = random_matrix(k, n, rng), Bt = random_matrix(n, k, rng),
-                 A2 = random_matrix(k, m, rng), C0 = random_matrix(k, n, rng);
+    const Matrix A = random_matrix(m, k, rng), B = random_matrix(k, n, rng),
+                 Bt = random_matrix(n, k, rng), A2 = random_matrix(k, m, rng),
+                 C0 = random_matrix(k, n, rng);
     Matrix C1, C2;
     kernels::matmul(A, B, C1);
     kernels::portable::matmul(A, B, C2);
@@ -241,5 +248,33 @@ TEST_CASE("matrix kernels agree with their portable reference", "[nn][kernels]")
     CHECK((acc1 - acc2).cwiseAbs().maxCoeff() < 1e-4f);
   }
   Matrix out;
-  CHECK_THROWS_WITH(kernels::matmul(Matrix(2, 3), Matrix(4, 2), out), Catch::Contains("inner dimensions"));
+  CHECK_THROWS_WITH(kernels::matmul(Matrix(2, 3), Matrix(4, 2), out),
+                    Catch::Contains("inner dimensions"));
+}
+
+TEST_CASE("Adam's lazy catch-up equals the dense (Keras) update of an embedding table",
+          "[nn][adam]") {
+  // Gradients of order 1, so that the epsilon the catch-up neglects does not matter.
+  Rng rng(12);
+  Matrix dense_table = random_matrix(20, 4, rng), lazy_table = dense_table;
+  Adam dense(AdamConfig{0.01f}), lazy(AdamConfig{0.01f});
+  AdamSlot ds, ls;
+  for (int step = 0; step < 60; ++step) {
+    std::vector<std::int32_t> rows;
+    for (std::int32_t r = 0; r < 20; ++r)
+      if (rng.uniform() < 0.15) rows.push_back(r);
+    const Matrix g = random_matrix(static_cast<int>(rows.size()), 4, rng);
+    dense.begin_step();
+    lazy.begin_step();
+    dense.update_all_rows(dense_table, rows, g, ds);
+    lazy.update_rows_catch_up(lazy_table, rows, g, ls);
+  }
+  CHECK((dense_table - lazy_table).cwiseAbs().maxCoeff() > 0);  // pending rows still lag
+  lazy.flush(lazy_table, ls);
+  const float diff = (dense_table - lazy_table).cwiseAbs().maxCoeff();
+  INFO("max |dense - lazy| = " << diff);
+  CHECK(diff < 1e-5f);
+  // And the moments agree too.
+  CHECK((ds.m - ls.m).cwiseAbs().maxCoeff() < 1e-6f);
+  CHECK((ds.v - ls.v).cwiseAbs().maxCoeff() < 1e-6f);
 }

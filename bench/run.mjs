@@ -1,0 +1,22 @@
+// npm run bench -- <name>: builds, then runs the named benchmark (train; more as they land).
+// Benchmarks print ratios against peers measured in the same run and write bench/results/<name>.json.
+import { build, log, setup } from '../scripts/lib.mjs';
+
+const BENCHES = {
+  train: () => import('./train/index.mjs'),
+};
+const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const quick = process.argv.includes('--quick');
+if (names.length === 0) names.push(...Object.keys(BENCHES));
+for (const n of names) {
+  if (!BENCHES[n]) {
+    console.error(`unknown benchmark '${n}'; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+}
+setup({ browser: true });
+build();
+for (const n of names) {
+  log(`benchmark ${n}`);
+  await (await BENCHES[n]()).run({ quick });
+}

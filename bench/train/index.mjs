@@ -1,0 +1,99 @@
+// npm run bench -- train: the seed workload (10,000 users, 5,000 items, 100,000 interactions, seed
+// preset, batch 128, Adam 0.001, one epoch = 100,000 examples, 3 epochs) natively, in Node and in
+// Chromium, against TensorFlow.js (wasm and cpu backends) in the same Chromium and PyTorch (one
+// thread) when Debian's python3-torch is installed. Throughput = examples/s over epochs 2-3 (epoch
+// 1 is the warm-up); loss = mean in-batch loss of epoch 3. TF.js runs single-threaded, like the
+// engine. Writes bench/results/train.json.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmt, machine, root, runJson, waitForIdle, withBrowserPage, writeResult } from '../lib.mjs';
+
+const EPOCHS = 3;
+
+function summarize(name, r) {
+  const after = r.epochs.filter((e) => e.epoch > 1);
+  const ex = after.reduce((s, e) => s + e.examples, 0);
+  const secs = after.reduce((s, e) => s + e.seconds, 0);
+  return { name, examplesPerSecond: ex / secs, finalLoss: r.epochs[r.epochs.length - 1].meanLoss, epochs: r.epochs, ...r.extra };
+}
+
+export async function run({ quick = false } = {}) {
+  const epochs = quick ? 2 : EPOCHS;
+  const results = {};
+  await waitForIdle();
+  console.log('native (build/recsys train --preset seed --split none) …');
+  const native = runJson(join(root, 'build', 'recsys'), ['train', '--preset', 'seed', '--split', 'none', '--epochs', String(epochs), '--patience', '0', '--json']);
+  results.native = summarize('recsys native (1 thread)', {
+    epochs: native.epochs.map((e) => ({ epoch: e.epoch, meanLoss: e.mean_loss, seconds: e.seconds, examples: e.examples })),
+    extra: { peakMemoryBytes: native.peak_rss_bytes, memoryKind: 'process peak RSS' },
+  });
+
+  console.log('node (wasm) …');
+  const node = runJson(process.execPath, [join(root, 'bench', 'train', 'node.mjs'), String(epochs)]);
+  results.node = summarize('recsys wasm in Node', { epochs: node.epochs, extra: { peakMemoryBytes: node.wasmHeapBytes, memoryKind: 'wasm heap' } });
+
+  const torchOk = existsSync('/usr/bin/python3') &&
+    (await import('node:child_process')).spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  if (torchOk) {
+    console.log('PyTorch (1 thread) …');
+    const dir = join(root, 'build', 'bench', 'shop');
+    mkdirSync(dir, { recursive: true });
+    runJson(join(root, 'build', 'recsys'), ['generate', '--json', '--out', dir]);
+    const torch = runJson('/usr/bin/python3', [join(root, 'bench', 'train', 'torch_seed.py'), dir, String(epochs)]);
+    results.pytorch = summarize(`PyTorch ${torch.torch} CPU (1 thread)`, { epochs: torch.epochs, extra: { peakMemoryBytes: torch.peakRssBytes, memoryKind: 'process peak RSS' } });
+  } else {
+    console.log('PyTorch: skipped (install Debian python3-torch to include it)');
+  }
+
+  await withBrowserPage(async (page, base, version) => {
+    results.chromium = version;
+    for (const which of ['engine', 'wasm', 'cpu']) {
+      await waitForIdle();
+      console.log(`Chromium ${version}: ${which === 'engine' ? 'recsys wasm' : `TF.js ${which} backend`} …`);
+      await page.goto(`${base}/bench/train/page.html`);
+      await page.waitForFunction(() => window.benchReady === true);
+      // The cpu backend runs at a few hundred examples/s: 3 epochs would take ~17 minutes, so its
+      // throughput is measured on 2 x 60 steps (the first 60 are the warm-up) and it has no final loss.
+      const opts = which === 'cpu' && !process.env.BENCH_FULL ? { epochs: 2, maxSteps: 100 } : { epochs };
+      const backend = which.startsWith('wasm') ? 'wasm' : which;
+      const r = await page.evaluate(([w, o]) => window.runBench(w, o), [which === 'engine' ? 'engine' : backend, opts]);
+      const key = which === 'engine' ? 'browser' : `tfjs_${which.replace('-', '_')}`;
+      const label = which === 'engine' ? 'recsys wasm in Chromium (1 thread)'
+        : `TF.js ${r.features.version} ${backend} backend${backend === 'wasm' ? ` (SIMD ${r.features.simd}, ${r.features.threads} thread${r.features.threads > 1 ? 's' : ''})` : ''}`;
+      const partial = opts.maxSteps !== undefined;
+      results[key] = summarize(label, {
+        epochs: r.epochs,
+        extra: { peakMemoryBytes: which === 'engine' ? r.wasmHeapBytes : r.peakTensorBytes,
+          memoryKind: which === 'engine' ? 'wasm heap' : 'peak TF.js tensor bytes', jsHeapBytes: r.usedJsHeapBytes },
+      });
+      if (partial) {
+        results[key].finalLoss = null;
+        results[key].note = `throughput over ${opts.maxSteps} steps after ${opts.maxSteps} warm-up steps; no 3-epoch loss`;
+      }
+    }
+  });
+
+  const ratios = {
+    browserVsTfjsWasm: results.browser.examplesPerSecond / results.tfjs_wasm.examplesPerSecond,
+    browserVsTfjsCpu: results.browser.examplesPerSecond / results.tfjs_cpu.examplesPerSecond,
+    lossBrowserMinusTfjsWasm: results.browser.finalLoss - results.tfjs_wasm.finalLoss,
+    nativeVsPytorch: results.pytorch ? results.native.examplesPerSecond / results.pytorch.examplesPerSecond : null,
+  };
+  const targets = {
+    'Chromium >= 5x TF.js wasm (examples/s)': ratios.browserVsTfjsWasm >= 5,
+    'final loss no worse than TF.js wasm': ratios.lossBrowserMinusTfjsWasm <= 0.01,
+    'native >= 2x PyTorch one thread': ratios.nativeVsPytorch === null ? null : ratios.nativeVsPytorch >= 2,
+  };
+  const out = { benchmark: 'train', date: new Date().toISOString(), machine: machine(), epochs, workload: 'synthetic shop seed 42: 10,000 users, 5,000 items, 100,000 interactions; seed preset; batch 128; Adam 0.001', results, ratios, targets };
+  const file = writeResult('train', out);
+
+  console.log(`\n${'run'.padEnd(52)} ${'examples/s'.padStart(11)} ${'final loss'.padStart(11)} ${'peak memory'.padStart(14)}`);
+  for (const r of Object.values(results).filter((x) => typeof x === 'object')) {
+    console.log(`${r.name.padEnd(52)} ${fmt(r.examplesPerSecond).padStart(11)} ${fmt(r.finalLoss, 4).padStart(11)} ${`${fmt(r.peakMemoryBytes / 2 ** 20, 1)} MiB`.padStart(14)}${r.note ? `  (${r.note})` : ''}`);
+  }
+  console.log(`\nChromium: recsys / TF.js wasm = ${fmt(ratios.browserVsTfjsWasm, 2)}x, recsys / TF.js cpu = ${fmt(ratios.browserVsTfjsCpu, 2)}x; final loss recsys - TF.js wasm = ${fmt(ratios.lossBrowserMinusTfjsWasm, 4)}`);
+  if (ratios.nativeVsPytorch !== null) console.log(`native: recsys / PyTorch = ${fmt(ratios.nativeVsPytorch, 2)}x`);
+  for (const [k, v] of Object.entries(targets)) console.log(`  ${v === null ? 'n/a ' : v ? 'met ' : 'MISS'}  ${k}`);
+  console.log(`wrote ${file}`);
+  return out;
+}

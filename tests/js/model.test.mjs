@@ -1,0 +1,106 @@
+// Training and models through the JS API: step-wise training, progress and abort, model files that
+// round-trip, refused corrupt files that leave the loaded model working.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRecsys, Model, Trainer } from 'recsys-wasm';
+
+const rs = await createRecsys();
+const golden = new URL('../golden/two_tower_v1/', import.meta.url);
+
+test('step-wise training lowers the loss and beats popularity on validation', () => {
+  const shop = rs.generateShop({ users: 2000, items: 800, interactions: 25000 });
+  const trainer = rs.createTrainer(shop, { preset: 'default', epochs: 3, patience: 0 });
+  assert.ok(trainer instanceof Trainer);
+  assert.equal(trainer.stepsPerEpoch, Math.ceil(trainer.examplesPerEpoch / 128));
+  const first = trainer.step(5);
+  assert.equal(first.steps, 5);
+  assert.equal(first.epoch, 1);
+  assert.ok(first.examplesPerSecond > 0);
+  while (!trainer.done) trainer.step(40);
+  const h = trainer.history;
+  assert.equal(h.length, 3);
+  assert.ok(h[2].meanLoss < h[0].meanLoss - 0.3, `loss ${h[0].meanLoss} -> ${h[2].meanLoss}`);
+  assert.ok(h[2].validationRecall > 1.5 * trainer.popularityRecall,
+    `recall ${h[2].validationRecall} vs popularity ${trainer.popularityRecall}`);
+  trainer.dispose();
+  shop.dispose();
+});
+
+test('train() reports progress, yields, and stops on an AbortSignal', async () => {
+  const shop = rs.generateShop({ users: 500, items: 300, interactions: 6000 });
+  const trainer = rs.createTrainer(shop, { preset: 'seed', split: 'none', epochs: 50 });
+  const controller = new AbortController();
+  const seen = [];
+  await assert.rejects(trainer.train({
+    sliceSteps: 5,
+    signal: controller.signal,
+    onProgress: (r) => { seen.push(r.totalSteps); if (seen.length === 3) controller.abort(new Error('stop here')); },
+  }), { message: 'stop here' });
+  assert.deepEqual(seen, [5, 10, 15]);
+  assert.equal(trainer.done, false);
+  trainer.dispose();
+  shop.dispose();
+});
+
+test('a trained model recommends, saves and loads back identically', async () => {
+  const shop = rs.generateShop({ users: 300, items: 200, interactions: 4000 });
+  const trainer = rs.createTrainer(shop, { preset: 'default', epochs: 1, patience: 0 });
+  await trainer.train();
+  const model = trainer.model;
+  trainer.dispose();  // the model outlives its trainer
+  assert.ok(model instanceof Model);
+  assert.equal(model.numItems, 200);
+  assert.equal(model.dim, 64);
+  const recs = model.recommend({ userId: 'user_7', k: 5 });
+  assert.equal(recs.length, 5);
+  assert.ok(recs[0].score >= recs[4].score);
+  const anon = model.recommend({ history: ['item_3', 'item_9'], k: 3 });
+  assert.equal(anon.length, 3);
+  const files = model.toFiles({ dataset: 'test' });
+  assert.ok(files.weights instanceof Uint8Array);
+  assert.equal(JSON.parse(files.manifest).format, 'recsys-wasm.two-tower');
+  const back = await rs.loadModel(files);
+  assert.deepEqual(back.recommend({ userId: 'user_7', k: 5 }), recs);
+  assert.deepEqual(back.toFiles({ dataset: 'test' }).weights, files.weights);
+  model.dispose();
+  back.dispose();
+  shop.dispose();
+});
+
+test('the golden model loads in wasm and scores as it did natively', async () => {
+  const model = await rs.loadModel({
+    weights: readFileSync(new URL('model.safetensors', golden)),
+    manifest: readFileSync(new URL('manifest.json', golden), 'utf8'),
+  });
+  const expected = JSON.parse(readFileSync(new URL('expected.json', golden), 'utf8'));
+  for (const q of expected.queries) {
+    const got = model.recommend({ userId: q.user ?? undefined, history: q.history, k: 5 });
+    assert.deepEqual(got.map((r) => r.id), q.top.map((r) => r.item));
+    got.forEach((r, i) => assert.ok(Math.abs(r.score - q.top[i].score) < 1e-5));
+  }
+  model.dispose();
+});
+
+test('corrupt files and bad arguments are clear errors that change nothing', async () => {
+  const weights = readFileSync(new URL('model.safetensors', golden));
+  const manifest = readFileSync(new URL('manifest.json', golden), 'utf8');
+  const model = await rs.loadModel({ weights, manifest });
+  const before = model.recommend({ userId: 'user_3', k: 3 });
+  await assert.rejects(rs.loadModel({ weights: weights.subarray(0, weights.length - 10), manifest }), /truncated/);
+  await assert.rejects(rs.loadModel({ weights, manifest: manifest.replace('"format_version": 1', '"format_version": 7') }),
+    /format_version 7 is not supported/);
+  await assert.rejects(rs.loadModel({ weights: 42, manifest }), { name: 'TypeError', message: /weights must be/ });
+  assert.throws(() => model.recommend({ userId: 'nobody' }), { name: 'Error', message: "recommend: unknown user 'nobody'" });
+  assert.throws(() => model.recommend({ history: ['item_3', 'zzz'] }), /unknown item 'zzz' in history/);
+  assert.throws(() => model.recommend({ k: 0 }), { name: 'RangeError', message: /k must be an integer/ });
+  assert.throws(() => model.recommend({ history: 'item_3' }), { name: 'TypeError', message: /history must be an array/ });
+  const shop = rs.generateShop({ users: 50, items: 40, interactions: 400, categories: 4 });
+  assert.throws(() => rs.createTrainer(shop, { preset: 'huge' }), { name: 'RangeError', message: /preset must be/ });
+  assert.throws(() => rs.createTrainer(shop, { config: { hidden: 'big' } }), { name: 'Error', message: /'hidden' must be an array/ });
+  assert.throws(() => rs.createTrainer(shop, { learningRate: -1 }), { name: 'RangeError', message: /learningRate/ });
+  assert.throws(() => rs.createTrainer({}, {}), { name: 'TypeError', message: /dataset must be a Dataset/ });
+  assert.deepEqual(model.recommend({ userId: 'user_3', k: 3 }), before);
+  model.dispose();
+  shop.dispose();
+});
