@@ -14,9 +14,8 @@ test('the README example runs as written and prints what its comments say', () =
   const file = new URL('example.mjs', dir);
   writeFileSync(file, match[1]);
   const out = execFileSync(process.execPath, [file.pathname], { encoding: 'utf8' });
-  // The expected output is written in the example's comments: after a console.log(...) call, or
-  // alone on a line (the lines printed by the loop).
-  const expected = [...match[1].matchAll(/(?:console\.log\(.*|^\}?\s*)\/\/ (.*)$/gm)].map((m) => m[1].trim());
-  assert.equal(expected.length, 4);
+  // The expected output is written in the comments after the console.log(...) calls.
+  const expected = [...match[1].matchAll(/console\.log\(.*\/\/ (.*)$/gm)].map((m) => m[1].trim());
+  assert.equal(expected.length, 5);
   assert.deepEqual(out.trim().split('\n'), expected);
 });
