@@ -211,17 +211,20 @@ int cmd_train(const std::vector<std::string>& argv) {
                      e.seconds, e.examples / e.seconds);
     }
     if (r.stopped_early)
-      std::fprintf(out, "early stop: no better validation recall for %d epochs\n",
-                   opts.early_stopping_patience);
+      std::fprintf(out,
+                   "early stop: no better validation recall for %d epochs; keeping the weights of "
+                   "epoch %d\n",
+                   opts.early_stopping_patience, trainer.current_epoch().epoch);
   }
   const auto& h = trainer.history();
   const TrainingInfo info = job.info();
   if (info.popularity_recall_at_10 >= 0)
     std::fprintf(out,
-                 "done: %zu epochs, final loss %.4f, validation recall@10 %.4f (popularity %.4f), "
-                 "%.0f examples/s\n",
-                 h.size(), info.final_loss, info.validation_recall_at_10,
-                 info.popularity_recall_at_10, seconds > 0 ? examples / seconds : 0);
+                 "done: %zu epochs; the model (epoch %d): loss %.4f, validation recall@10 %.4f "
+                 "(popularity %.4f), %.0f examples/s\n",
+                 h.size(), trainer.current_epoch().epoch, info.final_loss,
+                 info.validation_recall_at_10, info.popularity_recall_at_10,
+                 seconds > 0 ? examples / seconds : 0);
   else
     std::fprintf(out, "done: %zu epochs, final loss %.4f, %.0f examples/s\n", h.size(),
                  info.final_loss, seconds > 0 ? examples / seconds : 0);

@@ -89,6 +89,12 @@ void Trainer::start_epoch() {
   epoch_seconds_ = 0;
 }
 
+const EpochReport& Trainer::current_epoch() const {
+  RECSYS_CHECK(!history_.empty(), "trainer: no epoch has finished yet");
+  if (restored_ && best_epoch_ > 0) return history_[static_cast<std::size_t>(best_epoch_ - 1)];
+  return history_.back();
+}
+
 void Trainer::flush() {
   if (model_.config().embedding_optimizer != "adam") return;
   for (std::size_t k = 0; k < params_.size(); ++k)
@@ -136,13 +142,17 @@ void Trainer::finish_epoch(StepReport& report) {
   if (validate) {
     if (e.validation_recall > best_recall_) {
       best_recall_ = e.validation_recall;
+      best_epoch_ = e.epoch;
       epochs_since_best_ = 0;
       if (options_.restore_best && options_.early_stopping_patience > 0) snapshot();
     } else if (++epochs_since_best_ >= options_.early_stopping_patience &&
                options_.early_stopping_patience > 0) {
       stopped_early_ = true;
       done_ = true;
-      if (options_.restore_best) restore();
+      if (options_.restore_best) {
+        restore();
+        restored_ = true;
+      }
     }
   }
   if (epoch_ >= model_.config().epochs) done_ = true;

@@ -60,6 +60,10 @@ class Trainer {
   std::int64_t steps_per_epoch() const;
   std::int64_t examples_per_epoch() const { return static_cast<std::int64_t>(examples_.size()); }
   const std::vector<EpochReport>& history() const { return history_; }
+  // The epoch whose weights the model holds: the last one, or the best one after an early stop
+  // that restored it.
+  const EpochReport& current_epoch() const;
+  bool stopped_early() const { return stopped_early_; }
   const std::vector<float>& item_log_q() const { return log_q_; }
   // Recall@K on the validation data now (and of popularity, for comparison).
   RecallResult validation_recall() const;
@@ -99,6 +103,8 @@ class Trainer {
   bool stopped_early_ = false;
   std::vector<EpochReport> history_;
   double best_recall_ = -1;
+  int best_epoch_ = 0;
+  bool restored_ = false;
   int epochs_since_best_ = 0;
   std::vector<nn::Matrix> best_params_;
 };

@@ -78,8 +78,9 @@ TrainingInfo TrainingJob::info() const {
   i.examples_per_epoch = trainer_->examples_per_epoch();
   for (const auto& e : h) i.seconds += e.seconds;
   if (!h.empty()) {
-    i.final_loss = h.back().mean_loss;
-    i.validation_recall_at_10 = h.back().validation_recall;
+    const EpochReport& e = trainer_->current_epoch();  // the weights the model holds
+    i.final_loss = e.mean_loss;
+    i.validation_recall_at_10 = e.validation_recall;
   }
   i.popularity_recall_at_10 = popularity_recall_;
   return i;

@@ -277,3 +277,27 @@ TEST_CASE("native and wasm reach the same loss after the same steps", "[retrieva
     ++k;
   }
 }
+
+TEST_CASE("early stopping keeps the weights of the best epoch", "[retrieval][train]") {
+  SyntheticConfig sc;
+  sc.users = 2000;
+  sc.items = 1000;
+  sc.interactions = 25000;
+  const auto shop = generate_synthetic_shop(sc);
+  const Split split = leave_last_out(first_interactions(shop.data.interactions), 1, 1);
+  TwoTowerConfig cfg = TwoTowerConfig::default_preset();
+  cfg.epochs = 12;
+  cfg.learning_rate = 3e-3f;  // overfits within a few epochs
+  TwoTowerModel model(cfg, shop.data.catalog, split.train.users());
+  TrainerOptions opts;
+  opts.early_stopping_patience = 1;
+  Trainer t(model, split.train, split.validation, opts);
+  while (!t.done()) t.train_steps(100);
+  REQUIRE(t.stopped_early());
+  double best = 0;
+  for (const auto& e : t.history()) best = std::max(best, e.validation_recall);
+  CHECK(t.current_epoch().validation_recall == best);
+  CHECK(t.current_epoch().epoch < static_cast<int>(t.history().size()));
+  CHECK(t.validation_recall().recall ==
+        Approx(best));  // the restored weights score as that epoch did
+}
