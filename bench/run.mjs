@@ -4,10 +4,11 @@ import { build, log, setup } from '../scripts/lib.mjs';
 
 const BENCHES = {
   train: () => import('./train/index.mjs'),
+  eval: () => import('./eval/report.mjs'),
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const quick = process.argv.includes('--quick');
-if (names.length === 0) names.push(...Object.keys(BENCHES));
+if (names.length === 0) names.push('train');
 for (const n of names) {
   if (!BENCHES[n]) {
     console.error(`unknown benchmark '${n}'; known: ${Object.keys(BENCHES).join(', ')}`);

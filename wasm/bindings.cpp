@@ -14,9 +14,13 @@
 #include "data/interactions.h"
 #include "data/online_retail.h"
 #include "data/synthetic.h"
+#include "eval/run.h"
 #include "io/two_tower_file.h"
+#include "ranking/fit.h"
+#include "retrieval/index.h"
 #include "retrieval/topk.h"
 #include "retrieval/training_job.h"
+#include "strategy/recommender.h"
 
 using namespace emscripten;
 
@@ -44,6 +48,13 @@ using recsys::Dataset;
 using recsys::TrainingJob;
 using recsys::TwoTowerModel;
 using ModelPtr = std::shared_ptr<TwoTowerModel>;
+using RankerPtr = std::shared_ptr<recsys::RankingModel>;
+using recsys::Recommender;
+using recsys::Session;
+
+RankerPtr ranker_of(const val& v) {
+  return v.isNull() || v.isUndefined() ? nullptr : v.as<RankerPtr>();
+}
 
 // Columns handed to JS as views that the wrapper copies at once (fresh typed arrays for the
 // caller).
@@ -59,6 +70,16 @@ Columns& columns() {
 template <class T>
 val view_of(const std::vector<T>& v) {
   return val(typed_memory_view(v.size(), v.data()));
+}
+
+// Query and result buffers of Index.search: JS writes queries in place and copies results out.
+struct SearchBuffers {
+  std::vector<float> queries, scores;
+  std::vector<std::int32_t> ids;
+};
+SearchBuffers& search_buffers() {
+  static SearchBuffers b;
+  return b;
 }
 
 // The bytes of the last saved model: handed to JS as a view that the wrapper copies at once.
@@ -174,7 +195,7 @@ EMSCRIPTEN_BINDINGS(recsys) {
                   return static_cast<double>(j.trainer().examples_per_epoch());
                 }))
       .function("validationRecall", optional_override([](const TrainingJob& j) {
-                  return guarded([&] { return j.trainer().validation_recall().recall; });
+                  return guarded([&] { return j.trainer().validation_recall(); });
                 }))
       .function("popularityRecall",
                 optional_override([](const TrainingJob& j) { return j.popularity_recall(); }));
@@ -188,19 +209,154 @@ EMSCRIPTEN_BINDINGS(recsys) {
            }),
            allow_raw_pointers());
 
+  // request: eval::EvalRequest as JSON; model: null, or the two-tower model to evaluate.
+  function(
+      "evaluate", optional_override([](const Dataset& d, const std::string& request, val model) {
+        return guarded([&] {
+          ModelPtr m;
+          if (!model.isNull() && !model.isUndefined()) m = model.as<ModelPtr>();
+          const auto run =
+              recsys::eval::run_evaluation(d, recsys::eval::EvalRequest::from_json(request), m);
+          return recsys::eval::report_json(run.report);
+        });
+      }));
+
+  class_<recsys::RankingModel>("RankingModel").smart_ptr<RankerPtr>("RankingModelPtr");
+  function("loadRanker", optional_override([](const std::string& weights,
+                                              const std::string& manifest, ModelPtr model) {
+             return guarded([&] {
+               RankerPtr r = recsys::TwoTowerFile::load_ranker(weights, manifest, model, "model");
+               return r ? val(r) : val::null();
+             });
+           }));
+  function("saveWithRanker",
+           optional_override([](ModelPtr model, RankerPtr ranker, const std::string& info_json) {
+             return guarded([&] {
+               auto f = recsys::TwoTowerFile::save(
+                   *model, recsys::training_info_from_json(info_json), ranker.get());
+               saved_weights() = std::move(f.weights);
+               return f.manifest;
+             });
+           }));
+  function("fitRanker", optional_override([](ModelPtr model, const Dataset& d) {
+             return guarded([&] {
+               // Logs = the dataset's events, mapped to the model's items and users by id.
+               return recsys::fit_ranker(model, d, d.interactions).ranker;
+             });
+           }));
+
+  class_<Session>("Session")
+      .function("version", optional_override(
+                               [](const Session& s) { return static_cast<double>(s.version()); }))
+      .function("size", optional_override([](const Session& s) {
+                  return static_cast<double>(s.events().size());
+                }))
+      .function("userId", optional_override([](const Session& s) { return s.user_id(); }))
+      .function("lastTimestamp", optional_override([](const Session& s) {
+                  return s.events().empty() ? -1.0
+                                            : static_cast<double>(s.events().back().timestamp);
+                }));
+
+  class_<Recommender>("Recommender")
+      .function("recommendJson", optional_override([](Recommender& r, const std::string& request) {
+                  return guarded([&] {
+                    return r.recommend_json(recsys::RecommendRequest::from_json(request));
+                  });
+                }))
+      .function("recommendSessionJson",
+                optional_override([](Recommender& r, const std::string& request, const Session& s) {
+                  return guarded([&] {
+                    return r.recommend_json(recsys::RecommendRequest::from_json(request), &s);
+                  });
+                }))
+      .function("createSession",
+                optional_override([](const Recommender& r, const std::string& user) {
+                  return guarded([&] { return r.create_session(user); });
+                }))
+      .function("track",
+                optional_override([](const Recommender& r, Session& s, const std::string& item,
+                                     const std::string& event, double timestamp) {
+                  guarded([&] {
+                    r.track(s, item, event, static_cast<std::int64_t>(timestamp));
+                    return 0;
+                  });
+                }))
+      .function("statsJson", optional_override([](const Recommender& r) { return r.stats_json(); }))
+      .function("reload", optional_override([](Recommender& r, ModelPtr model, val ranker) {
+                  guarded([&] {
+                    r.reload(model, ranker_of(ranker));
+                    return 0;
+                  });
+                }));
+  function("createRecommender",
+           optional_override([](ModelPtr model, const Dataset& d, const std::string& options,
+                                val ranker) {
+             return guarded([&] {
+               const auto o = recsys::RecommenderOptions::from_json(options);
+               return new Recommender(model, d, o.index, o.strategy,
+                                      o.use_ranker ? ranker_of(ranker) : nullptr, o.cache_capacity);
+             });
+           }),
+           allow_raw_pointers());
+
+  // A vector index for JS developers' own vectors: reserve storage, fill it, build, search.
+  class_<recsys::Index>("Index")
+      .function("reserve", optional_override([](recsys::Index& ix, int n, int d) {
+                  return guarded([&] {
+                    return static_cast<double>(reinterpret_cast<std::uintptr_t>(ix.reserve(n, d)));
+                  });
+                }))
+      .function("buildReserved", optional_override([](recsys::Index& ix) {
+                  guarded([&] {
+                    ix.build_reserved();
+                    return 0;
+                  });
+                }))
+      // Searches m queries already placed in queryBuffer(); results in the result views.
+      .function("search", optional_override([](const recsys::Index& ix, int m, int k, val exclude) {
+                  guarded([&] {
+                    SearchBuffers& b = search_buffers();
+                    const std::vector<std::int32_t> ex =
+                        exclude.isNull() || exclude.isUndefined()
+                            ? std::vector<std::int32_t>{}
+                            : convertJSArrayToNumberVector<std::int32_t>(exclude);
+                    recsys::search_flat(ix, b.queries.data(), m, k, ex, b.ids, b.scores);
+                    return 0;
+                  });
+                }))
+      .function("size", optional_override([](const recsys::Index& ix) { return ix.size(); }))
+      .function("dim", optional_override([](const recsys::Index& ix) { return ix.dim(); }))
+      .function("name", optional_override([](const recsys::Index& ix) { return ix.name(); }))
+      .function("memoryBytes", optional_override([](const recsys::Index& ix) {
+                  return static_cast<double>(ix.memory_bytes());
+                }));
+  function("createIndex", optional_override([](const std::string& options) {
+             return guarded([&] {
+               return recsys::make_index(recsys::IndexOptions::from_json(options)).release();
+             });
+           }),
+           allow_raw_pointers());
+  function("queryBuffer", optional_override([](int floats) {
+             auto& q = search_buffers().queries;
+             q.resize(static_cast<std::size_t>(floats));
+             return static_cast<double>(reinterpret_cast<std::uintptr_t>(q.data()));
+           }));
+  function("resultIdsView", optional_override([]() { return view_of(search_buffers().ids); }));
+  function("resultScoresView",
+           optional_override([]() { return view_of(search_buffers().scores); }));
+
   // Bytes currently allocated by malloc (dlmalloc's mallinfo), for leak checks and the UI.
   function("allocatedBytes",
            optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
   function("defaultSyntheticConfig",
            optional_override([]() { return recsys::SyntheticConfig().to_json(); }));
-  function(
-      "generateShop", optional_override([](const std::string& config_json) {
-        return guarded([&] {
-          return recsys::generate_synthetic_shop(recsys::SyntheticConfig::from_json(config_json))
-              .data;
-        });
-      }));
+  function("generateShop", optional_override([](const std::string& config_json) {
+             return guarded([&] {
+               return recsys::generate_synthetic_dataset(
+                   recsys::SyntheticConfig::from_json(config_json));
+             });
+           }));
   function("loadCatalog", optional_override([](const std::string& text, const std::string& format,
                                                const std::string& source) {
              return guarded([&] { return recsys::parse_catalog(text, format, source); });

@@ -128,8 +128,11 @@ export interface TrainerOptions {
   preset?: 'seed' | 'default';
   /** Overrides of the preset (see docs/model-format.md and two_tower_config.h for every key). */
   config?: Record<string, unknown>;
-  /** 'leave-last-out' (default): validation on each user's last new item; 'none': every event trains. */
-  split?: 'leave-last-out' | 'none';
+  /** 'leave-last-out' (default): validation on each user's second-to-last new item; 'temporal':
+   *  train before validationStart, validate until testStart; 'none': every event trains. */
+  split?: 'leave-last-out' | 'temporal' | 'none';
+  validationStart?: string | number;
+  testStart?: string | number;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -140,6 +143,10 @@ export interface TrainerOptions {
 }
 
 export class Model extends Handle {
+  /** Whether a ranking model comes with this model (it re-ranks in a Recommender). */
+  readonly hasRanker: boolean;
+  /** Trains a ranking model for this model on a dataset and attaches it (saved by toFiles()). */
+  fitRanker(dataset: Dataset): void;
   readonly numItems: number;
   readonly numUsers: number;
   readonly dim: number;
@@ -163,6 +170,94 @@ export class Trainer extends Handle {
   info(): TrainingInfo;
 }
 
+export interface EvalReport {
+  model: string;
+  protocol: 'full' | 'sampled';
+  k: number;
+  /** Users evaluated: with fit history and at least one new held-out item. */
+  users: number;
+  hit_rate: number;
+  ndcg: number;
+  recall: number;
+  precision: number;
+  mrr: number;
+  map: number;
+  /** Full protocol only. */
+  coverage?: number;
+  novelty?: number;
+  ild_category?: number;
+  ild_embedding?: number;
+  gini?: number;
+  seconds: number;
+}
+
+export interface EvalOptions {
+  model?: Model | 'random' | 'popularity' | 'itemknn' | 'mf';
+  /** itemknn: {neighbours, shrink}; mf: {factors, iterations, regularization, alpha, seed}; random: {seed}. */
+  params?: Record<string, number>;
+  split?: 'leave-last-out' | 'temporal';
+  validationStart?: string | number;
+  testStart?: string | number;
+  testEnd?: string | number;
+  /** 'test' (fit on train + validation) or 'validation' (fit on train). */
+  on?: 'test' | 'validation';
+  k?: number;
+  protocol?: 'full' | 'sampled';
+  negatives?: number;
+  excludeSeen?: boolean;
+  maxUsers?: number;
+}
+
+export type Scene = 'home_page' | 'cart_page' | 'product_page' | 'default';
+
+export interface Recommendation {
+  id: string;
+  title: string;
+  category: string;
+  brand: string;
+  price: number;
+  rank: number;
+  score: number;
+  explanation: {
+    /** The candidate sources that proposed the item, joined by '+'. */
+    source: string;
+    retrievalScore: number;
+    /** Objective score before diversity, normalised to [0, 1]. */
+    relevance: number;
+    diversityAdjustment: number;
+    finalScore: number;
+    /** Ranker probabilities (when the model has a ranker). */
+    pClick?: number;
+    pPurchase?: number;
+  };
+}
+
+export interface RecommendRequest {
+  userId?: string;
+  session?: Session;
+  scene?: Scene | string;
+  k?: number;
+  /** λ in [0, 1]: 0 keeps the relevance order; default: the scene's. */
+  diversity?: number;
+  /** The product of a product_page (default: the session's last viewed item). */
+  itemId?: string;
+  filters?: { categories?: string[]; brands?: string[]; exclude?: string[]; priceMin?: number; priceMax?: number };
+}
+
+export class Session extends Handle {
+  readonly userId: string | null;
+  readonly size: number;
+  readonly version: number;
+  track(event: { itemId: string; event: 'view' | 'click' | 'add_to_cart' | 'purchase'; timestamp?: number }): this;
+}
+
+export class Recommender extends Handle {
+  recommend(request?: RecommendRequest): Recommendation[];
+  createSession(options?: { userId?: string }): Session;
+  stats(): { requests: number; cacheHits: number; cacheSize: number; cacheHitRatio: number; index: string };
+  reload(model: Model): void;
+}
+
 export class Recsys {
   readonly version: string;
   /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
@@ -179,6 +274,16 @@ export class Recsys {
   loadOnlineRetail(files: { items: string; baskets: string }): Dataset;
   loadOnlineRetailCsv(text: string, options?: { source?: string }): Dataset;
   createTrainer(dataset: Dataset, options?: TrainerOptions): Trainer;
+  evaluate(dataset: Dataset, options?: EvalOptions): EvalReport;
+  createRecommender(options: {
+    model: Model;
+    dataset: Dataset;
+    index?: 'exact' | 'int8' | 'ivf' | { kind?: 'exact' | 'int8' | 'ivf'; rerank?: number; nlist?: number; nprobe?: number };
+    /** Scenes, sources and quotas, objective, rules (see core/strategy/strategy_config.h). */
+    strategy?: Record<string, unknown>;
+    cacheCapacity?: number;
+    useRanker?: boolean;
+  }): Recommender;
   loadModel(files: { weights: Uint8Array | ArrayBuffer | string | URL; manifest: string | URL }): Promise<Model>;
 }
 

@@ -129,7 +129,33 @@ export class Dataset extends Handle {
 /** A two-tower retrieval model (trained here or loaded from files). */
 export class Model extends Handle {
   #m;
-  constructor(handle, module) { super(handle, 'Model'); this.#m = module; }
+  #ranker;
+  constructor(handle, module, ranker = null) {
+    super(handle, 'Model');
+    this.#m = module;
+    this.#ranker = ranker;
+    if (ranker) registry?.register(this, ranker, ranker);
+  }
+  /** Whether a ranking model comes with this model (re-ranks in a Recommender). */
+  get hasRanker() { return this.#ranker !== null; }
+  /** @internal */
+  get _ranker() { return this.#ranker; }
+  /** Trains a ranking model for this model on a dataset (simulated impressions on the synthetic
+   *  shop, logged events against random items otherwise) and attaches it. */
+  fitRanker(dataset) {
+    if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const r = this.#m.fitRanker(this._h, dataset._h);
+    this.#ranker?.delete();
+    this.#ranker = r;
+  }
+  dispose() {
+    if (this.#ranker) {
+      registry?.unregister(this.#ranker);
+      this.#ranker.delete();
+      this.#ranker = null;
+    }
+    super.dispose();
+  }
   get numItems() { return this._h.numItems(); }
   get numUsers() { return this._h.numUsers(); }
   /** Embedding size. */
@@ -154,7 +180,9 @@ export class Model extends Handle {
    * @returns {{weights: Uint8Array, manifest: string}}
    */
   toFiles(training = {}) {
-    const manifest = this._h.save(JSON.stringify(training));
+    const manifest = this.#ranker
+      ? this.#m.saveWithRanker(this._h, this.#ranker, JSON.stringify(training))
+      : this._h.save(JSON.stringify(training));
     const weights = this.#m.savedWeightsView().slice();  // copy out of wasm memory at once
     this.#m.releaseSavedWeights();
     return { weights, manifest };
@@ -227,6 +255,130 @@ async function textOf(source, name) {
   throw new TypeError(`${name} must be JSON text or a URL, got ${describe(source)}`);
 }
 
+const EVENTS = ['view', 'click', 'add_to_cart', 'purchase'];
+
+/** A visit: events that change the next recommendations at once. Create with recommender.createSession(). */
+export class Session extends Handle {
+  #rec;
+  constructor(handle, recommender) { super(handle, 'Session'); this.#rec = recommender; }
+  get userId() { return this._h.userId() || null; }
+  /** Events so far. */
+  get size() { return this._h.size(); }
+  /** Bumped by every event. */
+  get version() { return this._h.version(); }
+  /**
+   * Records an event. timestamp: seconds since 1970 (default: now, never before the last event).
+   * @param {{itemId: string, event: 'view'|'click'|'add_to_cart'|'purchase', timestamp?: number}} e
+   */
+  track({ itemId, event, timestamp } = {}) {
+    checkString(itemId, 'itemId');
+    if (!EVENTS.includes(event)) throw new RangeError(`event must be one of ${EVENTS.join(', ')}, got ${describe(event)}`);
+    const last = this._h.lastTimestamp();
+    let t = timestamp;
+    if (t === undefined) t = Math.max(Math.floor(Date.now() / 1000), last);
+    else if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`timestamp must be a number, got ${describe(t)}`);
+    this.#rec._track(this._h, itemId, event, t);
+    return this;
+  }
+}
+
+/** The request path: retrieval index, ranker, strategy (scenes, diversity, rules), sessions, cache. */
+export class Recommender extends Handle {
+  #m;
+  constructor(handle, module) { super(handle, 'Recommender'); this.#m = module; }
+  /**
+   * @param {{userId?: string, session?: Session, scene?: 'home_page'|'cart_page'|'product_page'|'default'|string,
+   *   k?: number, diversity?: number, itemId?: string,
+   *   filters?: {categories?: string[], brands?: string[], exclude?: string[], priceMin?: number, priceMax?: number}}} [request]
+   * @returns {{id, title, category, brand, price, rank, score, explanation: {source, retrievalScore, relevance, diversityAdjustment, finalScore, pClick?, pPurchase?}}[]}
+   */
+  recommend({ userId, session, scene = 'default', k = 10, diversity, itemId, filters } = {}) {
+    const req = { scene: checkString(scene, 'scene'), k: checkInt(k, 'k', 1, 1000) };
+    if (userId !== undefined) req.userId = checkString(userId, 'userId');
+    if (itemId !== undefined) req.itemId = checkString(itemId, 'itemId');
+    if (diversity !== undefined) {
+      if (typeof diversity !== 'number' || Number.isNaN(diversity)) throw new TypeError(`diversity must be a number, got ${describe(diversity)}`);
+      if (diversity < 0 || diversity > 1) throw new RangeError(`diversity must be in [0, 1], got ${diversity}`);
+      req.diversity = diversity;
+    }
+    if (filters !== undefined) {
+      if (filters === null || typeof filters !== 'object' || Array.isArray(filters)) throw new TypeError(`filters must be an object, got ${describe(filters)}`);
+      const f = {};
+      for (const key of ['categories', 'brands', 'exclude']) {
+        if (filters[key] === undefined) continue;
+        if (!Array.isArray(filters[key])) throw new TypeError(`filters.${key} must be an array of strings, got ${describe(filters[key])}`);
+        filters[key].forEach((v, i) => checkString(v, `filters.${key}[${i}]`));
+        f[key] = filters[key];
+      }
+      for (const key of ['priceMin', 'priceMax']) {
+        if (filters[key] === undefined) continue;
+        if (typeof filters[key] !== 'number' || Number.isNaN(filters[key])) throw new TypeError(`filters.${key} must be a number, got ${describe(filters[key])}`);
+        if (Number.isFinite(filters[key])) f[key] = filters[key];
+      }
+      for (const key of Object.keys(filters)) {
+        if (!['categories', 'brands', 'exclude', 'priceMin', 'priceMax'].includes(key)) throw new TypeError(`filters.${key} is not a filter`);
+      }
+      req.filters = f;
+    }
+    if (session !== undefined && !(session instanceof Session)) throw new TypeError(`session must be a Session, got ${describe(session)}`);
+    const json = session ? this._h.recommendSessionJson(JSON.stringify(req), session._h) : this._h.recommendJson(JSON.stringify(req));
+    return JSON.parse(json);
+  }
+  /** A session for a known user, or an anonymous one. */
+  createSession({ userId } = {}) {
+    if (userId !== undefined) checkString(userId, 'userId');
+    return new Session(this._h.createSession(userId ?? ''), this);
+  }
+  /** @internal */
+  _track(sessionHandle, itemId, event, timestamp) { this._h.track(sessionHandle, itemId, event, timestamp); }
+  /** Requests served, cache hits and hit ratio, the index in use. */
+  stats() { return JSON.parse(this._h.statsJson()); }
+  /** Serves another model (same items): rebuilds the index, clears the cache. */
+  reload(model) {
+    if (!(model instanceof Model)) throw new TypeError(`model must be a Model, got ${describe(model)}`);
+    this._h.reload(model._h, model._ranker);
+  }
+}
+
+/** Top-K inner-product search over your own vectors (exact, int8 or IVF). */
+export class VectorIndex extends Handle {
+  #m;
+  constructor(handle, module) { super(handle, 'VectorIndex'); this.#m = module; }
+  get kind() { return this._h.name(); }
+  get size() { return this._h.size(); }
+  get dim() { return this._h.dim(); }
+  get memoryBytes() { return this._h.memoryBytes(); }
+  /** Indexes n vectors of d floats (row-major). */
+  build(vectors, n, d) {
+    if (!(vectors instanceof Float32Array)) throw new TypeError(`vectors must be a Float32Array, got ${describe(vectors)}`);
+    checkInt(n, 'n', 1, 2 ** 31 - 1);
+    checkInt(d, 'd', 1, 65536);
+    if (vectors.length !== n * d) throw new RangeError(`vectors has ${vectors.length} floats, n * d = ${n * d}`);
+    const ptr = this._h.reserve(n, d);
+    this.#m.HEAPF32.set(vectors, ptr / 4);  // re-read HEAPF32: reserve() may have grown memory
+    this._h.buildReserved();
+    return this;
+  }
+  /**
+   * The k best items of each of m queries (m × d floats), best first.
+   * @returns {{ids: Int32Array, scores: Float32Array}} m × k each (-1 where fewer items qualify)
+   */
+  search(queries, { m = 1, k = 10, exclude = undefined } = {}) {
+    if (!(queries instanceof Float32Array)) throw new TypeError(`queries must be a Float32Array, got ${describe(queries)}`);
+    checkInt(m, 'm', 1, 1e6);
+    checkInt(k, 'k', 1, 1e5);
+    const d = this.dim;
+    if (queries.length !== m * d) throw new RangeError(`queries has ${queries.length} floats, m * d = ${m * d}`);
+    if (exclude !== undefined && !(exclude instanceof Int32Array) && !Array.isArray(exclude)) {
+      throw new TypeError(`exclude must be an array of item indices, got ${describe(exclude)}`);
+    }
+    const ptr = this.#m.queryBuffer(m * d);
+    this.#m.HEAPF32.set(queries, ptr / 4);
+    this._h.search(m, k, exclude === undefined ? null : exclude);
+    return { ids: this.#m.resultIdsView().slice(), scores: this.#m.resultScoresView().slice() };
+  }
+}
+
 /** The loaded engine. Create it with createRecsys(). */
 export class Recsys {
   #m;
@@ -289,9 +441,9 @@ export class Recsys {
   createTrainer(dataset, options = {}) {
     if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${describe(dataset)}`);
     const { preset = 'default', config = {}, split = 'leave-last-out', epochs, batchSize, learningRate, seed,
-      validationUsers, patience } = options;
+      validationUsers, patience, validationStart, testStart } = options;
     if (preset !== 'seed' && preset !== 'default') throw new RangeError(`preset must be 'seed' or 'default', got ${describe(preset)}`);
-    if (split !== 'leave-last-out' && split !== 'none') throw new RangeError(`split must be 'leave-last-out' or 'none', got ${describe(split)}`);
+    if (!['leave-last-out', 'temporal', 'none'].includes(split)) throw new RangeError(`split must be 'leave-last-out', 'temporal' or 'none', got ${describe(split)}`);
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new TypeError(`config must be an object, got ${describe(config)}`);
     const cfg = { ...config, preset };
     if (epochs !== undefined) cfg.epochs = checkInt(epochs, 'epochs', 1, 100000);
@@ -303,6 +455,11 @@ export class Recsys {
       cfg.learning_rate = learningRate;
     }
     const opts = { split };
+    for (const [key, v] of [['validation_start', validationStart], ['test_start', testStart]]) {
+      if (v === undefined) continue;
+      if (typeof v !== 'string' && typeof v !== 'number') throw new TypeError(`${key} must be a date string or seconds, got ${describe(v)}`);
+      opts[key] = v;
+    }
     if (validationUsers !== undefined) opts.validation_users = checkInt(validationUsers, 'validationUsers', 1);
     if (patience !== undefined) opts.early_stopping_patience = checkInt(patience, 'patience', 0, 1000);
     return new Trainer(this.#m.createTrainingJob(dataset._h, JSON.stringify(cfg), JSON.stringify(opts)), this.#m);
@@ -314,7 +471,76 @@ export class Recsys {
    */
   async loadModel({ weights, manifest } = {}) {
     const [w, m] = await Promise.all([bytesOf(weights, 'weights'), textOf(manifest, 'manifest')]);
-    return new Model(this.#m.loadModel(w, m, 'model'), this.#m);
+    const handle = this.#m.loadModel(w, m, 'model');
+    let ranker = null;
+    try {
+      ranker = this.#m.loadRanker(w, m, handle);
+    } catch (e) {
+      handle.delete();
+      throw e;
+    }
+    return new Model(handle, this.#m, ranker);
+  }
+
+  /**
+   * Offline evaluation (full ranking by default) of a baseline or a model on a dataset's split.
+   * @param {Dataset} dataset
+   * @param {{model?: Model|'random'|'popularity'|'itemknn'|'mf', params?: object,
+   *   split?: 'leave-last-out'|'temporal', validationStart?: string|number, testStart?: string|number,
+   *   testEnd?: string|number, on?: 'test'|'validation', k?: number, protocol?: 'full'|'sampled',
+   *   negatives?: number, excludeSeen?: boolean, maxUsers?: number}} [options]
+   * @returns {{model, protocol, k, users, hit_rate, ndcg, recall, precision, mrr, map, coverage?, novelty?, ild_category?, ild_embedding?, gini?, seconds}}
+   */
+  evaluate(dataset, options = {}) {
+    if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const { model = 'popularity', params = {}, split = 'leave-last-out', validationStart, testStart, testEnd,
+      on = 'test', k = 10, protocol = 'full', negatives = 100, excludeSeen = true, maxUsers = 0 } = options;
+    const baselines = ['random', 'popularity', 'itemknn', 'mf'];
+    if (!(model instanceof Model) && !baselines.includes(model)) {
+      throw new TypeError(`model must be a Model or one of ${baselines.join(', ')}, got ${describe(model)}`);
+    }
+    if (!['leave-last-out', 'temporal'].includes(split)) throw new RangeError(`split must be 'leave-last-out' or 'temporal', got ${describe(split)}`);
+    if (!['test', 'validation'].includes(on)) throw new RangeError(`on must be 'test' or 'validation', got ${describe(on)}`);
+    if (!['full', 'sampled'].includes(protocol)) throw new RangeError(`protocol must be 'full' or 'sampled', got ${describe(protocol)}`);
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TypeError(`params must be an object, got ${describe(params)}`);
+    if (typeof excludeSeen !== 'boolean') throw new TypeError(`excludeSeen must be a boolean, got ${describe(excludeSeen)}`);
+    const req = {
+      model: model instanceof Model ? 'two-tower' : model, params, split, on,
+      k: checkInt(k, 'k', 1, 100000), protocol, negatives: checkInt(negatives, 'negatives', 1, 1e6),
+      exclude_seen: excludeSeen, max_users: checkInt(maxUsers, 'maxUsers', 0, 2 ** 31 - 1),
+    };
+    for (const [key, v] of [['validation_start', validationStart], ['test_start', testStart], ['test_end', testEnd]]) {
+      if (v === undefined) continue;
+      if (typeof v !== 'string' && typeof v !== 'number') throw new TypeError(`${key} must be a date string or seconds, got ${describe(v)}`);
+      req[key] = v;
+    }
+    return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), model instanceof Model ? model._h : null));
+  }
+
+  /**
+   * The request path over a model and a dataset (catalog + logs).
+   * @param {{model: Model, dataset: Dataset, index?: 'exact'|'int8'|'ivf'|object, strategy?: object,
+   *   cacheCapacity?: number, useRanker?: boolean}} options
+   */
+  createRecommender({ model, dataset, index = 'exact', strategy = {}, cacheCapacity = 256, useRanker = true } = {}) {
+    if (!(model instanceof Model)) throw new TypeError(`model must be a Model, got ${describe(model)}`);
+    if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const indexOptions = typeof index === 'string' ? { kind: index } : index;
+    if (indexOptions === null || typeof indexOptions !== 'object') throw new TypeError(`index must be a kind or an object, got ${describe(index)}`);
+    if (!['exact', 'int8', 'ivf'].includes(indexOptions.kind ?? 'exact')) throw new RangeError(`index kind must be 'exact', 'int8' or 'ivf', got ${describe(indexOptions.kind)}`);
+    if (strategy === null || typeof strategy !== 'object' || Array.isArray(strategy)) throw new TypeError(`strategy must be an object, got ${describe(strategy)}`);
+    if (typeof useRanker !== 'boolean') throw new TypeError(`useRanker must be a boolean, got ${describe(useRanker)}`);
+    const options = { index: indexOptions, strategy, cacheCapacity: checkInt(cacheCapacity, 'cacheCapacity', 0, 1e6), useRanker };
+    return new Recommender(this.#m.createRecommender(model._h, dataset._h, JSON.stringify(options), model._ranker), this.#m);
+  }
+
+  /**
+   * A vector index (build it with .build(vectors, n, d)).
+   * @param {{kind?: 'exact'|'int8'|'ivf', rerank?: number, nlist?: number, nprobe?: number, seed?: number}} [options]
+   */
+  createIndex(options = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`options must be an object, got ${describe(options)}`);
+    return new VectorIndex(this.#m.createIndex(JSON.stringify(options)), this.#m);
   }
 
   /** Loads the raw UCI Online Retail CSV. */

@@ -97,7 +97,7 @@ static std::string pick(const std::string& dir, const char* stem, std::string& f
 }
 
 Dataset load_dataset(const std::string& spec, const SyntheticConfig& synthetic) {
-  if (spec == "synthetic") return generate_synthetic_shop(synthetic).data;
+  if (spec == "synthetic") return generate_synthetic_dataset(synthetic);
   if (spec == "online-retail") {
     const std::string dir = data_dir() + "/online_retail";
     return load_online_retail_extract(read_file(dir + "/items.csv"),

@@ -12,11 +12,16 @@
 #include "cli/args.h"
 #include "cli/data_source.h"
 #include "common/check.h"
+#include "common/rng.h"
 #include "data/online_retail.h"
 #include "data/parse.h"
 #include "data/split.h"
 #include "data/synthetic.h"
+#include "eval/evaluate.h"
+#include "eval/run.h"
 #include "io/two_tower_file.h"
+#include "ranking/fit.h"
+#include "retrieval/index.h"
 #include "retrieval/topk.h"
 #include "retrieval/trainer.h"
 #include "retrieval/training_job.h"
@@ -38,12 +43,25 @@ usage:
       Load the raw UCI Online Retail CSV, print the cleaning report, and with --out write the
       compact extract (items.csv, baskets.csv) that data/online_retail/ holds.
   recsys train [--data synthetic|online-retail|DIR|FILE] [--preset seed|default] [--config JSON|FILE]
-               [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split leave-last-out|none]
+               [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split leave-last-out|temporal|none]
+               [--validation-start DATE --test-start DATE] [--before DATE]
                [--validation-users N] [--patience N] [--out DIR] [--quiet]
       Train a two-tower model with a live progress line; with --out, write DIR/model.safetensors
       and DIR/manifest.json.
   recsys recommend --model DIR [--user ID] [--history ITEM,ITEM,...] [--k N] [--json]
       Top-K items of a trained model for a known user and/or a history (anonymous without --user).
+  recsys eval [--data synthetic|online-retail|DIR] --model DIR|random|popularity|itemknn|mf
+              [--k N] [--protocol full|sampled] [--negatives N] [--split leave-last-out|temporal]
+              [--validation-start DATE --test-start DATE [--test-end DATE]] [--on test|validation]
+              [--params JSON] [--max-users N] [--include-seen] [--json]
+      Offline evaluation: HR, NDCG, recall, precision, MRR, MAP at K, coverage, novelty, intra-list
+      diversity, Gini (and, on the synthetic shop, the recall of each user's true top-K). Fits on
+      train (+ validation when --on test) and evaluates on the held-out part; training items are
+      not candidates unless --include-seen. --params: itemknn {neighbours, shrink}, mf {factors,
+      iterations, regularization, alpha, seed}.
+  recsys bench-index [--n N] [--d D] [--queries Q] [--k K] [--json]
+      Build and query the exact, int8 and IVF indexes on clustered unit vectors: build time,
+      single-query latency, a 128-query batch, recall@K against exact (npm run bench -- retrieval).
   recsys version
 )";
 
@@ -134,6 +152,37 @@ long long peak_rss_bytes() {
   return static_cast<long long>(ru.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
+// --split none|leave-last-out|temporal with --validation-start / --test-start / --test-end.
+SplitSpec split_from_args(const Args& a) {
+  SplitSpec s;
+  s.kind = a.get("split", "leave-last-out");
+  auto date = [&](const char* name, std::int64_t fallback) {
+    if (!a.has(name)) return fallback;
+    return parse_timestamp(a.get(name), "command line", 0, std::string("--") + name);
+  };
+  if (s.kind == "temporal") {
+    RECSYS_CHECK(a.has("validation-start") && a.has("test-start"),
+                 "--split temporal needs --validation-start and --test-start");
+  }
+  s.validation_start = date("validation-start", 0);
+  s.test_start = date("test-start", 0);
+  s.test_end = date("test-end", INT64_MAX);
+  s.first_interactions = a.has("first-interactions");
+  s.validate();
+  return s;
+}
+
+// load_dataset, then with --before DATE only the events before that date.
+Dataset load_dataset_before(const std::string& spec, const Args& a) {
+  Dataset d = load_dataset(spec);
+  if (a.has("before")) {
+    const std::int64_t t = parse_timestamp(a.get("before"), "command line", 0, "--before");
+    d.interactions = d.interactions.filter([t](const Interaction& e) { return e.timestamp < t; });
+    RECSYS_CHECK(!d.interactions.empty(), "--before ", a.get("before"), ": no events are left");
+  }
+  return d;
+}
+
 std::string clock_text(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
   char buf[32];
@@ -145,10 +194,11 @@ std::string clock_text(double seconds) {
 }
 
 int cmd_train(const std::vector<std::string>& argv) {
-  const Args a(argv,
-               {"data", "preset", "config", "epochs", "batch-size", "lr", "seed", "out",
-                "validation-users", "patience", "split"},
-               {"quiet", "json"});
+  const Args a(
+      argv,
+      {"data", "preset", "config", "epochs", "batch-size", "lr", "seed", "out", "validation-users",
+       "patience", "split", "validation-start", "test-start", "test-end", "before"},
+      {"quiet", "json", "first-interactions", "new-items-only", "ranker"});
   const std::string spec = a.get("data", "synthetic");
   TwoTowerConfig cfg = TwoTowerConfig::preset_named(a.get("preset", "default"));
   if (a.has("config")) {
@@ -167,16 +217,15 @@ int cmd_train(const std::vector<std::string>& argv) {
       static_cast<std::int32_t>(a.get_int("validation-users", opts.validation_users));
   opts.early_stopping_patience =
       static_cast<int>(a.get_int("patience", opts.early_stopping_patience));
+  opts.new_items_only = a.has("new-items-only");
   const bool json = a.has("json");
   const bool quiet = a.has("quiet") || json;
   // With --json, the human-readable lines go to stderr and one JSON summary to stdout.
   FILE* out = json ? stderr : stdout;
 
-  const Dataset data = load_dataset(spec);
+  const Dataset data = load_dataset_before(spec, a);
   TrainingJobOptions jo;
-  jo.split = a.get("split", "leave-last-out");
-  RECSYS_CHECK(jo.split == "leave-last-out" || jo.split == "none",
-               "option '--split': expected leave-last-out or none, got '", jo.split, "'");
+  jo.split = split_from_args(a);
   jo.trainer = opts;
   TrainingJob job(data, cfg, jo);
   const Trainer& trainer = job.trainer();
@@ -247,15 +296,168 @@ int cmd_train(const std::vector<std::string>& argv) {
                      .dump(1)
               << "\n";
   }
+  std::shared_ptr<RankingModel> ranker;
+  if (a.has("ranker")) {
+    const RankerFit fit = fit_ranker(job.model(), data, trainer.train_data());
+    ranker = fit.ranker;
+    std::fprintf(
+        out,
+        "ranker: %lld impressions (%s), held-out click AUC %.4f, log-loss %.4f; purchase AUC %.4f, "
+        "log-loss %.4f\n",
+        static_cast<long long>(fit.report.train_impressions + fit.report.test_impressions),
+        fit.impressions_source.c_str(), fit.report.click_auc, fit.report.click_logloss,
+        fit.report.purchase_auc, fit.report.purchase_logloss);
+  }
   if (a.has("out")) {
     const std::string dir = a.get("out");
     make_dirs(dir);
-    const ModelFiles files = TwoTowerFile::save(model, info);
+    const ModelFiles files = TwoTowerFile::save(model, info, ranker.get());
     write_file(dir + "/model.safetensors", files.weights);
     write_file(dir + "/manifest.json", files.manifest);
     std::fprintf(out, "wrote %s/model.safetensors (%zu bytes) and %s/manifest.json\n", dir.c_str(),
                  files.weights.size(), dir.c_str());
   }
+  return 0;
+}
+
+int cmd_eval(const std::vector<std::string>& argv) {
+  const Args a(argv,
+               {"data", "model", "k", "protocol", "negatives", "split", "validation-start",
+                "test-start", "test-end", "on", "params", "max-users", "seed", "before"},
+               {"json", "include-seen", "first-interactions"});
+  const std::string spec = a.get("data", "synthetic");
+  const std::string which = a.get("model", "popularity");
+  // The synthetic shop keeps its hidden truth, for the recall of each user's true top-K.
+  std::unique_ptr<SyntheticShop> shop;
+  Dataset data;
+  if (spec == "synthetic") {
+    SyntheticConfig sc;
+    if (a.has("seed")) sc.seed = static_cast<std::uint64_t>(a.get_int("seed", 42));
+    shop = std::make_unique<SyntheticShop>(generate_synthetic_shop(sc));
+    data = shop->data;
+  } else {
+    data = load_dataset_before(spec, a);
+  }
+  eval::EvalRequest req;
+  req.split = split_from_args(a);
+  req.on = a.get("on", "test");
+  RECSYS_CHECK(req.on == "test" || req.on == "validation",
+               "option '--on': expected test or validation, got '", req.on, "'");
+  req.options.k = static_cast<int>(a.get_int("k", 10));
+  req.options.protocol = a.get("protocol", "full");
+  req.options.negatives = static_cast<int>(a.get_int("negatives", 100));
+  req.options.exclude_seen = !a.has("include-seen");
+  req.options.max_users = static_cast<std::int32_t>(a.get_int("max-users", 0));
+  if (a.has("params")) req.params_json = a.get("params");
+  std::shared_ptr<TwoTowerModel> model;
+  const bool baseline =
+      which == "random" || which == "popularity" || which == "itemknn" || which == "mf";
+  if (baseline) {
+    req.model = which;
+  } else {
+    req.model = "two-tower";
+    model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(
+        read_file(which + "/model.safetensors"), read_file(which + "/manifest.json"), which));
+  }
+  const eval::EvalRun run = eval::run_evaluation(data, req, model, shop ? &shop->truth : nullptr);
+  eval::EvalReport r = run.report;
+  if (model) r.model = which + " (" + r.model + ")";
+  if (a.has("json")) {
+    auto j = nlohmann::json::parse(eval::report_json(r));
+    j["dataset"] = data.name;
+    j["split"] = req.split.kind;
+    j["on"] = req.on;
+    j["fit_seconds"] = run.fit_seconds;
+    const auto params = nlohmann::json::parse(req.params_json);
+    if (!params.empty()) j["params"] = params;
+    std::cout << j.dump(1) << "\n";
+    return 0;
+  }
+  std::printf("%s on %s (%s split, %s), %s protocol, K = %d, %d users%s\n", r.model.c_str(),
+              data.name.c_str(), req.split.kind.c_str(), req.on.c_str(), r.protocol.c_str(), r.k,
+              r.users, req.options.exclude_seen ? ", training items excluded" : "");
+  std::printf("  HR %.4f  NDCG %.4f  Recall %.4f  Precision %.4f  MRR %.4f  MAP %.4f\n", r.hit,
+              r.ndcg, r.recall, r.precision, r.mrr, r.map);
+  if (r.coverage >= 0)
+    std::printf("  coverage %.4f  novelty %.3f  ILD(category) %.4f  ILD(embedding) %s  Gini %.4f\n",
+                r.coverage, r.novelty, r.ild_category,
+                r.ild_embedding >= 0 ? std::to_string(r.ild_embedding).c_str() : "-", r.gini);
+  if (r.truth_recall >= 0)
+    std::printf("  recall of the users' true top-%d: %.4f\n", r.k, r.truth_recall);
+  std::printf("  fit %.2f s, evaluation %.2f s\n", run.fit_seconds, r.seconds);
+  return 0;
+}
+
+// Clustered unit vectors: `clusters` centres ~ N(0, I), points = centre + 0.7 · N(0, I), normalised
+// — structured like trained item embeddings (the same recipe as bench/retrieval/page.mjs).
+nn::Matrix clustered_vectors(std::int64_t n, int d, int clusters, std::uint64_t seed) {
+  Rng rng(seed, 81);
+  nn::Matrix centres(clusters, d);
+  for (Eigen::Index i = 0; i < centres.size(); ++i)
+    centres.data()[i] = static_cast<float>(rng.normal());
+  nn::Matrix out(n, d);
+  for (std::int64_t r = 0; r < n; ++r) {
+    const auto c = static_cast<Eigen::Index>(rng.below(static_cast<std::uint32_t>(clusters)));
+    for (int j = 0; j < d; ++j) out(r, j) = centres(c, j) + 0.7f * static_cast<float>(rng.normal());
+    out.row(r).normalize();
+  }
+  return out;
+}
+
+int cmd_bench_index(const std::vector<std::string>& argv) {
+  const Args a(argv, {"n", "d", "queries", "k", "kinds"}, {"json"});
+  const auto n = static_cast<std::int32_t>(a.get_int("n", 100000));
+  const int d = static_cast<int>(a.get_int("d", 64));
+  const int nq = static_cast<int>(a.get_int("queries", 100));
+  const int k = static_cast<int>(a.get_int("k", 10));
+  RECSYS_CHECK(n >= 1 && d >= 1 && nq >= 1 && k >= 1,
+               "bench-index: --n, --d, --queries and --k must be >= 1");
+  const nn::Matrix items = clustered_vectors(n, d, 1000, 1);
+  const nn::Matrix queries = clustered_vectors(std::max(nq, 128), d, 1000, 2);
+  auto now = [] { return std::chrono::steady_clock::now(); };
+  auto ms = [](auto t0, auto t1) {
+    return std::chrono::duration<double, std::milli>(t1 - t0).count();
+  };
+  nlohmann::json results = nlohmann::json::array();
+  std::unique_ptr<Index> exact;
+  for (const std::string kind : {"exact", "int8", "ivf"}) {
+    IndexOptions o;
+    o.kind = kind;
+    auto index = make_index(o);
+    auto t0 = now();
+    index->build(items);
+    const double build_ms = ms(t0, now());
+    for (int q = 0; q < 20; ++q) index->search_one(queries.row(q % nq).data(), k);  // warm-up
+    std::vector<double> lat;
+    for (int q = 0; q < nq; ++q) {
+      const auto s0 = now();
+      index->search_one(queries.row(q).data(), k);
+      lat.push_back(ms(s0, now()));
+    }
+    std::sort(lat.begin(), lat.end());
+    std::vector<std::vector<ScoredItem>> out;
+    const auto b0 = now();
+    index->search(queries.data(), 128, k, nullptr, out);
+    const double batch_ms = ms(b0, now());
+    const double recall =
+        kind == "exact" ? 1.0 : recall_against(*exact, *index, queries.topRows(nq), k);
+    results.push_back({{"kind", kind},
+                       {"build_ms", build_ms},
+                       {"single_p50_ms", lat[lat.size() / 2]},
+                       {"single_p95_ms", lat[lat.size() * 95 / 100]},
+                       {"batch128_ms", batch_ms},
+                       {"recall_at_k", recall},
+                       {"memory_bytes", index->memory_bytes()}});
+    if (kind == "exact") exact = std::move(index);
+    if (!a.has("json"))
+      std::printf(
+          "%-6s n=%d d=%d build %.0f ms, single p50 %.3f ms, batch-128 %.1f ms, recall@%d %.4f\n",
+          kind.c_str(), n, d, build_ms, lat[lat.size() / 2], batch_ms, k, recall);
+  }
+  if (a.has("json"))
+    std::cout << nlohmann::json{{"n", n}, {"d", d}, {"k", k}, {"queries", nq}, {"results", results}}
+                     .dump(1)
+              << "\n";
   return 0;
 }
 
@@ -347,6 +549,8 @@ int main(int argc, char** argv) {
     if (cmd == "online-retail") return cmd_online_retail(rest);
     if (cmd == "train") return cmd_train(rest);
     if (cmd == "recommend") return cmd_recommend(rest);
+    if (cmd == "eval") return cmd_eval(rest);
+    if (cmd == "bench-index") return cmd_bench_index(rest);
     if (cmd == "version") {
       std::printf("recsys %s\n", RECSYS_VERSION);
       return 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,10 +13,14 @@
 
 namespace recsys {
 
+class SyntheticTruth;
+
 struct Dataset {
   std::string name;
   Catalog catalog;
   Interactions interactions;
+  // The hidden truth when the data is the synthetic shop (user i of the truth = user i here).
+  std::shared_ptr<const SyntheticTruth> truth;
 };
 
 struct DatasetStats {

@@ -62,4 +62,35 @@ Split temporal_split(const Interactions& data, std::int64_t validation_start,
                Interactions(data.users(), data.num_items(), std::move(test))};
 }
 
+void SplitSpec::validate() const {
+  RECSYS_CHECK(kind == "none" || kind == "leave-last-out" || kind == "temporal",
+               "split: expected none, leave-last-out or temporal, got '", kind, "'");
+  if (kind == "temporal") {
+    RECSYS_CHECK(validation_start <= test_start, "split: validation start ",
+                 format_timestamp(validation_start), " is after the test start ",
+                 format_timestamp(test_start));
+    RECSYS_CHECK(test_start < test_end, "split: test start ", format_timestamp(test_start),
+                 " must be before the test end ", format_timestamp(test_end));
+  }
+}
+
+Split make_split(const Interactions& data, const SplitSpec& spec) {
+  spec.validate();
+  const Interactions x =
+      spec.first_interactions && spec.kind != "leave-last-out" ? first_interactions(data) : data;
+  if (spec.kind == "none")
+    return Split{x, Interactions(x.users(), x.num_items(), {}),
+                 Interactions(x.users(), x.num_items(), {})};
+  if (spec.kind == "leave-last-out") return leave_last_out(first_interactions(x), 1, 1);
+  return temporal_split(x, spec.validation_start, spec.test_start, spec.test_end);
+}
+
+Interactions merge(const Interactions& a, const Interactions& b) {
+  RECSYS_CHECK(a.num_users() == b.num_users() && a.num_items() == b.num_items(),
+               "merge: the interactions have different users or items");
+  std::vector<Interaction> all(a.events());
+  all.insert(all.end(), b.events().begin(), b.events().end());
+  return Interactions(a.users(), a.num_items(), std::move(all));
+}
+
 }  // namespace recsys

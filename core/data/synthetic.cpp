@@ -488,4 +488,11 @@ SyntheticShop generate_synthetic_shop(const SyntheticConfig& config) {
   return SyntheticBuilder::build(config);
 }
 
+Dataset generate_synthetic_dataset(const SyntheticConfig& config) {
+  SyntheticShop shop = SyntheticBuilder::build(config);
+  Dataset d = std::move(shop.data);
+  d.truth = std::make_shared<const SyntheticTruth>(std::move(shop.truth));
+  return d;
+}
+
 }  // namespace recsys

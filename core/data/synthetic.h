@@ -94,5 +94,7 @@ struct SyntheticShop {
 };
 
 SyntheticShop generate_synthetic_shop(const SyntheticConfig& config = SyntheticConfig());
+// The shop as a Dataset that carries its truth (Dataset::truth).
+Dataset generate_synthetic_dataset(const SyntheticConfig& config = SyntheticConfig());
 
 }  // namespace recsys

@@ -11,11 +11,9 @@ namespace {
 constexpr const char* kFormat = "recsys-wasm.two-tower";
 
 nlohmann::json info_json(const TrainingInfo& i) {
-  nlohmann::json j{{"dataset", i.dataset},
-                   {"epochs", i.epochs},
-                   {"examples_per_epoch", i.examples_per_epoch},
-                   {"final_loss", i.final_loss},
-                   {"seconds", i.seconds}};
+  nlohmann::json j{{"dataset", i.dataset},       {"epochs", i.epochs},
+                   {"best_epoch", i.best_epoch}, {"examples_per_epoch", i.examples_per_epoch},
+                   {"final_loss", i.final_loss}, {"seconds", i.seconds}};
   if (i.validation_recall_at_10 >= 0) j["validation_recall_at_10"] = i.validation_recall_at_10;
   if (i.popularity_recall_at_10 >= 0) j["popularity_recall_at_10"] = i.popularity_recall_at_10;
   return j;
@@ -48,6 +46,7 @@ TrainingInfo training_info_from_json(std::string_view json) {
   TrainingInfo i;
   i.dataset = t.value("dataset", "");
   i.epochs = t.value("epochs", 0);
+  i.best_epoch = t.value("best_epoch", i.epochs);
   i.examples_per_epoch = t.value("examples_per_epoch", std::int64_t{0});
   i.final_loss = t.value("final_loss", 0.0);
   i.seconds = t.value("seconds", 0.0);
@@ -56,7 +55,10 @@ TrainingInfo training_info_from_json(std::string_view json) {
   return i;
 }
 
-ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& info) {
+ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& info,
+                              RankingModel* ranker) {
+  RECSYS_CHECK(!ranker || &ranker->retrieval() == &model,
+               "model files: the ranker belongs to another model");
   auto& m = const_cast<TwoTowerModel&>(model);  // parameters() hands out mutable pointers
   std::vector<io::Tensor> tensors;
   nlohmann::json shapes = nlohmann::json::object();
@@ -70,6 +72,17 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     shapes[t.name] = t.shape;
     tensors.push_back(std::move(t));
   }
+  if (ranker)
+    for (const auto& [name, tensor] : ranker->tensors()) {
+      io::Tensor t;
+      t.name = name;
+      t.shape = {tensor->rows(), tensor->cols()};
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, "/bias") == 0)
+        t.shape = {tensor->cols()};
+      t.data.assign(tensor->data(), tensor->data() + tensor->size());
+      shapes[t.name] = t.shape;
+      tensors.push_back(std::move(t));
+    }
   nlohmann::json j;
   j["format"] = kFormat;
   j["format_version"] = kTwoTowerFormatVersion;
@@ -78,7 +91,8 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   j["items"] = {{"ids", model.items_.tokens()},
                 {"category", model.item_category_},
                 {"brand", model.item_brand_},
-                {"price", model.item_price_}};
+                {"price", model.item_price_},
+                {"title", model.item_title_}};
   j["users"] = model.users_.tokens();
   j["categories"] = model.categories_.tokens();
   j["brands"] = model.brands_.tokens();
@@ -95,11 +109,50 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
                 {"boundaries", model.price_.boundaries}};
   j["tensors"] = shapes;
   j["training"] = info_json(info);
+  if (ranker)
+    j["ranking"] = {{"config", nlohmann::json::parse(ranker->config().to_json())},
+                    {"item_counts", ranker->item_counts()}};
   ModelFiles f;
   f.weights = io::write_safetensors(
       tensors, {{"format", kFormat}, {"format_version", std::to_string(kTwoTowerFormatVersion)}});
   f.manifest = j.dump(1);
   return f;
+}
+
+std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights,
+                                                        std::string_view manifest,
+                                                        std::shared_ptr<const TwoTowerModel> model,
+                                                        const std::string& source) {
+  RECSYS_CHECK(model, "load_ranker: no model");
+  const std::string where = source + "/manifest.json";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(manifest.begin(), manifest.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    RECSYS_FAIL(where, ": invalid JSON: ", e.what());
+  }
+  if (!j.is_object() || !j.contains("ranking")) return nullptr;
+  const auto& r = j["ranking"];
+  RECSYS_CHECK(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
+               ": 'ranking' needs config and item_counts");
+  const auto counts = get<std::vector<double>>(r, "item_counts", where + " ranking");
+  auto ranker =
+      std::make_shared<RankingModel>(RankingConfig::from_json(r["config"].dump()), model, counts);
+  const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
+  for (auto& [name, tensor] : ranker->tensors()) {
+    const io::Tensor* t = st.find(name);
+    RECSYS_CHECK(t, source, "/model.safetensors: missing tensor '", name, "'");
+    RECSYS_CHECK(t->dtype == "F32", source, "/model.safetensors: tensor '", name, "' has dtype ",
+                 t->dtype, ", expected F32");
+    RECSYS_CHECK(
+        t->elements() == tensor->size() &&
+            (t->shape.size() == 2 ? t->shape[0] == tensor->rows() && t->shape[1] == tensor->cols()
+                                  : t->shape.size() == 1 && tensor->rows() == 1),
+        source, "/model.safetensors: tensor '", name,
+        "' does not have the shape of the ranking config");
+    std::copy(t->data.begin(), t->data.end(), tensor->data());
+  }
+  return ranker;
 }
 
 TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
@@ -132,7 +185,10 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   RECSYS_CHECK(j.contains("config") && j["config"].is_object(), where, ": missing 'config'");
 
   TwoTowerModel m;
-  m.config_ = TwoTowerConfig::from_json(j["config"].dump());
+  // Features added after format version 1 are off in configs that predate them.
+  nlohmann::json cfg = j["config"];
+  if (!cfg.contains("title_dim")) cfg["title_dim"] = 0;
+  m.config_ = TwoTowerConfig::from_json(cfg.dump());
   RECSYS_CHECK(m.config_.user_buckets >= 0 && m.config_.item_buckets >= 0, where,
                ": config has unresolved bucket counts (-1)");
   const auto& items = j.contains("items") ? j["items"] : nlohmann::json();
@@ -140,6 +196,14 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   m.item_category_ = get<std::vector<std::int32_t>>(items, "category", where + " items");
   m.item_brand_ = get<std::vector<std::int32_t>>(items, "brand", where + " items");
   m.item_price_ = get<std::vector<double>>(items, "price", where + " items");
+  if (items.contains("title"))
+    m.item_title_ = get<std::vector<std::string>>(items, "title", where + " items");
+  else
+    m.item_title_.assign(m.item_price_.size(), "");
+  RECSYS_CHECK(m.item_title_.size() == m.item_price_.size(), where, ": items.title has ",
+               m.item_title_.size(), " entries for ", m.item_price_.size(), " items");
+  RECSYS_CHECK(m.config_.title_dim == 0 || items.contains("title"), where,
+               ": config.title_dim needs items.title");
   RECSYS_CHECK(!ids.empty(), where, ": the model has no items");
   RECSYS_CHECK(m.item_category_.size() == ids.size() && m.item_brand_.size() == ids.size() &&
                    m.item_price_.size() == ids.size(),
@@ -171,6 +235,7 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
     m.item_price_value_[i] = m.price_.value(m.item_price_[i], m.config_.price_feature);
   }
   m.build_id_rows();
+  m.build_title_words();
   m.init_weights();  // allocates every tensor with its shape; the values are overwritten below
 
   const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
@@ -195,9 +260,13 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
     }
     std::copy(t->data.begin(), t->data.end(), p.value->data());
   }
-  RECSYS_CHECK(st.tensors.size() == params.size(), source,
-               "/model.safetensors: ", st.tensors.size(), " tensors, the model has ", params.size(),
-               " (unexpected extra tensors)");
+  std::size_t ranking_tensors = 0;
+  for (const auto& t : st.tensors) ranking_tensors += t.name.rfind("ranking/", 0) == 0;
+  RECSYS_CHECK(ranking_tensors == 0 || j.contains("ranking"), source,
+               "/model.safetensors: ranking tensors without a 'ranking' entry in the manifest");
+  RECSYS_CHECK(st.tensors.size() - ranking_tensors == params.size(), source,
+               "/model.safetensors: ", st.tensors.size() - ranking_tensors,
+               " tensors, the model has ", params.size(), " (unexpected extra tensors)");
   return m;
 }
 

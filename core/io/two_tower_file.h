@@ -9,13 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "ranking/ranking_model.h"
 #include "retrieval/two_tower.h"
 
 namespace recsys {
 
 struct TrainingInfo {
   std::string dataset;
-  std::int32_t epochs = 0;
+  std::int32_t epochs = 0;      // epochs run
+  std::int32_t best_epoch = 0;  // the epoch whose weights the model holds
   std::int64_t examples_per_epoch = 0;
   double final_loss = 0;
   double validation_recall_at_10 = -1;  // -1 when not measured
@@ -36,11 +38,19 @@ constexpr int kTwoTowerFormatVersion = 1;
 
 class TwoTowerFile {
  public:
-  static ModelFiles save(const TwoTowerModel& model, const TrainingInfo& info = TrainingInfo());
+  // With a ranker, its tensors (ranking/...) join the weights and the manifest gets "ranking":
+  // {"config", "item_counts"} (a ranker belongs to the model it was trained on).
+  static ModelFiles save(const TwoTowerModel& model, const TrainingInfo& info = TrainingInfo(),
+                         RankingModel* ranker = nullptr);
   // Validates everything (format, version, config, vocabularies, every tensor's name, dtype and
   // shape, the file's size) before returning; a bad file is an Error and no model is built.
   static TwoTowerModel load(std::string_view weights, std::string_view manifest,
                             const std::string& source = "model");
+  // The ranker stored with a model (loaded from the same files), or null when there is none.
+  static std::shared_ptr<RankingModel> load_ranker(std::string_view weights,
+                                                   std::string_view manifest,
+                                                   std::shared_ptr<const TwoTowerModel> model,
+                                                   const std::string& source = "model");
   // The training metadata of a manifest.
   static TrainingInfo training_info(std::string_view manifest);
 };

@@ -13,6 +13,36 @@ bool better(const ScoredItem& a, const ScoredItem& b) {
 }
 }  // namespace
 
+void TopK::push(std::int32_t item, float score) {
+  const ScoredItem c{item, score};
+  if (heap_.size() < k_) {
+    heap_.push_back(c);
+    std::push_heap(heap_.begin(), heap_.end(), better);
+  } else if (better(c, heap_.front())) {
+    std::pop_heap(heap_.begin(), heap_.end(), better);
+    heap_.back() = c;
+    std::push_heap(heap_.begin(), heap_.end(), better);
+  }
+}
+
+void TopK::push_block(const float* scores, std::int32_t count, std::int32_t first_id,
+                      const std::int32_t* ids, const char* allowed) {
+  float t = threshold();
+  for (std::int32_t j = 0; j < count; ++j) {
+    if (scores[j] < t) continue;  // cheap rejection of most candidates
+    const std::int32_t item = ids ? ids[j] : first_id + j;
+    if (allowed && !allowed[item]) continue;
+    push(item, scores[j]);
+    t = threshold();
+  }
+}
+
+std::vector<ScoredItem> TopK::sorted() const {
+  std::vector<ScoredItem> out = heap_;
+  std::sort(out.begin(), out.end(), better);
+  return out;
+}
+
 std::vector<ScoredItem> top_k_of_scores(const float* scores, std::int32_t n, int k,
                                         const std::vector<char>& excluded) {
   RECSYS_CHECK(k >= 1, "top-k: k must be >= 1, got ", k);

@@ -21,4 +21,24 @@ std::vector<ScoredItem> top_k_exact(const nn::Matrix& items, const float* query,
 std::vector<ScoredItem> top_k_of_scores(const float* scores, std::int32_t n, int k,
                                         const std::vector<char>& excluded = {});
 
+// Keeps the best k of a stream of (item, score) pairs: a heap whose top is the worst kept item.
+class TopK {
+ public:
+  explicit TopK(int k) : k_(static_cast<std::size_t>(k)) { heap_.reserve(k_ + 1); }
+  // The score an item must beat to enter (lowest float when not yet full).
+  float threshold() const { return heap_.size() < k_ ? -3.4e38f : heap_.front().score; }
+  void push(std::int32_t item, float score);
+  // Items scored in one block: scores[j] belongs to item ids[j] (or first_id + j when ids is null);
+  // allowed (indexed by item id, 1 = allowed) may be null.
+  void push_block(const float* scores, std::int32_t count, std::int32_t first_id,
+                  const std::int32_t* ids, const char* allowed);
+  // Best first.
+  std::vector<ScoredItem> sorted() const;
+  std::size_t size() const { return heap_.size(); }
+
+ private:
+  std::size_t k_;
+  std::vector<ScoredItem> heap_;
+};
+
 }  // namespace recsys

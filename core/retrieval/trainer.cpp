@@ -35,11 +35,25 @@ Trainer::Trainer(TwoTowerModel& model, Interactions train, Interactions validati
                "trainer: early_stopping_patience must be >= 0, got ",
                options_.early_stopping_patience);
   params_ = model_.parameters();
+  // A catalog with the model's item categories, for the evaluation path's list metrics.
+  for (std::int32_t i = 0; i < model_.num_items(); ++i)
+    model_catalog_.add(ItemRecord{model_.items().token(i),
+                                  "",
+                                  model_.categories().token(model_.item_category()[i]),
+                                  model_.brands().token(model_.item_brand()[i]),
+                                  model_.item_price()[i],
+                                  {}});
   slots_.resize(params_.size());
   const auto& ev = train_.events();
   examples_.reserve(ev.size());
-  for (std::size_t k = 0; k < ev.size(); ++k)
+  std::vector<std::int32_t> last_user(static_cast<std::size_t>(model.num_items()), -1);
+  for (std::size_t k = 0; k < ev.size(); ++k) {
+    const bool is_new = last_user[ev[k].item] != ev[k].user;  // events are grouped by user
+    last_user[ev[k].item] = ev[k].user;
+    if (options_.new_items_only && !is_new) continue;
     examples_.push_back(Example{ev[k].user, ev[k].item, static_cast<std::int64_t>(k)});
+  }
+  RECSYS_CHECK(!examples_.empty(), "trainer: no training examples");
   // Log-Q: the probability that an item is sampled into a batch is its share of the examples.
   std::vector<double> counts(static_cast<std::size_t>(model.num_items()), 0);
   for (const auto& e : examples_) counts[e.item] += 1;
@@ -59,6 +73,7 @@ TrainingBatch Trainer::make_batch(const std::vector<std::int64_t>& ids, Rng* ano
   const auto& ev = train_.events();
   const auto& offsets = train_.offsets();
   if (cfg.has_history()) b.history_offsets.push_back(0);
+  std::vector<std::int32_t> history;
   for (std::int64_t id : ids) {
     const Example& x = examples_[static_cast<std::size_t>(id)];
     const bool anonymous =
@@ -69,8 +84,14 @@ TrainingBatch Trainer::make_batch(const std::vector<std::int64_t>& ids, Rng* ano
     if (cfg.has_history()) {
       // The user's events before this one, most recent first.
       const std::int64_t first = offsets[x.user];
-      for (std::int64_t k = x.event - 1, n = 0; k >= first && n < cfg.history_length; --k, ++n)
-        b.history_items.push_back(ev[static_cast<std::size_t>(k)].item);
+      // The items of the user's earlier events, oldest first (a window wide enough for the
+      // distinct selection), then the model picks what it pools.
+      const std::int64_t window =
+          cfg.history_distinct ? 8 * cfg.history_length : cfg.history_length;
+      history.clear();
+      for (std::int64_t k = std::max(first, x.event - window); k < x.event; ++k)
+        history.push_back(ev[static_cast<std::size_t>(k)].item);
+      model_.select_history(history.data(), history.size(), b.history_items);
       b.history_offsets.push_back(static_cast<std::int32_t>(b.history_items.size()));
     }
   }
@@ -111,22 +132,31 @@ void Trainer::restore() {
     *params_[k].value = best_params_[k];
 }
 
-RecallResult Trainer::validation_recall() const {
-  RecallOptions o;
-  o.k = options_.validation_k;
-  o.max_users = options_.validation_users;
-  o.exclude_seen = options_.exclude_seen;
-  o.seed = model_.config().seed;
-  return model_recall(model_, train_, validation_, o);
+namespace {
+// The validation data's catalog is only needed for categories, which recall does not use: a
+// catalog-free evaluation reads them from the model.
+eval::EvalOptions validation_options(const TrainerOptions& t, std::uint64_t seed) {
+  eval::EvalOptions o;
+  o.k = t.validation_k;
+  o.max_users = t.validation_users;
+  o.exclude_seen = t.exclude_seen;
+  o.seed = seed;
+  return o;
+}
+}  // namespace
+
+eval::EvalReport Trainer::validation_report() const {
+  // A non-owning shared_ptr: the scorer only lives during this call.
+  std::shared_ptr<const TwoTowerModel> m(&model_, [](const TwoTowerModel*) {});
+  const auto scorer = eval::make_two_tower(m, train_, model_.items());
+  return eval::evaluate(*scorer, train_, validation_, model_catalog_,
+                        validation_options(options_, model_.config().seed));
 }
 
-RecallResult Trainer::popularity_validation_recall() const {
-  RecallOptions o;
-  o.k = options_.validation_k;
-  o.max_users = options_.validation_users;
-  o.exclude_seen = options_.exclude_seen;
-  o.seed = model_.config().seed;
-  return popularity_recall(train_, validation_, o);
+eval::EvalReport Trainer::popularity_validation_report() const {
+  const auto scorer = eval::make_popularity(train_);
+  return eval::evaluate(*scorer, train_, validation_, model_catalog_,
+                        validation_options(options_, model_.config().seed));
 }
 
 void Trainer::finish_epoch(StepReport& report) {
@@ -136,7 +166,7 @@ void Trainer::finish_epoch(StepReport& report) {
   e.seconds = epoch_seconds_;
   e.examples = static_cast<std::int64_t>(examples_.size());
   const bool validate = !validation_.empty();
-  if (validate) e.validation_recall = validation_recall().recall;
+  if (validate) e.validation_recall = validation_report().recall;
   history_.push_back(e);
   report.finished_epochs.push_back(e);
   if (validate) {

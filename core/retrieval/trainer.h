@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "data/interactions.h"
+#include "eval/evaluate.h"
 #include "nn/adam.h"
-#include "retrieval/evaluate.h"
 #include "retrieval/two_tower.h"
 
 namespace recsys {
@@ -20,6 +20,9 @@ struct TrainerOptions {
   bool exclude_seen = true;
   int early_stopping_patience = 2;  // epochs without a better validation recall; 0 = never stop
   bool restore_best = true;         // on early stopping, go back to the best epoch's weights
+  // Only events whose item is new to the user are training targets (histories still hold every
+  // earlier event): matches an evaluation that does not recommend items already had.
+  bool new_items_only = false;
 };
 
 struct EpochReport {
@@ -65,9 +68,12 @@ class Trainer {
   const EpochReport& current_epoch() const;
   bool stopped_early() const { return stopped_early_; }
   const std::vector<float>& item_log_q() const { return log_q_; }
-  // Recall@K on the validation data now (and of popularity, for comparison).
-  RecallResult validation_recall() const;
-  RecallResult popularity_validation_recall() const;
+  const Interactions& train_data() const { return train_; }
+  // Recall@K on the validation data now (and of popularity, for comparison), through
+  // eval::evaluate (full ranking, training items excluded, up to validation_users users).
+  eval::EvalReport validation_report() const;
+  eval::EvalReport popularity_validation_report() const;
+  double validation_recall() const { return validation_report().recall; }
   // The batch of the given examples, as the trainer builds it (for tests and benchmarks).
   TrainingBatch make_batch(const std::vector<std::int64_t>& example_ids, Rng* anonymous_rng) const;
 
@@ -85,6 +91,7 @@ class Trainer {
 
   TwoTowerModel& model_;
   Interactions train_, validation_;
+  Catalog model_catalog_;
   TrainerOptions options_;
   nn::Adam adam_;
   std::vector<TwoTowerModel::Param> params_;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "data/parse.h"
 #include "data/split.h"
 
 namespace recsys {
@@ -30,11 +31,27 @@ TrainingJobOptions TrainingJobOptions::from_json(std::string_view text) {
                    v.dump());
       return v.get<bool>();
     };
-    if (k == "split") {
-      RECSYS_CHECK(v.is_string() && (v == "leave-last-out" || v == "none"),
-                   "training options: 'split' must be \"leave-last-out\" or \"none\", got ",
+    auto time = [&]() -> std::int64_t {
+      std::int64_t t = 0;
+      if (v.is_number_integer()) return v.get<std::int64_t>();
+      RECSYS_CHECK(v.is_string() && try_parse_timestamp(v.get<std::string>(), t),
+                   "training options: '", k, "' must be a date (YYYY-MM-DD) or seconds, got ",
                    v.dump());
-      o.split = v.get<std::string>();
+      return t;
+    };
+    if (k == "split") {
+      RECSYS_CHECK(v.is_string(), "training options: 'split' must be a string, got ", v.dump());
+      o.split.kind = v.get<std::string>();
+    } else if (k == "validation_start") {
+      o.split.validation_start = time();
+    } else if (k == "test_start") {
+      o.split.test_start = time();
+    } else if (k == "test_end") {
+      o.split.test_end = time();
+    } else if (k == "new_items_only") {
+      o.trainer.new_items_only = boolean();
+    } else if (k == "first_interactions") {
+      o.split.first_interactions = boolean();
     } else if (k == "validation_users")
       o.trainer.validation_users = integer(1);
     else if (k == "validation_k")
@@ -48,25 +65,21 @@ TrainingJobOptions TrainingJobOptions::from_json(std::string_view text) {
     else
       RECSYS_FAIL("training options: unknown key '", k, "'");
   }
+  RECSYS_CHECK(
+      o.split.kind != "temporal" || (j.contains("validation_start") && j.contains("test_start")),
+      "training options: split 'temporal' needs validation_start and test_start");
+  o.split.validate();
   return o;
-}
-
-Split make_training_split(const Interactions& x, const std::string& split) {
-  if (split == "none")
-    return Split{x, Interactions(x.users(), x.num_items(), {}),
-                 Interactions(x.users(), x.num_items(), {})};
-  RECSYS_CHECK(split == "leave-last-out", "training: unknown split '", split, "'");
-  return leave_last_out(first_interactions(x), 1, 1);
 }
 
 TrainingJob::TrainingJob(const Dataset& data, const TwoTowerConfig& config,
                          const TrainingJobOptions& options)
     : dataset_name_(data.name) {
-  Split split = make_training_split(data.interactions, options.split);
+  Split split = make_split(data.interactions, options.split);
   model_ = std::make_shared<TwoTowerModel>(config, data.catalog, split.train.users());
   trainer_ = std::make_unique<Trainer>(*model_, std::move(split.train), std::move(split.validation),
                                        options.trainer);
-  const auto pop = trainer_->popularity_validation_recall();
+  const auto pop = trainer_->popularity_validation_report();
   if (pop.users > 0) popularity_recall_ = pop.recall;
 }
 
@@ -80,6 +93,7 @@ TrainingInfo TrainingJob::info() const {
   if (!h.empty()) {
     const EpochReport& e = trainer_->current_epoch();  // the weights the model holds
     i.final_loss = e.mean_loss;
+    i.best_epoch = e.epoch;
     i.validation_recall_at_10 = e.validation_recall;
   }
   i.popularity_recall_at_10 = popularity_recall_;

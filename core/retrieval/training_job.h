@@ -14,12 +14,13 @@
 namespace recsys {
 
 struct TrainingJobOptions {
-  // "leave-last-out": each (user, item) pair's first event; per user the last one is the test
-  // item and the one before it the validation item. "none": every event trains, no validation.
-  std::string split = "leave-last-out";
+  // Training uses the split's train part and validates on its validation part (see SplitSpec).
+  SplitSpec split;
   TrainerOptions trainer;
-  // Parses {"split": ..., "validation_users": n, "validation_k": k, "early_stopping_patience": n,
-  // "restore_best": bool, "exclude_seen": bool}; unknown keys are errors.
+  // Parses {"split": "none"|"leave-last-out"|"temporal", "validation_start", "test_start",
+  // "test_end" (dates or seconds), "validation_users": n, "validation_k": k,
+  // "early_stopping_patience": n, "restore_best": bool, "exclude_seen": bool}; unknown keys are
+  // errors.
   static TrainingJobOptions from_json(std::string_view json);
 };
 
@@ -42,8 +43,6 @@ class TrainingJob {
   double popularity_recall_ = -1;
 };
 
-// The split of `options.split` over a dataset's interactions (train, validation, test).
-Split make_training_split(const Interactions& interactions, const std::string& split);
 std::string step_report_json(const StepReport& r);
 
 }  // namespace recsys

@@ -26,6 +26,23 @@ std::int32_t PriceFeatures::bucket(double price) const {
                                    boundaries.begin());
 }
 
+std::vector<std::string> title_words(const std::string& title) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (char c : title) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+    if (alnum) {
+      cur.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    } else if (!cur.empty()) {
+      words.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) words.push_back(std::move(cur));
+  if (words.size() > 32) words.resize(32);
+  return words;
+}
+
 TwoTowerModel::TwoTowerModel(const TwoTowerConfig& config, const Catalog& catalog,
                              const Vocabulary& users)
     : config_(config), items_(catalog.item_ids()), users_(users) {
@@ -34,7 +51,19 @@ TwoTowerModel::TwoTowerModel(const TwoTowerConfig& config, const Catalog& catalo
   build_features(catalog);
   resolve_sizes();
   build_id_rows();
+  build_title_words();
   init_weights();
+}
+
+void TwoTowerModel::build_title_words() {
+  item_word_offsets_.assign(1, 0);
+  item_words_.clear();
+  if (config_.title_dim == 0) return;
+  nn::HashSpec h{config_.title_buckets, 1, config_.seed * 2 + 3};
+  for (const auto& t : item_title_) {
+    for (const auto& w : title_words(t)) item_words_.push_back(h.bucket(w, 0));
+    item_word_offsets_.push_back(static_cast<std::int32_t>(item_words_.size()));
+  }
 }
 
 void TwoTowerModel::build_features(const Catalog& catalog) {
@@ -44,6 +73,8 @@ void TwoTowerModel::build_features(const Catalog& catalog) {
   item_category_ = catalog.category_column();
   item_brand_ = catalog.brand_column();
   item_price_ = catalog.price_column();
+  item_title_.resize(static_cast<std::size_t>(catalog.size()));
+  for (std::int32_t i = 0; i < catalog.size(); ++i) item_title_[i] = catalog.title(i);
   std::vector<double> logs(static_cast<std::size_t>(n));
   double sum = 0;
   for (std::int32_t i = 0; i < n; ++i) sum += (logs[i] = std::log1p(std::max(item_price_[i], 0.0)));
@@ -104,7 +135,7 @@ int TwoTowerModel::user_input_dim() const {
 }
 
 int TwoTowerModel::item_input_dim() const {
-  return config_.item_id_dim + config_.category_dim + config_.brand_dim +
+  return config_.item_id_dim + config_.title_dim + config_.category_dim + config_.brand_dim +
          (config_.price_buckets > 0 ? config_.price_bucket_dim : 0) +
          (config_.price_feature == "none" ? 0 : 1);
 }
@@ -116,6 +147,7 @@ void TwoTowerModel::init_weights() {
   if (config_.item_id_dim > 0)
     item_id_ = nn::Embedding((config_.item_buckets > 0 ? config_.item_buckets : items_.size()) + 1,
                              config_.item_id_dim, rng);
+  if (config_.title_dim > 0) title_ = nn::Embedding(config_.title_buckets, config_.title_dim, rng);
   if (config_.category_dim > 0)
     category_ = nn::Embedding(categories_.size() + 1, config_.category_dim, rng);
   if (config_.brand_dim > 0) brand_ = nn::Embedding(brands_.size() + 1, config_.brand_dim, rng);
@@ -197,6 +229,15 @@ void TwoTowerModel::item_input(const std::vector<std::int32_t>& items, Matrix& X
         for (int k = 0; k < config_.item_id_dim; ++k) x[k] += v[k];
       }
       off += config_.item_id_dim;
+    }
+    if (config_.title_dim > 0) {
+      const std::int32_t wb = item_word_offsets_[i], we = item_word_offsets_[i + 1];
+      const float scale = we > wb ? 1.0f / static_cast<float>(we - wb) : 0.0f;
+      for (std::int32_t w = wb; w < we; ++w) {
+        const float* v = title_.table.row(item_words_[w]).data();
+        for (int k = 0; k < config_.title_dim; ++k) x[off + k] += scale * v[k];
+      }
+      off += config_.title_dim;
     }
     auto put = [&](const nn::Embedding& table, std::int32_t row, int dim) {
       if (dim == 0) return;
@@ -289,7 +330,7 @@ float TwoTowerModel::loss(const TrainingBatch& b) const {
 }
 
 void TwoTowerModel::clear_sparse_grads() {
-  for (nn::Embedding* e : {&user_id_, &item_id_, &category_, &brand_, &price_bucket_})
+  for (nn::Embedding* e : {&user_id_, &item_id_, &title_, &category_, &brand_, &price_bucket_})
     e->clear_grad();
 }
 
@@ -327,6 +368,12 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
         item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(i) * is + s], gi);
       off += di;
     }
+    if (config_.title_dim > 0) {
+      const std::int32_t wb = item_word_offsets_[i], we = item_word_offsets_[i + 1];
+      for (std::int32_t w = wb; w < we; ++w)
+        title_.add_grad(item_words_[w], gi + off, 1.0f / static_cast<float>(we - wb));
+      off += config_.title_dim;
+    }
     if (config_.category_dim > 0) {
       category_.add_grad(item_category_[i], gi + off);
       off += config_.category_dim;
@@ -362,6 +409,18 @@ void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matr
   }
 }
 
+void TwoTowerModel::select_history(const std::int32_t* items, std::size_t n,
+                                   std::vector<std::int32_t>& out) const {
+  const std::size_t first = out.size();
+  const auto limit = static_cast<std::size_t>(config_.history_length);
+  for (std::size_t k = n; k-- > 0 && out.size() - first < limit;) {
+    if (config_.history_distinct && std::find(out.begin() + static_cast<std::ptrdiff_t>(first),
+                                              out.end(), items[k]) != out.end())
+      continue;
+    out.push_back(items[k]);
+  }
+}
+
 void TwoTowerModel::user_embeddings(const std::vector<UserQuery>& queries, Matrix& out) const {
   std::vector<std::int32_t> users, offsets{0}, history;
   for (const auto& q : queries) {
@@ -369,13 +428,10 @@ void TwoTowerModel::user_embeddings(const std::vector<UserQuery>& queries, Matri
                  " out of range [-1, ", num_users(), ")");
     users.push_back(q.user);
     if (config_.has_history()) {
-      const std::size_t n = std::min<std::size_t>(q.history.size(), config_.history_length);
-      for (std::size_t k = 0; k < n; ++k) {  // most recent first
-        const std::int32_t item = q.history[q.history.size() - 1 - k];
+      for (std::int32_t item : q.history)
         RECSYS_CHECK(item >= 0 && item < num_items(), "two-tower: history item index ", item,
                      " out of range [0, ", num_items(), ")");
-        history.push_back(item);
-      }
+      select_history(q.history.data(), q.history.size(), history);
       offsets.push_back(static_cast<std::int32_t>(history.size()));
     }
   }
@@ -392,6 +448,7 @@ std::vector<TwoTowerModel::Param> TwoTowerModel::parameters() {
   };
   emb("user/id_embedding", user_id_);
   emb("item/id_embedding", item_id_);
+  emb("item/title_embedding", title_);
   emb("item/category_embedding", category_);
   emb("item/brand_embedding", brand_);
   emb("item/price_bucket_embedding", price_bucket_);

@@ -31,6 +31,10 @@ struct TrainingBatch {
   std::size_t size() const { return items.size(); }
 };
 
+// The words of a title for the bag-of-words feature: lower-case runs of letters and digits
+// (ASCII; other bytes split words), at most 32.
+std::vector<std::string> title_words(const std::string& title);
+
 // Price normalisation fitted on the catalog the model was created with.
 struct PriceFeatures {
   double log_mean = 0, log_std = 1;  // of log(1 + price)
@@ -65,10 +69,15 @@ class TwoTowerModel {
   const std::vector<std::int32_t>& item_category() const { return item_category_; }
   const std::vector<std::int32_t>& item_brand() const { return item_brand_; }
   const std::vector<double>& item_price() const { return item_price_; }
+  const std::vector<std::string>& item_title() const { return item_title_; }
 
   // All items' embeddings (num_items × dim), or those of the given items.
   void item_embeddings(nn::Matrix& out) const;
   void item_embeddings(const std::vector<std::int32_t>& items, nn::Matrix& out) const;
+  // Appends to `out`, most recent first, the history items the user tower pools from a user's
+  // items (oldest first): the last history_length, or the last history_length distinct ones.
+  void select_history(const std::int32_t* items, std::size_t n,
+                      std::vector<std::int32_t>& out) const;
   // One embedding per query (queries.size() × dim).
   void user_embeddings(const std::vector<UserQuery>& queries, nn::Matrix& out) const;
 
@@ -91,6 +100,7 @@ class TwoTowerModel {
   void build_features(const Catalog& catalog);
   void resolve_sizes();
   void build_id_rows();
+  void build_title_words();
   void init_weights();
   int user_slots() const { return config_.user_buckets > 0 ? config_.user_hashes : 1; }
   int item_slots() const { return config_.item_buckets > 0 ? config_.item_hashes : 1; }
@@ -114,10 +124,13 @@ class TwoTowerModel {
   std::vector<std::int32_t> item_id_rows_, item_category_, item_brand_, item_price_bucket_;
   std::vector<float> item_price_value_;
   std::vector<double> item_price_;
+  std::vector<std::string> item_title_;
+  // Rows of the title table per item (CSR: item_word_offsets_[i] .. [i + 1]).
+  std::vector<std::int32_t> item_word_offsets_, item_words_;
   // Per user: rows of the user-id table (user_hashes per user); the anonymous row is last.
   std::vector<std::int32_t> user_id_rows_;
   std::int32_t anonymous_row_ = 0;
-  nn::Embedding user_id_, item_id_, category_, brand_, price_bucket_;
+  nn::Embedding user_id_, item_id_, title_, category_, brand_, price_bucket_;
   std::vector<nn::Dense> user_tower_, item_tower_;
   TowerWork user_work_, item_work_;
 };

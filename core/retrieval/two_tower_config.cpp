@@ -18,6 +18,7 @@ TwoTowerConfig TwoTowerConfig::seed_preset() {
   c.history_length = 0;
   c.anonymous_rate = 0;
   c.item_id_dim = 0;
+  c.title_dim = 0;
   c.category_dim = 16;
   c.brand_dim = 16;
   c.price_buckets = 0;
@@ -73,6 +74,10 @@ void TwoTowerConfig::validate() const {
                item_hashes);
   RECSYS_CHECK(!has_history() || item_id_dim > 0,
                "two-tower config: the history feature needs item_id_dim > 0");
+  RECSYS_CHECK(in(title_dim, 0, 4096), "two-tower config: 'title_dim' must be in [0, 4096], got ",
+               title_dim);
+  RECSYS_CHECK(in(title_buckets, 1, 1 << 24),
+               "two-tower config: 'title_buckets' must be in [1, 2^24], got ", title_buckets);
   RECSYS_CHECK(in(category_dim, 0, 4096),
                "two-tower config: 'category_dim' must be in [0, 4096], got ", category_dim);
   RECSYS_CHECK(in(brand_dim, 0, 4096), "two-tower config: 'brand_dim' must be in [0, 4096], got ",
@@ -104,7 +109,7 @@ void TwoTowerConfig::validate() const {
                "two-tower config: 'learning_rate' must be in [1e-7, 10], got ", learning_rate);
   RECSYS_CHECK(in(epochs, 1, 100000), "two-tower config: 'epochs' must be in [1, 100000], got ",
                epochs);
-  const int item_inputs = item_id_dim + category_dim + brand_dim +
+  const int item_inputs = item_id_dim + title_dim + category_dim + brand_dim +
                           (price_buckets ? price_bucket_dim : 0) +
                           (price_feature == "none" ? 0 : 1);
   RECSYS_CHECK(item_inputs > 0, "two-tower config: the item tower has no input features");
@@ -153,6 +158,8 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       c.user_hashes = integer();
     else if (k == "history_length")
       c.history_length = integer();
+    else if (k == "history_distinct")
+      c.history_distinct = boolean();
     else if (k == "history_decay")
       c.history_decay = number();
     else if (k == "anonymous_rate")
@@ -163,6 +170,10 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       c.item_buckets = integer();
     else if (k == "item_hashes")
       c.item_hashes = integer();
+    else if (k == "title_dim")
+      c.title_dim = integer();
+    else if (k == "title_buckets")
+      c.title_buckets = integer();
     else if (k == "category_dim")
       c.category_dim = integer();
     else if (k == "brand_dim")
@@ -224,10 +235,13 @@ std::string TwoTowerConfig::to_json() const {
                    {"user_hashes", user_hashes},
                    {"history_length", history_length},
                    {"history_decay", float_as_double(history_decay)},
+                   {"history_distinct", history_distinct},
                    {"anonymous_rate", float_as_double(anonymous_rate)},
                    {"item_id_dim", item_id_dim},
                    {"item_buckets", item_buckets},
                    {"item_hashes", item_hashes},
+                   {"title_dim", title_dim},
+                   {"title_buckets", title_buckets},
                    {"category_dim", category_dim},
                    {"brand_dim", brand_dim},
                    {"price_buckets", price_buckets},

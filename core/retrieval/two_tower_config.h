@@ -24,16 +24,20 @@ struct TwoTowerConfig {
   // -1: hashed into the next power of two >= 2 x users (at least 1024); 0: one row per known
   // user (a vocabulary); > 0: hashed into this many buckets.
   int user_buckets = -1;
-  int user_hashes = 2;          // hash functions per id when hashed (their rows are summed)
-  int history_length = 20;      // last N items pooled into the user (0: no history feature)
-  float history_decay = 0.8f;   // weight of the k-th most recent item: decay^k (then normalised)
-  float anonymous_rate = 0.1f;  // share of training examples whose user id is hidden
+  int user_hashes = 2;            // hash functions per id when hashed (their rows are summed)
+  int history_length = 20;        // last N items pooled into the user (0: no history feature)
+  float history_decay = 0.8f;     // weight of the k-th most recent item: decay^k (then normalised)
+  bool history_distinct = false;  // pool the last N distinct items (repeats count once)
+  float anonymous_rate = 0.1f;    // share of training examples whose user id is hidden
   // Item tower.
   int item_id_dim = 32;  // 0: no item-id embedding (the seed preset)
   // -1: one row per item up to 200,000 items, else hashed into 2^17; 0: one row per item;
   // > 0: hashed into this many buckets.
   int item_buckets = -1;
   int item_hashes = 2;
+  // Bag of title words: the mean of the hashed words' embeddings (0: none).
+  int title_dim = 0;
+  int title_buckets = 8192;
   int category_dim = 8;
   int brand_dim = 8;
   int price_buckets = 10;  // quantile buckets of the price (0: none)

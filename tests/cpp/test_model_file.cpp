@@ -11,6 +11,7 @@
 #include "data/synthetic.h"
 #include "io/safetensors.h"
 #include "io/two_tower_file.h"
+#include "ranking/fit.h"
 #include "retrieval/topk.h"
 #include "retrieval/trainer.h"
 
@@ -195,4 +196,41 @@ TEST_CASE("bad model files are refused and the loaded model stays as it was",
   nn::Matrix after;
   m.item_embeddings(after);
   CHECK(after == before);
+}
+
+TEST_CASE("a ranker saved with its model loads back identically", "[io][model][ranking]") {
+  SyntheticConfig sc;
+  sc.users = 300;
+  sc.items = 200;
+  sc.interactions = 4000;
+  const Dataset data = generate_synthetic_dataset(sc);
+  TwoTowerConfig cfg = TwoTowerConfig::default_preset();
+  cfg.epochs = 1;
+  auto model = std::make_shared<TwoTowerModel>(cfg, data.catalog, data.interactions.users());
+  Trainer t(*model, data.interactions, Interactions());
+  while (!t.done()) t.train_steps(50);
+  ImpressionOptions io;
+  io.users = 300;
+  const RankerFit fit = fit_ranker(model, data, data.interactions, RankingConfig{}, io);
+  CHECK(fit.impressions_source == "synthetic truth");
+  const ModelFiles f = TwoTowerFile::save(*model, TrainingInfo(), fit.ranker.get());
+  auto back = std::make_shared<TwoTowerModel>(TwoTowerFile::load(f.weights, f.manifest));
+  auto ranker = TwoTowerFile::load_ranker(f.weights, f.manifest, back);
+  REQUIRE(ranker);
+  std::vector<float> u(static_cast<std::size_t>(model->dim()), 0.1f);
+  std::vector<RankingPrediction> p1, p2;
+  fit.ranker->predict(u.data(), {0, 5, 9}, Scene::Home, {}, p1);
+  ranker->predict(u.data(), {0, 5, 9}, Scene::Home, {}, p2);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(p1[i].click == p2[i].click);
+    CHECK(p1[i].purchase == p2[i].purchase);
+  }
+  // A model without a ranker has none.
+  const ModelFiles plain = TwoTowerFile::save(*model);
+  CHECK(TwoTowerFile::load_ranker(plain.weights, plain.manifest, back) == nullptr);
+  // Ranking tensors without the manifest entry are refused.
+  auto j = nlohmann::json::parse(f.manifest);
+  j.erase("ranking");
+  CHECK_THROWS_WITH(TwoTowerFile::load(f.weights, j.dump()),
+                    Catch::Contains("ranking tensors without"));
 }

@@ -201,8 +201,8 @@ TEST_CASE("training on the synthetic shop lowers the loss and beats popularity",
   TrainerOptions opts;
   opts.early_stopping_patience = 0;
   Trainer trainer(model, split.train, split.validation, opts);
-  const double pop = trainer.popularity_validation_recall().recall;
-  const double before = trainer.validation_recall().recall;
+  const double pop = trainer.popularity_validation_report().recall;
+  const double before = trainer.validation_recall();
   std::vector<double> epoch_loss;
   while (!trainer.done()) trainer.train_steps(50);
   for (const auto& e : trainer.history()) epoch_loss.push_back(e.mean_loss);
@@ -298,6 +298,5 @@ TEST_CASE("early stopping keeps the weights of the best epoch", "[retrieval][tra
   for (const auto& e : t.history()) best = std::max(best, e.validation_recall);
   CHECK(t.current_epoch().validation_recall == best);
   CHECK(t.current_epoch().epoch < static_cast<int>(t.history().size()));
-  CHECK(t.validation_recall().recall ==
-        Approx(best));  // the restored weights score as that epoch did
+  CHECK(t.validation_recall() == Approx(best));  // the restored weights score as that epoch did
 }

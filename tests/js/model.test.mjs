@@ -104,3 +104,26 @@ test('corrupt files and bad arguments are clear errors that change nothing', asy
   model.dispose();
   shop.dispose();
 });
+
+test('offline evaluation runs in wasm for baselines and models', async () => {
+  const shop = rs.generateShop({ users: 1500, items: 600, interactions: 20000 });
+  const pop = rs.evaluate(shop, { model: 'popularity' });
+  const knn = rs.evaluate(shop, { model: 'itemknn', params: { neighbours: 50 } });
+  assert.equal(pop.model, 'popularity');
+  assert.equal(pop.k, 10);
+  assert.ok(pop.users > 1000);
+  assert.ok(knn.ndcg > pop.ndcg);
+  assert.ok(pop.coverage < knn.coverage);
+  const sampled = rs.evaluate(shop, { model: 'random', protocol: 'sampled' });
+  assert.ok(Math.abs(sampled.hit_rate - 10 / 101) < 0.05);
+  const trainer = rs.createTrainer(shop, { epochs: 2, patience: 0 });
+  await trainer.train();
+  const model = trainer.model;
+  const r = rs.evaluate(shop, { model, on: 'validation' });
+  assert.equal(r.model, 'two-tower default');
+  assert.ok(Math.abs(r.recall - trainer.history[1].validationRecall) < 0.03);
+  assert.throws(() => rs.evaluate(shop, { model: 'knn' }), { name: 'TypeError', message: /model must be a Model or one of/ });
+  assert.throws(() => rs.evaluate(shop, { model: 'mf', params: { factor: 8 } }), { name: 'Error', message: "evaluate: unknown parameter 'factor' for model mf" });
+  assert.throws(() => rs.evaluate(shop, { split: 'temporal' }), { name: 'Error', message: "evaluation request: split 'temporal' needs validation_start and test_start" });
+  [trainer, model, shop].forEach((x) => x.dispose());
+});

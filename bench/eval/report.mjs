@@ -1,0 +1,171 @@
+// npm run bench -- eval: the offline evaluation report (docs/evaluation.md, bench/results/eval.json).
+// Every number comes from a build/recsys command printed beside it. Hyperparameters are chosen on
+// a validation period before the test period, never on the test period:
+//   UCI Online Retail, temporal cut: tune = fit on < 2011-09-01, validate on September 2011;
+//   test = fit on < 2011-10-01, evaluate on 2011-10-01 .. 2011-12-09 (the end of the data).
+//   Synthetic shop, leave-last-out: tune on each user's second-to-last new item, test on the last.
+// Full ranking, K = 10, items the user already had are not candidates.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { machine, root, writeResult } from '../lib.mjs';
+
+const CLI = join(root, 'build', 'recsys');
+const rel = (p) => p.replace(`${root}/`, '');
+
+function recsys(args) {
+  const r = spawnSync(CLI, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`recsys ${args.join(' ')} failed: ${r.stderr.slice(-1500)}`);
+  return r.stdout;
+}
+const shell = (args) => `build/recsys ${args.map((a) => rel(a)).map((a) => (/[{}" ,]/.test(a) ? `'${a}'` : a)).join(' ')}`;
+
+const DATASETS = {
+  'online-retail': {
+    title: 'UCI Online Retail, temporal cut',
+    data: ['--data', 'online-retail', '--split', 'temporal', '--validation-start', '2011-09-01', '--test-start', '2011-10-01'],
+    // Retraining the two-tower for the test: everything before the test period, no validation.
+    refit: ['--data', 'online-retail', '--split', 'none', '--before', '2011-10-01'],
+  },
+  synthetic: {
+    title: 'synthetic shop (seed 42), per-user leave-last-out',
+    data: ['--data', 'synthetic', '--split', 'leave-last-out'],
+    refit: null,  // leave-last-out: the model trained with the split is evaluated as it is
+  },
+};
+
+const GRID = {
+  itemknn: [10, 20, 50, 100, 200].map((n) => ({ neighbours: n })),
+  mf: [32, 64, 128].flatMap((factors) => [0.1, 1, 10].flatMap((regularization) => [5, 20].map((alpha) => ({ factors, regularization, alpha })))),
+};
+const TWO_TOWER = {
+  seed: [{ preset: 'seed', config: {} }],
+  default: [
+    { preset: 'default', config: {} },
+    { preset: 'default', config: { history_length: 100, history_decay: 1.0 } },
+    { preset: 'default', config: { history_length: 100, history_decay: 1.0, item_id_dim: 64, hidden: [256], output_dim: 128 } },
+  ],
+};
+
+function evaluate(ds, model, on, params) {
+  const args = ['eval', ...ds.data, '--model', model, '--on', on, '--k', '10', '--json'];
+  if (params && Object.keys(params).length) args.push('--params', JSON.stringify(params));
+  const r = JSON.parse(recsys(args));
+  return { ...r, command: shell(args) };
+}
+
+function train(ds, tt, out, extra = []) {
+  // Up to 20 epochs with early stopping on validation, unless `extra` sets --epochs (the refit).
+  const args = ['train', ...(extra.length ? [] : ds.data), '--preset', tt.preset, ...(extra.includes('--epochs') ? [] : ['--epochs', '20']),
+    ...extra, '--out', out, '--json'];
+  if (Object.keys(tt.config).length) args.push('--config', JSON.stringify(tt.config));
+  const r = JSON.parse(recsys(args));
+  return { ...r, command: shell(args) };
+}
+
+export async function run() {
+  const outDir = join(root, 'build', 'eval-models');
+  mkdirSync(outDir, { recursive: true });
+  const results = {};
+  for (const [name, ds] of Object.entries(DATASETS)) {
+    console.log(`== ${ds.title}`);
+    const rows = [];
+    // Baselines without hyperparameters.
+    for (const model of ['random', 'popularity']) {
+      rows.push({ model, params: {}, test: evaluate(ds, model, 'test') });
+    }
+    // Tuned baselines: best NDCG@10 on validation.
+    for (const model of ['itemknn', 'mf']) {
+      let best = null;
+      for (const params of GRID[model]) {
+        const v = evaluate(ds, model, 'validation', params);
+        console.log(`  ${model} ${JSON.stringify(params)}: validation NDCG@10 ${v.ndcg.toFixed(4)}`);
+        if (!best || v.ndcg > best.v.ndcg) best = { params, v };
+      }
+      rows.push({ model, params: best.params, validation: best.v, test: evaluate(ds, model, 'test', best.params) });
+    }
+    // Two-tower presets: train with validation (early stopping picks the epoch), choose the
+    // config by validation NDCG@10, then (temporal cut) retrain on everything before the test.
+    for (const [preset, candidates] of Object.entries(TWO_TOWER)) {
+      let best = null;
+      candidates.forEach((tt, i) => {
+        const dir = join(outDir, `${name}-${preset}-${i}`);
+        const t = train(ds, tt, dir);
+        const v = evaluate(ds, dir, 'validation');
+        console.log(`  two-tower ${preset} ${JSON.stringify(tt.config)}: epoch ${t.training.best_epoch}, validation NDCG@10 ${v.ndcg.toFixed(4)}`);
+        if (!best || v.ndcg > best.v.ndcg) best = { tt, t, v, dir };
+      });
+      let testDir = best.dir;
+      let retrain = null;
+      if (ds.refit) {
+        testDir = join(outDir, `${name}-${preset}-test`);
+        // --epochs: the epoch early stopping chose on validation.
+        retrain = train(ds, best.tt, testDir, [...ds.refit, '--patience', '0', '--epochs', String(best.t.training.best_epoch)]);
+      }
+      const test = evaluate(ds, testDir, 'test');
+      rows.push({ model: `two-tower ${preset}`, params: { ...best.tt.config, epochs: best.t.training.best_epoch }, validation: best.v,
+        test, train: best.t.command, retrain: retrain?.command ?? null });
+    }
+    for (const r of rows) console.log(`  ${r.model.padEnd(20)} test NDCG@10 ${r.test.ndcg.toFixed(4)}  HR ${r.test.hit_rate.toFixed(4)}  users ${r.test.users}`);
+    results[name] = { title: ds.title, rows };
+  }
+  const out = { benchmark: 'eval', date: new Date().toISOString(), machine: machine(), results };
+  const file = writeResult('eval', out);
+  writeFileSync(join(root, 'docs', 'evaluation.md'), markdown(out));
+  console.log(`wrote ${rel(file)} and docs/evaluation.md`);
+  return out;
+}
+
+export function markdown(out) {
+  const f = (x, d = 4) => (x === undefined || x === null || x < 0 ? '—' : x.toFixed(d));
+  let s = `# Offline evaluation
+
+Generated by \`npm run bench -- eval\` (bench/eval/report.mjs) on ${out.date.slice(0, 10)}; raw numbers in
+\`bench/results/eval.json\`. Protocol: full ranking over the whole catalog, K = 10, items a user already had in the
+fit data are not candidates (and not counted as relevant); a user is evaluated when it has fit history and at
+least one new held-out item. Metrics are defined in \`core/eval/metrics.h\`. Hyperparameters (item-kNN neighbours;
+MF factors, regularisation, alpha; the two-tower configuration and its number of epochs) were chosen by NDCG@10 on
+the validation period, which ends before the test period starts; the test period was used once, for the table.
+`;
+  for (const [name, r] of Object.entries(out.results)) {
+    s += `\n## ${r.title}\n\n`;
+    s += name === 'online-retail'
+      ? 'Tune: fit on purchases before 2011-09-01, validate on September 2011. Test: fit on everything before 2011-10-01, evaluate on 2011-10-01 .. 2011-12-09. The two-tower models are retrained for the test on everything before 2011-10-01 for the number of epochs chosen on validation.\n\n'
+      : 'Each user\'s first events per item; the last one is the test item, the one before it the validation item; the models are trained on the rest. "True top-10 recall" is the share of each user\'s 10 truly best items (the hidden truth model) that the list contains.\n\n';
+    const truth = name === 'synthetic';
+    s += `| model | chosen on validation | HR@10 | NDCG@10 | Recall@10 | MRR@10 | coverage | novelty | ILD (category) | Gini |${truth ? ' true top-10 recall |' : ''} users |\n`;
+    s += `|---|---|---|---|---|---|---|---|---|---|${truth ? '---|' : ''}---|\n`;
+    for (const row of r.rows) {
+      const t = row.test;
+      const params = Object.keys(row.params).length ? `\`${JSON.stringify(row.params)}\`` : '—';
+      s += `| ${row.model} | ${params} | ${f(t.hit_rate)} | ${f(t.ndcg)} | ${f(t.recall)} | ${f(t.mrr)} | ${f(t.coverage)} | ${f(t.novelty, 2)} | ${f(t.ild_category)} | ${f(t.gini)} |${truth ? ` ${f(t.truth_recall)} |` : ''} ${t.users} |\n`;
+    }
+    s += '\nCommands (in the order they ran; each prints the row\'s numbers with `--json`):\n\n```sh\n';
+    const clean = (c) => c.replaceAll(`${root}/`, '');
+    for (const row of r.rows) {
+      if (row.train) s += `${clean(row.train)}\n`;
+      if (row.retrain) s += `${clean(row.retrain)}\n`;
+      s += `${clean(row.test.command)}\n`;
+    }
+    s += '```\n';
+    if (name === 'online-retail') s += ONLINE_RETAIL_NOTES;
+  }
+  return s;
+}
+
+const ONLINE_RETAIL_NOTES = `
+**The goal was not met here.** The default two-tower beats popularity on NDCG@10 by about 2x, but it does not beat
+item-kNN by 10 % (it is below item-kNN and MF on this test period). What was tried on the validation period
+(fit before September, validate on September; NDCG@10, by hand with \`build/recsys train\` / \`eval\`, before this
+script existed): the default preset 0.0695; temperature 0.1 / 0.2: 0.0702 / 0.0682; no log-Q correction: 0.0463;
+history of 50 items: 0.0713; recency decay 0.95 over 50 items: 0.0744; a plain mean of the last 100 items: 0.0841;
+the same with item-id 64, hidden 256, output 128: 0.0882 (chosen); title-word hashing (\`title_dim\` 32): 0.0889;
+only new items as training targets: 0.0790; distinct items in the history: 0.0878; batch 512: 0.0833.
+Item-kNN with 10 neighbours reached 0.0952 on the same validation period.
+
+Why, and what might close the gap: this data is small (4,334 customers) and driven by item-to-item co-purchase
+(wholesale customers reorder collections), which a 10-neighbour item-kNN captures sharply while a pooled
+user tower smooths it. Candidates: a sequence-aware user tower (self-attention over the history, as in SASRec)
+instead of a mean; training on basket context (same-invoice items as targets); and, in serving, blending the
+two-tower with the co-purchase source — which the strategy layer's \`complementary\` source already does.
+`;

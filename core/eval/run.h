@@ -1,0 +1,41 @@
+// One evaluation as a request: which model (a baseline by name with its parameters, or a given
+// two-tower model), which split and part, and the protocol. Shared by `recsys eval` and the JS API.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "data/dataset.h"
+#include "data/split.h"
+#include "data/synthetic.h"
+#include "eval/evaluate.h"
+#include "retrieval/two_tower.h"
+
+namespace recsys::eval {
+
+struct EvalRequest {
+  std::string model = "popularity";  // random | popularity | itemknn | mf | two-tower
+  std::string params_json = "{}";    // itemknn {neighbours, shrink}; mf {factors, iterations,
+                                     // regularization, alpha, seed}; random {seed}
+  SplitSpec split;                   // default: leave-last-out
+  std::string on = "test";           // "test": fit on train + validation; "validation": on train
+  EvalOptions options;
+  // {"model", "params", "split", "validation_start", "test_start", "test_end",
+  //  "first_interactions", "on", "k", "protocol", "negatives", "exclude_seen", "max_users",
+  //  "seed"}; unknown keys and bad values are errors.
+  static EvalRequest from_json(std::string_view json);
+};
+
+struct EvalRun {
+  EvalReport report;
+  double fit_seconds = 0;
+};
+
+// Splits the data, fits the baseline (or wraps `model` when request.model is "two-tower"), and
+// evaluates. `truth` adds the synthetic shop's true top-K recall.
+EvalRun run_evaluation(const Dataset& data, const EvalRequest& request,
+                       std::shared_ptr<const TwoTowerModel> model = nullptr,
+                       const SyntheticTruth* truth = nullptr);
+
+}  // namespace recsys::eval

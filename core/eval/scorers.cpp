@@ -1,0 +1,271 @@
+#include "eval/scorers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <Eigen/Cholesky>
+
+#include "common/check.h"
+#include "common/hash.h"
+#include "common/rng.h"
+
+namespace recsys::eval {
+
+namespace {
+
+class RandomScorer : public Scorer {
+ public:
+  RandomScorer(std::int32_t n, std::uint64_t seed) : n_(n), seed_(seed) {}
+  std::string name() const override { return "random"; }
+  std::int32_t num_items() const override { return n_; }
+  void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
+    s.resize(static_cast<Eigen::Index>(users.size()), n_);
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      std::uint64_t state = seed_ * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(users[r]);
+      for (std::int32_t i = 0; i < n_; ++i)
+        s(static_cast<Eigen::Index>(r), i) =
+            static_cast<float>(splitmix64(state) >> 40) * 0x1.0p-24f;
+    }
+  }
+
+ private:
+  std::int32_t n_;
+  std::uint64_t seed_;
+};
+
+class PopularityScorer : public Scorer {
+ public:
+  explicit PopularityScorer(const Interactions& fit) : counts_(1, fit.num_items()) {
+    counts_.setZero();
+    for (const auto& e : fit.events()) counts_(0, e.item) += 1;
+  }
+  std::string name() const override { return "popularity"; }
+  std::int32_t num_items() const override { return static_cast<std::int32_t>(counts_.cols()); }
+  void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
+    s = counts_.replicate(static_cast<Eigen::Index>(users.size()), 1);
+  }
+
+ private:
+  nn::Matrix counts_;
+};
+
+// Distinct items of each user, sorted.
+std::vector<std::vector<std::int32_t>> user_items(const Interactions& fit) {
+  std::vector<std::vector<std::int32_t>> items(static_cast<std::size_t>(fit.num_users()));
+  for (std::int32_t u = 0; u < fit.num_users(); ++u) {
+    for (const auto& e : fit.history(u)) items[u].push_back(e.item);
+    std::sort(items[u].begin(), items[u].end());
+    items[u].erase(std::unique(items[u].begin(), items[u].end()), items[u].end());
+  }
+  return items;
+}
+
+class ItemKnnScorer : public Scorer {
+ public:
+  ItemKnnScorer(const Interactions& fit, const ItemKnnOptions& o) : n_(fit.num_items()) {
+    RECSYS_CHECK(o.neighbours >= 1, "item-kNN: neighbours must be >= 1, got ", o.neighbours);
+    RECSYS_CHECK(o.shrink >= 0, "item-kNN: shrink must be >= 0, got ", o.shrink);
+    user_items_ = user_items(fit);
+    std::vector<std::vector<std::int32_t>> item_users(static_cast<std::size_t>(n_));
+    for (std::int32_t u = 0; u < fit.num_users(); ++u)
+      for (std::int32_t i : user_items_[u]) item_users[i].push_back(u);
+    neighbours_.resize(static_cast<std::size_t>(n_));
+    std::vector<float> co(static_cast<std::size_t>(n_), 0);
+    std::vector<std::int32_t> touched;
+    for (std::int32_t i = 0; i < n_; ++i) {
+      touched.clear();
+      for (std::int32_t u : item_users[i])
+        for (std::int32_t j : user_items_[u]) {
+          if (j == i) continue;
+          if (co[j] == 0) touched.push_back(j);
+          co[j] += 1;
+        }
+      std::vector<std::pair<float, std::int32_t>> sims;
+      sims.reserve(touched.size());
+      for (std::int32_t j : touched) {
+        const float denom = std::sqrt(static_cast<float>(item_users[i].size()) *
+                                      static_cast<float>(item_users[j].size())) +
+                            o.shrink;
+        sims.emplace_back(co[j] / denom, j);
+        co[j] = 0;
+      }
+      const std::size_t m =
+          std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
+      std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(m), sims.end(),
+                        [](const auto& a, const auto& b) {
+                          return a.first > b.first || (a.first == b.first && a.second < b.second);
+                        });
+      sims.resize(m);
+      neighbours_[i] = std::move(sims);
+    }
+  }
+  std::string name() const override { return "itemknn"; }
+  std::int32_t num_items() const override { return n_; }
+  void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
+    s.setZero(static_cast<Eigen::Index>(users.size()), n_);
+    for (std::size_t r = 0; r < users.size(); ++r)
+      for (std::int32_t i : user_items_[users[r]])
+        for (const auto& [sim, j] : neighbours_[i]) s(static_cast<Eigen::Index>(r), j) += sim;
+  }
+
+ private:
+  std::int32_t n_;
+  std::vector<std::vector<std::int32_t>> user_items_;
+  std::vector<std::vector<std::pair<float, std::int32_t>>> neighbours_;
+};
+
+class AlsScorer : public Scorer {
+ public:
+  AlsScorer(const Interactions& fit, const AlsOptions& o) : n_(fit.num_items()) {
+    RECSYS_CHECK(o.factors >= 1 && o.factors <= 1024, "ALS: factors must be in [1, 1024], got ",
+                 o.factors);
+    RECSYS_CHECK(o.iterations >= 1, "ALS: iterations must be >= 1, got ", o.iterations);
+    RECSYS_CHECK(o.regularization > 0, "ALS: regularization must be > 0, got ", o.regularization);
+    RECSYS_CHECK(o.alpha >= 0, "ALS: alpha must be >= 0, got ", o.alpha);
+    const int k = o.factors;
+    // Confidence per (user, item): 1 + alpha · count.
+    struct Entry {
+      std::int32_t other;
+      double confidence;
+    };
+    std::vector<std::vector<Entry>> by_user(static_cast<std::size_t>(fit.num_users())),
+        by_item(static_cast<std::size_t>(n_));
+    for (std::int32_t u = 0; u < fit.num_users(); ++u) {
+      std::vector<std::int32_t> items;
+      for (const auto& e : fit.history(u)) items.push_back(e.item);
+      std::sort(items.begin(), items.end());
+      for (std::size_t a = 0; a < items.size();) {
+        std::size_t b = a;
+        while (b < items.size() && items[b] == items[a]) ++b;
+        const double c = 1 + o.alpha * static_cast<double>(b - a);
+        by_user[u].push_back(Entry{items[a], c});
+        by_item[items[a]].push_back(Entry{u, c});
+        a = b;
+      }
+    }
+    Rng rng(o.seed, 31);
+    auto init = [&](Eigen::Index rows) {
+      Eigen::MatrixXd m(rows, k);
+      for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = 0.01 * rng.normal();
+      return m;
+    };
+    Eigen::MatrixXd X = init(fit.num_users()), Y = init(n_);
+    // One half-step: solve every row of A given B: a = (BᵀB + Bᵀ(C - I)B + λI)⁻¹ Bᵀ C p.
+    auto solve = [&](Eigen::MatrixXd& A, const Eigen::MatrixXd& B,
+                     const std::vector<std::vector<Entry>>& rows) {
+      const Eigen::MatrixXd BtB = B.transpose() * B;
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        Eigen::MatrixXd M = BtB;
+        M.diagonal().array() += o.regularization;
+        Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k);
+        for (const auto& e : rows[r]) {
+          const auto b = B.row(e.other).transpose();
+          M.noalias() += (e.confidence - 1) * b * b.transpose();
+          rhs.noalias() += e.confidence * b;
+        }
+        A.row(static_cast<Eigen::Index>(r)) = M.ldlt().solve(rhs).transpose();
+      }
+    };
+    for (int it = 0; it < o.iterations; ++it) {
+      solve(X, Y, by_user);
+      solve(Y, X, by_item);
+    }
+    users_ = X.cast<float>();
+    items_ = Y.cast<float>();
+  }
+  std::string name() const override { return "mf"; }
+  std::int32_t num_items() const override { return n_; }
+  void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
+    nn::Matrix U(static_cast<Eigen::Index>(users.size()), users_.cols());
+    for (std::size_t r = 0; r < users.size(); ++r)
+      U.row(static_cast<Eigen::Index>(r)) = users_.row(users[r]);
+    s.noalias() = U * items_.transpose();
+  }
+  const nn::Matrix* item_embeddings() const override { return &items_; }
+
+ private:
+  std::int32_t n_;
+  nn::Matrix users_, items_;
+};
+
+class TwoTowerScorer : public Scorer {
+ public:
+  TwoTowerScorer(std::shared_ptr<const TwoTowerModel> model, const Interactions& fit,
+                 const Vocabulary& data_items)
+      : model_(std::move(model)), fit_(fit) {
+    RECSYS_CHECK(model_, "two-tower scorer: no model");
+    // Data item index -> model item index (-1 when the model does not know the item).
+    data_to_model_.resize(static_cast<std::size_t>(data_items.size()));
+    model_to_data_.assign(static_cast<std::size_t>(model_->num_items()), -1);
+    std::int32_t known = 0;
+    for (std::int32_t i = 0; i < data_items.size(); ++i) {
+      data_to_model_[i] = model_->items().find(data_items.token(i));
+      if (data_to_model_[i] >= 0) {
+        model_to_data_[data_to_model_[i]] = i;
+        ++known;
+      }
+    }
+    RECSYS_CHECK(known > 0, "two-tower scorer: the model knows none of the data's items");
+    nn::Matrix V;
+    model_->item_embeddings(V);
+    items_ = nn::Matrix::Zero(data_items.size(), V.cols());
+    for (std::int32_t i = 0; i < data_items.size(); ++i)
+      if (data_to_model_[i] >= 0) items_.row(i) = V.row(data_to_model_[i]);
+    unknown_ = std::vector<char>(static_cast<std::size_t>(data_items.size()), 0);
+    for (std::int32_t i = 0; i < data_items.size(); ++i) unknown_[i] = data_to_model_[i] < 0;
+  }
+  std::string name() const override { return "two-tower " + model_->config().preset; }
+  std::int32_t num_items() const override { return static_cast<std::int32_t>(items_.rows()); }
+  void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
+    std::vector<UserQuery> queries;
+    queries.reserve(users.size());
+    const auto& cfg = model_->config();
+    const auto n = static_cast<std::size_t>(cfg.history_distinct ? 8 * cfg.history_length
+                                                                 : cfg.history_length);
+    for (std::int32_t u : users) {
+      UserQuery q;
+      q.user = model_->users().find(fit_.users().token(u));
+      const auto h = fit_.history(u);
+      for (std::size_t t = h.size() > n ? h.size() - n : 0; t < h.size(); ++t)
+        if (data_to_model_[h[t].item] >= 0) q.history.push_back(data_to_model_[h[t].item]);
+      queries.push_back(std::move(q));
+    }
+    nn::Matrix U;
+    model_->user_embeddings(queries, U);
+    s.noalias() = U * items_.transpose();
+    // Items the model does not know cannot be recommended.
+    for (std::int32_t i = 0; i < num_items(); ++i)
+      if (unknown_[i]) s.col(i).setConstant(-std::numeric_limits<float>::infinity());
+  }
+  const nn::Matrix* item_embeddings() const override { return &items_; }
+
+ private:
+  std::shared_ptr<const TwoTowerModel> model_;
+  const Interactions& fit_;
+  std::vector<std::int32_t> data_to_model_, model_to_data_;
+  std::vector<char> unknown_;
+  nn::Matrix items_;
+};
+
+}  // namespace
+
+std::unique_ptr<Scorer> make_random(std::int32_t num_items, std::uint64_t seed) {
+  RECSYS_CHECK(num_items > 0, "random scorer: num_items must be > 0");
+  return std::make_unique<RandomScorer>(num_items, seed);
+}
+std::unique_ptr<Scorer> make_popularity(const Interactions& fit) {
+  return std::make_unique<PopularityScorer>(fit);
+}
+std::unique_ptr<Scorer> make_item_knn(const Interactions& fit, const ItemKnnOptions& o) {
+  return std::make_unique<ItemKnnScorer>(fit, o);
+}
+std::unique_ptr<Scorer> make_als(const Interactions& fit, const AlsOptions& o) {
+  return std::make_unique<AlsScorer>(fit, o);
+}
+std::unique_ptr<Scorer> make_two_tower(std::shared_ptr<const TwoTowerModel> model,
+                                       const Interactions& fit, const Vocabulary& data_items) {
+  return std::make_unique<TwoTowerScorer>(std::move(model), fit, data_items);
+}
+
+}  // namespace recsys::eval

@@ -1,0 +1,443 @@
+#include "ranking/ranking_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "common/check.h"
+#include "common/rng.h"
+#include "data/parse.h"
+#include "nn/kernels.h"
+#include "nn/losses.h"
+
+namespace recsys {
+
+using nn::Matrix;
+
+RankingConfig RankingConfig::from_json(std::string_view text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    RECSYS_FAIL("ranking config: invalid JSON: ", e.what());
+  }
+  RECSYS_CHECK(j.is_object(), "ranking config: expected a JSON object, got ", j.dump());
+  RankingConfig c;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const auto& v = it.value();
+    auto integer = [&]() {
+      RECSYS_CHECK(v.is_number_integer(), "ranking config: '", k, "' must be an integer, got ",
+                   v.dump());
+      return v.get<int>();
+    };
+    if (k == "hidden") {
+      RECSYS_CHECK(v.is_array(), "ranking config: 'hidden' must be an array, got ", v.dump());
+      c.hidden.clear();
+      for (const auto& h : v) {
+        RECSYS_CHECK(h.is_number_integer(), "ranking config: 'hidden' must hold integers, got ",
+                     h.dump());
+        c.hidden.push_back(h.get<int>());
+      }
+    } else if (k == "cross_layer") {
+      RECSYS_CHECK(v.is_boolean(), "ranking config: 'cross_layer' must be true or false, got ",
+                   v.dump());
+      c.cross_layer = v.get<bool>();
+    } else if (k == "category_dim")
+      c.category_dim = integer();
+    else if (k == "brand_dim")
+      c.brand_dim = integer();
+    else if (k == "epochs")
+      c.epochs = integer();
+    else if (k == "batch_size")
+      c.batch_size = integer();
+    else if (k == "learning_rate") {
+      RECSYS_CHECK(v.is_number(), "ranking config: 'learning_rate' must be a number, got ",
+                   v.dump());
+      c.learning_rate = v.get<float>();
+    } else if (k == "seed") {
+      const int s = integer();
+      RECSYS_CHECK(s >= 0, "ranking config: 'seed' must be >= 0, got ", s);
+      c.seed = static_cast<std::uint64_t>(s);
+    } else
+      RECSYS_FAIL("ranking config: unknown key '", k, "'");
+  }
+  c.validate();
+  return c;
+}
+
+std::string RankingConfig::to_json() const {
+  return nlohmann::json{{"hidden", hidden},
+                        {"cross_layer", cross_layer},
+                        {"category_dim", category_dim},
+                        {"brand_dim", brand_dim},
+                        {"epochs", epochs},
+                        {"batch_size", batch_size},
+                        {"learning_rate", float_as_double(learning_rate)},
+                        {"seed", seed}}
+      .dump();
+}
+
+void RankingConfig::validate() const {
+  for (int h : hidden)
+    RECSYS_CHECK(h >= 1 && h <= 4096, "ranking config: hidden sizes must be in [1, 4096], got ", h);
+  RECSYS_CHECK(category_dim >= 0 && category_dim <= 1024,
+               "ranking config: 'category_dim' must be in [0, 1024], got ", category_dim);
+  RECSYS_CHECK(brand_dim >= 0 && brand_dim <= 1024,
+               "ranking config: 'brand_dim' must be in [0, 1024], got ", brand_dim);
+  RECSYS_CHECK(epochs >= 1 && epochs <= 1000, "ranking config: 'epochs' must be in [1, 1000], got ",
+               epochs);
+  RECSYS_CHECK(batch_size >= 1 && batch_size <= 65536,
+               "ranking config: 'batch_size' must be in [1, 65536], got ", batch_size);
+  RECSYS_CHECK(std::isfinite(learning_rate) && learning_rate > 0 && learning_rate <= 1,
+               "ranking config: 'learning_rate' must be in (0, 1], got ", learning_rate);
+}
+
+double roc_auc(const std::vector<float>& scores, const std::vector<float>& labels) {
+  RECSYS_CHECK(scores.size() == labels.size(), "auc: ", scores.size(), " scores for ",
+               labels.size(), " labels");
+  std::vector<std::size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+  // Mann-Whitney U with average ranks for ties.
+  double rank_sum = 0, pos = 0;
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j < order.size() && scores[order[j]] == scores[order[i]]) ++j;
+    const double avg_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    for (std::size_t t = i; t < j; ++t)
+      if (labels[order[t]] > 0.5f) {
+        rank_sum += avg_rank;
+        pos += 1;
+      }
+    i = j;
+  }
+  const double neg = static_cast<double>(scores.size()) - pos;
+  if (pos == 0 || neg == 0) return 0.5;
+  return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
+}
+
+RankingModel::RankingModel(const RankingConfig& config,
+                           std::shared_ptr<const TwoTowerModel> retrieval,
+                           const std::vector<double>& item_counts)
+    : config_(config), retrieval_(std::move(retrieval)), item_counts_(item_counts) {
+  config_.validate();
+  RECSYS_CHECK(retrieval_, "ranking model: no retrieval model");
+  const std::int32_t n = retrieval_->num_items();
+  RECSYS_CHECK(static_cast<std::int32_t>(item_counts.size()) == n,
+               "ranking model: ", item_counts.size(), " item counts for ", n, " items");
+  retrieval_->item_embeddings(item_vectors_);
+  auto standardise = [](std::vector<float>& v) {
+    double mean = 0, var = 0;
+    for (float x : v) mean += x;
+    mean /= static_cast<double>(v.size());
+    for (float x : v) var += (x - mean) * (x - mean);
+    const double sd = std::max(std::sqrt(var / static_cast<double>(v.size())), 1e-6);
+    for (float& x : v) x = static_cast<float>((x - mean) / sd);
+  };
+  log_price_.resize(static_cast<std::size_t>(n));
+  popularity_.resize(static_cast<std::size_t>(n));
+  for (std::int32_t i = 0; i < n; ++i) {
+    log_price_[i] = static_cast<float>(std::log1p(std::max(retrieval_->item_price()[i], 0.0)));
+    popularity_[i] = static_cast<float>(std::log1p(std::max(item_counts[i], 0.0)));
+  }
+  standardise(log_price_);
+  standardise(popularity_);
+  Rng rng(config_.seed, 71);
+  if (config_.category_dim > 0)
+    category_ = nn::Embedding(retrieval_->categories().size() + 1, config_.category_dim, rng);
+  if (config_.brand_dim > 0)
+    brand_ = nn::Embedding(retrieval_->brands().size() + 1, config_.brand_dim, rng);
+  int in = input_dim();
+  if (config_.cross_layer) {
+    cross_ = nn::Dense(in, in, nn::Activation::Linear, rng);
+    cross_.W *= 0.1f;  // start close to the identity map x0 + x
+  }
+  for (int h : config_.hidden) {
+    layers_.emplace_back(in, h, nn::Activation::Relu, rng);
+    in = h;
+  }
+  layers_.emplace_back(in, 2, nn::Activation::Linear, rng);
+}
+
+int RankingModel::input_dim() const {
+  const int d = retrieval_->dim();
+  return 3 * d + 1 + config_.category_dim + config_.brand_dim + 2 + kNumScenes + 2;
+}
+
+void RankingModel::features(const float* const* users, const std::vector<std::int32_t>& items,
+                            const std::vector<Scene>& scenes,
+                            const std::vector<std::int32_t>& positions, Matrix& X) const {
+  const int d = retrieval_->dim();
+  const auto B = static_cast<Eigen::Index>(items.size());
+  X.setZero(B, input_dim());
+  for (Eigen::Index r = 0; r < B; ++r) {
+    const std::int32_t i = items[r];
+    float* x = X.row(r).data();
+    const float* u = users[r];
+    const float* v = item_vectors_.row(i).data();
+    for (int k = 0; k < d; ++k) {
+      x[k] = u[k];
+      x[d + k] = v[k];
+      x[2 * d + k] = u[k] * v[k];
+    }
+    int off = 3 * d;
+    x[off++] = nn::kernels::dot(u, v, d);
+    if (config_.category_dim > 0) {
+      const float* c = category_.table.row(retrieval_->item_category()[i]).data();
+      std::copy(c, c + config_.category_dim, x + off);
+      off += config_.category_dim;
+    }
+    if (config_.brand_dim > 0) {
+      const float* b = brand_.table.row(retrieval_->item_brand()[i]).data();
+      std::copy(b, b + config_.brand_dim, x + off);
+      off += config_.brand_dim;
+    }
+    x[off++] = log_price_[i];
+    x[off++] = popularity_[i];
+    x[off + static_cast<int>(scenes[r])] = 1;
+    off += kNumScenes;
+    const float p = static_cast<float>(positions[r]);
+    x[off++] = 1.0f / (1.0f + p);
+    x[off++] = std::log1p(p);
+  }
+}
+
+void RankingModel::forward(const Matrix& X, std::vector<Matrix>& acts, Matrix& cross_y) const {
+  acts.resize(layers_.size() + 1);
+  if (config_.cross_layer) {
+    cross_.forward(X, cross_y);
+    acts[0] = X.cwiseProduct(cross_y) + X;
+  } else {
+    acts[0] = X;
+  }
+  for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);
+}
+
+void RankingModel::predict(const float* user, const std::vector<std::int32_t>& items, Scene scene,
+                           const std::vector<std::int32_t>& positions,
+                           std::vector<RankingPrediction>& out) const {
+  RECSYS_CHECK(positions.empty() || positions.size() == items.size(), "ranking: ", positions.size(),
+               " positions for ", items.size(), " items");
+  for (std::int32_t i : items)
+    RECSYS_CHECK(i >= 0 && i < retrieval_->num_items(), "ranking: item index ", i, " out of range");
+  std::vector<const float*> users(items.size(), user);
+  std::vector<Scene> scenes(items.size(), scene);
+  std::vector<std::int32_t> pos =
+      positions.empty() ? std::vector<std::int32_t>(items.size(), 0) : positions;
+  Matrix X, cy;
+  std::vector<Matrix> acts;
+  features(users.data(), items, scenes, pos, X);
+  forward(X, acts, cy);
+  out.resize(items.size());
+  const Matrix& logits = acts.back();
+  for (std::size_t r = 0; r < items.size(); ++r) {
+    out[r].click = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 0)));
+    out[r].purchase = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 1)));
+  }
+}
+
+std::vector<std::pair<std::string, Matrix*>> RankingModel::tensors() {
+  std::vector<std::pair<std::string, Matrix*>> t;
+  if (config_.category_dim > 0) t.emplace_back("ranking/category_embedding", &category_.table);
+  if (config_.brand_dim > 0) t.emplace_back("ranking/brand_embedding", &brand_.table);
+  if (config_.cross_layer) {
+    t.emplace_back("ranking/cross/kernel", &cross_.W);
+    t.emplace_back("ranking/cross/bias", &cross_.b);
+  }
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    t.emplace_back("ranking/dense_" + std::to_string(l) + "/kernel", &layers_[l].W);
+    t.emplace_back("ranking/dense_" + std::to_string(l) + "/bias", &layers_[l].b);
+  }
+  return t;
+}
+
+void RankingModel::batch_features(const std::vector<Impression>& batch,
+                                  const Matrix& user_embeddings, Matrix& X,
+                                  std::vector<std::int32_t>& items, std::vector<float>& clicks,
+                                  std::vector<float>& purchases) const {
+  std::vector<const float*> users;
+  std::vector<Scene> scenes;
+  std::vector<std::int32_t> positions;
+  items.clear();
+  clicks.clear();
+  purchases.clear();
+  for (const Impression& im : batch) {
+    users.push_back(user_embeddings.row(im.user).data());
+    items.push_back(im.item);
+    scenes.push_back(im.scene);
+    positions.push_back(im.position);
+    clicks.push_back(im.clicked);
+    purchases.push_back(im.purchased);
+  }
+  features(users.data(), items, scenes, positions, X);
+}
+
+float RankingModel::backward(const Matrix& X, const std::vector<std::int32_t>& items,
+                             const std::vector<float>& clicks, const std::vector<float>& purchases,
+                             bool forward_only) {
+  std::vector<Matrix> acts;
+  Matrix cy;
+  forward(X, acts, cy);
+  const auto B = static_cast<Eigen::Index>(items.size());
+  std::vector<float> lc(items.size()), lp(items.size()), dc, dp;
+  for (Eigen::Index r = 0; r < B; ++r) {
+    lc[r] = acts.back()(r, 0);
+    lp[r] = acts.back()(r, 1);
+  }
+  const float loss = nn::sigmoid_cross_entropy(lc, clicks, forward_only ? nullptr : &dc) +
+                     nn::sigmoid_cross_entropy(lp, purchases, forward_only ? nullptr : &dp);
+  if (forward_only) return loss;
+  Matrix g(B, 2);
+  for (Eigen::Index r = 0; r < B; ++r) {
+    g(r, 0) = dc[r];
+    g(r, 1) = dp[r];
+  }
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    Matrix d_in;
+    layers_[l].backward(acts[l], acts[l + 1], g, &d_in);
+    g.swap(d_in);
+  }
+  // g = dL/d(acts[0]); through the cross layer when present: out = X ⊙ y + X, y = X W + b.
+  Matrix dX;
+  if (config_.cross_layer) {
+    Matrix dY = g.cwiseProduct(X);
+    Matrix dX_lin;
+    cross_.backward(X, cy, dY, &dX_lin);
+    dX = g.cwiseProduct(cy) + dX_lin + g;
+  } else {
+    dX = g;
+  }
+  // Scatter into the category and brand tables.
+  category_.clear_grad();
+  brand_.clear_grad();
+  const int off = 3 * retrieval_->dim() + 1;
+  for (Eigen::Index r = 0; r < B; ++r) {
+    const float* gr = dX.row(r).data();
+    if (config_.category_dim > 0)
+      category_.add_grad(retrieval_->item_category()[items[r]], gr + off);
+    if (config_.brand_dim > 0)
+      brand_.add_grad(retrieval_->item_brand()[items[r]], gr + off + config_.category_dim);
+  }
+  return loss;
+}
+
+float RankingModel::loss(const std::vector<Impression>& batch, const Matrix& user_embeddings,
+                         bool forward_only) {
+  Matrix X;
+  std::vector<std::int32_t> items;
+  std::vector<float> clicks, purchases;
+  batch_features(batch, user_embeddings, X, items, clicks, purchases);
+  return backward(X, items, clicks, purchases, forward_only);
+}
+
+float RankingModel::gradient_at(std::size_t tensor, Eigen::Index row, Eigen::Index col) const {
+  std::size_t k = 0;
+  if (config_.category_dim > 0 && tensor == k++)
+    return category_.grad_at(static_cast<std::int32_t>(row), static_cast<int>(col));
+  if (config_.brand_dim > 0 && tensor == k++)
+    return brand_.grad_at(static_cast<std::int32_t>(row), static_cast<int>(col));
+  if (config_.cross_layer) {
+    if (tensor == k++) return cross_.grad_W(row, col);
+    if (tensor == k++) return cross_.grad_b(row, col);
+  }
+  for (const auto& layer : layers_) {
+    if (tensor == k++) return layer.grad_W(row, col);
+    if (tensor == k++) return layer.grad_b(row, col);
+  }
+  RECSYS_FAIL("ranking: no tensor ", tensor);
+}
+
+void RankingModel::apply(nn::Adam& adam, std::vector<nn::AdamSlot>& slots) {
+  adam.begin_step();
+  std::size_t k = 0;
+  if (config_.category_dim > 0)
+    adam.update_rows(category_.table, category_.grad_rows, category_.grad, slots[k++]);
+  if (config_.brand_dim > 0)
+    adam.update_rows(brand_.table, brand_.grad_rows, brand_.grad, slots[k++]);
+  if (config_.cross_layer) {
+    adam.update(cross_.W, cross_.grad_W, slots[k++]);
+    adam.update(cross_.b, cross_.grad_b, slots[k++]);
+  }
+  for (auto& layer : layers_) {
+    adam.update(layer.W, layer.grad_W, slots[k++]);
+    adam.update(layer.b, layer.grad_b, slots[k++]);
+  }
+}
+
+RankingReport RankingModel::fit(const std::vector<Impression>& impressions,
+                                const Matrix& user_embeddings, double holdout) {
+  RECSYS_CHECK(!impressions.empty(), "ranking: no impressions to train on");
+  RECSYS_CHECK(holdout >= 0 && holdout < 1, "ranking: holdout must be in [0, 1), got ", holdout);
+  RECSYS_CHECK(user_embeddings.cols() == retrieval_->dim(), "ranking: user embeddings have ",
+               user_embeddings.cols(), " columns, the model ", retrieval_->dim());
+  for (const auto& im : impressions) {
+    RECSYS_CHECK(im.user >= 0 && im.user < user_embeddings.rows(), "ranking: impression user ",
+                 im.user, " has no embedding");
+    RECSYS_CHECK(im.item >= 0 && im.item < retrieval_->num_items(), "ranking: impression item ",
+                 im.item, " out of range");
+  }
+  std::vector<std::size_t> order(impressions.size());
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(config_.seed, 72);
+  rng.shuffle(order);
+  const auto n_test = static_cast<std::size_t>(holdout * static_cast<double>(order.size()));
+  const std::vector<std::size_t> test(order.end() - static_cast<std::ptrdiff_t>(n_test),
+                                      order.end());
+  std::vector<std::size_t> train(order.begin(), order.end() - static_cast<std::ptrdiff_t>(n_test));
+  RECSYS_CHECK(!train.empty(), "ranking: no training impressions after the holdout");
+  auto batch_of = [&](const std::vector<std::size_t>& idx, std::size_t b, std::size_t e, Matrix& X,
+                      std::vector<std::int32_t>& items, std::vector<float>& clicks,
+                      std::vector<float>& purchases) {
+    std::vector<Impression> batch;
+    for (std::size_t t = b; t < e; ++t) batch.push_back(impressions[idx[t]]);
+    batch_features(batch, user_embeddings, X, items, clicks, purchases);
+  };
+  nn::Adam adam(nn::AdamConfig{config_.learning_rate});
+  std::vector<nn::AdamSlot> slots(tensors().size());
+  RankingReport rep;
+  rep.train_impressions = static_cast<std::int64_t>(train.size());
+  rep.test_impressions = static_cast<std::int64_t>(test.size());
+  Matrix X;
+  std::vector<std::int32_t> items;
+  std::vector<float> clicks, purchases;
+  const auto B = static_cast<std::size_t>(config_.batch_size);
+  for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+    Rng shuffle(config_.seed, 100 + static_cast<std::uint64_t>(epoch));
+    shuffle.shuffle(train);
+    double sum = 0;
+    int steps = 0;
+    for (std::size_t b = 0; b < train.size(); b += B) {
+      batch_of(train, b, std::min(train.size(), b + B), X, items, clicks, purchases);
+      sum += backward(X, items, clicks, purchases, false);
+      apply(adam, slots);
+      ++steps;
+    }
+    rep.epoch_losses.push_back(sum / steps);
+  }
+  if (!test.empty()) {
+    std::vector<float> pc, pp, yc, yp;
+    std::vector<Matrix> acts;
+    Matrix cy;
+    for (std::size_t b = 0; b < test.size(); b += 4096) {
+      batch_of(test, b, std::min(test.size(), b + 4096), X, items, clicks, purchases);
+      forward(X, acts, cy);
+      for (Eigen::Index r = 0; r < acts.back().rows(); ++r) {
+        pc.push_back(acts.back()(r, 0));
+        pp.push_back(acts.back()(r, 1));
+      }
+      yc.insert(yc.end(), clicks.begin(), clicks.end());
+      yp.insert(yp.end(), purchases.begin(), purchases.end());
+    }
+    rep.click_auc = roc_auc(pc, yc);
+    rep.purchase_auc = roc_auc(pp, yp);
+    rep.click_logloss = nn::sigmoid_cross_entropy(pc, yc, nullptr);
+    rep.purchase_logloss = nn::sigmoid_cross_entropy(pp, yp, nullptr);
+  }
+  return rep;
+}
+
+}  // namespace recsys

@@ -1,0 +1,99 @@
+// The ranking model: P(click) and P(purchase) of an item shown to a user in a context, from the
+// frozen two-tower embeddings (user u, item v, u ⊙ v, <u, v>), the item's category, brand, price
+// and popularity, the scene and the slot. An optional DCN-v2 cross layer (x0 ⊙ (W x + b) + x),
+// then an MLP with two logits. Trained with sigmoid cross-entropy on impressions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nn/adam.h"
+#include "nn/layers.h"
+#include "ranking/impressions.h"
+#include "retrieval/two_tower.h"
+
+namespace recsys {
+
+struct RankingConfig {
+  std::vector<int> hidden = {64, 32};
+  bool cross_layer = true;
+  int category_dim = 8;
+  int brand_dim = 8;
+  int epochs = 4;
+  int batch_size = 256;
+  float learning_rate = 2e-3f;
+  std::uint64_t seed = 5;
+  // Keys as above; unknown keys and bad values are errors.
+  static RankingConfig from_json(std::string_view json);
+  std::string to_json() const;
+  void validate() const;
+};
+
+struct RankingPrediction {
+  float click = 0;     // P(click | shown)
+  float purchase = 0;  // P(purchase | shown)
+};
+
+struct RankingReport {
+  double click_auc = 0, click_logloss = 0, purchase_auc = 0, purchase_logloss = 0;
+  std::int64_t train_impressions = 0, test_impressions = 0;
+  std::vector<double> epoch_losses;
+};
+
+// Area under the ROC curve (ties count half); 0.5 when a class is missing.
+double roc_auc(const std::vector<float>& scores, const std::vector<float>& labels);
+
+class RankingModel {
+ public:
+  // item_counts: interactions per item (the popularity feature), size = retrieval.num_items().
+  RankingModel(const RankingConfig& config, std::shared_ptr<const TwoTowerModel> retrieval,
+               const std::vector<double>& item_counts);
+
+  const RankingConfig& config() const { return config_; }
+  const std::vector<double>& item_counts() const { return item_counts_; }
+  const TwoTowerModel& retrieval() const { return *retrieval_; }
+  // Predictions for one user (its two-tower embedding, dim floats) and items shown in `scene` at
+  // slots `positions` (empty: slot 0 for every item — the ranking-time convention).
+  void predict(const float* user_embedding, const std::vector<std::int32_t>& items, Scene scene,
+               const std::vector<std::int32_t>& positions,
+               std::vector<RankingPrediction>& out) const;
+  // Trains on impressions (users index rows of user_embeddings); the last holdout share, after a
+  // seeded shuffle, is held out for AUC and log-loss.
+  RankingReport fit(const std::vector<Impression>& impressions, const nn::Matrix& user_embeddings,
+                    double holdout = 0.2);
+  std::vector<std::pair<std::string, nn::Matrix*>> tensors();
+  // Loss of a batch of impressions and, unless forward_only, the gradient of every tensor:
+  // dense gradients in the returned order of tensors(); the embedding tables' rows sparse in
+  // embedding_gradient(). For tests and for fit().
+  float loss(const std::vector<Impression>& batch, const nn::Matrix& user_embeddings,
+             bool forward_only);
+  float gradient_at(std::size_t tensor, Eigen::Index row, Eigen::Index col) const;
+
+ private:
+  void batch_features(const std::vector<Impression>& batch, const nn::Matrix& user_embeddings,
+                      nn::Matrix& X, std::vector<std::int32_t>& items, std::vector<float>& clicks,
+                      std::vector<float>& purchases) const;
+  float backward(const nn::Matrix& X, const std::vector<std::int32_t>& items,
+                 const std::vector<float>& clicks, const std::vector<float>& purchases,
+                 bool forward_only);
+  void apply(nn::Adam& adam, std::vector<nn::AdamSlot>& slots);
+  int input_dim() const;
+  void features(const float* const* users, const std::vector<std::int32_t>& items,
+                const std::vector<Scene>& scenes, const std::vector<std::int32_t>& positions,
+                nn::Matrix& X) const;
+  void forward(const nn::Matrix& X, std::vector<nn::Matrix>& acts, nn::Matrix& cross_y) const;
+
+  RankingConfig config_;
+  std::shared_ptr<const TwoTowerModel> retrieval_;
+  std::vector<double> item_counts_;
+  nn::Matrix item_vectors_;                    // frozen two-tower item embeddings
+  std::vector<float> log_price_, popularity_;  // standardised
+  nn::Embedding category_, brand_;
+  nn::Dense cross_;                // in -> in (when cross_layer)
+  std::vector<nn::Dense> layers_;  // hidden ReLU layers, then 2 logits
+};
+
+}  // namespace recsys

@@ -1,0 +1,227 @@
+#include "retrieval/index.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "common/check.h"
+#include "nn/kernels.h"
+
+namespace recsys {
+
+void ItemFilter::exclude(std::int32_t item) {
+  RECSYS_CHECK(item >= 0 && item < size(), "filter: item index ", item, " out of range [0, ",
+               size(), ")");
+  allowed_[static_cast<std::size_t>(item)] = 0;
+}
+
+void ItemFilter::keep_only(const std::vector<std::int32_t>& values,
+                           const std::vector<std::int32_t>& allowed) {
+  RECSYS_CHECK(static_cast<std::int32_t>(values.size()) == size(), "filter: ", values.size(),
+               " attribute values for ", size(), " items");
+  std::vector<std::int32_t> sorted(allowed);
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::binary_search(sorted.begin(), sorted.end(), values[i])) allowed_[i] = 0;
+}
+
+void ItemFilter::keep_price(const std::vector<double>& prices, double min, double max) {
+  RECSYS_CHECK(static_cast<std::int32_t>(prices.size()) == size(), "filter: ", prices.size(),
+               " prices for ", size(), " items");
+  RECSYS_CHECK(min <= max, "filter: price range [", min, ", ", max, "] is empty");
+  for (std::size_t i = 0; i < prices.size(); ++i)
+    if (prices[i] < min || prices[i] > max) allowed_[i] = 0;
+}
+
+std::int32_t ItemFilter::allowed_count() const {
+  std::int32_t n = 0;
+  for (char c : allowed_) n += c != 0;
+  return n;
+}
+
+IndexOptions IndexOptions::from_json(std::string_view text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    RECSYS_FAIL("index options: invalid JSON: ", e.what());
+  }
+  RECSYS_CHECK(j.is_object(), "index options: expected a JSON object, got ", j.dump());
+  IndexOptions o;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const auto& v = it.value();
+    auto integer = [&](long long lo) {
+      RECSYS_CHECK(
+          v.is_number_integer() && v.get<long long>() >= lo && v.get<long long>() < (1LL << 31),
+          "index options: '", k, "' must be an integer >= ", lo, ", got ", v.dump());
+      return v.get<int>();
+    };
+    if (k == "kind") {
+      RECSYS_CHECK(v.is_string(), "index options: 'kind' must be a string, got ", v.dump());
+      o.kind = v.get<std::string>();
+    } else if (k == "rerank")
+      o.rerank = integer(1);
+    else if (k == "nlist")
+      o.nlist = integer(0);
+    else if (k == "nprobe")
+      o.nprobe = integer(0);
+    else if (k == "kmeans_iterations")
+      o.kmeans_iterations = integer(1);
+    else if (k == "kmeans_sample")
+      o.kmeans_sample = integer(1);
+    else if (k == "seed")
+      o.seed = static_cast<std::uint64_t>(integer(0));
+    else
+      RECSYS_FAIL("index options: unknown key '", k, "'");
+  }
+  RECSYS_CHECK(o.kind == "exact" || o.kind == "int8" || o.kind == "ivf",
+               "index options: 'kind' must be exact, int8 or ivf, got '", o.kind, "'");
+  return o;
+}
+
+std::vector<ScoredItem> Index::search_one(const float* query, int k,
+                                          const ItemFilter* filter) const {
+  std::vector<std::vector<ScoredItem>> out;
+  search(query, 1, k, filter, out);
+  return std::move(out[0]);
+}
+
+float* Index::reserve(std::int32_t n, int d) {
+  RECSYS_CHECK(n > 0 && d > 0, name(), " index: reserve needs n > 0 and d > 0, got ", n, " x ", d);
+  staging_.resize(n, d);
+  return staging_.data();
+}
+
+void Index::build_reserved() {
+  RECSYS_CHECK(staging_.size() > 0, name(), " index: build_reserved() without reserve()");
+  nn::Matrix m;
+  m.swap(staging_);
+  build(m);
+}
+
+namespace {
+
+void check_search(const Index& index, std::int32_t m, int k, const ItemFilter* filter) {
+  RECSYS_CHECK(index.size() > 0, index.name(), " index: search before build");
+  RECSYS_CHECK(m >= 0, index.name(), " index: query count must be >= 0, got ", m);
+  RECSYS_CHECK(k >= 1, index.name(), " index: k must be >= 1, got ", k);
+  RECSYS_CHECK(!filter || filter->empty() || filter->size() == index.size(), index.name(),
+               " index: the filter has ", filter ? filter->size() : 0, " items, the index ",
+               index.size());
+}
+
+const char* allowed_mask(const ItemFilter* f) {
+  return f && !f->empty() ? f->mask().data() : nullptr;
+}
+
+// Exact float32 brute force.
+class ExactIndex : public Index {
+ public:
+  void build(const nn::Matrix& items) override {
+    RECSYS_CHECK(items.rows() > 0 && items.cols() > 0, "exact index: no vectors to index");
+    RECSYS_CHECK(items.allFinite(), "exact index: the vectors contain NaN or infinity");
+    items_ = items;
+  }
+  void build_reserved() override {
+    RECSYS_CHECK(staging_.size() > 0, "exact index: build_reserved() without reserve()");
+    if (!staging_.allFinite()) {
+      staging_.resize(0, 0);
+      RECSYS_FAIL("exact index: the vectors contain NaN or infinity");
+    }
+    items_.swap(staging_);  // adopt the storage: no copy
+    staging_.resize(0, 0);
+  }
+  void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
+              std::vector<std::vector<ScoredItem>>& out) const override {
+    check_search(*this, m, k, filter);
+    out.assign(static_cast<std::size_t>(m), {});
+    const char* allowed = allowed_mask(filter);
+    const auto n = static_cast<std::int32_t>(items_.rows());
+    const int d = dim();
+    if (m == 1) {
+      // One query: a SIMD scan in blocks, selecting as it goes.
+      constexpr std::int32_t kBlock = 4096;
+      std::vector<float> s(kBlock);
+      TopK top(k);
+      for (std::int32_t b = 0; b < n; b += kBlock) {
+        const std::int32_t c = std::min(kBlock, n - b);
+        nn::kernels::scores(items_.data() + static_cast<std::int64_t>(b) * d, c, d, queries,
+                            s.data());
+        top.push_block(s.data(), c, b, nullptr, allowed);
+      }
+      out[0] = top.sorted();
+      return;
+    }
+    // Batches: a GEMM per block of items, then selection per query.
+    const Eigen::Map<const nn::Matrix> Q(queries, m, d);
+    constexpr std::int32_t kBlock = 8192;
+    std::vector<TopK> tops(static_cast<std::size_t>(m), TopK(k));
+    nn::Matrix S;
+    for (std::int32_t b = 0; b < n; b += kBlock) {
+      const std::int32_t c = std::min(kBlock, n - b);
+      S.noalias() = Q * items_.middleRows(b, c).transpose();
+      for (std::int32_t q = 0; q < m; ++q)
+        tops[q].push_block(S.row(q).data(), c, b, nullptr, allowed);
+    }
+    for (std::int32_t q = 0; q < m; ++q) out[q] = tops[q].sorted();
+  }
+  std::string name() const override { return "exact"; }
+  std::int32_t size() const override { return static_cast<std::int32_t>(items_.rows()); }
+  int dim() const override { return static_cast<int>(items_.cols()); }
+  std::size_t memory_bytes() const override {
+    return static_cast<std::size_t>(items_.size()) * sizeof(float);
+  }
+
+ private:
+  nn::Matrix items_;
+};
+
+}  // namespace
+
+std::unique_ptr<Index> make_int8_index(const IndexOptions& options);
+std::unique_ptr<Index> make_ivf_index(const IndexOptions& options);
+
+std::unique_ptr<Index> make_index(const IndexOptions& options) {
+  if (options.kind == "exact") return std::make_unique<ExactIndex>();
+  if (options.kind == "int8") return make_int8_index(options);
+  if (options.kind == "ivf") return make_ivf_index(options);
+  RECSYS_FAIL("index: unknown kind '", options.kind, "' (expected exact, int8 or ivf)");
+}
+
+void search_flat(const Index& index, const float* queries, std::int32_t m, int k,
+                 const std::vector<std::int32_t>& exclude, std::vector<std::int32_t>& ids,
+                 std::vector<float>& scores) {
+  ItemFilter filter;
+  if (!exclude.empty()) {
+    filter = ItemFilter(index.size());
+    for (std::int32_t id : exclude) filter.exclude(id);
+  }
+  std::vector<std::vector<ScoredItem>> out;
+  index.search(queries, m, k, filter.empty() ? nullptr : &filter, out);
+  ids.assign(static_cast<std::size_t>(m) * static_cast<std::size_t>(k), -1);
+  scores.assign(ids.size(), 0.0f);
+  for (std::int32_t q = 0; q < m; ++q)
+    for (std::size_t j = 0; j < out[q].size(); ++j) {
+      ids[static_cast<std::size_t>(q) * k + j] = out[q][j].item;
+      scores[static_cast<std::size_t>(q) * k + j] = out[q][j].score;
+    }
+}
+
+double recall_against(const Index& exact, const Index& approx, const nn::Matrix& queries, int k) {
+  RECSYS_CHECK(queries.rows() > 0, "recall: no queries");
+  std::vector<std::vector<ScoredItem>> a, e;
+  exact.search(queries.data(), static_cast<std::int32_t>(queries.rows()), k, nullptr, e);
+  approx.search(queries.data(), static_cast<std::int32_t>(queries.rows()), k, nullptr, a);
+  double total = 0;
+  for (std::size_t q = 0; q < e.size(); ++q) {
+    std::int32_t hits = 0;
+    for (const auto& x : e[q])
+      for (const auto& y : a[q]) hits += x.item == y.item;
+    total += e[q].empty() ? 1.0 : static_cast<double>(hits) / static_cast<double>(e[q].size());
+  }
+  return total / static_cast<double>(e.size());
+}
+
+}  // namespace recsys

@@ -1,0 +1,93 @@
+// Top-K inner-product search over item vectors: one interface (build over n × d vectors, then
+// search m × d queries for k items each, with a filter), three implementations —
+//   exact : float32 brute force (SIMD dot products, partial top-K); the oracle of every test;
+//   int8  : per-vector symmetric int8 quantisation, an int8 scan, then an exact float re-rank of
+//           the best k · rerank candidates;
+//   ivf   : k-means coarse quantiser (nlist cells), scans the nprobe cells nearest the query.
+// Results are best first; equal scores go to the lower item index.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nn/tensor.h"
+#include "retrieval/topk.h"
+
+namespace recsys {
+
+// Which items a search may return: a per-item mask (1 = allowed), built from exclusions
+// (seen, purchased, in cart), category / brand allow-lists and a price range.
+class ItemFilter {
+ public:
+  ItemFilter() = default;
+  explicit ItemFilter(std::int32_t num_items) : allowed_(static_cast<std::size_t>(num_items), 1) {}
+  bool empty() const { return allowed_.empty(); }
+  std::int32_t size() const { return static_cast<std::int32_t>(allowed_.size()); }
+  bool allows(std::int32_t item) const {
+    return allowed_.empty() || allowed_[static_cast<std::size_t>(item)];
+  }
+  void exclude(std::int32_t item);
+  // Keep only items whose attribute (category, brand, ...) index is in `allowed_values`.
+  void keep_only(const std::vector<std::int32_t>& item_values,
+                 const std::vector<std::int32_t>& allowed_values);
+  // Keep only items with min <= price <= max.
+  void keep_price(const std::vector<double>& prices, double min, double max);
+  std::int32_t allowed_count() const;
+  const std::vector<char>& mask() const { return allowed_; }
+
+ private:
+  std::vector<char> allowed_;  // empty: everything allowed
+};
+
+struct IndexOptions {
+  std::string kind = "exact";  // exact | int8 | ivf
+  int rerank = 4;              // int8: re-rank the best k · rerank by exact score
+  int nlist = 0;               // ivf: cells (0: about 4 · sqrt(n))
+  int nprobe = 0;              // ivf: cells searched (0: the default, see IvfIndex)
+  int kmeans_iterations = 8;
+  std::int32_t kmeans_sample = 20000;  // ivf: vectors the centroids are trained on
+  std::uint64_t seed = 1;
+  // {"kind", "rerank", "nlist", "nprobe", "kmeans_iterations", "kmeans_sample", "seed"}.
+  static IndexOptions from_json(std::string_view json);
+};
+
+class Index {
+ public:
+  virtual ~Index() = default;
+  // Indexes the rows of `items` (n × d, row-major); replaces any previous content.
+  virtual void build(const nn::Matrix& items) = 0;
+  // queries: m × d row-major; out[q] = the top k allowed items of query q.
+  virtual void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
+                      std::vector<std::vector<ScoredItem>>& out) const = 0;
+  virtual std::string name() const = 0;
+  virtual std::int32_t size() const = 0;
+  virtual int dim() const = 0;
+  virtual std::size_t memory_bytes() const = 0;
+  // Convenience: one query.
+  std::vector<ScoredItem> search_one(const float* query, int k,
+                                     const ItemFilter* filter = nullptr) const;
+  // Two-step build without an extra copy of the input: reserve() hands out storage for n × d
+  // floats (row-major) that the caller fills, then build_reserved() indexes it. An index that
+  // keeps the raw vectors (exact) adopts that storage.
+  virtual float* reserve(std::int32_t n, int d);
+  virtual void build_reserved();
+
+ protected:
+  nn::Matrix staging_;
+};
+
+std::unique_ptr<Index> make_index(const IndexOptions& options);
+
+// Searches m queries and lays the results out flat: ids and scores of query q at [q·k, q·k + k),
+// -1 / 0 where fewer than k items qualify. `exclude` lists item indices no query may return.
+void search_flat(const Index& index, const float* queries, std::int32_t m, int k,
+                 const std::vector<std::int32_t>& exclude, std::vector<std::int32_t>& ids,
+                 std::vector<float>& scores);
+
+// Recall@k of `approx` against `exact` over the queries (mean over queries of |A ∩ E| / |E|).
+double recall_against(const Index& exact, const Index& approx, const nn::Matrix& queries, int k);
+
+}  // namespace recsys

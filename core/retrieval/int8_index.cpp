@@ -1,0 +1,97 @@
+// int8 index: each vector is stored as round(x / s) with s = max|x| / 63 (per vector): 7-bit codes,
+// so that the SIMD scan can accumulate products in int16 (nn::kernels::scores_i8_scaled). A query
+// is quantised the same way; the int8 scan ranks items by dot_i8 · s_item (the query's scale is the
+// same for every item), keeps the best k · rerank, and re-ranks those by their exact float score.
+#include <algorithm>
+#include <cmath>
+
+#include "common/check.h"
+#include "nn/kernels.h"
+#include "retrieval/index.h"
+
+namespace recsys {
+
+namespace {
+
+float quantize(const float* x, int d, std::int8_t* out) {
+  float m = 0;
+  for (int i = 0; i < d; ++i) m = std::max(m, std::fabs(x[i]));
+  const float scale = m > 0 ? m / 63.0f : 1.0f;
+  for (int i = 0; i < d; ++i)
+    out[i] = static_cast<std::int8_t>(std::lround(std::clamp(x[i] / scale, -63.0f, 63.0f)));
+  return scale;
+}
+
+class Int8Index : public Index {
+ public:
+  explicit Int8Index(const IndexOptions& o) : rerank_(o.rerank) {
+    RECSYS_CHECK(o.rerank >= 1, "int8 index: rerank must be >= 1, got ", o.rerank);
+  }
+  void build(const nn::Matrix& items) override {
+    RECSYS_CHECK(items.rows() > 0 && items.cols() > 0, "int8 index: no vectors to index");
+    RECSYS_CHECK(items.allFinite(), "int8 index: the vectors contain NaN or infinity");
+    items_ = items;
+    const auto n = items.rows();
+    const int d = static_cast<int>(items.cols());
+    codes_.resize(static_cast<std::size_t>(n * d));
+    scales_.resize(static_cast<std::size_t>(n));
+    for (Eigen::Index r = 0; r < n; ++r)
+      scales_[r] = quantize(items.row(r).data(), d, codes_.data() + r * d);
+  }
+  void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
+              std::vector<std::vector<ScoredItem>>& out) const override {
+    RECSYS_CHECK(size() > 0, "int8 index: search before build");
+    RECSYS_CHECK(k >= 1, "int8 index: k must be >= 1, got ", k);
+    RECSYS_CHECK(!filter || filter->empty() || filter->size() == size(),
+                 "int8 index: the filter has ", filter ? filter->size() : 0, " items, the index ",
+                 size());
+    out.assign(static_cast<std::size_t>(m), {});
+    const char* allowed = filter && !filter->empty() ? filter->mask().data() : nullptr;
+    const std::int32_t n = size();
+    const int d = dim();
+    const int depth = std::min(n, k * rerank_);
+    std::vector<std::int8_t> qcodes(static_cast<std::size_t>(m) * d);
+    for (std::int32_t q = 0; q < m; ++q)
+      quantize(queries + static_cast<std::size_t>(q) * d, d, qcodes.data() + q * d);
+    // Blocks of items stay in cache while every query scans them.
+    constexpr std::int32_t kBlock = 8192;
+    std::vector<TopK> candidates(static_cast<std::size_t>(m), TopK(depth));
+    std::vector<float> approx(kBlock);
+    for (std::int32_t b = 0; b < n; b += kBlock) {
+      const std::int32_t c = std::min(kBlock, n - b);
+      for (std::int32_t q = 0; q < m; ++q) {
+        nn::kernels::scores_i8_scaled(codes_.data() + static_cast<std::size_t>(b) * d, c, d,
+                                      qcodes.data() + q * d, scales_.data() + b, approx.data());
+        candidates[q].push_block(approx.data(), c, b, nullptr, allowed);
+      }
+    }
+    for (std::int32_t q = 0; q < m; ++q) {
+      TopK top(k);
+      for (const auto& cand : candidates[q].sorted())
+        top.push(cand.item, nn::kernels::dot(items_.row(cand.item).data(),
+                                             queries + static_cast<std::size_t>(q) * d, d));
+      out[q] = top.sorted();
+    }
+  }
+  std::string name() const override { return "int8"; }
+  std::int32_t size() const override { return static_cast<std::int32_t>(items_.rows()); }
+  int dim() const override { return static_cast<int>(items_.cols()); }
+  std::size_t memory_bytes() const override {
+    return codes_.size() + scales_.size() * sizeof(float) +
+           static_cast<std::size_t>(items_.size()) * sizeof(float);
+  }
+
+ private:
+  int rerank_;
+  nn::Matrix items_;  // exact vectors, for the re-rank
+  std::vector<std::int8_t> codes_;
+  std::vector<float> scales_;
+};
+
+}  // namespace
+
+std::unique_ptr<Index> make_int8_index(const IndexOptions& options) {
+  return std::make_unique<Int8Index>(options);
+}
+
+}  // namespace recsys

@@ -1,0 +1,79 @@
+#include "strategy/sources.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "common/check.h"
+
+namespace recsys {
+
+PopularitySource::PopularitySource(const Interactions& logs, double half_life_days) {
+  RECSYS_CHECK(half_life_days > 0, "popularity: half-life must be > 0 days, got ", half_life_days);
+  const auto n = static_cast<std::size_t>(logs.num_items());
+  all_time_.assign(n, 0);
+  trending_.assign(n, 0);
+  const std::int64_t now = logs.max_timestamp();
+  const double per_second = std::log(2.0) / (half_life_days * 86400);
+  for (const auto& e : logs.events()) {
+    all_time_[e.item] += 1;
+    trending_[e.item] += std::exp(-per_second * static_cast<double>(now - e.timestamp));
+  }
+}
+
+CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& o) {
+  RECSYS_CHECK(o.session_gap >= 0, "co-occurrence: session_gap must be >= 0, got ", o.session_gap);
+  RECSYS_CHECK(o.neighbours >= 1, "co-occurrence: neighbours must be >= 1, got ", o.neighbours);
+  RECSYS_CHECK(o.min_count >= 1, "co-occurrence: min_count must be >= 1, got ", o.min_count);
+  const auto n = static_cast<std::size_t>(logs.num_items());
+  std::vector<std::unordered_map<std::int32_t, std::int32_t>> co(n);
+  std::vector<std::int64_t> count(n, 0);
+  std::vector<std::int32_t> basket;
+  auto flush = [&]() {
+    std::sort(basket.begin(), basket.end());
+    basket.erase(std::unique(basket.begin(), basket.end()), basket.end());
+    if (!basket.empty()) ++baskets_;
+    for (std::int32_t i : basket) ++count[i];
+    if (basket.size() <= 200)  // a huge basket is a bulk order, not a signal of complements
+      for (std::size_t a = 0; a < basket.size(); ++a)
+        for (std::size_t b = a + 1; b < basket.size(); ++b) {
+          ++co[basket[a]][basket[b]];
+          ++co[basket[b]][basket[a]];
+        }
+    basket.clear();
+  };
+  for (std::int32_t u = 0; u < logs.num_users(); ++u) {
+    std::int64_t last = INT64_MIN / 2;
+    for (const auto& e : logs.history(u)) {
+      if (o.carts_and_purchases && e.event != Event::AddToCart && e.event != Event::Purchase)
+        continue;
+      if (e.timestamp - last > o.session_gap) flush();
+      basket.push_back(e.item);
+      last = e.timestamp;
+    }
+    flush();
+  }
+  neighbours_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& out = neighbours_[i];
+    for (const auto& [j, c] : co[i])
+      if (c >= o.min_count)
+        out.emplace_back(
+            j, static_cast<float>(static_cast<double>(c) * static_cast<double>(baskets_) /
+                                  (static_cast<double>(count[i]) * static_cast<double>(count[j]))));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.second > b.second || (a.second == b.second && a.first < b.first);
+    });
+    if (out.size() > static_cast<std::size_t>(o.neighbours))
+      out.resize(static_cast<std::size_t>(o.neighbours));
+  }
+}
+
+const std::vector<std::pair<std::int32_t, float>>& CoOccurrence::neighbours(
+    std::int32_t item) const {
+  RECSYS_CHECK(item >= 0 && static_cast<std::size_t>(item) < neighbours_.size(),
+               "co-occurrence: item index ", item, " out of range");
+  return neighbours_[static_cast<std::size_t>(item)];
+}
+
+}  // namespace recsys

@@ -1,0 +1,55 @@
+// The strategy layer's configuration: for each scene, candidate sources with quotas, whether the
+// ranking model re-ranks, the diversity λ and a per-category cap; the ranking objective; business
+// rules. Defaults (DESIGN.md): home_page → trending blended with personal for known users;
+// cart_page → complementary to the cart; product_page → similar + complementary to the product;
+// default → personal.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace recsys {
+
+enum class SourceKind { Personal, Popular, Trending, Complementary, Similar };
+const char* source_name(SourceKind s);
+
+struct SourceQuota {
+  SourceKind source = SourceKind::Personal;
+  int quota = 100;  // candidates taken from this source
+};
+
+struct SceneConfig {
+  std::vector<SourceQuota> sources;
+  bool rank = true;        // re-rank with the ranking model when one is loaded
+  double diversity = 0.1;  // λ of diversify()
+  int category_cap = 0;    // 0: none
+};
+
+struct Boost {
+  std::string category, brand;  // an empty field matches everything
+  double factor = 1;
+};
+
+struct StrategyConfig {
+  std::map<std::string, SceneConfig> scenes;
+  std::string objective = "clicks";  // clicks | purchases | revenue (P(purchase) · price)
+  bool exclude_purchased = true;     // items the user bought (logs and session)
+  bool exclude_in_cart = true;
+  bool exclude_out_of_stock = true;  // catalog attribute in_stock = false / 0 / no
+  bool exclude_seen = false;         // every item the user interacted with
+  std::vector<Boost> boosts;
+  double trending_half_life_days = 7;
+
+  static StrategyConfig defaults();
+  // Merges onto the defaults: {"objective", "exclude_purchased", "exclude_in_cart",
+  // "exclude_out_of_stock", "exclude_seen", "trending_half_life_days", "boosts": [{category,
+  // brand, factor}], "scenes": {name: {"sources": [{"source", "quota"}], "rank", "diversity",
+  // "category_cap"}}}. Unknown keys, sources and bad values are errors.
+  static StrategyConfig from_json(std::string_view json);
+  std::string to_json() const;
+  void validate() const;
+};
+
+}  // namespace recsys

@@ -1,0 +1,212 @@
+// Offline evaluation: every metric against hand-computed values (ties, users without held-out
+// items, K longer than the list), the protocols, and the baselines.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "common/check.h"
+#include "data/split.h"
+#include "data/synthetic.h"
+#include "eval/evaluate.h"
+#include "eval/metrics.h"
+#include "eval/scorers.h"
+#include "retrieval/topk.h"
+
+using namespace recsys;
+using namespace recsys::eval;
+
+TEST_CASE("ranking metrics equal hand-computed values", "[eval][metrics]") {
+  // ranked 5 3 8 1 9, relevant {1, 3, 7}: hits at ranks 2 and 4.
+  const RankingMetrics m = ranking_metrics({5, 3, 8, 1, 9}, {1, 3, 7}, 5);
+  CHECK(m.hit == 1);
+  CHECK(m.precision == Approx(0.4));
+  CHECK(m.recall == Approx(2.0 / 3));
+  CHECK(m.ndcg ==
+        Approx((1 / std::log2(3.0) + 1 / std::log2(5.0)) / (1 + 1 / std::log2(3.0) + 0.5)));
+  CHECK(m.mrr == Approx(0.5));
+  CHECK(m.ap == Approx((0.5 + 0.5) / 3));
+  // K = 2 cuts the list after the first hit.
+  const RankingMetrics m2 = ranking_metrics({5, 3, 8, 1, 9}, {1, 3, 7}, 2);
+  CHECK(m2.precision == Approx(0.5));
+  CHECK(m2.recall == Approx(1.0 / 3));
+  CHECK(m2.ndcg == Approx((1 / std::log2(3.0)) / (1 + 1 / std::log2(3.0))));
+  CHECK(m2.ap == Approx(0.5 / 2));
+  // K longer than the list: precision still divides by K.
+  const RankingMetrics m3 = ranking_metrics({2}, {2}, 10);
+  CHECK(m3.hit == 1);
+  CHECK(m3.precision == Approx(0.1));
+  CHECK(m3.recall == 1);
+  CHECK(m3.ndcg == Approx(1));
+  CHECK(m3.mrr == 1);
+  CHECK(m3.ap == 1);
+  // No hit, and no relevant items at all.
+  const RankingMetrics none = ranking_metrics({4, 5}, {1}, 2);
+  CHECK(none.hit == 0);
+  CHECK(none.ndcg == 0);
+  CHECK(none.mrr == 0);
+  const RankingMetrics empty = ranking_metrics({4, 5}, {}, 2);
+  CHECK(empty.hit == 0);
+  CHECK(empty.recall == 0);
+  CHECK_THROWS_WITH(ranking_metrics({1}, {1}, 0), Catch::Contains("k must be >= 1"));
+}
+
+TEST_CASE("ties in scores go to the lower item index", "[eval][metrics]") {
+  const float scores[5] = {1, 3, 3, 0, 3};
+  const auto top = top_k_of_scores(scores, 5, 2);
+  CHECK(top[0].item == 1);
+  CHECK(top[1].item == 2);  // item 4 ties but comes later
+  const RankingMetrics m = ranking_metrics({top[0].item, top[1].item}, {4}, 2);
+  CHECK(m.hit == 0);
+}
+
+TEST_CASE("list-level metrics equal hand-computed values", "[eval][metrics]") {
+  CHECK(catalog_coverage({{0, 1}, {1, 2}}, 5) == Approx(0.6));
+  // -log2 of the share of users: item 0 had all 4 users, item 3 none (counted as 1 of 4).
+  CHECK(novelty({{0, 3}}, {4, 2, 1, 0}, 4) == Approx((0 + 2) / 2.0));
+  CHECK(category_diversity({{0, 1, 2}}, {0, 0, 1}) == Approx(2.0 / 3));
+  CHECK(category_diversity({{0}}, {0}) == 0);  // lists shorter than 2 are skipped
+  nn::Matrix E(3, 2);
+  E << 1, 0, 0, 1, 1, 1;
+  CHECK(embedding_diversity({{0, 1}, {0, 2}}, E) == Approx((1 + (1 - 1 / std::sqrt(2.0))) / 2));
+  CHECK(gini({0, 0, 0, 10}) == Approx(0.75));
+  CHECK(gini({2, 2, 2}) == Approx(0));
+  CHECK(gini({}) == 0);
+  CHECK(exposure_gini({{0}, {0}, {0}}, 4) == Approx(0.75));
+}
+
+namespace {
+// Users u0..u3, items i0..i3: fit u0 {0}, u1 {0, 1}, u2 {1, 2}, u3 {3}; held out u0 {1}, u1 {3},
+// u2 {0, 1}; u3 has nothing held out.
+struct Tiny {
+  Catalog catalog;
+  Interactions fit, heldout;
+};
+Tiny tiny() {
+  Tiny t;
+  for (int i = 0; i < 4; ++i)
+    t.catalog.add(ItemRecord{"i" + std::to_string(i), "", i < 2 ? "a" : "b", "x", 1, {}});
+  Vocabulary users({"u0", "u1", "u2", "u3"});
+  auto ev = [](std::int32_t u, std::int32_t i, std::int64_t t) {
+    return Interaction{u, i, t, 1, Event::Purchase};
+  };
+  t.fit = Interactions(
+      users, 4, {ev(0, 0, 1), ev(1, 0, 1), ev(1, 1, 2), ev(2, 1, 1), ev(2, 2, 2), ev(3, 3, 1)});
+  t.heldout = Interactions(users, 4, {ev(0, 1, 9), ev(1, 3, 9), ev(2, 0, 9), ev(2, 1, 9)});
+  return t;
+}
+}  // namespace
+
+TEST_CASE("full-ranking evaluation of popularity equals a hand computation", "[eval][protocol]") {
+  const Tiny t = tiny();
+  const auto pop = make_popularity(t.fit);  // counts: i0 2, i1 2, i2 1, i3 1
+  EvalOptions o;
+  o.k = 2;
+  const EvalReport r = evaluate(*pop, t.fit, t.heldout, t.catalog, o);
+  // u0 (seen {0}): top [1, 2], relevant {1}: rank 1.
+  // u1 (seen {0, 1}): top [2, 3], relevant {3}: rank 2.
+  // u2 (seen {1, 2}): top [0, 3], relevant {0} (1 was seen): rank 1. u3: nothing held out.
+  CHECK(r.users == 3);
+  CHECK(r.hit == Approx(1));
+  CHECK(r.ndcg == Approx((1 + 1 / std::log2(3.0) + 1) / 3));
+  CHECK(r.mrr == Approx((1 + 0.5 + 1) / 3));
+  CHECK(r.recall == Approx(1));
+  CHECK(r.precision == Approx(0.5));
+  CHECK(r.coverage == Approx(1));
+  CHECK(r.ild_category == Approx((1 + 0 + 1) / 3.0));
+  // Without excluding seen items, u2's relevant set is {0, 1} and seen items compete.
+  o.exclude_seen = false;
+  const EvalReport all = evaluate(*pop, t.fit, t.heldout, t.catalog, o);
+  CHECK(all.users == 3);
+  // u0: top [0, 1] -> 1 at rank 2; u1: [0, 1] -> 3 missing; u2: [0, 1] both relevant.
+  CHECK(all.hit == Approx(2.0 / 3));
+  CHECK(all.recall == Approx((1 + 0 + 1) / 3.0));
+}
+
+TEST_CASE("sampled protocol: a perfect and a reversed scorer", "[eval][protocol]") {
+  SyntheticConfig sc;
+  sc.users = 200;
+  sc.items = 400;
+  sc.interactions = 2000;
+  const auto shop = generate_synthetic_shop(sc);
+  const Split s = leave_last_out(first_interactions(shop.data.interactions), 0, 1);
+  // An oracle that knows the held-out items, and its negation.
+  struct Oracle : Scorer {
+    const Interactions& held;
+    float sign;
+    Oracle(const Interactions& h, float s) : held(h), sign(s) {}
+    std::string name() const override { return "oracle"; }
+    std::int32_t num_items() const override { return held.num_items(); }
+    void score(const std::vector<std::int32_t>& users, nn::Matrix& out) const override {
+      out.setZero(static_cast<Eigen::Index>(users.size()), held.num_items());
+      for (std::size_t r = 0; r < users.size(); ++r)
+        for (const auto& e : held.history(users[r]))
+          out(static_cast<Eigen::Index>(r), e.item) = sign;
+    }
+  };
+  EvalOptions o;
+  o.protocol = "sampled";
+  const EvalReport best = evaluate(Oracle(s.test, 1), s.train, s.test, shop.data.catalog, o);
+  CHECK(best.users > 150);
+  CHECK(best.hit == Approx(1));
+  CHECK(best.ndcg == Approx(1));
+  const EvalReport worst = evaluate(Oracle(s.test, -1), s.train, s.test, shop.data.catalog, o);
+  CHECK(worst.hit == 0);
+  CHECK(worst.coverage == -1);  // list metrics belong to the full protocol
+  // Random: HR@10 among 101 candidates is about 10 / 101.
+  const auto rnd = make_random(shop.data.catalog.size(), 3);
+  const EvalReport r = evaluate(*rnd, s.train, s.test, shop.data.catalog, o);
+  CHECK(r.hit == Approx(10.0 / 101).margin(0.05));
+}
+
+TEST_CASE("item-kNN similarities and scores equal a hand computation", "[eval][baselines]") {
+  // Users a {0, 1}, b {0, 1}, c {1, 2}: n0 = 2, n1 = 3, n2 = 1; co(0,1) = 2, co(1,2) = 1.
+  Vocabulary users({"a", "b", "c"});
+  auto ev = [](std::int32_t u, std::int32_t i) { return Interaction{u, i, 1, 1, Event::Click}; };
+  const Interactions fit2(users, 3, {ev(0, 0), ev(0, 1), ev(1, 0), ev(1, 1), ev(2, 1), ev(2, 2)});
+  const auto knn = make_item_knn(fit2);
+  nn::Matrix s;
+  knn->score({0, 2}, s);
+  // user a = {0, 1}: item 2 gets sim(1, 2) = 1 / sqrt(3 * 1).
+  CHECK(s(0, 2) == Approx(1 / std::sqrt(3.0)));
+  // user c = {1, 2}: item 0 gets sim(1, 0) = 2 / sqrt(2 * 3); sim(2, 0) = 0.
+  CHECK(s(1, 0) == Approx(2 / std::sqrt(6.0)));
+  ItemKnnOptions one;
+  one.neighbours = 1;
+  nn::Matrix s1;
+  make_item_knn(fit2, one)->score({2}, s1);
+  // With one neighbour, item 2 keeps only item 1, item 1 keeps item 0 (sim 0.816 > 0.577).
+  CHECK(s1(0, 0) == Approx(2 / std::sqrt(6.0)));
+}
+
+TEST_CASE("baselines rank on the synthetic shop: MF and item-kNN beat popularity beats random",
+          "[eval][baselines]") {
+  SyntheticConfig sc;
+  sc.users = 1500;
+  sc.items = 600;
+  sc.interactions = 20000;
+  const auto shop = generate_synthetic_shop(sc);
+  const Split s = leave_last_out(first_interactions(shop.data.interactions), 0, 1);
+  EvalOptions o;
+  auto run = [&](const Scorer& m) {
+    return evaluate(m, s.train, s.test, shop.data.catalog, o, &shop.truth);
+  };
+  const auto random = run(*make_random(600));
+  const auto pop = run(*make_popularity(s.train));
+  const auto knn = run(*make_item_knn(s.train));
+  AlsOptions ao;
+  ao.factors = 32;
+  ao.iterations = 8;
+  const auto mf = run(*make_als(s.train, ao));
+  INFO("ndcg random " << random.ndcg << ", popularity " << pop.ndcg << ", item-kNN " << knn.ndcg
+                      << ", MF " << mf.ndcg);
+  CHECK(pop.ndcg > 2 * random.ndcg);
+  CHECK(knn.ndcg > pop.ndcg);
+  CHECK(mf.ndcg > pop.ndcg);
+  CHECK(random.coverage > 0.9);  // random lists touch nearly everything
+  CHECK(pop.coverage < 0.1);     // popularity recommends the same few items
+  CHECK(pop.gini > random.gini);
+  CHECK(mf.truth_recall > random.truth_recall);
+  CHECK(mf.ild_embedding >= 0);
+  // The same fit gives the same factors.
+  CHECK(run(*make_als(s.train, ao)).ndcg == mf.ndcg);
+}

@@ -1,0 +1,193 @@
+// Top-K indexes: exact against a naive argsort oracle, int8 and IVF recall against exact (on
+// random and on trained item embeddings), filters, batch = single, SIMD kernels = portable.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/check.h"
+#include "common/rng.h"
+#include "data/split.h"
+#include "data/synthetic.h"
+#include "nn/kernels.h"
+#include "retrieval/index.h"
+#include "retrieval/trainer.h"
+
+using namespace recsys;
+
+namespace {
+nn::Matrix gaussian(int n, int d, std::uint64_t seed) {
+  Rng r(seed);
+  nn::Matrix m(n, d);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(r.normal());
+  return m;
+}
+
+// Naive oracle: every score, sorted (score desc, index asc).
+std::vector<std::int32_t> oracle(const nn::Matrix& items, const float* q, int k,
+                                 const ItemFilter* f = nullptr) {
+  std::vector<std::pair<double, std::int32_t>> s;
+  for (Eigen::Index i = 0; i < items.rows(); ++i) {
+    if (f && !f->allows(static_cast<std::int32_t>(i))) continue;
+    double dot = 0;
+    for (Eigen::Index j = 0; j < items.cols(); ++j) dot += static_cast<double>(items(i, j)) * q[j];
+    s.emplace_back(-dot, static_cast<std::int32_t>(i));
+  }
+  std::sort(s.begin(), s.end());
+  std::vector<std::int32_t> out;
+  for (int j = 0; j < k && j < static_cast<int>(s.size()); ++j) out.push_back(s[j].second);
+  return out;
+}
+
+std::vector<std::int32_t> ids(const std::vector<ScoredItem>& v) {
+  std::vector<std::int32_t> out;
+  for (const auto& x : v) out.push_back(x.item);
+  return out;
+}
+
+const nn::Matrix& trained_item_embeddings() {
+  static const nn::Matrix V = [] {
+    const auto shop = generate_synthetic_shop();
+    const Split s = leave_last_out(first_interactions(shop.data.interactions), 1, 1);
+    TwoTowerConfig cfg = TwoTowerConfig::default_preset();
+    cfg.epochs = 2;
+    TwoTowerModel model(cfg, shop.data.catalog, s.train.users());
+    TrainerOptions o;
+    o.early_stopping_patience = 0;
+    Trainer t(model, s.train, Interactions(), o);
+    while (!t.done()) t.train_steps(200);
+    nn::Matrix v;
+    model.item_embeddings(v);
+    return v;
+  }();
+  return V;
+}
+}  // namespace
+
+TEST_CASE("SIMD dot kernels agree with their portable reference", "[index][kernels]") {
+  INFO("backend " << nn::kernels::backend());
+  Rng r(3);
+  for (int d : {1, 3, 16, 17, 64, 100, 128}) {
+    std::vector<float> a(d), b(d);
+    std::vector<std::int8_t> ai(d), bi(d);
+    for (int i = 0; i < d; ++i) {
+      a[i] = static_cast<float>(r.normal());
+      b[i] = static_cast<float>(r.normal());
+      ai[i] = static_cast<std::int8_t>(static_cast<int>(r.below(255)) - 127);
+      bi[i] = static_cast<std::int8_t>(static_cast<int>(r.below(255)) - 127);
+    }
+    CHECK(nn::kernels::dot(a.data(), b.data(), d) ==
+          Approx(nn::kernels::portable::dot(a.data(), b.data(), d)).margin(1e-4));
+    CHECK(nn::kernels::dot_i8(ai.data(), bi.data(), d) ==
+          nn::kernels::portable::dot_i8(ai.data(), bi.data(), d));
+  }
+  // Extremes: 127 * 127 * 128 fits int32 exactly.
+  std::vector<std::int8_t> big(128, 127), neg(128, -127);
+  CHECK(nn::kernels::dot_i8(big.data(), neg.data(), 128) == -127 * 127 * 128);
+}
+
+TEST_CASE("exact index equals the argsort oracle, single and batched, with filters", "[index]") {
+  const nn::Matrix items = gaussian(3000, 24, 1), queries = gaussian(20, 24, 2);
+  auto index = make_index(IndexOptions{});
+  index->build(items);
+  std::vector<std::vector<ScoredItem>> batch;
+  index->search(queries.data(), 20, 10, nullptr, batch);
+  for (int q = 0; q < 20; ++q) {
+    const auto expect = oracle(items, queries.row(q).data(), 10);
+    CHECK(ids(index->search_one(queries.row(q).data(), 10)) == expect);
+    CHECK(ids(batch[q]) == expect);
+  }
+  // Filters: excluded ids, a category allow-list, a price range.
+  std::vector<std::int32_t> category(3000), none;
+  std::vector<double> price(3000);
+  for (int i = 0; i < 3000; ++i) {
+    category[i] = i % 7;
+    price[i] = i % 100;
+  }
+  ItemFilter f(3000);
+  const auto top = oracle(items, queries.row(0).data(), 3);
+  for (std::int32_t i : top) f.exclude(i);
+  f.keep_only(category, {1, 3});
+  f.keep_price(price, 10, 60);
+  const auto got = ids(index->search_one(queries.row(0).data(), 10, &f));
+  CHECK(got == oracle(items, queries.row(0).data(), 10, &f));
+  for (std::int32_t i : got) {
+    CHECK((category[i] == 1 || category[i] == 3));
+    CHECK(price[i] >= 10);
+    CHECK(price[i] <= 60);
+    CHECK(std::find(top.begin(), top.end(), i) == top.end());
+  }
+  // A filter that allows fewer than k items returns only those.
+  ItemFilter few(3000);
+  few.keep_only(category, none);
+  CHECK(index->search_one(queries.row(0).data(), 10, &few).empty());
+}
+
+TEST_CASE("int8 index: recall@10 >= 0.99 against exact", "[index][int8]") {
+  for (int variant = 0; variant < 2; ++variant) {
+    const nn::Matrix items = variant == 0 ? gaussian(20000, 64, 5) : trained_item_embeddings();
+    const nn::Matrix queries =
+        variant == 0 ? gaussian(100, 64, 6) : trained_item_embeddings().topRows(200);
+    auto exact = make_index(IndexOptions{});
+    IndexOptions o;
+    o.kind = "int8";
+    auto int8 = make_index(o);
+    exact->build(items);
+    int8->build(items);
+    const double recall = recall_against(*exact, *int8, queries, 10);
+    INFO((variant == 0 ? "gaussian" : "trained") << " recall@10 " << recall);
+    CHECK(recall >= 0.99);
+    CHECK(int8->memory_bytes() < exact->memory_bytes() * 1.3);
+  }
+}
+
+TEST_CASE("IVF index: recall@10 >= 0.95 at the default nprobe on trained item embeddings",
+          "[index][ivf]") {
+  const nn::Matrix& items = trained_item_embeddings();
+  auto exact = make_index(IndexOptions{});
+  IndexOptions o;
+  o.kind = "ivf";
+  auto ivf = make_index(o);
+  exact->build(items);
+  ivf->build(items);
+  // Queries: user-like vectors, the mean of a few random items (normalised), and items themselves.
+  Rng r(9);
+  nn::Matrix queries(300, items.cols());
+  for (int q = 0; q < 300; ++q) {
+    queries.row(q).setZero();
+    for (int j = 0; j < 3; ++j)
+      queries.row(q) +=
+          items.row(static_cast<Eigen::Index>(r.below(static_cast<std::uint32_t>(items.rows()))));
+    queries.row(q).normalize();
+  }
+  const double recall = recall_against(*exact, *ivf, queries, 10);
+  INFO("recall@10 " << recall);
+  CHECK(recall >= 0.95);
+  // Filters apply inside the probed cells.
+  ItemFilter f(ivf->size());
+  const auto first = ivf->search_one(queries.row(0).data(), 5);
+  f.exclude(first[0].item);
+  const auto second = ivf->search_one(queries.row(0).data(), 5, &f);
+  CHECK(second[0].item == first[1].item);
+}
+
+TEST_CASE("index errors are clear and change nothing", "[index][errors]") {
+  auto index = make_index(IndexOptions{});
+  const nn::Matrix q = gaussian(1, 8, 1);
+  CHECK_THROWS_WITH(index->search_one(q.data(), 10), Catch::Contains("search before build"));
+  index->build(gaussian(50, 8, 2));
+  CHECK_THROWS_WITH(index->search_one(q.data(), 0), Catch::Contains("k must be >= 1"));
+  ItemFilter wrong(10);
+  CHECK_THROWS_WITH(index->search_one(q.data(), 5, &wrong),
+                    Catch::Contains("the filter has 10 items, the index 50"));
+  nn::Matrix bad = gaussian(5, 8, 3);
+  bad(2, 3) = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH(index->build(bad), Catch::Contains("NaN"));
+  CHECK(index->size() == 50);  // the previous content stays
+  CHECK_THROWS_WITH(IndexOptions::from_json(R"({"kind": "hnsw"})"),
+                    Catch::Contains("'kind' must be exact, int8 or ivf"));
+  CHECK_THROWS_WITH(IndexOptions::from_json(R"({"nprob": 3})"),
+                    Catch::Contains("unknown key 'nprob'"));
+  CHECK_THROWS_WITH(ItemFilter(5).keep_price({1, 2, 3, 4, 5}, 3, 1),
+                    Catch::Contains("price range"));
+}
