@@ -5,6 +5,8 @@ import { build, log, setup } from '../scripts/lib.mjs';
 const BENCHES = {
   train: () => import('./train/index.mjs'),
   eval: () => import('./eval/report.mjs'),
+  retrieval: () => import('./retrieval/index.mjs'),
+  session: () => import('./session/index.mjs'),
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const quick = process.argv.includes('--quick');

@@ -2,7 +2,7 @@
 // CMake builds, and running commands with timing. Every step skips what is already done.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -99,6 +99,7 @@ export function build({ native = true, wasm = true } = {}) {
       run('emcmake', ['cmake', '-S', '.', '-B', 'build-wasm', '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release']);
     }
     times.wasm = run('cmake', ['--build', 'build-wasm', '-j', String(jobs())]).secs;
+    copyVendor();
   }
   return times;
 }
@@ -109,19 +110,47 @@ export function jobs() {
   return 2;
 }
 
-/** Default demo data: the native build's summary of the default synthetic shop. */
-export function ensureDemoData() {
-  const dir = join(root, 'build', 'demo', 'synthetic');
-  const summary = join(dir, 'summary.json');
-  const cli = join(root, 'build', 'recsys');
-  // Made again when the CLI was rebuilt after it: a changed generator changes the data.
-  if (existsSync(summary) && statSync(summary).mtimeMs >= statSync(cli).mtimeMs) {
-    log('demo data present (build/demo/)');
-    return;
-  }
+/** Small libraries the pages use, copied from node_modules into the build output (/vendor/). */
+export function copyVendor() {
+  const dir = join(root, 'build-wasm', 'vendor');
   mkdirSync(dir, { recursive: true });
-  const r = spawnSync(cli, ['generate', '--json', '--out', dir], { encoding: 'utf8' });
-  if (r.status !== 0) fail(`recsys generate failed: ${r.stderr}`);
-  writeFileSync(summary, r.stdout);
-  log('wrote demo data to build/demo/synthetic/');
+  for (const [from, to] of [['uplot/dist/uPlot.esm.js', 'uPlot.esm.js'], ['uplot/dist/uPlot.min.css', 'uPlot.min.css']]) {
+    const src = join(root, 'node_modules', from);
+    const dst = join(dir, to);
+    if (!existsSync(dst) || statSync(dst).mtimeMs < statSync(src).mtimeMs) copyFileSync(src, dst);
+  }
+}
+
+/**
+ * Default demo data in data/demo/ (git-ignored), made natively when missing or older than the CLI:
+ * the summary of the default synthetic shop, the default model (with its ranker) the Recommend page
+ * loads, and a model for UCI Online Retail.
+ */
+export function ensureDemoData() {
+  const demo = join(root, 'data', 'demo');
+  const cli = join(root, 'build', 'recsys');
+  const fresh = (file) => existsSync(file) && statSync(file).mtimeMs >= statSync(cli).mtimeMs;
+  const recsys = (args, out) => {
+    const r = spawnSync(cli, args, { encoding: 'utf8' });
+    if (r.status !== 0) fail(`recsys ${args.join(' ')} failed: ${r.stderr}`);
+    if (out) writeFileSync(out, r.stdout);
+  };
+  const summary = join(demo, 'synthetic', 'summary.json');
+  if (!fresh(summary)) {
+    mkdirSync(join(demo, 'synthetic'), { recursive: true });
+    recsys(['generate', '--json'], summary);
+    log('wrote data/demo/synthetic/summary.json');
+  }
+  const model = join(demo, 'model');
+  if (!fresh(join(model, 'manifest.json'))) {
+    log('training the default demo model (synthetic shop, default preset, with a ranker) …');
+    recsys(['train', '--data', 'synthetic', '--preset', 'default', '--epochs', '4', '--ranker', '--out', model, '--quiet']);
+  }
+  const retail = join(demo, 'online-retail-model');
+  if (!fresh(join(retail, 'manifest.json'))) {
+    log('training the Online Retail demo model …');
+    recsys(['train', '--data', 'online-retail', '--preset', 'default', '--split', 'none', '--epochs', '4', '--quiet',
+      '--config', JSON.stringify({ history_length: 100, history_decay: 1.0 }), '--out', retail]);
+  }
+  log('demo data present (data/demo/)');
 }

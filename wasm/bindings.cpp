@@ -117,6 +117,9 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("numUsers",
                 optional_override([](const Dataset& d) { return d.interactions.num_users(); }))
       .function("numItems", optional_override([](const Dataset& d) { return d.catalog.size(); }))
+      .function("userIdsJson", optional_override([](const Dataset& d, int offset, int limit) {
+                  return guarded([&] { return d.interactions.user_ids_json(offset, limit); });
+                }))
       // Fills columns() from the dataset; columnView() then shows them.
       .function("prepareColumns", optional_override([](const Dataset& d) {
                   Columns& c = columns();

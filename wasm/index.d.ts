@@ -80,6 +80,7 @@ export class Dataset extends Handle {
   items(range?: { offset?: number; limit?: number }): Item[];
   catalogCsv(): string;
   interactionsCsv(): string;
+  userIds(range?: { offset?: number; limit?: number }): string[];
   arrays(): DatasetArrays;
 }
 

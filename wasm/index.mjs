@@ -108,6 +108,12 @@ export class Dataset extends Handle {
   }
   catalogCsv() { return this._h.catalogCsv(); }
   interactionsCsv() { return this._h.interactionsCsv(); }
+  /** User ids [offset, offset + limit). */
+  userIds({ offset = 0, limit = 100 } = {}) {
+    checkInt(offset, 'offset', 0, 2 ** 31 - 1);
+    checkInt(limit, 'limit', 0, 2 ** 31 - 1);
+    return JSON.parse(this._h.userIdsJson(offset, limit));
+  }
   /**
    * The data as fresh typed arrays: per interaction (grouped by user, in time order) user and item
    * indices, timestamp (seconds), event code (0 view, 1 click, 2 add_to_cart, 3 purchase) and

@@ -12,7 +12,7 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const MOUNTS = [
   ['/dist/', join(root, 'build-wasm', 'dist')],
   ['/data/', join(root, 'data')],
-  ['/demo/', join(root, 'build', 'demo')],
+  ['/demo/', join(root, 'data', 'demo')],
   ['/vendor/', join(root, 'build-wasm', 'vendor')],
   ['/', join(root, 'web')],
 ];

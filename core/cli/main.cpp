@@ -388,13 +388,15 @@ int cmd_eval(const std::vector<std::string>& argv) {
   return 0;
 }
 
-// Clustered unit vectors: `clusters` centres ~ N(0, I), points = centre + 0.7 · N(0, I), normalised
-// — structured like trained item embeddings (the same recipe as bench/retrieval/page.mjs).
+// Clustered unit vectors: `clusters` centres ~ N(0, I) (fixed), points = centre + 0.7 · N(0, I),
+// normalised — structured like trained item embeddings. Items and queries share the centres and
+// differ by `seed` (the same recipe as bench/retrieval/page.mjs).
 nn::Matrix clustered_vectors(std::int64_t n, int d, int clusters, std::uint64_t seed) {
-  Rng rng(seed, 81);
+  Rng centre_rng(12345, 80);
   nn::Matrix centres(clusters, d);
   for (Eigen::Index i = 0; i < centres.size(); ++i)
-    centres.data()[i] = static_cast<float>(rng.normal());
+    centres.data()[i] = static_cast<float>(centre_rng.normal());
+  Rng rng(seed, 81);
   nn::Matrix out(n, d);
   for (std::int64_t r = 0; r < n; ++r) {
     const auto c = static_cast<Eigen::Index>(rng.below(static_cast<std::uint32_t>(clusters)));

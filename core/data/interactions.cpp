@@ -98,6 +98,14 @@ std::int64_t Interactions::max_timestamp() const {
   return events_.empty() ? 0 : t;
 }
 
+std::string Interactions::user_ids_json(std::int32_t offset, std::int32_t limit) const {
+  RECSYS_CHECK(offset >= 0 && limit >= 0, "user ids: offset and limit must be >= 0");
+  nlohmann::json out = nlohmann::json::array();
+  for (std::int32_t u = offset; u < num_users() && u - offset < limit; ++u)
+    out.push_back(users_.token(u));
+  return out.dump();
+}
+
 InteractionColumns Interactions::columns() const {
   InteractionColumns c;
   const std::size_t n = events_.size();

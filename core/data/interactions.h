@@ -73,6 +73,8 @@ class Interactions {
   std::int64_t min_timestamp() const;
   std::int64_t max_timestamp() const;
   InteractionColumns columns() const;
+  // User ids [offset, offset + limit) as a JSON array.
+  std::string user_ids_json(std::int32_t offset, std::int32_t limit) const;
   // Number of distinct items with at least one event.
   std::int32_t active_items() const;
   // Same users and items, only the events for which keep(event) is true.

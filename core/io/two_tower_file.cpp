@@ -91,8 +91,8 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   j["items"] = {{"ids", model.items_.tokens()},
                 {"category", model.item_category_},
                 {"brand", model.item_brand_},
-                {"price", model.item_price_},
-                {"title", model.item_title_}};
+                {"price", model.item_price_}};
+  if (model.config_.title_dim > 0) j["items"]["title"] = model.item_title_;  // only when read
   j["users"] = model.users_.tokens();
   j["categories"] = model.categories_.tokens();
   j["brands"] = model.brands_.tokens();
@@ -115,7 +115,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   ModelFiles f;
   f.weights = io::write_safetensors(
       tensors, {{"format", kFormat}, {"format_version", std::to_string(kTwoTowerFormatVersion)}});
-  f.manifest = j.dump(1);
+  f.manifest = j.dump();  // compact: the item and user lists are long
   return f;
 }
 

@@ -39,7 +39,7 @@ RankerFit fit_ranker(std::shared_ptr<const TwoTowerModel> model, const Dataset& 
     impressions = simulate_impressions(*data.truth, candidates, io);
     fit.impressions_source = "synthetic truth";
   } else {
-    impressions = impressions_from_logs(logs, 4, io.seed);
+    impressions = impressions_from_logs(logs, 4, io.seed, io.users);
     fit.impressions_source = "logs";
   }
   fit.ranker = std::make_shared<RankingModel>(config, model, counts);

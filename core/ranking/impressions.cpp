@@ -75,13 +75,20 @@ std::vector<Impression> simulate_impressions(
 }
 
 std::vector<Impression> impressions_from_logs(const Interactions& logs, int negatives,
-                                              std::uint64_t seed) {
+                                              std::uint64_t seed, std::int32_t max_users) {
   RECSYS_CHECK(negatives >= 0, "impressions: negatives must be >= 0, got ", negatives);
   RECSYS_CHECK(logs.num_items() > 0, "impressions: no items");
   Rng rng(seed, 62);
   std::vector<Impression> out;
   std::vector<char> had(static_cast<std::size_t>(logs.num_items()), 0);
-  for (std::int32_t u = 0; u < logs.num_users(); ++u) {
+  std::vector<std::int32_t> users;
+  for (std::int32_t u = 0; u < logs.num_users(); ++u) users.push_back(u);
+  if (max_users > 0 && static_cast<std::int32_t>(users.size()) > max_users) {
+    rng.shuffle(users);
+    users.resize(static_cast<std::size_t>(max_users));
+    std::sort(users.begin(), users.end());
+  }
+  for (std::int32_t u : users) {
     const auto h = logs.history(u);
     if (h.empty()) continue;
     for (const auto& e : h) had[e.item] = 1;

@@ -41,7 +41,8 @@ struct ImpressionOptions {
 std::vector<Impression> simulate_impressions(
     const SyntheticTruth& truth, const std::vector<std::vector<std::int32_t>>& candidates,
     const ImpressionOptions& options);
+// max_users > 0: a seeded sample of that many users.
 std::vector<Impression> impressions_from_logs(const Interactions& logs, int negatives,
-                                              std::uint64_t seed);
+                                              std::uint64_t seed, std::int32_t max_users = 0);
 
 }  // namespace recsys

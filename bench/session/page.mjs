@@ -1,0 +1,49 @@
+// Browser side of `npm run bench -- session`: with a 100,000-item catalog, the time from a session
+// event to the next top-10 (track + recommend), for each index kind.
+import { createRecsys } from '/dist/index.mjs';
+
+const log = (s) => { document.getElementById('log').textContent += `\n${s}`; console.log(s); };
+const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
+
+window.runBench = async ({ shop, modelUrl, events = 200, kinds = ['exact', 'int8', 'ivf'] }) => {
+  const rs = await createRecsys();
+  let t0 = performance.now();
+  const dataset = rs.generateShop(shop);
+  const generateMs = performance.now() - t0;
+  t0 = performance.now();
+  const model = await rs.loadModel({ weights: `${modelUrl}/model.safetensors`, manifest: `${modelUrl}/manifest.json` });
+  const loadMs = performance.now() - t0;
+  log(`shop ${generateMs.toFixed(0)} ms, model ${loadMs.toFixed(0)} ms (ranker: ${model.hasRanker})`);
+  const items = dataset.numItems;
+  const out = { generateMs, loadMs, ranker: model.hasRanker, items, runs: [] };
+  let seed = 1;
+  const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  for (const kind of kinds) {
+    t0 = performance.now();
+    const rec = rs.createRecommender({ model, dataset, index: kind });
+    const buildMs = performance.now() - t0;
+    for (const scene of ['default', 'home_page']) {
+      const session = rec.createSession();
+      const lat = [];
+      let ts = 1_700_000_000;
+      for (let e = 0; e < events + 10; e++) {
+        const itemId = `item_${1 + Math.floor(rand() * items)}`;
+        const t = performance.now();
+        session.track({ itemId, event: rand() < 0.8 ? 'view' : 'click', timestamp: ts++ });
+        const recs = rec.recommend({ session, scene, k: 10 });
+        const ms = performance.now() - t;
+        if (recs.length !== 10) throw new Error(`expected 10 recommendations, got ${recs.length}`);
+        if (e >= 10) lat.push(ms);  // the first 10 are the warm-up
+      }
+      session.dispose();
+      out.runs.push({ kind, scene, buildMs, events, p50: pct(lat, 0.5), p95: pct(lat, 0.95), max: Math.max(...lat) });
+      log(`${kind} ${scene}: p50 ${pct(lat, 0.5).toFixed(2)} ms, p95 ${pct(lat, 0.95).toFixed(2)} ms`);
+    }
+    rec.dispose();
+  }
+  model.dispose();
+  dataset.dispose();
+  return out;
+};
+window.benchReady = true;
+log('ready');

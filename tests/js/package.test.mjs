@@ -1,0 +1,39 @@
+// The npm package: `npm pack` makes a tarball that a throw-away project installs and uses from Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+test('the packed tarball installs into a fresh project and works from Node', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recsys-pack-'));
+  try {
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
+    const [info] = JSON.parse(out);
+    const files = info.files.map((f) => f.path).sort();
+    assert.deepEqual(files, ['README.md', 'build-wasm/dist/index.d.ts', 'build-wasm/dist/index.mjs', 'build-wasm/dist/recsys.mjs',
+      'build-wasm/dist/recsys.wasm', 'package.json']);
+    const project = join(dir, 'app');
+    execFileSync('mkdir', ['-p', project]);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz')));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: project, encoding: 'utf8' });
+    writeFileSync(join(project, 'main.mjs'), `
+      import { createRecsys } from 'recsys-wasm';
+      const rs = await createRecsys();
+      const shop = rs.generateShop({ users: 200, items: 100, interactions: 2000 });
+      const trainer = rs.createTrainer(shop, { epochs: 1 });
+      await trainer.train();
+      const rec = rs.createRecommender({ model: trainer.model, dataset: shop });
+      console.log(JSON.stringify({ version: rs.version, users: shop.stats().users, recs: rec.recommend({ userId: 'user_1', k: 3 }).length }));
+    `);
+    const result = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: project, encoding: 'utf8' }));
+    assert.deepEqual(result, { version: '0.1.0', users: 200, recs: 3 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,187 @@
+// Recommend page: a model and a catalog from data/ (or model files chosen here, or the model
+// trained on the Train page), scenes, diversity, and a session whose events change the list at once.
+import { createRecsys } from '../dist/index.mjs';
+
+const $ = (id) => document.getElementById(id);
+const t0 = performance.now();
+// The default model downloads while the engine starts and the shop is generated.
+const defaultModel = Promise.all([
+  fetch('data/demo/model/model.safetensors').then((r) => (r.ok ? r.arrayBuffer() : null)),
+  fetch('data/demo/model/manifest.json').then((r) => (r.ok ? r.text() : null)),
+]).catch(() => [null, null]);
+const rs = await createRecsys();
+// V8 first runs wasm in its baseline compiler and optimises hot functions in the background; a few
+// small shops get the generator's code optimised before the real one (measured: 610 -> 360 ms).
+for (let i = 0; i < 3; i++) rs.generateShop({ users: 1000, items: 500, interactions: 10000 }).dispose();
+await new Promise((resolve) => setTimeout(resolve, 20));
+const SOURCES = {
+  synthetic: { model: 'data/demo/model', dataset: () => rs.generateShop() },
+  'online-retail': {
+    model: 'data/demo/online-retail-model',
+    dataset: async () => {
+      const [items, baskets] = await Promise.all(['items.csv', 'baskets.csv'].map(async (f) => {
+        const r = await fetch(`data/online_retail/${f}`);
+        if (!r.ok) throw new Error(`data/online_retail/${f}: HTTP ${r.status}`);
+        return r.text();
+      }));
+      return rs.loadOnlineRetail({ items, baskets });
+    },
+  },
+};
+
+const state = { dataset: null, model: null, recommender: null, session: null, scene: 'default', name: null };
+
+function showError(e) {
+  $('error').textContent = e ? `${e.name ?? 'Error'}: ${e.message ?? e}` : '';
+}
+
+async function modelFromCache() {
+  // The Train page stores its model in the Cache API under /trained-model/.
+  if (typeof caches === 'undefined') return null;
+  const cache = await caches.open('recsys-models');
+  const [w, m] = await Promise.all([cache.match('/trained-model/model.safetensors'), cache.match('/trained-model/manifest.json')]);
+  if (!w || !m) return null;
+  return { weights: new Uint8Array(await w.arrayBuffer()), manifest: await m.text() };
+}
+
+async function load(name) {
+  const started = performance.now();
+  $('model-status').textContent = 'loading…';
+  const dataset = await SOURCES[name].dataset();
+  const fromTrain = new URLSearchParams(location.search).get('model') === 'trained' && name === 'synthetic';
+  const files = fromTrain ? await modelFromCache() : null;
+  let prefetched = null;
+  if (!files && name === 'synthetic') {
+    const [weights, manifest] = await defaultModel;
+    if (weights && manifest) prefetched = { weights: new Uint8Array(weights), manifest };
+  }
+  const model = await rs.loadModel(files ?? prefetched ??
+    { weights: `${SOURCES[name].model}/model.safetensors`, manifest: `${SOURCES[name].model}/manifest.json` });
+  swap({ dataset, model, name, origin: files ? 'the model trained on the Train page' : `${SOURCES[name].model}/` });
+  $('model-status').dataset.loadMs = (performance.now() - started).toFixed(0);
+}
+
+function swap({ dataset, model, name, origin }) {
+  const recommender = rs.createRecommender({ model, dataset, index: $('index').value });
+  state.session?.dispose();
+  state.recommender?.dispose();
+  if (dataset !== state.dataset) state.dataset?.dispose();
+  if (model !== state.model) state.model?.dispose();
+  Object.assign(state, { dataset, model, recommender, name, session: null });
+  $('users').replaceChildren(...dataset.userIds({ limit: 60 }).map((u) => Object.assign(document.createElement('option'), { value: u })));
+  $('model-status').textContent = `model from ${origin}: ${model.numItems.toLocaleString()} items, ${model.numUsers.toLocaleString()} users, ` +
+    `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}; ${dataset.numInteractions.toLocaleString()} logged events`;
+  newSession();
+}
+
+function newSession() {
+  state.session?.dispose();
+  const user = $('user').value.trim();
+  try {
+    state.session = state.recommender.createSession(user ? { userId: user } : {});
+    showError(null);
+  } catch (e) {
+    showError(e);
+    state.session = state.recommender.createSession();
+  }
+  $('events').replaceChildren();
+  render();
+}
+
+function render() {
+  const req = { session: state.session, scene: state.scene, k: Number($('k').value), diversity: Number($('diversity').value) };
+  let recs;
+  const t = performance.now();
+  try {
+    recs = state.recommender.recommend(req);
+    showError(null);
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  const ms = performance.now() - t;
+  $('latency').textContent = `${recs.length} recommendations in ${ms.toFixed(1)} ms (${state.recommender.stats().index} index)`;
+  $('latency').dataset.ms = ms.toFixed(2);
+  $('cards').replaceChildren(...recs.map(card));
+  document.body.dataset.ready = state.name;
+  const s = state.session;
+  $('session').textContent = `${s.userId ? `user ${s.userId}` : 'anonymous visitor'}, ${s.size} events`;
+}
+
+function card(r) {
+  const el = document.createElement('article');
+  el.className = 'card';
+  el.dataset.id = r.id;
+  el.innerHTML = `<div class="title"></div><div class="meta"></div><div class="price"></div>
+    <div class="actions"><button data-event="view">view</button><button data-event="add_to_cart">add to cart</button>
+    <button data-event="purchase">buy</button><button class="secondary" data-why>why?</button></div>`;
+  el.querySelector('.title').textContent = r.title;
+  el.querySelector('.meta').textContent = `${r.category} · ${r.brand}`;
+  el.querySelector('.price').textContent = `${r.price.toFixed(2)} · score ${r.score.toFixed(3)}`;
+  for (const b of el.querySelectorAll('[data-event]')) b.addEventListener('click', () => track(r, b.dataset.event));
+  el.querySelector('[data-why]').addEventListener('click', () => {
+    const open = el.querySelector('dl');
+    if (open) return open.remove();
+    const x = r.explanation;
+    const dl = document.createElement('dl');
+    const rows = [['source', x.source], ['retrieval score', x.retrievalScore.toFixed(4)], ['relevance', x.relevance.toFixed(4)],
+      ...(x.pClick !== undefined ? [['P(click)', x.pClick.toFixed(4)], ['P(purchase)', x.pPurchase.toFixed(4)]] : []),
+      ['diversity adjustment', x.diversityAdjustment.toFixed(4)], ['final score', x.finalScore.toFixed(4)]];
+    for (const [k, v] of rows) dl.append(Object.assign(document.createElement('dt'), { textContent: k }), Object.assign(document.createElement('dd'), { textContent: v }));
+    el.append(dl);
+  });
+  return el;
+}
+
+function track(r, event) {
+  try {
+    state.session.track({ itemId: r.id, event });
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  const li = document.createElement('li');
+  li.textContent = `${event} ${r.id} — ${r.title}`;
+  $('events').prepend(li);
+  if (event === 'view') selectScene('product_page');
+  else if (event === 'add_to_cart') selectScene('cart_page');
+  else render();
+}
+
+function selectScene(scene) {
+  state.scene = scene;
+  for (const b of $('scenes').querySelectorAll('button')) b.setAttribute('aria-selected', String(b.dataset.scene === scene));
+  render();
+}
+
+$('scenes').addEventListener('click', (e) => { if (e.target.dataset.scene) selectScene(e.target.dataset.scene); });
+$('diversity').addEventListener('input', () => { $('diversity-value').textContent = Number($('diversity').value).toFixed(2); render(); });
+$('k').addEventListener('change', render);
+$('user').addEventListener('change', newSession);
+$('reset').addEventListener('click', newSession);
+$('index').addEventListener('change', () => swap({ dataset: state.dataset, model: state.model, name: state.name, origin: 'the same files' }));
+$('dataset').addEventListener('change', () => load($('dataset').value).catch(showError));
+$('model-files').addEventListener('change', async (e) => {
+  // A model chosen here replaces the current one only if it loads; otherwise the old one stays.
+  const files = [...e.target.files];
+  const weights = files.find((f) => f.name.endsWith('.safetensors'));
+  const manifest = files.find((f) => f.name.endsWith('.json'));
+  try {
+    if (!weights || !manifest) throw new Error('choose a .safetensors file and its manifest .json together');
+    const model = await rs.loadModel({ weights: new Uint8Array(await weights.arrayBuffer()), manifest: await manifest.text() });
+    swap({ dataset: state.dataset, model, name: state.name, origin: `${weights.name} + ${manifest.name}` });
+  } catch (err) {
+    showError(err);
+    $('error').dataset.refused = 'true';
+  } finally {
+    e.target.value = '';
+  }
+});
+
+try {
+  await load('synthetic');
+  $('engine').textContent = `engine ${rs.version}, ready in ${(performance.now() - t0).toFixed(0)} ms`;
+  $('engine').dataset.readyMs = (performance.now() - t0).toFixed(0);
+} catch (e) {
+  showError(e);
+}
