@@ -123,7 +123,8 @@ export function copyVendor() {
 
 /**
  * Default demo data in data/demo/ (git-ignored), made natively when missing or older than the CLI:
- * the summary of the default synthetic shop, the default model (with its ranker) the Recommend page
+ * the default synthetic shop (its summary, and its catalog and interactions as CSV, which the Recommend page
+ * loads rather than generating them), the default model (with its ranker) the Recommend page
  * loads, and a model for UCI Online Retail.
  */
 export function ensureDemoData() {
@@ -136,10 +137,10 @@ export function ensureDemoData() {
     if (out) writeFileSync(out, r.stdout);
   };
   const summary = join(demo, 'synthetic', 'summary.json');
-  if (!fresh(summary)) {
+  if (!fresh(summary) || !fresh(join(demo, 'synthetic', 'interactions.csv'))) {
     mkdirSync(join(demo, 'synthetic'), { recursive: true });
-    recsys(['generate', '--json'], summary);
-    log('wrote data/demo/synthetic/summary.json');
+    recsys(['generate', '--json', '--out', join(demo, 'synthetic'), '--format', 'csv'], summary);
+    log('wrote data/demo/synthetic/ (summary.json, catalog.csv, interactions.csv)');
   }
   const model = join(demo, 'model');
   if (!fresh(join(model, 'manifest.json'))) {

@@ -1,21 +1,25 @@
-// Recommend page: a model and a catalog from data/ (or model files chosen here, or the model
+// Recommend page: a model and a shop (catalog and logged events) from data/ (or model files chosen here, or the model
 // trained on the Train page), scenes, diversity, and a session whose events change the list at once.
 import { createRecsys } from '../dist/index.mjs';
 
 const $ = (id) => document.getElementById(id);
 const t0 = performance.now();
-// The default model downloads while the engine starts and the shop is generated.
-const defaultModel = Promise.all([
-  fetch('data/demo/model/model.safetensors').then((r) => (r.ok ? r.arrayBuffer() : null)),
-  fetch('data/demo/model/manifest.json').then((r) => (r.ok ? r.text() : null)),
-]).catch(() => [null, null]);
+// The default model and the default shop (written by `npm start` with the native CLI) download
+// while the engine starts. Loading the shop's CSV files takes about a third of the time that
+// generating it in the page does; without them the page generates the same shop itself.
+const fetchAll = (urls, kinds) => Promise.all(urls.map((u, i) => fetch(u).then((r) => (r.ok ? r[kinds[i]]() : null))))
+  .catch(() => urls.map(() => null));
+const defaultModel = fetchAll(['data/demo/model/model.safetensors', 'data/demo/model/manifest.json'], ['arrayBuffer', 'text']);
+const defaultShop = fetchAll(['data/demo/synthetic/catalog.csv', 'data/demo/synthetic/interactions.csv'], ['text', 'text']);
 const rs = await createRecsys();
-// V8 first runs wasm in its baseline compiler and optimises hot functions in the background; a few
-// small shops get the generator's code optimised before the real one (measured: 610 -> 360 ms).
-for (let i = 0; i < 3; i++) rs.generateShop({ users: 1000, items: 500, interactions: 10000 }).dispose();
-await new Promise((resolve) => setTimeout(resolve, 20));
+performance.mark('recsys:engine');
+async function syntheticShop() {
+  const [catalog, interactions] = await defaultShop;
+  if (catalog && interactions) return rs.loadDataset({ catalog, interactions });
+  return rs.generateShop();
+}
 const SOURCES = {
-  synthetic: { model: 'data/demo/model', dataset: () => rs.generateShop() },
+  synthetic: { model: 'data/demo/model', dataset: syntheticShop },
   'online-retail': {
     model: 'data/demo/online-retail-model',
     dataset: async () => {
@@ -48,6 +52,7 @@ async function load(name) {
   const started = performance.now();
   $('model-status').textContent = 'loading…';
   const dataset = await SOURCES[name].dataset();
+  performance.mark('recsys:dataset');
   const fromTrain = new URLSearchParams(location.search).get('model') === 'trained' && name === 'synthetic';
   const files = fromTrain ? await modelFromCache() : null;
   let prefetched = null;
@@ -57,6 +62,7 @@ async function load(name) {
   }
   const model = await rs.loadModel(files ?? prefetched ??
     { weights: `${SOURCES[name].model}/model.safetensors`, manifest: `${SOURCES[name].model}/manifest.json` });
+  performance.mark('recsys:model');
   swap({ dataset, model, name, origin: files ? 'the model trained on the Train page' : `${SOURCES[name].model}/` });
   $('model-status').dataset.loadMs = (performance.now() - started).toFixed(0);
 }
@@ -103,6 +109,7 @@ function render() {
   $('latency').textContent = `${recs.length} recommendations in ${ms.toFixed(1)} ms (${state.recommender.stats().index} index)`;
   $('latency').dataset.ms = ms.toFixed(2);
   $('cards').replaceChildren(...recs.map(card));
+  performance.mark('recsys:render');
   document.body.dataset.ready = state.name;
   const s = state.session;
   $('session').textContent = `${s.userId ? `user ${s.userId}` : 'anonymous visitor'}, ${s.size} events`;
