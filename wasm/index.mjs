@@ -142,6 +142,18 @@ export class Model extends Handle {
     this.#ranker = ranker;
     if (ranker) registry?.register(this, ranker, ranker);
   }
+  /**
+   * Loads model files (URLs, paths in Node, or bytes) — the same as recsys.loadModel(files) on the
+   * given engine, or on a shared one that the first call creates.
+   * @param {{weights: Uint8Array|ArrayBuffer|string|URL, manifest: string|URL}} files
+   * @param {{recsys?: Recsys}} [options]
+   */
+  static async load(files, { recsys } = {}) {
+    if (recsys !== undefined && !(recsys instanceof Recsys)) {
+      throw new TypeError(`options.recsys must be a Recsys from createRecsys(), got ${describe(recsys)}`);
+    }
+    return (recsys ?? await sharedRecsys()).loadModel(files);
+  }
   /** Whether a ranking model comes with this model (re-ranks in a Recommender). */
   get hasRanker() { return this.#ranker !== null; }
   /** @internal */
@@ -240,24 +252,37 @@ export class Trainer extends Handle {
   info() { return JSON.parse(this._h.infoJson()); }
 }
 
+// In Node, file: URLs and plain paths are read from disk; everything else goes through fetch().
+async function readSource(source, name) {
+  if (isNode) {
+    let file = null;
+    if (source instanceof URL && source.protocol === 'file:') file = source;
+    else if (typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) file = source;
+    else if (typeof source === 'string' && source.startsWith('file://')) file = new URL(source);
+    if (file) {
+      const { readFile } = await import('node:fs/promises');
+      try {
+        return new Uint8Array(await readFile(file));
+      } catch (e) {
+        throw new Error(`${name}: cannot read ${source}: ${e.message}`);
+      }
+    }
+  }
+  const r = await fetch(source);
+  if (!r.ok) throw new Error(`${name}: HTTP ${r.status} for ${source}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
 async function bytesOf(source, name) {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (typeof source === 'string' || source instanceof URL) {
-    const r = await fetch(source);
-    if (!r.ok) throw new Error(`${name}: HTTP ${r.status} for ${source}`);
-    return new Uint8Array(await r.arrayBuffer());
-  }
+  if (typeof source === 'string' || source instanceof URL) return readSource(source, name);
   throw new TypeError(`${name} must be a Uint8Array, an ArrayBuffer or a URL, got ${describe(source)}`);
 }
 
 async function textOf(source, name) {
   if (typeof source === 'string' && source.trimStart().startsWith('{')) return source;
-  if (typeof source === 'string' || source instanceof URL) {
-    const r = await fetch(source);
-    if (!r.ok) throw new Error(`${name}: HTTP ${r.status} for ${source}`);
-    return r.text();
-  }
+  if (typeof source === 'string' || source instanceof URL) return new TextDecoder().decode(await readSource(source, name));
   throw new TypeError(`${name} must be JSON text or a URL, got ${describe(source)}`);
 }
 
@@ -559,6 +584,13 @@ export class Recsys {
  * Loads the WebAssembly module. In Node the .wasm next to this file is read from disk.
  * @param {{wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
  */
+let shared = null;
+/** The engine that Model.load uses when it is given none (created on first use). */
+function sharedRecsys() {
+  shared ??= createRecsys().catch((e) => { shared = null; throw e; });
+  return shared;
+}
+
 export async function createRecsys(options = {}) {
   const args = {};
   if (options.wasmBinary) {

@@ -29,8 +29,12 @@ class IvfIndex : public Index {
     const int nlist =
         std::min(n, options_.nlist > 0 ? options_.nlist
                                        : std::max(1, static_cast<int>(std::lround(std::sqrt(n)))));
-    nprobe_ = std::min(nlist, options_.nprobe > 0 ? options_.nprobe
-                                                  : std::max(std::min(4, nlist), (nlist + 7) / 8));
+    // Default nprobe: an eighth of the cells (at least 4), and cells enough to hold about 4096
+    // vectors, so that a small catalog (where a scan is cheap anyway) keeps its recall.
+    const int small_catalog = static_cast<int>((4096LL * nlist + n - 1) / n);
+    nprobe_ = std::min(nlist, options_.nprobe > 0
+                                  ? options_.nprobe
+                                  : std::max({std::min(4, nlist), (nlist + 7) / 8, small_catalog}));
     // Training sample.
     Rng rng(options_.seed, 51);
     std::vector<std::int32_t> order(static_cast<std::size_t>(n));

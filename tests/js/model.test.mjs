@@ -68,6 +68,20 @@ test('a trained model recommends, saves and loads back identically', async () =>
   shop.dispose();
 });
 
+test('Model.load reads files by URL on a shared engine or on the one given', async () => {
+  const files = { weights: new URL('model.safetensors', golden), manifest: new URL('manifest.json', golden) };
+  const [a, b] = [await Model.load(files), await Model.load(files, { recsys: rs })];
+  assert.deepEqual(a.recommend({ history: ['item_3'], k: 5 }), b.recommend({ history: ['item_3'], k: 5 }));
+  assert.equal(a.numItems, b.numItems);
+  const c = await Model.load({ weights: new URL('model.safetensors', golden).pathname, manifest: new URL('manifest.json', golden).pathname });
+  assert.equal(c.numItems, a.numItems);
+  c.dispose();
+  await assert.rejects(Model.load({ weights: '/nonexistent/model.safetensors', manifest: files.manifest }, { recsys: rs }),
+    { message: /weights: cannot read \/nonexistent\/model.safetensors/ });
+  await assert.rejects(Model.load(files, { recsys: {} }), { name: 'TypeError', message: /options\.recsys must be a Recsys/ });
+  [a, b].forEach((m) => m.dispose());
+});
+
 test('the golden model loads in wasm and scores as it did natively', async () => {
   const model = await rs.loadModel({
     weights: readFileSync(new URL('model.safetensors', golden)),

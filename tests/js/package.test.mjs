@@ -15,7 +15,7 @@ test('the packed tarball installs into a fresh project and works from Node', () 
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
     const [info] = JSON.parse(out);
     const files = info.files.map((f) => f.path).sort();
-    assert.deepEqual(files, ['README.md', 'build-wasm/dist/index.d.ts', 'build-wasm/dist/index.mjs', 'build-wasm/dist/recsys.mjs',
+    assert.deepEqual(files, ['README.md', 'build-wasm/dist/index.d.mts', 'build-wasm/dist/index.mjs', 'build-wasm/dist/recsys.mjs',
       'build-wasm/dist/recsys.wasm', 'package.json']);
     const project = join(dir, 'app');
     execFileSync('mkdir', ['-p', project]);

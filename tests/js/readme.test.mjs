@@ -16,6 +16,6 @@ test('the README example runs as written and prints what its comments say', () =
   const out = execFileSync(process.execPath, [file.pathname], { encoding: 'utf8' });
   // The expected output is written in the comments after the console.log(...) calls.
   const expected = [...match[1].matchAll(/console\.log\(.*\/\/ (.*)$/gm)].map((m) => m[1].trim());
-  assert.equal(expected.length, 5);
+  assert.equal(expected.length, 7);
   assert.deepEqual(out.trim().split('\n'), expected);
 });

@@ -1,4 +1,4 @@
-// Type declarations for recsys-wasm (wasm/index.mjs).
+// Type declarations for recsys-wasm (wasm/index.mjs); .d.mts: ES module declarations whatever the nearest package.json says.
 
 export interface DatasetStats {
   name: string;
@@ -144,6 +144,11 @@ export interface TrainerOptions {
 }
 
 export class Model extends Handle {
+  /** Loads model files on `options.recsys`, or on a shared engine created on first use. */
+  static load(
+    files: { weights: Uint8Array | ArrayBuffer | string | URL; manifest: string | URL },
+    options?: { recsys?: Recsys },
+  ): Promise<Model>;
   /** Whether a ranking model comes with this model (it re-ranks in a Recommender). */
   readonly hasRanker: boolean;
   /** Trains a ranking model for this model on a dataset and attaches it (saved by toFiles()). */
@@ -259,6 +264,19 @@ export class Recommender extends Handle {
   reload(model: Model): void;
 }
 
+/** A standalone top-K index over your own vectors (inner product). */
+export class VectorIndex extends Handle {
+  readonly kind: 'exact' | 'int8' | 'ivf';
+  readonly size: number;
+  readonly dim: number;
+  readonly memoryBytes: number;
+  /** Indexes n vectors of d floats (row-major). */
+  build(vectors: Float32Array, n: number, d: number): this;
+  /** The k best rows for each of m queries (m × d floats), best first: m × k ids (-1 where fewer
+   *  qualify) and scores, in fresh arrays. exclude: row indices never returned. */
+  search(queries: Float32Array, options?: { m?: number; k?: number; exclude?: Int32Array | number[] }): { ids: Int32Array; scores: Float32Array };
+}
+
 export class Recsys {
   readonly version: string;
   /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
@@ -285,6 +303,8 @@ export class Recsys {
     cacheCapacity?: number;
     useRanker?: boolean;
   }): Recommender;
+  createIndex(options?: { kind?: 'exact' | 'int8' | 'ivf'; rerank?: number; nlist?: number; nprobe?: number; seed?: number }): VectorIndex;
+  /** weights / manifest: bytes (or the manifest JSON text), a URL, or in Node a file path or file: URL. */
   loadModel(files: { weights: Uint8Array | ArrayBuffer | string | URL; manifest: string | URL }): Promise<Model>;
 }
 
