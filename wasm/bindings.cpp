@@ -1,6 +1,9 @@
 // The only file that includes Emscripten headers. It exposes the core to JS through Embind and
 // holds no logic: every function forwards to recsys::, inside guarded(), which turns a C++
 // exception into a JS Error carrying the message (TOOLCHAIN.md D, pattern G2).
+// Compiled twice: the full engine (recsys.wasm), and with RECSYS_SERVE_ONLY the serving engine
+// (recsys-serve.wasm: load data and models, recommend, sessions, indexes; no training, evaluation,
+// shop generation or model saving), which the linker makes much smaller.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 
@@ -139,6 +142,7 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("dim", optional_override([](const TwoTowerModel& m) { return m.dim(); }))
       .function("configJson",
                 optional_override([](const TwoTowerModel& m) { return m.config().to_json(); }))
+#ifndef RECSYS_SERVE_ONLY
       // Saves into saved_weights() and returns the manifest; weightsView() then shows the bytes.
       .function("save", optional_override([](const TwoTowerModel& m, const std::string& info_json) {
                   return guarded([&] {
@@ -148,6 +152,7 @@ EMSCRIPTEN_BINDINGS(recsys) {
                     return f.manifest;
                   });
                 }))
+#endif
       .function("recommendJson",
                 optional_override([](const TwoTowerModel& m, const std::string& user,
                                      const std::string& history_json, int k) {
@@ -180,6 +185,7 @@ EMSCRIPTEN_BINDINGS(recsys) {
              });
            }));
 
+#ifndef RECSYS_SERVE_ONLY
   class_<TrainingJob>("TrainingJob")
       .function("trainSteps", optional_override([](TrainingJob& j, double n) {
                   return guarded([&] {
@@ -211,7 +217,10 @@ EMSCRIPTEN_BINDINGS(recsys) {
              });
            }),
            allow_raw_pointers());
+#endif
 
+
+#ifndef RECSYS_SERVE_ONLY
   // request: eval::EvalRequest as JSON; model: null, or the two-tower model to evaluate.
   function(
       "evaluate", optional_override([](const Dataset& d, const std::string& request, val model) {
@@ -223,6 +232,8 @@ EMSCRIPTEN_BINDINGS(recsys) {
           return recsys::eval::report_json(run.report);
         });
       }));
+#endif
+
 
   class_<recsys::RankingModel>("RankingModel").smart_ptr<RankerPtr>("RankingModelPtr");
   function("loadRanker", optional_override([](const std::string& weights,
@@ -232,6 +243,7 @@ EMSCRIPTEN_BINDINGS(recsys) {
                return r ? val(r) : val::null();
              });
            }));
+#ifndef RECSYS_SERVE_ONLY
   function("saveWithRanker",
            optional_override([](ModelPtr model, RankerPtr ranker, const std::string& info_json) {
              return guarded([&] {
@@ -241,12 +253,17 @@ EMSCRIPTEN_BINDINGS(recsys) {
                return f.manifest;
              });
            }));
+#endif
+
+#ifndef RECSYS_SERVE_ONLY
   function("fitRanker", optional_override([](ModelPtr model, const Dataset& d) {
              return guarded([&] {
                // Logs = the dataset's events, mapped to the model's items and users by id.
                return recsys::fit_ranker(model, d, d.interactions).ranker;
              });
            }));
+#endif
+
 
   class_<Session>("Session")
       .function("version", optional_override(
@@ -352,6 +369,12 @@ EMSCRIPTEN_BINDINGS(recsys) {
   function("allocatedBytes",
            optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
+#ifdef RECSYS_SERVE_ONLY
+  function("engine", optional_override([]() { return std::string("serve"); }));
+#else
+  function("engine", optional_override([]() { return std::string("full"); }));
+#endif
+#ifndef RECSYS_SERVE_ONLY
   function("defaultSyntheticConfig",
            optional_override([]() { return recsys::SyntheticConfig().to_json(); }));
   function("generateShop", optional_override([](const std::string& config_json) {
@@ -360,6 +383,8 @@ EMSCRIPTEN_BINDINGS(recsys) {
                    recsys::SyntheticConfig::from_json(config_json));
              });
            }));
+#endif
+
   function("loadCatalog", optional_override([](const std::string& text, const std::string& format,
                                                const std::string& source) {
              return guarded([&] { return recsys::parse_catalog(text, format, source); });
@@ -381,8 +406,11 @@ EMSCRIPTEN_BINDINGS(recsys) {
                                                          "data/online_retail");
              });
            }));
+#ifndef RECSYS_SERVE_ONLY
   function("loadOnlineRetailCsv",
            optional_override([](const std::string& text, const std::string& source) {
              return guarded([&] { return recsys::load_online_retail_csv(text, source).data; });
            }));
+#endif
+
 }

@@ -279,6 +279,7 @@ export class VectorIndex extends Handle {
 
 export class Recsys {
   readonly version: string;
+  readonly engine: 'full' | 'serve';
   /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
   memoryUsage(): { heapBytes: number; allocatedBytes: number };
   defaultShopConfig(): Required<ShopConfig>;
@@ -308,7 +309,10 @@ export class Recsys {
   loadModel(files: { weights: Uint8Array | ArrayBuffer | string | URL; manifest: string | URL }): Promise<Model>;
 }
 
+/** Loads the full engine, or with engine: 'serve' the smaller serving engine (no training,
+ *  evaluation, shop generation or model saving: those throw an Error saying so). */
 export function createRecsys(options?: {
+  engine?: 'full' | 'serve';
   wasmBinary?: ArrayBuffer | Uint8Array;
   wasmUrl?: string | URL;
 }): Promise<Recsys>;

@@ -3,7 +3,6 @@
 // Long-lived objects own a C++ object: call dispose() when done; a FinalizationRegistry frees
 // the ones that are garbage-collected without it. Results are plain JS values, never views
 // into wasm memory.
-import createRecsysModule from './recsys.mjs';
 
 const isNode =
   typeof process === 'object' && process !== null && typeof process.versions?.node === 'string' &&
@@ -12,6 +11,14 @@ const isNode =
 const registry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry((handle) => { try { handle.delete(); } catch { /* already freed */ } })
   : null;
+
+// The serving engine (createRecsys({ engine: 'serve' })) leaves out training, evaluation, shop
+// generation and model saving; calling one of those on it is a clear error.
+function requireFull(module, what) {
+  if (module.engine() !== 'full') {
+    throw new Error(`${what} is not in the serving engine; create the full one with createRecsys() (engine: 'full')`);
+  }
+}
 
 /** Owns one C++ object; subclasses expose its methods. */
 class Handle {
@@ -161,6 +168,7 @@ export class Model extends Handle {
   /** Trains a ranking model for this model on a dataset (simulated impressions on the synthetic
    *  shop, logged events against random items otherwise) and attaches it. */
   fitRanker(dataset) {
+    requireFull(this.#m, 'Model.fitRanker()');
     if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${describe(dataset)}`);
     const r = this.#m.fitRanker(this._h, dataset._h);
     this.#ranker?.delete();
@@ -198,6 +206,7 @@ export class Model extends Handle {
    * @returns {{weights: Uint8Array, manifest: string}}
    */
   toFiles(training = {}) {
+    requireFull(this.#m, 'Model.toFiles()');
     const manifest = this.#ranker
       ? this.#m.saveWithRanker(this._h, this.#ranker, JSON.stringify(training))
       : this._h.save(JSON.stringify(training));
@@ -418,19 +427,26 @@ export class Recsys {
   /** Version of the C++ core. */
   get version() { return this.#m.version(); }
 
+  /** 'full', or 'serve' for the smaller serving engine (no training, evaluation, generation, saving). */
+  get engine() { return this.#m.engine(); }
+
   /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
   memoryUsage() {
     return { heapBytes: this.#m.HEAPU8.buffer.byteLength, allocatedBytes: this.#m.allocatedBytes() };
   }
 
   /** Default settings of the synthetic shop. */
-  defaultShopConfig() { return JSON.parse(this.#m.defaultSyntheticConfig()); }
+  defaultShopConfig() {
+    requireFull(this.#m, 'defaultShopConfig()');
+    return JSON.parse(this.#m.defaultSyntheticConfig());
+  }
 
   /**
    * Generates the seeded synthetic shop (defaults: 10,000 users, 5,000 items, 100,000 events).
    * @param {object} [config] overrides of defaultShopConfig()
    */
   generateShop(config = {}) {
+    requireFull(this.#m, 'generateShop()');
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
       throw new TypeError(`config must be an object, got ${describe(config)}`);
     }
@@ -470,6 +486,7 @@ export class Recsys {
    *   batchSize?: number, learningRate?: number, seed?: number, validationUsers?: number, patience?: number}} [options]
    */
   createTrainer(dataset, options = {}) {
+    requireFull(this.#m, 'createTrainer()');
     if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${describe(dataset)}`);
     const { preset = 'default', config = {}, split = 'leave-last-out', epochs, batchSize, learningRate, seed,
       validationUsers, patience, validationStart, testStart } = options;
@@ -523,6 +540,7 @@ export class Recsys {
    * @returns {{model, protocol, k, users, hit_rate, ndcg, recall, precision, mrr, map, coverage?, novelty?, ild_category?, ild_embedding?, gini?, seconds}}
    */
   evaluate(dataset, options = {}) {
+    requireFull(this.#m, 'evaluate()');
     if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${describe(dataset)}`);
     const { model = 'popularity', params = {}, split = 'leave-last-out', validationStart, testStart, testEnd,
       on = 'test', k = 10, protocol = 'full', negatives = 100, excludeSeen = true, maxUsers = 0 } = options;
@@ -576,14 +594,11 @@ export class Recsys {
 
   /** Loads the raw UCI Online Retail CSV. */
   loadOnlineRetailCsv(text, { source = 'online_retail.csv' } = {}) {
+    requireFull(this.#m, 'loadOnlineRetailCsv()');
     return new Dataset(this.#m.loadOnlineRetailCsv(checkString(text, 'text'), checkString(source, 'source')), this.#m);
   }
 }
 
-/**
- * Loads the WebAssembly module. In Node the .wasm next to this file is read from disk.
- * @param {{wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
- */
 let shared = null;
 /** The engine that Model.load uses when it is given none (created on first use). */
 function sharedRecsys() {
@@ -591,19 +606,34 @@ function sharedRecsys() {
   return shared;
 }
 
+const ENGINES = {
+  full: { wasm: 'recsys.wasm', glue: () => import('./recsys.mjs') },
+  serve: { wasm: 'recsys-serve.wasm', glue: () => import('./recsys-serve.mjs') },
+};
+
+/**
+ * Loads the WebAssembly module: the full engine, or with engine: 'serve' the serving engine (about
+ * 60 % of the download: load data and models, recommend, sessions, indexes). In Node the .wasm next
+ * to this file is read from disk.
+ * @param {{engine?: 'full'|'serve', wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
+ */
 export async function createRecsys(options = {}) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`);
+  const { engine = 'full' } = options;
+  if (!Object.hasOwn(ENGINES, engine)) throw new RangeError(`engine must be 'full' or 'serve', got ${describe(engine)}`);
   const args = {};
   if (options.wasmBinary) {
     args.wasmBinary = options.wasmBinary;
   } else if (isNode && !options.wasmUrl) {
     const { readFile } = await import('node:fs/promises');
-    args.wasmBinary = await readFile(new URL('./recsys.wasm', import.meta.url));
+    args.wasmBinary = await readFile(new URL(`./${ENGINES[engine].wasm}`, import.meta.url));
   }
   if (options.wasmUrl) {
     const url = String(options.wasmUrl);
     args.locateFile = (path, prefix) => (path.endsWith('.wasm') ? url : prefix + path);
   }
-  const module = await createRecsysModule(args);
+  const { default: factory } = await ENGINES[engine].glue();
+  const module = await factory(args);
   return new Recsys(module);
 }
 

@@ -11,11 +11,15 @@ const fetchAll = (urls, kinds) => Promise.all(urls.map((u, i) => fetch(u).then((
   .catch(() => urls.map(() => null));
 const defaultModel = fetchAll(['data/demo/model/model.safetensors', 'data/demo/model/manifest.json'], ['arrayBuffer', 'text']);
 const defaultShop = fetchAll(['data/demo/synthetic/catalog.csv', 'data/demo/synthetic/interactions.csv'], ['text', 'text']);
-const rs = await createRecsys();
+// The page only serves, so it loads the serving engine (about 60 % of the full one's download);
+// without the shop's files it needs the full engine, to generate the shop.
+const serveEngine = createRecsys({ engine: 'serve' });
+serveEngine.catch(() => {});  // reported below when used
+const shopFiles = await defaultShop;
+const rs = shopFiles.every(Boolean) ? await serveEngine : await createRecsys();
 performance.mark('recsys:engine');
 async function syntheticShop() {
-  const [catalog, interactions] = await defaultShop;
-  if (catalog && interactions) return rs.loadDataset({ catalog, interactions });
+  if (shopFiles.every(Boolean)) return rs.loadDataset({ catalog: shopFiles[0], interactions: shopFiles[1] });
   return rs.generateShop();
 }
 const SOURCES = {
@@ -187,7 +191,7 @@ $('model-files').addEventListener('change', async (e) => {
 
 try {
   await load('synthetic');
-  $('engine').textContent = `engine ${rs.version}, ready in ${(performance.now() - t0).toFixed(0)} ms`;
+  $('engine').textContent = `${rs.engine} engine ${rs.version}, ready in ${(performance.now() - t0).toFixed(0)} ms`;
   $('engine').dataset.readyMs = (performance.now() - t0).toFixed(0);
 } catch (e) {
   showError(e);

@@ -15,7 +15,8 @@ test('the packed tarball installs into a fresh project and works from Node', () 
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
     const [info] = JSON.parse(out);
     const files = info.files.map((f) => f.path).sort();
-    assert.deepEqual(files, ['README.md', 'build-wasm/dist/index.d.mts', 'build-wasm/dist/index.mjs', 'build-wasm/dist/recsys.mjs',
+    assert.deepEqual(files, ['README.md', 'build-wasm/dist/index.d.mts', 'build-wasm/dist/index.mjs',
+      'build-wasm/dist/recsys-serve.mjs', 'build-wasm/dist/recsys-serve.wasm', 'build-wasm/dist/recsys.mjs',
       'build-wasm/dist/recsys.wasm', 'package.json']);
     const project = join(dir, 'app');
     execFileSync('mkdir', ['-p', project]);
@@ -29,10 +30,16 @@ test('the packed tarball installs into a fresh project and works from Node', () 
       const trainer = rs.createTrainer(shop, { epochs: 1 });
       await trainer.train();
       const rec = rs.createRecommender({ model: trainer.model, dataset: shop });
-      console.log(JSON.stringify({ version: rs.version, users: shop.stats().users, recs: rec.recommend({ userId: 'user_1', k: 3 }).length }));
+      // The serving engine loads what the full one saved.
+      const serve = await createRecsys({ engine: 'serve' });
+      const model = await serve.loadModel(trainer.model.toFiles());
+      const data = serve.loadDataset({ catalog: shop.catalogCsv(), interactions: shop.interactionsCsv() });
+      const served = serve.createRecommender({ model, dataset: data }).recommend({ userId: 'user_1', k: 3 });
+      console.log(JSON.stringify({ version: rs.version, users: shop.stats().users, recs: rec.recommend({ userId: 'user_1', k: 3 }).length,
+        engine: serve.engine, same: JSON.stringify(served) === JSON.stringify(rec.recommend({ userId: 'user_1', k: 3 })) }));
     `);
     const result = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: project, encoding: 'utf8' }));
-    assert.deepEqual(result, { version: '0.1.0', users: 200, recs: 3 });
+    assert.deepEqual(result, { version: '0.1.0', users: 200, recs: 3, engine: 'serve', same: true });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

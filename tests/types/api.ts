@@ -8,7 +8,11 @@ import createRecsysDefault, {
 export async function usage(): Promise<void> {
   const rs: Recsys = await createRecsys({ wasmUrl: new URL('https://example.org/recsys.wasm') });
   const same: Promise<Recsys> = createRecsysDefault();
-  void same;
+  const serving: Recsys = await createRecsys({ engine: 'serve' });
+  const engine: 'full' | 'serve' = serving.engine;
+  // @ts-expect-error: the engines are 'full' and 'serve'
+  await createRecsys({ engine: 'tiny' });
+  void [same, engine];
   const version: string = rs.version;
   const { heapBytes, allocatedBytes } = rs.memoryUsage();
   const shop: Dataset = rs.generateShop({ seed: 42, users: 1000, start: '2021-01-01' });

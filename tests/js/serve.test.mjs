@@ -1,0 +1,73 @@
+// The serving engine (createRecsys({ engine: 'serve' })): loads data and models and recommends
+// exactly as the full engine does; what it leaves out is a clear error; it is the smaller download.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { createRecsys, Model } from 'recsys-wasm';
+
+const full = await createRecsys();
+const serve = await createRecsys({ engine: 'serve' });
+const golden = new URL('../golden/two_tower_v1/', import.meta.url);
+
+test('the serving engine scores the golden model as the native build did', async () => {
+  assert.equal(serve.engine, 'serve');
+  assert.equal(full.engine, 'full');
+  assert.equal(serve.version, full.version);
+  const model = await Model.load({ weights: new URL('model.safetensors', golden), manifest: new URL('manifest.json', golden) }, { recsys: serve });
+  const expected = JSON.parse(readFileSync(new URL('expected.json', golden), 'utf8'));
+  for (const q of expected.queries) {
+    const got = model.recommend({ userId: q.user ?? undefined, history: q.history, k: 5 });
+    assert.deepEqual(got.map((r) => r.id), q.top.map((r) => r.item));
+    got.forEach((r, i) => assert.ok(Math.abs(r.score - q.top[i].score) < 1e-5));
+  }
+  model.dispose();
+});
+
+test('a model trained on the full engine serves the same lists, sessions included, on the serving engine', async () => {
+  const shop = full.generateShop({ users: 600, items: 300, interactions: 8000 });
+  const trainer = full.createTrainer(shop, { epochs: 1 });
+  await trainer.train();
+  const model = trainer.model;
+  model.fitRanker(shop);
+  const files = model.toFiles();
+  const served = await serve.loadModel(files);
+  assert.equal(served.hasRanker, true);
+  const data = serve.loadDataset({ catalog: shop.catalogCsv(), interactions: shop.interactionsCsv() });
+  const a = full.createRecommender({ model, dataset: shop });
+  const b = serve.createRecommender({ model: served, dataset: data });
+  const sa = a.createSession({ userId: 'user_3' });
+  const sb = b.createSession({ userId: 'user_3' });
+  for (const s of [sa, sb]) s.track({ itemId: 'item_5', event: 'view' }).track({ itemId: 'item_9', event: 'add_to_cart' });
+  for (const scene of ['home_page', 'cart_page', 'product_page', 'default']) {
+    assert.deepEqual(b.recommend({ session: sb, scene, k: 8, diversity: 0.4 }), a.recommend({ session: sa, scene, k: 8, diversity: 0.4 }));
+  }
+  [sa, sb, a, b, served, data, model, trainer, shop].forEach((x) => x.dispose());
+});
+
+test('what the serving engine leaves out is an Error that names the call, and changes nothing', async () => {
+  const data = serve.loadDataset({ catalog: 'id,title,category,brand,price\na,A,C,B,1\nb,B,C,B,2\n', interactions: 'user,item,timestamp,event\nu,a,2021-01-01,click\nu,b,2021-01-02,purchase\n' });
+  const before = serve.memoryUsage().allocatedBytes;
+  for (const [what, call] of [
+    ['generateShop()', () => serve.generateShop()],
+    ['defaultShopConfig()', () => serve.defaultShopConfig()],
+    ['createTrainer()', () => serve.createTrainer(data)],
+    ['evaluate()', () => serve.evaluate(data)],
+    ['loadOnlineRetailCsv()', () => serve.loadOnlineRetailCsv('x')],
+  ]) {
+    assert.throws(call, { name: 'Error', message: `${what} is not in the serving engine; create the full one with createRecsys() (engine: 'full')` });
+  }
+  const model = await serve.loadModel({ weights: new URL('model.safetensors', golden), manifest: new URL('manifest.json', golden) });
+  assert.throws(() => model.toFiles(), /Model\.toFiles\(\) is not in the serving engine/);
+  assert.throws(() => model.fitRanker(data), /Model\.fitRanker\(\) is not in the serving engine/);
+  assert.equal(model.recommend({ history: ['item_1'], k: 3 }).length, 3);
+  model.dispose();
+  assert.equal(data.numInteractions, 2);
+  data.dispose();
+  assert.ok(serve.memoryUsage().allocatedBytes <= before);
+  await assert.rejects(createRecsys({ engine: 'tiny' }), { name: 'RangeError', message: `engine must be 'full' or 'serve', got "tiny"` });
+});
+
+test('the serving engine is the smaller download', () => {
+  const size = (f) => statSync(new URL(`../../build-wasm/dist/${f}`, import.meta.url)).size;
+  assert.ok(size('recsys-serve.wasm') < 0.7 * size('recsys.wasm'), `${size('recsys-serve.wasm')} vs ${size('recsys.wasm')}`);
+});
