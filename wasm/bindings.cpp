@@ -219,7 +219,6 @@ EMSCRIPTEN_BINDINGS(recsys) {
            allow_raw_pointers());
 #endif
 
-
 #ifndef RECSYS_SERVE_ONLY
   // request: eval::EvalRequest as JSON; model: null, or the two-tower model to evaluate.
   function(
@@ -233,7 +232,6 @@ EMSCRIPTEN_BINDINGS(recsys) {
         });
       }));
 #endif
-
 
   class_<recsys::RankingModel>("RankingModel").smart_ptr<RankerPtr>("RankingModelPtr");
   function("loadRanker", optional_override([](const std::string& weights,
@@ -263,7 +261,6 @@ EMSCRIPTEN_BINDINGS(recsys) {
              });
            }));
 #endif
-
 
   class_<Session>("Session")
       .function("version", optional_override(
@@ -412,5 +409,4 @@ EMSCRIPTEN_BINDINGS(recsys) {
              return guarded([&] { return recsys::load_online_retail_csv(text, source).data; });
            }));
 #endif
-
 }

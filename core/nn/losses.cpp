@@ -11,25 +11,25 @@ namespace recsys::nn {
 float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
                             const std::vector<std::int32_t>& item_ids,
                             const InBatchSoftmaxOptions& o, Matrix* dU, Matrix* dV) {
-  const Eigen::Index B = U.rows();
+  const Eigen::Index B = U.rows(), C = V.rows();
   RECSYS_CHECK(B > 0, "in-batch softmax: empty batch");
-  RECSYS_CHECK(V.rows() == B && V.cols() == U.cols(), "in-batch softmax: queries are ", B, " x ",
-               U.cols(), " but candidates are ", V.rows(), " x ", V.cols());
+  RECSYS_CHECK(C >= B && V.cols() == U.cols(), "in-batch softmax: queries are ", B, " x ", U.cols(),
+               " but candidates are ", V.rows(), " x ", V.cols());
   RECSYS_CHECK(o.temperature > 0, "in-batch softmax: temperature must be > 0, got ", o.temperature);
-  RECSYS_CHECK(o.log_q.empty() || static_cast<Eigen::Index>(o.log_q.size()) == B,
-               "in-batch softmax: log_q has ", o.log_q.size(), " entries for a batch of ", B);
-  RECSYS_CHECK(!o.mask_accidental_hits || static_cast<Eigen::Index>(item_ids.size()) == B,
-               "in-batch softmax: masking needs one item id per row, got ", item_ids.size());
+  RECSYS_CHECK(o.log_q.empty() || static_cast<Eigen::Index>(o.log_q.size()) == C,
+               "in-batch softmax: log_q has ", o.log_q.size(), " entries for ", C, " candidates");
+  RECSYS_CHECK(!o.mask_accidental_hits || static_cast<Eigen::Index>(item_ids.size()) == C,
+               "in-batch softmax: masking needs one item id per candidate, got ", item_ids.size());
   Matrix logits;
   kernels::matmul_bt(U, V, logits);
   const float inv_t = 1.0f / o.temperature;
   if (inv_t != 1.0f) logits *= inv_t;
   if (!o.log_q.empty())
-    for (Eigen::Index j = 0; j < B; ++j) logits.col(j).array() -= o.log_q[j];
+    for (Eigen::Index j = 0; j < C; ++j) logits.col(j).array() -= o.log_q[j];
   constexpr float kMasked = -std::numeric_limits<float>::infinity();
   if (o.mask_accidental_hits)
     for (Eigen::Index i = 0; i < B; ++i)
-      for (Eigen::Index j = 0; j < B; ++j)
+      for (Eigen::Index j = 0; j < C; ++j)
         if (j != i && item_ids[j] == item_ids[i]) logits(i, j) = kMasked;
   double total = 0;
   // Softmax in place: logits becomes P, then dlogits = (P - I) / B.
@@ -38,7 +38,7 @@ float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
     const float m = row.maxCoeff();
     const float positive = row(i);
     float sum = 0;
-    for (Eigen::Index j = 0; j < B; ++j) {
+    for (Eigen::Index j = 0; j < C; ++j) {
       const float e = std::exp(row(j) - m);  // exp(-inf) = 0 for masked entries
       row(j) = e;
       sum += e;

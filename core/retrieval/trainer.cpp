@@ -21,7 +21,8 @@ Trainer::Trainer(TwoTowerModel& model, Interactions train, Interactions validati
       validation_(std::move(validation)),
       options_(options),
       adam_(nn::AdamConfig{model.config().learning_rate}),
-      anon_rng_(model.config().seed, 13) {
+      anon_rng_(model.config().seed, 13),
+      negative_rng_(model.config().seed, 17) {
   RECSYS_CHECK(train_.num_items() == model.num_items(), "trainer: the training data has ",
                train_.num_items(), " items but the model ", model.num_items());
   RECSYS_CHECK(train_.num_users() == model.num_users(), "trainer: the training data has ",
@@ -67,7 +68,8 @@ std::int64_t Trainer::steps_per_epoch() const {
   return (static_cast<std::int64_t>(examples_.size()) + b - 1) / b;
 }
 
-TrainingBatch Trainer::make_batch(const std::vector<std::int64_t>& ids, Rng* anonymous_rng) const {
+TrainingBatch Trainer::make_batch(const std::vector<std::int64_t>& ids, Rng* anonymous_rng,
+                                  Rng* negative_rng) const {
   TrainingBatch b;
   const auto& cfg = model_.config();
   const auto& ev = train_.events();
@@ -93,6 +95,20 @@ TrainingBatch Trainer::make_batch(const std::vector<std::int64_t>& ids, Rng* ano
         history.push_back(ev[static_cast<std::size_t>(k)].item);
       model_.select_history(history.data(), history.size(), b.history_items);
       b.history_offsets.push_back(static_cast<std::int32_t>(b.history_items.size()));
+    }
+  }
+  const int M = cfg.uniform_negatives;
+  if (M > 0 && negative_rng) {
+    // Mixed negatives: M items drawn uniformly. The candidates then come from a mixture, so each
+    // one's log-Q is the log of its expected count among them: B · P(item) + M / N.
+    const auto N = static_cast<std::uint32_t>(model_.num_items());
+    for (int k = 0; k < M; ++k)
+      b.negatives.push_back(static_cast<std::int32_t>(negative_rng->below(N)));
+    if (cfg.log_q_correction) {
+      const double B = static_cast<double>(b.items.size()), uniform = M / static_cast<double>(N);
+      b.log_q.clear();
+      for (std::int32_t i : b.candidates())
+        b.log_q.push_back(static_cast<float>(std::log(B * std::exp(double{log_q_[i]}) + uniform)));
     }
   }
   return b;
@@ -200,7 +216,7 @@ StepReport Trainer::train_steps(std::int64_t n) {
     const std::size_t end = std::min(order_.size(), cursor_ + B);
     ids.assign(order_.begin() + static_cast<std::ptrdiff_t>(cursor_),
                order_.begin() + static_cast<std::ptrdiff_t>(end));
-    const TrainingBatch batch = make_batch(ids, &anon_rng_);
+    const TrainingBatch batch = make_batch(ids, &anon_rng_, &negative_rng_);
     const float loss = model_.compute_gradients(batch);
     RECSYS_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ",
                  total_steps_ + 1, " (try a lower learning rate)");

@@ -74,8 +74,10 @@ class Trainer {
   eval::EvalReport validation_report() const;
   eval::EvalReport popularity_validation_report() const;
   double validation_recall() const { return validation_report().recall; }
-  // The batch of the given examples, as the trainer builds it (for tests and benchmarks).
-  TrainingBatch make_batch(const std::vector<std::int64_t>& example_ids, Rng* anonymous_rng) const;
+  // The batch of the given examples, as the trainer builds it (for tests and benchmarks); with
+  // negative_rng and config uniform_negatives > 0, also that many uniformly drawn negatives.
+  TrainingBatch make_batch(const std::vector<std::int64_t>& example_ids, Rng* anonymous_rng,
+                           Rng* negative_rng = nullptr) const;
 
  private:
   struct Example {
@@ -106,6 +108,7 @@ class Trainer {
   double epoch_seconds_ = 0;
   std::int64_t total_steps_ = 0;
   Rng anon_rng_;
+  Rng negative_rng_;
   bool done_ = false;
   bool stopped_early_ = false;
   std::vector<EpochReport> history_;

@@ -287,8 +287,12 @@ void TwoTowerModel::check_batch(const TrainingBatch& b) const {
   RECSYS_CHECK(B >= 1, "two-tower: empty batch");
   RECSYS_CHECK(b.users.size() == B, "two-tower batch: ", b.users.size(), " users for ", B,
                " items");
-  RECSYS_CHECK(b.log_q.empty() || b.log_q.size() == B, "two-tower batch: log_q has ",
-               b.log_q.size(), " entries for ", B, " rows");
+  RECSYS_CHECK(b.log_q.empty() || b.log_q.size() == B + b.negatives.size(),
+               "two-tower batch: log_q has ", b.log_q.size(), " entries for ",
+               B + b.negatives.size(), " candidates");
+  for (std::int32_t i : b.negatives)
+    RECSYS_CHECK(i >= 0 && i < num_items(), "two-tower batch: negative item index ", i,
+                 " out of range [0, ", num_items(), ")");
   for (std::size_t r = 0; r < B; ++r) {
     RECSYS_CHECK(b.items[r] >= 0 && b.items[r] < num_items(), "two-tower batch: item index ",
                  b.items[r], " out of range [0, ", num_items(), ")");
@@ -315,13 +319,14 @@ float TwoTowerModel::forward(const TrainingBatch& b, TowerWork& uw, TowerWork& i
   check_batch(b);
   user_input(b.users, b.history_offsets, b.history_items, uw.input);
   run_tower(user_tower_, uw);
-  item_input(b.items, iw.input);
+  const std::vector<std::int32_t> candidates = b.candidates();
+  item_input(candidates, iw.input);
   run_tower(item_tower_, iw);
   nn::InBatchSoftmaxOptions opt;
   opt.temperature = config_.temperature;
   opt.mask_accidental_hits = config_.mask_accidental_hits;
   if (config_.log_q_correction) opt.log_q = b.log_q;
-  return nn::in_batch_softmax_loss(uw.out, iw.out, b.items, opt, dU, dV);
+  return nn::in_batch_softmax_loss(uw.out, iw.out, candidates, opt, dU, dV);
 }
 
 float TwoTowerModel::loss(const TrainingBatch& b) const {
@@ -343,25 +348,10 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
   // Scatter the input gradients into the embedding tables.
   const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(),
             is = item_slots();
-  std::vector<float> w;
-  for (std::size_t r = 0; r < b.size(); ++r) {
-    const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
-    const std::int32_t u = b.users[r];
-    if (u < 0)
-      user_id_.add_grad(anonymous_row_, g);
-    else
-      for (int s = 0; s < us; ++s)
-        user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
-    if (config_.has_history()) {
-      const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
-      history_weights(static_cast<std::size_t>(he - hb), w);
-      for (std::int32_t j = hb; j < he; ++j)
-        for (int s = 0; s < is; ++s)
-          item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(b.history_items[j]) * is + s],
-                            g + du, w[j - hb]);
-    }
-    const float* gi = dXi.row(static_cast<Eigen::Index>(r)).data();
-    const std::int32_t i = b.items[r];
+  // Candidate c of the item tower: the batch's positives, then its extra negatives.
+  auto scatter_item = [&](std::size_t c) {
+    const float* gi = dXi.row(static_cast<Eigen::Index>(c)).data();
+    const std::int32_t i = c < b.size() ? b.items[c] : b.negatives[c - b.size()];
     int off = 0;
     if (di > 0) {
       for (int s = 0; s < is; ++s)
@@ -383,7 +373,27 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
       off += config_.brand_dim;
     }
     if (config_.price_buckets > 0) price_bucket_.add_grad(item_price_bucket_[i], gi + off);
+  };
+  std::vector<float> w;
+  for (std::size_t r = 0; r < b.size(); ++r) {
+    const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
+    const std::int32_t u = b.users[r];
+    if (u < 0)
+      user_id_.add_grad(anonymous_row_, g);
+    else
+      for (int s = 0; s < us; ++s)
+        user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
+    if (config_.has_history()) {
+      const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
+      history_weights(static_cast<std::size_t>(he - hb), w);
+      for (std::int32_t j = hb; j < he; ++j)
+        for (int s = 0; s < is; ++s)
+          item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(b.history_items[j]) * is + s],
+                            g + du, w[j - hb]);
+    }
+    scatter_item(r);
   }
+  for (std::size_t c = b.size(); c < b.size() + b.negatives.size(); ++c) scatter_item(c);
   return loss;
 }
 

@@ -27,8 +27,16 @@ struct TrainingBatch {
   std::vector<std::int32_t> items;
   std::vector<std::int32_t> history_offsets;  // size B + 1 (empty when the model has no history)
   std::vector<std::int32_t> history_items;    // per row, most recent first
-  std::vector<float> log_q;                   // per row: log P(item sampled); empty = none
+  std::vector<std::int32_t> negatives;        // extra negative items for every row (may be empty)
+  // Per candidate (items, then negatives): log P(item sampled), up to a constant; empty = none.
+  std::vector<float> log_q;
   std::size_t size() const { return items.size(); }
+  // The item tower's rows: items, then negatives.
+  std::vector<std::int32_t> candidates() const {
+    std::vector<std::int32_t> c(items);
+    c.insert(c.end(), negatives.begin(), negatives.end());
+    return c;
+  }
 };
 
 // The words of a title for the bag-of-words feature: lower-case runs of letters and digits

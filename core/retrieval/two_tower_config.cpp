@@ -100,6 +100,9 @@ void TwoTowerConfig::validate() const {
                output_dim);
   RECSYS_CHECK(in(temperature, 1e-4, 1e4),
                "two-tower config: 'temperature' must be in [1e-4, 1e4], got ", temperature);
+  RECSYS_CHECK(in(uniform_negatives, 0, 65536),
+               "two-tower config: 'uniform_negatives' must be in [0, 65536], got ",
+               uniform_negatives);
   RECSYS_CHECK(embedding_optimizer == "lazy_adam" || embedding_optimizer == "adam",
                "two-tower config: 'embedding_optimizer' must be lazy_adam or adam, got '",
                embedding_optimizer, "'");
@@ -211,6 +214,8 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       c.log_q_correction = boolean();
     else if (k == "mask_accidental_hits")
       c.mask_accidental_hits = boolean();
+    else if (k == "uniform_negatives")
+      c.uniform_negatives = integer();
     else if (k == "batch_size")
       c.batch_size = integer();
     else if (k == "learning_rate")
@@ -254,6 +259,7 @@ std::string TwoTowerConfig::to_json() const {
                    {"temperature", float_as_double(temperature)},
                    {"log_q_correction", log_q_correction},
                    {"mask_accidental_hits", mask_accidental_hits},
+                   {"uniform_negatives", uniform_negatives},
                    {"embedding_optimizer", embedding_optimizer},
                    {"batch_size", batch_size},
                    {"learning_rate", float_as_double(learning_rate)},

@@ -52,6 +52,9 @@ struct TwoTowerConfig {
   float temperature = 0.05f;
   bool log_q_correction = true;
   bool mask_accidental_hits = true;
+  // Mixed negative sampling (Yang et al. 2020): this many items drawn uniformly from the catalog
+  // join each batch's candidates as extra negatives for every row (0: in-batch negatives only).
+  int uniform_negatives = 0;
   // Training.
   // "lazy_adam": only the embedding rows of a batch move (TensorFlow's LazyAdam); "adam": every
   // row's moments decay and every row moves each step, as Keras' Adam does (the seed preset) —

@@ -152,20 +152,40 @@ TEST_CASE("in-batch softmax loss equals hand-computed values", "[nn][loss]") {
   o.log_q.clear();
   o.mask_accidental_hits = true;
   CHECK(in_batch_softmax_loss(U, V, {7, 7}, o, nullptr, nullptr) == Approx(0).margin(1e-7));
+  CHECK_THROWS_WITH(in_batch_softmax_loss(U, Matrix(1, 2), {1}, o, nullptr, nullptr),
+                    Catch::Contains("candidates are 1 x 2"));
   CHECK_THROWS_WITH(in_batch_softmax_loss(U, Matrix(3, 2), {1, 2}, o, nullptr, nullptr),
-                    Catch::Contains("candidates are 3 x 2"));
+                    Catch::Contains("masking needs one item id per candidate, got 2"));
+  // An extra negative (row 2 of V, item 9): logits [[1, 1, 0], [0, 1, 2]].
+  Matrix V3(3, 2);
+  V3 << 1, 0, 1, 1, 0, 2;
+  o.mask_accidental_hits = false;
+  CHECK(
+      in_batch_softmax_loss(U, V3, {1, 2, 9}, o, nullptr, nullptr) ==
+      Approx((std::log(2 + std::exp(-1.0)) + std::log(1 + std::exp(1.0) + std::exp(2.0)) - 1) / 2));
+  // Masked when it is row 1's positive (item 2): row 1 keeps [0, 1].
+  o.mask_accidental_hits = true;
+  CHECK(in_batch_softmax_loss(U, V3, {1, 2, 2}, o, nullptr, nullptr) ==
+        Approx((std::log(2 + std::exp(-1.0)) + std::log(1 + std::exp(1.0)) - 1) / 2));
 }
 
 TEST_CASE("in-batch softmax gradients match finite differences", "[nn][gradcheck]") {
   Rng rng(6);
   Matrix U = random_matrix(5, 3, rng), V = random_matrix(5, 3, rng);
-  const std::vector<std::int32_t> items{1, 2, 1, 3, 4};
-  for (int variant = 0; variant < 3; ++variant) {
+  // Variant 3: three extra negatives (one of them row 1's positive, item 2).
+  Matrix V8 = random_matrix(8, 3, rng);
+  for (int variant = 0; variant < 4; ++variant) {
     InBatchSoftmaxOptions o;
     if (variant >= 1) o.temperature = 0.3f;
-    if (variant == 2) {
+    if (variant >= 2) {
       o.log_q = {-1.0f, -2.0f, -1.0f, -3.0f, -0.5f};
       o.mask_accidental_hits = true;
+    }
+    std::vector<std::int32_t> items{1, 2, 1, 3, 4};
+    if (variant == 3) {
+      items.insert(items.end(), {5, 2, 6});
+      o.log_q.insert(o.log_q.end(), {-4.0f, -2.0f, -4.0f});
+      V = V8;
     }
     Matrix dU, dV;
     in_batch_softmax_loss(U, V, items, o, &dU, &dV);

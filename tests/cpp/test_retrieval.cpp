@@ -112,6 +112,44 @@ TEST_CASE("two-tower gradients match finite differences in both presets",
   }
 }
 
+TEST_CASE("mixed negatives: uniformly drawn items join the candidates, with their log-Q",
+          "[retrieval][gradcheck]") {
+  const auto shop = small_shop();
+  const auto& x = shop.data.interactions;
+  TwoTowerConfig c = tiny("default");
+  c.uniform_negatives = 6;
+  TwoTowerModel model(c, shop.data.catalog, x.users());
+  Trainer trainer(model, x, Interactions());
+  std::vector<std::int64_t> ids;
+  for (std::int64_t k = 0; k < 10; ++k) ids.push_back(k * 37 % trainer.examples_per_epoch());
+  Rng rng(5, 17);
+  const TrainingBatch batch = trainer.make_batch(ids, nullptr, &rng);
+  REQUIRE(batch.negatives.size() == 6);
+  REQUIRE(batch.log_q.size() == 16);
+  // Each candidate's log-Q is the log of its expected count: 10 · P(item) + 6 / 40.
+  for (std::size_t j = 0; j < 16; ++j) {
+    const std::int32_t item = j < 10 ? batch.items[j] : batch.negatives[j - 10];
+    CHECK(batch.log_q[j] ==
+          Approx(std::log(10 * std::exp(double{trainer.item_log_q()[item]}) + 6.0 / 40)));
+  }
+  // Without the extra negatives' rows the loss is lower (fewer competitors), and gradients flow
+  // into the negatives' item rows.
+  TrainingBatch plain = batch;
+  plain.negatives.clear();
+  plain.log_q.resize(10);
+  CHECK(model.loss(plain) < model.loss(batch));
+  check_model_gradients(model, batch);
+  // Training with them still lowers the loss.
+  c.epochs = 6;
+  TwoTowerModel fresh(c, shop.data.catalog, x.users());
+  Trainer t(fresh, x, Interactions());
+  const auto first = t.train_steps(t.steps_per_epoch());
+  t.train_steps(5 * t.steps_per_epoch());
+  CHECK(t.history().back().mean_loss < first.mean_loss);
+  CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"uniform_negatives": -1})"),
+                    Catch::Contains("'uniform_negatives' must be in [0, 65536], got -1"));
+}
+
 TEST_CASE("the seed preset's loss equals a hand computation of the tutorial's towers",
           "[retrieval]") {
   const auto shop = small_shop();
