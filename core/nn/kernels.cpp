@@ -2,8 +2,12 @@
 
 #include "common/check.h"
 
+#include <vector>
+
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 namespace recsys::nn::kernels {
@@ -208,6 +212,33 @@ void scores_i8_scaled(const std::int8_t* items, std::int64_t n, int d, const std
     }
   }
   for (; r < n; ++r) out[r] = static_cast<float>(dot_i8(items + r * d, q, d)) * scale[r];
+#elif defined(__SSE2__)
+  if (d % 16 != 0) {
+    for (std::int64_t r = 0; r < n; ++r)
+      out[r] = static_cast<float>(portable::dot_i8(items + r * d, q, d)) * scale[r];
+    return;
+  }
+  // SSE2: the query sign-extended to int16 once; per row, 16 codes per step sign-extended and
+  // multiplied pairwise into int32 lanes (pmaddwd), one horizontal sum at the end of the row.
+  const int chunks = d / 16;
+  std::vector<std::int16_t> q16(q, q + d);  // in the order that unpacklo / unpackhi produce
+  const __m128i zero = _mm_setzero_si128();
+  auto q16_at = [&](int half) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q16.data() + 8 * half));
+  };
+  for (std::int64_t r = 0; r < n; ++r) {
+    const std::int8_t* a = items + r * d;
+    __m128i acc = zero;
+    for (int c = 0; c < chunks; ++c) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * c));
+      const __m128i sign = _mm_cmpgt_epi8(zero, v);
+      acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpacklo_epi8(v, sign), q16_at(2 * c)));
+      acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpackhi_epi8(v, sign), q16_at(2 * c + 1)));
+    }
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0x4E));
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0xB1));
+    out[r] = static_cast<float>(_mm_cvtsi128_si32(acc)) * scale[r];
+  }
 #else
   for (std::int64_t r = 0; r < n; ++r)
     out[r] = static_cast<float>(portable::dot_i8(items + r * d, q, d)) * scale[r];

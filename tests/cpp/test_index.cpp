@@ -84,6 +84,26 @@ TEST_CASE("SIMD dot kernels agree with their portable reference", "[index][kerne
   // Extremes: 127 * 127 * 128 fits int32 exactly.
   std::vector<std::int8_t> big(128, 127), neg(128, -127);
   CHECK(nn::kernels::dot_i8(big.data(), neg.data(), 128) == -127 * 127 * 128);
+  // The int8 index's scan: 7-bit codes in [-63, 63], rows times their scale, for dimensions with
+  // and without a SIMD path and row counts around its blocks of four; extremes included.
+  for (int d : {16, 24, 64, 128, 256, 272}) {
+    for (std::int64_t n : {1, 5, 9}) {
+      std::vector<std::int8_t> rows(static_cast<std::size_t>(n * d)), q(d);
+      std::vector<float> scale(n), out(n);
+      for (auto& x : rows) x = static_cast<std::int8_t>(static_cast<int>(r.below(127)) - 63);
+      for (auto& x : q) x = static_cast<std::int8_t>(static_cast<int>(r.below(127)) - 63);
+      if (n == 9) std::fill(rows.begin(), rows.begin() + d, std::int8_t{-63});
+      if (n == 9) std::fill(q.begin(), q.end(), std::int8_t{-63});
+      for (auto& x : scale) x = static_cast<float>(r.uniform(0.5, 2));
+      nn::kernels::scores_i8_scaled(rows.data(), n, d, q.data(), scale.data(), out.data());
+      for (std::int64_t i = 0; i < n; ++i) {
+        INFO("d " << d << ", n " << n << ", row " << i);
+        CHECK(out[i] ==
+              static_cast<float>(nn::kernels::portable::dot_i8(rows.data() + i * d, q.data(), d)) *
+                  scale[i]);
+      }
+    }
+  }
 }
 
 TEST_CASE("exact index equals the argsort oracle, single and batched, with filters", "[index]") {
