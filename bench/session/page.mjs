@@ -1,21 +1,27 @@
 // Browser side of `npm run bench -- session`: with a 100,000-item catalog, the time from a session
-// event to the next top-10 (track + recommend), for each index kind.
+// event to the next top-10 (track + recommend), for each index kind, on the full or the serving
+// engine; and the time each engine takes to start and to load the shop and the model.
 import { createRecsys } from '/dist/index.mjs';
 
 const log = (s) => { document.getElementById('log').textContent += `\n${s}`; console.log(s); };
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 
-window.runBench = async ({ shop, modelUrl, events = 200, kinds = ['exact', 'int8', 'ivf'] }) => {
-  const rs = await createRecsys();
+window.runBench = async ({ engine = 'full', shopUrl, modelUrl, events = 200, kinds = ['exact', 'int8', 'ivf'] }) => {
+  const [catalog, interactions, weights, manifest] = await Promise.all([
+    fetch(`${shopUrl}/catalog.csv`).then((r) => r.text()), fetch(`${shopUrl}/interactions.csv`).then((r) => r.text()),
+    fetch(`${modelUrl}/model.safetensors`).then((r) => r.arrayBuffer()), fetch(`${modelUrl}/manifest.json`).then((r) => r.text())]);
   let t0 = performance.now();
-  const dataset = rs.generateShop(shop);
-  const generateMs = performance.now() - t0;
+  const rs = await createRecsys({ engine });
+  const engineMs = performance.now() - t0;
   t0 = performance.now();
-  const model = await rs.loadModel({ weights: `${modelUrl}/model.safetensors`, manifest: `${modelUrl}/manifest.json` });
+  const dataset = rs.loadDataset({ catalog, interactions });
+  const datasetMs = performance.now() - t0;
+  t0 = performance.now();
+  const model = await rs.loadModel({ weights: new Uint8Array(weights), manifest });
   const loadMs = performance.now() - t0;
-  log(`shop ${generateMs.toFixed(0)} ms, model ${loadMs.toFixed(0)} ms (ranker: ${model.hasRanker})`);
+  log(`${engine} engine ${engineMs.toFixed(0)} ms, shop ${datasetMs.toFixed(0)} ms, model ${loadMs.toFixed(0)} ms (ranker: ${model.hasRanker})`);
   const items = dataset.numItems;
-  const out = { generateMs, loadMs, ranker: model.hasRanker, items, runs: [] };
+  const out = { engine, engineMs, datasetMs, loadMs, ranker: model.hasRanker, items, runs: [] };
   let seed = 1;
   const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
   for (const kind of kinds) {

@@ -134,10 +134,6 @@ const char* backend() {
 
 namespace {
 #ifdef __wasm_simd128__
-inline float hsum(v128_t v) {
-  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) +
-         wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
-}
 inline std::int32_t hsum_i32(v128_t v) {
   return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
          wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
