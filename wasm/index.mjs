@@ -301,6 +301,8 @@ const EVENTS = ['view', 'click', 'add_to_cart', 'purchase'];
 export class Session extends Handle {
   #rec;
   constructor(handle, recommender) { super(handle, 'Session'); this.#rec = recommender; }
+  /** @internal */
+  get _recommender() { return this.#rec; }
   get userId() { return this._h.userId() || null; }
   /** Events so far. */
   get size() { return this._h.size(); }
@@ -361,6 +363,7 @@ export class Recommender extends Handle {
       req.filters = f;
     }
     if (session !== undefined && !(session instanceof Session)) throw new TypeError(`session must be a Session, got ${describe(session)}`);
+    if (session !== undefined && session._recommender !== this) throw new TypeError('session was created by another Recommender');
     const json = session ? this._h.recommendSessionJson(JSON.stringify(req), session._h) : this._h.recommendJson(JSON.stringify(req));
     return JSON.parse(json);
   }
@@ -407,11 +410,13 @@ export class VectorIndex extends Handle {
     if (!(queries instanceof Float32Array)) throw new TypeError(`queries must be a Float32Array, got ${describe(queries)}`);
     checkInt(m, 'm', 1, 1e6);
     checkInt(k, 'k', 1, 1e5);
+    if (this.size === 0) throw new Error(`${this.kind} index: search before build`);
     const d = this.dim;
     if (queries.length !== m * d) throw new RangeError(`queries has ${queries.length} floats, m * d = ${m * d}`);
     if (exclude !== undefined && !(exclude instanceof Int32Array) && !Array.isArray(exclude)) {
       throw new TypeError(`exclude must be an array of item indices, got ${describe(exclude)}`);
     }
+    if (exclude !== undefined) exclude.forEach((v, i) => checkInt(v, `exclude[${i}]`, 0, this.size - 1));
     const ptr = this.#m.queryBuffer(m * d);
     this.#m.HEAPF32.set(queries, ptr / 4);
     this._h.search(m, k, exclude === undefined ? null : exclude);

@@ -2,19 +2,9 @@
 // single queries and a 128-query batch, with the recsys-wasm exact / int8 / IVF indexes and with
 // TensorFlow.js (wasm backend, 1 thread: tf.matMul + tf.topk) in the same page.
 import { createRecsys } from '/dist/index.mjs';
+import { mulberry32 } from '../common/random.mjs';
 
 const log = (s) => { document.getElementById('log').textContent += `\n${s}`; console.log(s); };
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The recipe of `recsys bench-index`: 1,000 fixed centres ~ N(0, I), point = centre + 0.7 · N(0, I),
 // normalised; items and queries share the centres.

@@ -2,40 +2,23 @@
 // TensorFlow.js (wasm and cpu backends), in the same Chromium. Driven by bench/train/index.mjs.
 import { createRecsys } from '/dist/index.mjs';
 import { trainTfjsSeed } from './tfjs-seed.mjs';
+import { trainTimed } from './engine-loop.mjs';
 
 const log = (s) => { document.getElementById('log').textContent += `\n${s}`; console.log(s); };
 
-async function workload(epochs) {
+async function workload() {
   const rs = await createRecsys();
   const shop = rs.generateShop();  // 10,000 users, 5,000 items, 100,000 interactions
-  return { rs, shop, epochs };
+  return { rs, shop };
 }
 
 async function runEngine({ epochs = 3, preset = 'seed' } = {}) {
   const { rs, shop } = await workload();
   const trainer = rs.createTrainer(shop, { preset, split: 'none', epochs, patience: 0 });
-  const report = [];
-  let heapPeak = rs.memoryUsage().heapBytes;
-  while (!trainer.done) {
-    const t0 = performance.now();
-    let steps = 0;
-    let lossSum = 0;
-    let finished = null;
-    // One epoch in slices of 50 steps, timed in JS like the TF.js loop.
-    while (!finished) {
-      const r = trainer.step(50);
-      lossSum += r.meanLoss * r.steps;
-      steps += r.steps;
-      if (r.finishedEpochs.length) finished = r.finishedEpochs[0];
-      heapPeak = Math.max(heapPeak, rs.memoryUsage().heapBytes);
-    }
-    const e = { epoch: finished.epoch, meanLoss: lossSum / steps, seconds: (performance.now() - t0) / 1000, examples: finished.examples };
-    report.push(e);
-    log(`engine epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, ${Math.round(e.examples / e.seconds)} examples/s`);
-  }
+  const out = trainTimed(rs, trainer, (e) => log(`engine epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, ${Math.round(e.examples / e.seconds)} examples/s`));
   trainer.dispose();
   shop.dispose();
-  return { epochs: report, wasmHeapBytes: heapPeak };
+  return out;
 }
 
 async function runTfjs({ backend, epochs = 3, threads = 1, maxSteps = Infinity, embeddingGradient = 'scatter' } = {}) {

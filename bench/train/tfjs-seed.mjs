@@ -3,16 +3,7 @@
 // TensorFlow.js developer would: variables, tf.gather, tf.matMul, optimizer.minimize.
 // Runs in a page with the global `tf` (UMD build).
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../common/random.mjs';
 
 /**
  * @param {object} tf the TensorFlow.js namespace, backend already set

@@ -10,6 +10,7 @@
 #include "common/check.h"
 #include "common/detmath.h"
 #include "common/rng.h"
+#include "data/json_options.h"
 #include "data/parse.h"
 
 namespace recsys {
@@ -114,21 +115,11 @@ void SyntheticConfig::validate() const {
 }
 
 SyntheticConfig SyntheticConfig::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("synthetic config: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "synthetic config: expected a JSON object, got ", j.dump());
   SyntheticConfig c;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    auto num = [&]() {
-      RECSYS_CHECK(v.is_number(), "synthetic config: '", k, "' must be a number, got ", v.dump());
-      return v.get<double>();
-    };
+  for_each_json_field(text, "synthetic config", [&](const JsonField& f) {
+    const std::string& k = f.key();
+    const auto& v = f.value();
+    auto num = [&]() { return f.number(); };
     auto integer = [&]() -> std::int64_t {
       const double d = num();
       RECSYS_CHECK(std::floor(d) == d && std::fabs(d) < 9.0e15, "synthetic config: '", k,
@@ -201,8 +192,8 @@ SyntheticConfig SyntheticConfig::from_json(std::string_view text) {
     else if (k == "purchase_slope")
       c.purchase_slope = num();
     else
-      RECSYS_FAIL("synthetic config: unknown key '", k, "'");
-  }
+      f.unknown();
+  });
   c.validate();
   return c;
 }

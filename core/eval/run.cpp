@@ -5,79 +5,52 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
-#include "data/parse.h"
+#include "data/json_options.h"
 
 namespace recsys::eval {
 
 EvalRequest EvalRequest::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("evaluation request: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "evaluation request: expected a JSON object, got ", j.dump());
   EvalRequest r;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    auto str = [&]() {
-      RECSYS_CHECK(v.is_string(), "evaluation request: '", k, "' must be a string, got ", v.dump());
-      return v.get<std::string>();
-    };
-    auto integer = [&](long long lo) {
-      RECSYS_CHECK(
-          v.is_number_integer() && v.get<long long>() >= lo && v.get<long long>() < (1LL << 31),
-          "evaluation request: '", k, "' must be an integer >= ", lo, ", got ", v.dump());
-      return v.get<int>();
-    };
-    auto time = [&]() -> std::int64_t {
-      std::int64_t t = 0;
-      if (v.is_number_integer()) return v.get<std::int64_t>();
-      RECSYS_CHECK(v.is_string() && try_parse_timestamp(v.get<std::string>(), t),
-                   "evaluation request: '", k, "' must be a date (YYYY-MM-DD) or seconds, got ",
-                   v.dump());
-      return t;
-    };
+  bool has_validation_start = false, has_test_start = false;
+  for_each_json_field(text, "evaluation request", [&](const JsonField& f) {
+    const std::string& k = f.key();
     if (k == "model") {
-      r.model = str();
+      r.model = f.string();
     } else if (k == "params") {
-      RECSYS_CHECK(v.is_object(), "evaluation request: 'params' must be an object, got ", v.dump());
-      r.params_json = v.dump();
+      f.require(f.value().is_object(), "an object");
+      r.params_json = f.value().dump();
     } else if (k == "split") {
-      r.split.kind = str();
+      r.split.kind = f.string();
     } else if (k == "validation_start") {
-      r.split.validation_start = time();
+      r.split.validation_start = f.time();
+      has_validation_start = true;
     } else if (k == "test_start") {
-      r.split.test_start = time();
+      r.split.test_start = f.time();
+      has_test_start = true;
     } else if (k == "test_end") {
-      r.split.test_end = time();
+      r.split.test_end = f.time();
     } else if (k == "first_interactions") {
-      RECSYS_CHECK(v.is_boolean(),
-                   "evaluation request: 'first_interactions' must be true or false");
-      r.split.first_interactions = v.get<bool>();
+      r.split.first_interactions = f.boolean();
     } else if (k == "on") {
-      r.on = str();
+      r.on = f.string();
     } else if (k == "k") {
-      r.options.k = integer(1);
+      r.options.k = f.integer(1);
     } else if (k == "protocol") {
-      r.options.protocol = str();
+      r.options.protocol = f.string();
     } else if (k == "negatives") {
-      r.options.negatives = integer(1);
+      r.options.negatives = f.integer(1);
     } else if (k == "exclude_seen") {
-      RECSYS_CHECK(v.is_boolean(), "evaluation request: 'exclude_seen' must be true or false");
-      r.options.exclude_seen = v.get<bool>();
+      r.options.exclude_seen = f.boolean();
     } else if (k == "max_users") {
-      r.options.max_users = integer(0);
+      r.options.max_users = f.integer(0);
     } else if (k == "seed") {
-      r.options.seed = static_cast<std::uint64_t>(integer(0));
+      r.options.seed = static_cast<std::uint64_t>(f.integer(0));
     } else {
-      RECSYS_FAIL("evaluation request: unknown key '", k, "'");
+      f.unknown();
     }
-  }
-  RECSYS_CHECK(
-      r.split.kind != "temporal" || (j.contains("validation_start") && j.contains("test_start")),
-      "evaluation request: split 'temporal' needs validation_start and test_start");
+  });
+  RECSYS_CHECK(r.split.kind != "temporal" || (has_validation_start && has_test_start),
+               "evaluation request: split 'temporal' needs validation_start and test_start");
   r.split.validate();
   RECSYS_CHECK(r.on == "test" || r.on == "validation",
                "evaluation request: 'on' must be test or validation, got '", r.on, "'");

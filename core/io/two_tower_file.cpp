@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "data/json_options.h"
 #include "io/safetensors.h"
 
 namespace recsys {
@@ -36,13 +37,7 @@ std::string training_info_json(const TrainingInfo& info) {
 
 TrainingInfo training_info_from_json(std::string_view json) {
   if (json.empty()) return TrainingInfo();
-  nlohmann::json t;
-  try {
-    t = nlohmann::json::parse(json.begin(), json.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("training info: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(t.is_object(), "training info: expected a JSON object");
+  const nlohmann::json t = parse_json_object(json, "training info");
   TrainingInfo i;
   i.dataset = t.value("dataset", "");
   i.epochs = t.value("epochs", 0);
@@ -125,12 +120,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
                                                         const std::string& source) {
   RECSYS_CHECK(model, "load_ranker: no model");
   const std::string where = source + "/manifest.json";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(manifest.begin(), manifest.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL(where, ": invalid JSON: ", e.what());
-  }
+  const nlohmann::json j = parse_json(manifest, where);
   if (!j.is_object() || !j.contains("ranking")) return nullptr;
   const auto& r = j["ranking"];
   RECSYS_CHECK(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
@@ -156,12 +146,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
 }
 
 TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(manifest.begin(), manifest.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("manifest.json: invalid JSON: ", e.what());
-  }
+  const nlohmann::json j = parse_json(manifest, "manifest.json");
   if (!j.is_object() || !j.contains("training") || !j["training"].is_object())
     return TrainingInfo();
   return training_info_from_json(j["training"].dump());
@@ -170,13 +155,7 @@ TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
 TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view manifest_text,
                                  const std::string& source) {
   const std::string where = source + "/manifest.json";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(manifest_text.begin(), manifest_text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL(where, ": invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), where, ": expected a JSON object");
+  const nlohmann::json j = parse_json_object(manifest_text, where);
   const auto format = get<std::string>(j, "format", where);
   RECSYS_CHECK(format == kFormat, where, ": format is '", format, "', expected '", kFormat, "'");
   const int version = get<int>(j, "format_version", where);

@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "common/rng.h"
+#include "data/json_options.h"
 #include "data/parse.h"
 #include "nn/kernels.h"
 #include "nn/losses.h"
@@ -17,53 +18,34 @@ namespace recsys {
 using nn::Matrix;
 
 RankingConfig RankingConfig::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("ranking config: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "ranking config: expected a JSON object, got ", j.dump());
   RankingConfig c;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    auto integer = [&]() {
-      RECSYS_CHECK(v.is_number_integer(), "ranking config: '", k, "' must be an integer, got ",
-                   v.dump());
-      return v.get<int>();
-    };
+  for_each_json_field(text, "ranking config", [&](const JsonField& f) {
+    const std::string& k = f.key();
     if (k == "hidden") {
-      RECSYS_CHECK(v.is_array(), "ranking config: 'hidden' must be an array, got ", v.dump());
+      f.require(f.value().is_array(), "an array");
       c.hidden.clear();
-      for (const auto& h : v) {
-        RECSYS_CHECK(h.is_number_integer(), "ranking config: 'hidden' must hold integers, got ",
-                     h.dump());
+      for (const auto& h : f.value()) {
+        f.require(h.is_number_integer() && std::abs(h.get<long long>()) < (1LL << 31),
+                  "an array of integers");
         c.hidden.push_back(h.get<int>());
       }
-    } else if (k == "cross_layer") {
-      RECSYS_CHECK(v.is_boolean(), "ranking config: 'cross_layer' must be true or false, got ",
-                   v.dump());
-      c.cross_layer = v.get<bool>();
-    } else if (k == "category_dim")
-      c.category_dim = integer();
+    } else if (k == "cross_layer")
+      c.cross_layer = f.boolean();
+    else if (k == "category_dim")
+      c.category_dim = f.integer(0);
     else if (k == "brand_dim")
-      c.brand_dim = integer();
+      c.brand_dim = f.integer(0);
     else if (k == "epochs")
-      c.epochs = integer();
+      c.epochs = f.integer(1);
     else if (k == "batch_size")
-      c.batch_size = integer();
-    else if (k == "learning_rate") {
-      RECSYS_CHECK(v.is_number(), "ranking config: 'learning_rate' must be a number, got ",
-                   v.dump());
-      c.learning_rate = v.get<float>();
-    } else if (k == "seed") {
-      const int s = integer();
-      RECSYS_CHECK(s >= 0, "ranking config: 'seed' must be >= 0, got ", s);
-      c.seed = static_cast<std::uint64_t>(s);
-    } else
-      RECSYS_FAIL("ranking config: unknown key '", k, "'");
-  }
+      c.batch_size = f.integer(1);
+    else if (k == "learning_rate")
+      c.learning_rate = static_cast<float>(f.number());
+    else if (k == "seed")
+      c.seed = static_cast<std::uint64_t>(f.integer(0));
+    else
+      f.unknown();
+  });
   c.validate();
   return c;
 }

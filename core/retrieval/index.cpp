@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
+#include "data/json_options.h"
 #include "nn/kernels.h"
 
 namespace recsys {
@@ -41,41 +40,26 @@ std::int32_t ItemFilter::allowed_count() const {
 }
 
 IndexOptions IndexOptions::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("index options: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "index options: expected a JSON object, got ", j.dump());
   IndexOptions o;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    auto integer = [&](long long lo) {
-      RECSYS_CHECK(
-          v.is_number_integer() && v.get<long long>() >= lo && v.get<long long>() < (1LL << 31),
-          "index options: '", k, "' must be an integer >= ", lo, ", got ", v.dump());
-      return v.get<int>();
-    };
-    if (k == "kind") {
-      RECSYS_CHECK(v.is_string(), "index options: 'kind' must be a string, got ", v.dump());
-      o.kind = v.get<std::string>();
-    } else if (k == "rerank")
-      o.rerank = integer(1);
+  for_each_json_field(text, "index options", [&](const JsonField& f) {
+    const std::string& k = f.key();
+    if (k == "kind")
+      o.kind = f.string();
+    else if (k == "rerank")
+      o.rerank = f.integer(1);
     else if (k == "nlist")
-      o.nlist = integer(0);
+      o.nlist = f.integer(0);
     else if (k == "nprobe")
-      o.nprobe = integer(0);
+      o.nprobe = f.integer(0);
     else if (k == "kmeans_iterations")
-      o.kmeans_iterations = integer(1);
+      o.kmeans_iterations = f.integer(1);
     else if (k == "kmeans_sample")
-      o.kmeans_sample = integer(1);
+      o.kmeans_sample = f.integer(1);
     else if (k == "seed")
-      o.seed = static_cast<std::uint64_t>(integer(0));
+      o.seed = static_cast<std::uint64_t>(f.integer(0));
     else
-      RECSYS_FAIL("index options: unknown key '", k, "'");
-  }
+      f.unknown();
+  });
   RECSYS_CHECK(o.kind == "exact" || o.kind == "int8" || o.kind == "ivf",
                "index options: 'kind' must be exact, int8 or ivf, got '", o.kind, "'");
   return o;

@@ -3,71 +3,45 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
-#include "data/parse.h"
+#include "data/json_options.h"
 #include "data/split.h"
 
 namespace recsys {
 
 TrainingJobOptions TrainingJobOptions::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("training options: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "training options: expected a JSON object, got ", j.dump());
   TrainingJobOptions o;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    auto integer = [&](int lo) {
-      RECSYS_CHECK(
-          v.is_number_integer() && v.get<long long>() >= lo && v.get<long long>() < (1LL << 31),
-          "training options: '", k, "' must be an integer >= ", lo, ", got ", v.dump());
-      return v.get<int>();
-    };
-    auto boolean = [&]() {
-      RECSYS_CHECK(v.is_boolean(), "training options: '", k, "' must be true or false, got ",
-                   v.dump());
-      return v.get<bool>();
-    };
-    auto time = [&]() -> std::int64_t {
-      std::int64_t t = 0;
-      if (v.is_number_integer()) return v.get<std::int64_t>();
-      RECSYS_CHECK(v.is_string() && try_parse_timestamp(v.get<std::string>(), t),
-                   "training options: '", k, "' must be a date (YYYY-MM-DD) or seconds, got ",
-                   v.dump());
-      return t;
-    };
+  bool has_validation_start = false, has_test_start = false;
+  for_each_json_field(text, "training options", [&](const JsonField& f) {
+    const std::string& k = f.key();
     if (k == "split") {
-      RECSYS_CHECK(v.is_string(), "training options: 'split' must be a string, got ", v.dump());
-      o.split.kind = v.get<std::string>();
+      o.split.kind = f.string();
     } else if (k == "validation_start") {
-      o.split.validation_start = time();
+      o.split.validation_start = f.time();
+      has_validation_start = true;
     } else if (k == "test_start") {
-      o.split.test_start = time();
+      o.split.test_start = f.time();
+      has_test_start = true;
     } else if (k == "test_end") {
-      o.split.test_end = time();
+      o.split.test_end = f.time();
     } else if (k == "new_items_only") {
-      o.trainer.new_items_only = boolean();
+      o.trainer.new_items_only = f.boolean();
     } else if (k == "first_interactions") {
-      o.split.first_interactions = boolean();
+      o.split.first_interactions = f.boolean();
     } else if (k == "validation_users")
-      o.trainer.validation_users = integer(1);
+      o.trainer.validation_users = f.integer(1);
     else if (k == "validation_k")
-      o.trainer.validation_k = integer(1);
+      o.trainer.validation_k = f.integer(1);
     else if (k == "early_stopping_patience")
-      o.trainer.early_stopping_patience = integer(0);
+      o.trainer.early_stopping_patience = f.integer(0);
     else if (k == "restore_best")
-      o.trainer.restore_best = boolean();
+      o.trainer.restore_best = f.boolean();
     else if (k == "exclude_seen")
-      o.trainer.exclude_seen = boolean();
+      o.trainer.exclude_seen = f.boolean();
     else
-      RECSYS_FAIL("training options: unknown key '", k, "'");
-  }
-  RECSYS_CHECK(
-      o.split.kind != "temporal" || (j.contains("validation_start") && j.contains("test_start")),
-      "training options: split 'temporal' needs validation_start and test_start");
+      f.unknown();
+  });
+  RECSYS_CHECK(o.split.kind != "temporal" || (has_validation_start && has_test_start),
+               "training options: split 'temporal' needs validation_start and test_start");
   o.split.validate();
   return o;
 }

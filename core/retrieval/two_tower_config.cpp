@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "data/json_options.h"
 #include "data/parse.h"
 
 namespace recsys {
@@ -119,38 +120,24 @@ void TwoTowerConfig::validate() const {
 }
 
 TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("two-tower config: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "two-tower config: expected a JSON object, got ", j.dump());
+  constexpr std::string_view what = "two-tower config";
+  const nlohmann::json j = parse_json_object(text, what);
   std::string preset = "default";
-  if (j.contains("preset")) {
-    RECSYS_CHECK(j["preset"].is_string(), "two-tower config: 'preset' must be a string, got ",
-                 j["preset"].dump());
-    preset = j["preset"].get<std::string>();
-  }
+  if (j.contains("preset")) preset = JsonField(what, "preset", j["preset"]).string();
   TwoTowerConfig c = preset_named(preset);
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
+    const JsonField f(what, it.key(), it.value());
+    const std::string& k = f.key();
+    const auto& v = f.value();
+    // Sizes may come as 64 or 64.0 (a JS number); the ranges are checked by validate().
     auto integer = [&]() -> int {
-      RECSYS_CHECK(v.is_number() && std::floor(v.get<double>()) == v.get<double>() &&
-                       std::fabs(v.get<double>()) < 2e9,
-                   "two-tower config: '", k, "' must be an integer, got ", v.dump());
+      f.require(v.is_number() && std::floor(v.get<double>()) == v.get<double>() &&
+                    std::fabs(v.get<double>()) < 2e9,
+                "an integer");
       return static_cast<int>(v.get<double>());
     };
-    auto number = [&]() -> float {
-      RECSYS_CHECK(v.is_number(), "two-tower config: '", k, "' must be a number, got ", v.dump());
-      return v.get<float>();
-    };
-    auto boolean = [&]() -> bool {
-      RECSYS_CHECK(v.is_boolean(), "two-tower config: '", k, "' must be true or false, got ",
-                   v.dump());
-      return v.get<bool>();
-    };
+    auto number = [&]() { return static_cast<float>(f.number()); };
+    auto boolean = [&]() { return f.boolean(); };
     if (k == "preset")
       continue;
     else if (k == "user_id_dim")
@@ -185,24 +172,19 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       c.price_buckets = integer();
     else if (k == "price_bucket_dim")
       c.price_bucket_dim = integer();
-    else if (k == "price_feature") {
-      RECSYS_CHECK(v.is_string(), "two-tower config: 'price_feature' must be a string, got ",
-                   v.dump());
-      c.price_feature = v.get<std::string>();
-    } else if (k == "hidden") {
-      RECSYS_CHECK(v.is_array(), "two-tower config: 'hidden' must be an array of sizes, got ",
-                   v.dump());
+    else if (k == "price_feature")
+      c.price_feature = f.string();
+    else if (k == "hidden") {
+      f.require(v.is_array(), "an array of sizes");
       c.hidden.clear();
       for (const auto& h : v) {
-        RECSYS_CHECK(h.is_number_integer(), "two-tower config: 'hidden' must hold integers, got ",
-                     h.dump());
+        f.require(h.is_number_integer() && std::abs(h.get<long long>()) < (1LL << 31),
+                  "an array of sizes");
         c.hidden.push_back(h.get<int>());
       }
-    } else if (k == "embedding_optimizer") {
-      RECSYS_CHECK(v.is_string(), "two-tower config: 'embedding_optimizer' must be a string, got ",
-                   v.dump());
-      c.embedding_optimizer = v.get<std::string>();
-    } else if (k == "output_dim")
+    } else if (k == "embedding_optimizer")
+      c.embedding_optimizer = f.string();
+    else if (k == "output_dim")
       c.output_dim = integer();
     else if (k == "output_relu")
       c.output_relu = boolean();
@@ -227,7 +209,7 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       RECSYS_CHECK(s >= 0, "two-tower config: 'seed' must be >= 0, got ", s);
       c.seed = static_cast<std::uint64_t>(s);
     } else
-      RECSYS_FAIL("two-tower config: unknown key '", k, "'");
+      f.unknown();
   }
   c.validate();
   return c;

@@ -7,98 +7,69 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "data/json_options.h"
 #include "data/parse.h"
 #include "strategy/diversity.h"
 
 namespace recsys {
 
 RecommendRequest RecommendRequest::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("recommend: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "recommend: expected a JSON object, got ", j.dump());
   RecommendRequest r;
-  auto str = [](const nlohmann::json& v, const std::string& k) {
-    RECSYS_CHECK(v.is_string(), "recommend: '", k, "' must be a string, got ", v.dump());
-    return v.get<std::string>();
-  };
-  auto strings = [&](const nlohmann::json& v, const std::string& k) {
-    RECSYS_CHECK(v.is_array(), "recommend: '", k, "' must be an array of strings, got ", v.dump());
-    std::vector<std::string> out;
-    for (const auto& s : v) out.push_back(str(s, k));
-    return out;
-  };
-  auto number = [](const nlohmann::json& v, const std::string& k) {
-    RECSYS_CHECK(v.is_number(), "recommend: '", k, "' must be a number, got ", v.dump());
-    return v.get<double>();
-  };
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
+  for_each_json_field(text, "recommend", [&](const JsonField& f) {
+    const std::string& k = f.key();
     if (k == "userId")
-      r.user_id = str(v, k);
+      r.user_id = f.string();
     else if (k == "scene")
-      r.scene = str(v, k);
+      r.scene = f.string();
     else if (k == "itemId")
-      r.item_id = str(v, k);
+      r.item_id = f.string();
     else if (k == "k") {
-      RECSYS_CHECK(v.is_number_integer(), "recommend: 'k' must be an integer, got ", v.dump());
-      r.k = v.get<int>();
+      f.require(f.value().is_number_integer() && std::abs(f.value().get<long long>()) < (1LL << 31),
+                "an integer");
+      r.k = f.value().get<int>();
     } else if (k == "diversity")
-      r.diversity = number(v, k);
+      r.diversity = f.number();
     else if (k == "filters") {
-      RECSYS_CHECK(v.is_object(), "recommend: 'filters' must be an object, got ", v.dump());
-      for (auto f = v.begin(); f != v.end(); ++f) {
-        if (f.key() == "categories")
-          r.categories = strings(f.value(), f.key());
-        else if (f.key() == "brands")
-          r.brands = strings(f.value(), f.key());
-        else if (f.key() == "exclude")
-          r.exclude = strings(f.value(), f.key());
-        else if (f.key() == "priceMin")
-          r.price_min = number(f.value(), f.key());
-        else if (f.key() == "priceMax")
-          r.price_max = number(f.value(), f.key());
+      f.require(f.value().is_object(), "an object");
+      for (auto it = f.value().begin(); it != f.value().end(); ++it) {
+        const JsonField g("recommend", it.key(), it.value());
+        if (g.key() == "categories")
+          r.categories = g.strings();
+        else if (g.key() == "brands")
+          r.brands = g.strings();
+        else if (g.key() == "exclude")
+          r.exclude = g.strings();
+        else if (g.key() == "priceMin")
+          r.price_min = g.number();
+        else if (g.key() == "priceMax")
+          r.price_max = g.number();
         else
-          RECSYS_FAIL("recommend: unknown filter '", f.key(), "'");
+          RECSYS_FAIL("recommend: unknown filter '", g.key(), "'");
       }
     } else
-      RECSYS_FAIL("recommend: unknown key '", k, "'");
-  }
+      f.unknown();
+  });
   return r;
 }
 
 RecommenderOptions RecommenderOptions::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("recommender options: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "recommender options: expected a JSON object, got ", j.dump());
   RecommenderOptions o;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
+  for_each_json_field(text, "recommender options", [&](const JsonField& f) {
+    const std::string& k = f.key();
     if (k == "index")
-      o.index = IndexOptions::from_json(v.dump());
+      o.index = IndexOptions::from_json(f.value().dump());
     else if (k == "strategy")
-      o.strategy = StrategyConfig::from_json(v.dump());
+      o.strategy = StrategyConfig::from_json(f.value().dump());
     else if (k == "cacheCapacity") {
-      RECSYS_CHECK(
-          v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= 1000000,
-          "recommender options: 'cacheCapacity' must be an integer in [0, 1e6], got ", v.dump());
-      o.cache_capacity = v.get<std::size_t>();
-    } else if (k == "useRanker") {
-      RECSYS_CHECK(v.is_boolean(), "recommender options: 'useRanker' must be true or false, got ",
-                   v.dump());
-      o.use_ranker = v.get<bool>();
-    } else
-      RECSYS_FAIL("recommender options: unknown key '", k, "'");
-  }
+      f.require(f.value().is_number_integer() && f.value().get<long long>() >= 0 &&
+                    f.value().get<long long>() <= 1000000,
+                "an integer in [0, 1e6]");
+      o.cache_capacity = f.value().get<std::size_t>();
+    } else if (k == "useRanker")
+      o.use_ranker = f.boolean();
+    else
+      f.unknown();
+  });
   return o;
 }
 

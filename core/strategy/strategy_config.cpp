@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "data/json_options.h"
 
 namespace recsys {
 
@@ -67,100 +68,80 @@ void StrategyConfig::validate() const {
 }
 
 StrategyConfig StrategyConfig::from_json(std::string_view text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL("strategy: invalid JSON: ", e.what());
-  }
-  RECSYS_CHECK(j.is_object(), "strategy: expected a JSON object, got ", j.dump());
   StrategyConfig c = defaults();
-  auto boolean = [](const nlohmann::json& v, const std::string& k) {
-    RECSYS_CHECK(v.is_boolean(), "strategy: '", k, "' must be true or false, got ", v.dump());
-    return v.get<bool>();
-  };
-  auto number = [](const nlohmann::json& v, const std::string& k) {
-    RECSYS_CHECK(v.is_number(), "strategy: '", k, "' must be a number, got ", v.dump());
-    return v.get<double>();
-  };
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    if (k == "objective") {
-      RECSYS_CHECK(v.is_string(), "strategy: 'objective' must be a string, got ", v.dump());
-      c.objective = v.get<std::string>();
-    } else if (k == "exclude_purchased")
-      c.exclude_purchased = boolean(v, k);
+  for_each_json_field(text, "strategy", [&](const JsonField& f) {
+    const std::string& k = f.key();
+    const auto& v = f.value();
+    if (k == "objective")
+      c.objective = f.string();
+    else if (k == "exclude_purchased")
+      c.exclude_purchased = f.boolean();
     else if (k == "exclude_in_cart")
-      c.exclude_in_cart = boolean(v, k);
+      c.exclude_in_cart = f.boolean();
     else if (k == "exclude_out_of_stock")
-      c.exclude_out_of_stock = boolean(v, k);
+      c.exclude_out_of_stock = f.boolean();
     else if (k == "exclude_seen")
-      c.exclude_seen = boolean(v, k);
+      c.exclude_seen = f.boolean();
     else if (k == "trending_half_life_days")
-      c.trending_half_life_days = number(v, k);
+      c.trending_half_life_days = f.number();
     else if (k == "boosts") {
-      RECSYS_CHECK(v.is_array(), "strategy: 'boosts' must be an array, got ", v.dump());
+      f.require(v.is_array(), "an array");
       c.boosts.clear();
       for (const auto& b : v) {
         RECSYS_CHECK(b.is_object(), "strategy: a boost must be an object, got ", b.dump());
         Boost boost;
         for (auto bi = b.begin(); bi != b.end(); ++bi) {
-          if (bi.key() == "category" || bi.key() == "brand") {
-            RECSYS_CHECK(bi.value().is_string(), "strategy: boost '", bi.key(),
-                         "' must be a string");
-            (bi.key() == "category" ? boost.category : boost.brand) = bi.value().get<std::string>();
-          } else if (bi.key() == "factor")
-            boost.factor = number(bi.value(), "factor");
+          const JsonField g("strategy: boost", bi.key(), bi.value());
+          if (g.key() == "category")
+            boost.category = g.string();
+          else if (g.key() == "brand")
+            boost.brand = g.string();
+          else if (g.key() == "factor")
+            boost.factor = g.number();
           else
-            RECSYS_FAIL("strategy: unknown boost key '", bi.key(), "'");
+            g.unknown();
         }
         c.boosts.push_back(boost);
       }
     } else if (k == "scenes") {
-      RECSYS_CHECK(v.is_object(), "strategy: 'scenes' must be an object, got ", v.dump());
+      f.require(v.is_object(), "an object");
       for (auto si = v.begin(); si != v.end(); ++si) {
         const std::string& name = si.key();
         RECSYS_CHECK(si.value().is_object(), "strategy: scene '", name, "' must be an object");
         SceneConfig s = c.scenes.count(name) ? c.scenes[name] : SceneConfig{};
+        const std::string where = "strategy: scene '" + name + "'";
         for (auto fi = si.value().begin(); fi != si.value().end(); ++fi) {
-          const std::string& f = fi.key();
-          const auto& fv = fi.value();
-          if (f == "sources") {
-            RECSYS_CHECK(fv.is_array(), "strategy: scene '", name, "': 'sources' must be an array");
+          const JsonField g(where, fi.key(), fi.value());
+          if (g.key() == "sources") {
+            g.require(g.value().is_array(), "an array");
             s.sources.clear();
-            for (const auto& q : fv) {
-              RECSYS_CHECK(q.is_object() && q.contains("source") && q["source"].is_string(),
-                           "strategy: scene '", name, "': each source needs a 'source' name, got ",
-                           q.dump());
+            for (const auto& q : g.value()) {
+              RECSYS_CHECK(q.is_object() && q.contains("source") && q["source"].is_string(), where,
+                           ": each source needs a 'source' name, got ", q.dump());
               SourceQuota sq;
               sq.source = parse_source(q["source"].get<std::string>());
               for (auto qi = q.begin(); qi != q.end(); ++qi) {
                 if (qi.key() == "source") continue;
-                RECSYS_CHECK(qi.key() == "quota", "strategy: scene '", name,
-                             "': unknown source key '", qi.key(), "'");
-                RECSYS_CHECK(qi.value().is_number_integer(),
-                             "strategy: quota must be an integer, got ", qi.value().dump());
-                sq.quota = qi.value().get<int>();
+                const JsonField h(where, qi.key(), qi.value());
+                if (h.key() != "quota") h.unknown();
+                sq.quota = h.integer(0);
               }
               s.sources.push_back(sq);
             }
-          } else if (f == "rank")
-            s.rank = boolean(fv, f);
-          else if (f == "diversity")
-            s.diversity = number(fv, f);
-          else if (f == "category_cap") {
-            RECSYS_CHECK(fv.is_number_integer(),
-                         "strategy: 'category_cap' must be an integer, got ", fv.dump());
-            s.category_cap = fv.get<int>();
-          } else
-            RECSYS_FAIL("strategy: scene '", name, "': unknown key '", f, "'");
+          } else if (g.key() == "rank")
+            s.rank = g.boolean();
+          else if (g.key() == "diversity")
+            s.diversity = g.number();
+          else if (g.key() == "category_cap")
+            s.category_cap = g.integer(0);
+          else
+            g.unknown();
         }
         c.scenes[name] = s;
       }
     } else
-      RECSYS_FAIL("strategy: unknown key '", k, "'");
-  }
+      f.unknown();
+  });
   c.validate();
   return c;
 }

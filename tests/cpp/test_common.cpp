@@ -1,4 +1,5 @@
-// RNG known answers, deterministic math against libm, distribution moments, vocabulary.
+// RNG known answers, deterministic math against libm, distribution moments, vocabulary, JSON
+// options.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -7,6 +8,7 @@
 #include "common/check.h"
 #include "common/detmath.h"
 #include "common/rng.h"
+#include "data/json_options.h"
 #include "features/vocabulary.h"
 
 using namespace recsys;
@@ -109,4 +111,37 @@ TEST_CASE("Vocabulary maps tokens to dense indices and back", "[vocabulary]") {
   CHECK_THROWS_WITH(v.token(2), Catch::Contains("out of range"));
   CHECK_THROWS_WITH(v.at("zzz", "item id"), Catch::Contains("unknown item id 'zzz'"));
   CHECK_THROWS_WITH(Vocabulary({"x", "y", "x"}), Catch::Contains("duplicate token 'x'"));
+}
+
+TEST_CASE("JSON options: values are read with errors that name what, the key and the value",
+          "[common][json]") {
+  CHECK_THROWS_WITH(parse_json_object("{", "demo options"),
+                    Catch::StartsWith("demo options: invalid JSON: "));
+  CHECK_THROWS_WITH(parse_json_object("[1]", "demo options"),
+                    "demo options: expected a JSON object, got [1]");
+  const nlohmann::json j = parse_json_object(
+      R"({"s": "x", "b": true, "n": 2.5, "i": 7, "t": "2021-01-02", "ts": 86400, "l": ["a", "b"]})",
+      "demo options");
+  auto field = [&](const char* k) { return JsonField("demo options", k, j[k]); };
+  CHECK(field("s").string() == "x");
+  CHECK(field("b").boolean());
+  CHECK(field("n").number() == 2.5);
+  CHECK(field("i").integer(7) == 7);
+  CHECK(field("t").time() == 18629 * 86400LL);  // days from 1970-01-01 to 2021-01-02
+  CHECK(field("ts").time() == 86400);
+  CHECK(field("l").strings() == std::vector<std::string>{"a", "b"});
+  CHECK_THROWS_WITH(field("n").string(), "demo options: 'n' must be a string, got 2.5");
+  CHECK_THROWS_WITH(field("s").boolean(), "demo options: 's' must be true or false, got \"x\"");
+  CHECK_THROWS_WITH(field("s").number(), "demo options: 's' must be a number, got \"x\"");
+  CHECK_THROWS_WITH(field("i").integer(8), "demo options: 'i' must be an integer >= 8, got 7");
+  CHECK_THROWS_WITH(field("n").integer(0), "demo options: 'n' must be an integer >= 0, got 2.5");
+  CHECK_THROWS_WITH(field("s").time(),
+                    "demo options: 's' must be a date (YYYY-MM-DD) or seconds, got \"x\"");
+  CHECK_THROWS_WITH(field("s").strings(),
+                    "demo options: 's' must be an array of strings, got \"x\"");
+  CHECK_THROWS_WITH(field("s").unknown(), "demo options: unknown key 's'");
+  std::vector<std::string> keys;
+  for_each_json_field(R"({"z": 1, "a": 2})", "demo options",
+                      [&](const JsonField& f) { keys.push_back(f.key()); });
+  CHECK(keys == std::vector<std::string>{"a", "z"});  // nlohmann::json keeps keys sorted
 }

@@ -73,6 +73,14 @@ test('filters, and errors that name the argument and change nothing', () => {
   assert.throws(() => s.track({ itemId: 'zzz', event: 'view' }), { message: "track: unknown item 'zzz'" });
   assert.throws(() => s.track({ itemId: 'item_4', event: 'view', timestamp: 50 }), { message: /is before the previous event/ });
   assert.equal(s.size, 1);
+  const other = rs.createRecommender({ model, dataset: shop });
+  assert.throws(() => other.recommend({ session: s }), { name: 'TypeError', message: 'session was created by another Recommender' });
+  other.dispose();
+  assert.throws(() => rs.createRecommender({ model, dataset: shop, strategy: { scenes: { default: { sources: [{ source: 'personal', quota: -1 }] } } } }),
+    { name: 'Error', message: "strategy: scene 'default': 'quota' must be an integer >= 0, got -1" });
+  assert.throws(() => rs.createRecommender({ model, dataset: shop, cacheCapacity: 5, strategy: { boosts: [{ factor: 'x' }] } }),
+    { name: 'Error', message: 'strategy: boost: \'factor\' must be a number, got "x"' });
+  assert.equal(s.size, 1);
   assert.deepEqual(rec.recommend({ userId: 'user_1' }), ok);
   assert.throws(() => rs.createRecommender({ model, dataset: shop, index: 'hnsw' }), { name: 'RangeError', message: /index kind/ });
   assert.throws(() => rs.createRecommender({ model, dataset: shop, strategy: { objective: 'fame' } }), { message: /'objective' must be clicks, purchases or revenue/ });

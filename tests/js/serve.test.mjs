@@ -2,24 +2,19 @@
 // exactly as the full engine does; what it leaves out is a clear error; it is the smaller download.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRecsys, Model } from 'recsys-wasm';
+import { assertScoresLikeNative, goldenFiles } from './golden.mjs';
 
 const full = await createRecsys();
 const serve = await createRecsys({ engine: 'serve' });
-const golden = new URL('../golden/two_tower_v1/', import.meta.url);
 
 test('the serving engine scores the golden model as the native build did', async () => {
   assert.equal(serve.engine, 'serve');
   assert.equal(full.engine, 'full');
   assert.equal(serve.version, full.version);
-  const model = await Model.load({ weights: new URL('model.safetensors', golden), manifest: new URL('manifest.json', golden) }, { recsys: serve });
-  const expected = JSON.parse(readFileSync(new URL('expected.json', golden), 'utf8'));
-  for (const q of expected.queries) {
-    const got = model.recommend({ userId: q.user ?? undefined, history: q.history, k: 5 });
-    assert.deepEqual(got.map((r) => r.id), q.top.map((r) => r.item));
-    got.forEach((r, i) => assert.ok(Math.abs(r.score - q.top[i].score) < 1e-5));
-  }
+  const model = await Model.load(goldenFiles(), { recsys: serve });
+  assertScoresLikeNative(model);
   model.dispose();
 });
 
@@ -56,7 +51,7 @@ test('what the serving engine leaves out is an Error that names the call, and ch
   ]) {
     assert.throws(call, { name: 'Error', message: `${what} is not in the serving engine; create the full one with createRecsys() (engine: 'full')` });
   }
-  const model = await serve.loadModel({ weights: new URL('model.safetensors', golden), manifest: new URL('manifest.json', golden) });
+  const model = await serve.loadModel(goldenFiles());
   assert.throws(() => model.toFiles(), /Model\.toFiles\(\) is not in the serving engine/);
   assert.throws(() => model.fitRanker(data), /Model\.fitRanker\(\) is not in the serving engine/);
   assert.equal(model.recommend({ history: ['item_1'], k: 3 }).length, 3);

@@ -1,0 +1,70 @@
+#include "data/json_options.h"
+
+#include "common/check.h"
+#include "data/parse.h"
+
+namespace recsys {
+
+nlohmann::json parse_json(std::string_view text, std::string_view what) {
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    RECSYS_FAIL(what, ": invalid JSON: ", e.what());
+  }
+}
+
+nlohmann::json parse_json_object(std::string_view text, std::string_view what) {
+  nlohmann::json j = parse_json(text, what);
+  RECSYS_CHECK(j.is_object(), what, ": expected a JSON object, got ", j.dump());
+  return j;
+}
+
+void JsonField::require(bool ok, std::string_view expected) const {
+  RECSYS_CHECK(ok, what_, ": '", key_, "' must be ", expected, ", got ", value_.dump());
+}
+
+std::string JsonField::string() const {
+  require(value_.is_string(), "a string");
+  return value_.get<std::string>();
+}
+
+std::vector<std::string> JsonField::strings() const {
+  require(value_.is_array(), "an array of strings");
+  std::vector<std::string> out;
+  for (const auto& s : value_) {
+    require(s.is_string(), "an array of strings");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+bool JsonField::boolean() const {
+  require(value_.is_boolean(), "true or false");
+  return value_.get<bool>();
+}
+
+double JsonField::number() const {
+  require(value_.is_number(), "a number");
+  return value_.get<double>();
+}
+
+int JsonField::integer(long long lo) const {
+  RECSYS_CHECK(value_.is_number_integer() && value_.get<long long>() >= lo &&
+                   value_.get<long long>() < (1LL << 31),
+               what_, ": '", key_, "' must be an integer >= ", lo, ", got ", value_.dump());
+  return value_.get<int>();
+}
+
+std::int64_t JsonField::time() const {
+  if (value_.is_number_integer()) return value_.get<std::int64_t>();
+  std::int64_t t = 0;
+  require(value_.is_string() && try_parse_timestamp(value_.get<std::string>(), t),
+          "a date (YYYY-MM-DD) or seconds");
+  return t;
+}
+
+void JsonField::unknown() const {
+  RECSYS_FAIL(what_, ": unknown key '", key_, "'");
+}
+
+}  // namespace recsys

@@ -1,0 +1,54 @@
+// Options and requests read from JSON text, with errors that name what is being read and the key:
+//   "<what>: invalid JSON: …", "<what>: expected a JSON object, got …",
+//   "<what>: '<key>' must be …, got <value>", "<what>: unknown key '<key>'".
+// Every from_json of the core reads its object through these, so the messages stay alike.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace recsys {
+
+// The JSON value in text; invalid JSON is an error naming `what`.
+nlohmann::json parse_json(std::string_view text, std::string_view what);
+// The same, and it must be an object.
+nlohmann::json parse_json_object(std::string_view text, std::string_view what);
+
+// One key of an options object and its value, read with checks.
+class JsonField {
+ public:
+  // Keeps a reference to value (which must outlive the field) and copies of what and key.
+  JsonField(std::string_view what, std::string key, const nlohmann::json& value)
+      : what_(what), key_(std::move(key)), value_(value) {}
+  const std::string& key() const { return key_; }
+  const nlohmann::json& value() const { return value_; }
+
+  std::string string() const;                // a string
+  std::vector<std::string> strings() const;  // an array of strings
+  bool boolean() const;                      // true or false
+  double number() const;                     // any number
+  int integer(long long lo) const;           // an integer in [lo, 2^31)
+  std::int64_t time() const;                 // seconds since 1970, or "YYYY-MM-DD"
+  [[noreturn]] void unknown() const;         // "unknown key"
+  // "<what>: '<key>' must be <expected>, got <value>" unless ok.
+  void require(bool ok, std::string_view expected) const;
+
+ private:
+  std::string what_;
+  std::string key_;
+  const nlohmann::json& value_;
+};
+
+// Calls f(JsonField) for each key of the object in text (in key order: nlohmann::json sorts them).
+template <class F>
+void for_each_json_field(std::string_view text, std::string_view what, F&& f) {
+  const nlohmann::json j = parse_json_object(text, what);
+  for (auto it = j.begin(); it != j.end(); ++it) f(JsonField(what, it.key(), it.value()));
+}
+
+}  // namespace recsys
