@@ -12,10 +12,11 @@ export { root };
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-export async function withBrowserPage(fn) {
+// extraMounts: more [urlPrefix, dir] pairs to serve (an earlier build's dist/ for a baseline).
+export async function withBrowserPage(fn, extraMounts = []) {
   const server = await startServer({
     port: 0,
-    extraMounts: [['/bench/', join(root, 'bench')], ['/node_modules/', join(root, 'node_modules')]],
+    extraMounts: [...extraMounts, ['/bench/', join(root, 'bench')], ['/node_modules/', join(root, 'node_modules')]],
   });
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });

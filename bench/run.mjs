@@ -1,4 +1,5 @@
-// npm run bench -- <name>: builds, then runs the named benchmark (train; more as they land).
+// npm run bench -- <name> [--quick] [--baseline=DIR]: builds, then runs the named benchmarks (train,
+// eval, retrieval, session, requests; baseline builds an earlier commit's dist/ for --baseline).
 // Benchmarks print ratios against peers measured in the same run and write bench/results/<name>.json.
 import { build, log, setup } from '../scripts/lib.mjs';
 
@@ -7,6 +8,8 @@ const BENCHES = {
   eval: () => import('./eval/report.mjs'),
   retrieval: () => import('./retrieval/index.mjs'),
   session: () => import('./session/index.mjs'),
+  requests: () => import('./requests/index.mjs'),
+  baseline: () => import('./baseline.mjs'),
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const quick = process.argv.includes('--quick');

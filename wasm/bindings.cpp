@@ -1,6 +1,9 @@
 // The only file that includes Emscripten headers. It exposes the core to JS through Embind and
 // holds no logic: every function forwards to recsys::, inside guarded(), which turns a C++
-// exception into a JS Error carrying the message (TOOLCHAIN.md D, pattern G2).
+// exception into a JS error once: the core's error kind picks the class (type -> TypeError,
+// range -> RangeError, not_found / state / format / internal -> Error) and becomes error.kind
+// (TOOLCHAIN.md D, pattern G2). Recommendation lists cross as flat typed data (write_list), never
+// as text.
 // Compiled twice: the full engine (recsys.wasm), and with RECSYS_SERVE_ONLY the serving engine
 // (recsys-serve.wasm: load data and models, recommend, sessions, indexes; no training, evaluation,
 // shop generation or model saving), which the linker makes much smaller.
@@ -9,41 +12,143 @@
 
 #include <malloc.h>
 
+#include <cmath>
+#include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 
+#include "common/check.h"
 #include "data/catalog.h"
 #include "data/dataset.h"
 #include "data/interactions.h"
 #include "data/online_retail.h"
 #include "data/synthetic.h"
 #include "eval/run.h"
+#include "eval/training_job.h"
+#include "features/scene.h"
 #include "io/two_tower_file.h"
 #include "ranking/fit.h"
 #include "retrieval/index.h"
 #include "retrieval/topk.h"
-#include "retrieval/training_job.h"
-#include "strategy/recommender.h"
+#include "serving/recommender.h"
+#include "strategy/strategy_config.h"
 
 using namespace emscripten;
 
 namespace {
 
-EM_JS(void, recsys_throw_js_error, (const char* msg), { throw new Error(UTF8ToString(msg)); });
+EM_JS(void, recsys_throw_js_error, (const char* cls, const char* kind, const char* msg), {
+  const e = new globalThis[UTF8ToString(cls)](UTF8ToString(msg));
+  e.kind = UTF8ToString(kind);
+  throw e;
+});
 
-// Runs f; on a C++ exception leaves the catch block first, then throws a JS Error.
+const char* js_error_class(recsys::ErrorKind kind) {
+  switch (kind) {
+    case recsys::ErrorKind::Type:
+      return "TypeError";
+    case recsys::ErrorKind::Range:
+      return "RangeError";
+    default:
+      return "Error";
+  }
+}
+
+// Runs f; on a C++ exception leaves the catch block first, then throws the JS error.
 template <class F>
 auto guarded(F&& f) -> decltype(f()) {
   static std::string message;
+  recsys::ErrorKind kind = recsys::ErrorKind::Internal;
   try {
     return f();
+  } catch (const recsys::Error& e) {
+    message = e.what();
+    kind = e.kind();
+  } catch (const std::bad_alloc&) {
+    message = "out of memory";
+    kind = recsys::ErrorKind::Range;
   } catch (const std::exception& e) {
     message = e.what();
   } catch (...) {
     message = "unknown C++ exception";
   }
-  recsys_throw_js_error(message.c_str());
+  recsys_throw_js_error(js_error_class(kind), recsys::error_kind_name(kind), message.c_str());
   __builtin_unreachable();
+}
+
+// A recommendation list as one int32 buffer, floats stored bit for bit (JS reads the same words
+// through HEAP32 and HEAPF32): [n, then per item: catalog row, rank, sources code, retrieval
+// score, relevance, diversity adjustment, final score, p(click), p(purchase)]. Returns its
+// address; the wrapper reads it at once (the next call may reuse it).
+constexpr int kRecordWords = 9;
+std::vector<std::int32_t>& list_buffer() {
+  static std::vector<std::int32_t> words;
+  return words;
+}
+std::int32_t float_word(float f) {
+  std::int32_t w;
+  std::memcpy(&w, &f, sizeof w);
+  return w;
+}
+double write_list(const recsys::Recommender& r, const std::vector<recsys::Recommendation>& list) {
+  auto& w = list_buffer();
+  w.assign(1 + list.size() * kRecordWords, 0);
+  w[0] = static_cast<std::int32_t>(list.size());
+  std::size_t o = 1;
+  for (const auto& x : list) {
+    const auto& e = x.explanation;
+    w[o++] = r.catalog_row(x.item);
+    w[o++] = x.rank;
+    w[o++] = static_cast<std::int32_t>(e.sources.code());
+    for (float f : {e.retrieval_score, e.relevance, e.diversity_adjustment, e.final_score,
+                    e.p_click, e.p_purchase})
+      w[o++] = float_word(f);
+  }
+  return static_cast<double>(reinterpret_cast<std::uintptr_t>(w.data()));
+}
+// The same for a model's own top-k: [n, then per item: item index, score].
+double write_scored(const std::vector<recsys::ScoredItem>& list) {
+  auto& w = list_buffer();
+  w.assign(1 + list.size() * 2, 0);
+  w[0] = static_cast<std::int32_t>(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    w[1 + 2 * i] = list[i].item;
+    w[2 + 2 * i] = float_word(list[i].score);
+  }
+  return static_cast<double>(reinterpret_cast<std::uintptr_t>(w.data()));
+}
+
+std::vector<std::string> strings_of(const val& v) {
+  return v.isNull() || v.isUndefined() ? std::vector<std::string>{}
+                                       : vecFromJSArray<std::string>(v);
+}
+
+val string_array(const std::vector<std::string>& v) {
+  val a = val::array();
+  for (std::size_t i = 0; i < v.size(); ++i) a.set(i, v[i]);
+  return a;
+}
+
+// The request from the wrapper's positional arguments: the wrapper has checked the JS types
+// (what C++ cannot see once converted); every value is checked by the core. NaN diversity:
+// unset (the wrapper turns a NaN given by the caller into a TypeError first).
+recsys::RecommendRequest request_of(const std::string& user, const std::string& scene, int k,
+                                    double diversity, const std::string& item,
+                                    const val& categories, const val& brands, const val& exclude,
+                                    double price_min, double price_max) {
+  recsys::RecommendRequest r;
+  r.user_id = user;
+  r.scene = scene;
+  r.k = k;
+  if (!std::isnan(diversity)) r.diversity = diversity;
+  r.item_id = item;
+  r.categories = strings_of(categories);
+  r.brands = strings_of(brands);
+  r.exclude = strings_of(exclude);
+  r.price_min = price_min;
+  r.price_max = price_max;
+  return r;
 }
 
 using recsys::Catalog;
@@ -153,10 +258,16 @@ EMSCRIPTEN_BINDINGS(recsys) {
                   });
                 }))
 #endif
-      .function("recommendJson",
-                optional_override([](const TwoTowerModel& m, const std::string& user,
-                                     const std::string& history_json, int k) {
-                  return guarded([&] { return recsys::recommend_json(m, user, history_json, k); });
+      // The model's own top-k as write_scored's buffer; itemId() names the items.
+      .function("recommendTop",
+                optional_override(
+                    [](const TwoTowerModel& m, const std::string& user, const val& history, int k) {
+                      return guarded([&] {
+                        return write_scored(recsys::top_items(m, user, strings_of(history), k));
+                      });
+                    }))
+      .function("itemId", optional_override([](const TwoTowerModel& m, int i) {
+                  return guarded([&] { return m.items().token(i); });
                 }));
   function("columnView", optional_override([](const std::string& name) {
              const Columns& c = columns();
@@ -204,7 +315,7 @@ EMSCRIPTEN_BINDINGS(recsys) {
                   return static_cast<double>(j.trainer().examples_per_epoch());
                 }))
       .function("validationRecall", optional_override([](const TrainingJob& j) {
-                  return guarded([&] { return j.trainer().validation_recall(); });
+                  return guarded([&] { return j.validation_recall(); });
                 }))
       .function("popularityRecall",
                 optional_override([](const TrainingJob& j) { return j.popularity_recall(); }));
@@ -275,15 +386,43 @@ EMSCRIPTEN_BINDINGS(recsys) {
                 }));
 
   class_<Recommender>("Recommender")
-      .function("recommendJson", optional_override([](Recommender& r, const std::string& request) {
+      // recommend / recommendSession return write_list's buffer; itemRecord() gives each row's
+      // display fields once (the wrapper caches them).
+      .function(
+          "recommend",
+          optional_override([](Recommender& r, const std::string& user, const std::string& scene,
+                               int k, double diversity, const std::string& item, val categories,
+                               val brands, val exclude, double price_min, double price_max) {
+            return guarded([&] {
+              return write_list(
+                  r, r.recommend(request_of(user, scene, k, diversity, item, categories, brands,
+                                            exclude, price_min, price_max)));
+            });
+          }))
+      .function("recommendSession",
+                optional_override([](Recommender& r, const Session& s, const std::string& user,
+                                     const std::string& scene, int k, double diversity,
+                                     const std::string& item, val categories, val brands,
+                                     val exclude, double price_min, double price_max) {
                   return guarded([&] {
-                    return r.recommend_json(recsys::RecommendRequest::from_json(request));
+                    return write_list(
+                        r, r.recommend(request_of(user, scene, k, diversity, item, categories,
+                                                  brands, exclude, price_min, price_max),
+                                       &s));
                   });
                 }))
-      .function("recommendSessionJson",
-                optional_override([](Recommender& r, const std::string& request, const Session& s) {
+      .function("itemRecord", optional_override([](const Recommender& r, int row) {
                   return guarded([&] {
-                    return r.recommend_json(recsys::RecommendRequest::from_json(request), &s);
+                    const Catalog& c = r.catalog();
+                    RECSYS_CHECK(row >= 0 && row < c.size(), "catalog row ", row,
+                                 " out of range [0, ", c.size(), ")");
+                    val o = val::object();
+                    o.set("id", c.id(row));
+                    o.set("title", c.title(row));
+                    o.set("category", c.categories().token(c.category(row)));
+                    o.set("brand", c.brands().token(c.brand(row)));
+                    o.set("price", c.price(row));
+                    return o;
                   });
                 }))
       .function("createSession",
@@ -294,11 +433,22 @@ EMSCRIPTEN_BINDINGS(recsys) {
                 optional_override([](const Recommender& r, Session& s, const std::string& item,
                                      const std::string& event, double timestamp) {
                   guarded([&] {
+                    RECSYS_CHECK(std::isfinite(timestamp), "track: timestamp must be finite, got ",
+                                 timestamp);
                     r.track(s, item, event, static_cast<std::int64_t>(timestamp));
                     return 0;
                   });
                 }))
-      .function("statsJson", optional_override([](const Recommender& r) { return r.stats_json(); }))
+      .function("stats", optional_override([](const Recommender& r) {
+                  const auto st = r.stats();
+                  val o = val::object();
+                  o.set("requests", static_cast<double>(st.requests));
+                  o.set("cacheHits", static_cast<double>(st.cache_hits));
+                  o.set("cacheSize", static_cast<double>(st.cache_size));
+                  o.set("cacheHitRatio", st.cache_hit_ratio);
+                  o.set("index", st.index);
+                  return o;
+                }))
       .function("reload", optional_override([](Recommender& r, ModelPtr model, val ranker) {
                   guarded([&] {
                     r.reload(model, ranker_of(ranker));
@@ -306,14 +456,13 @@ EMSCRIPTEN_BINDINGS(recsys) {
                   });
                 }));
   function("createRecommender",
-           optional_override([](ModelPtr model, const Dataset& d, const std::string& options,
-                                val ranker) {
-             return guarded([&] {
-               const auto o = recsys::RecommenderOptions::from_json(options);
-               return new Recommender(model, d, o.index, o.strategy,
-                                      o.use_ranker ? ranker_of(ranker) : nullptr, o.cache_capacity);
-             });
-           }),
+           optional_override(
+               [](ModelPtr model, const Dataset& d, const std::string& options, val ranker) {
+                 return guarded([&] {
+                   return new Recommender(model, d, recsys::RecommenderOptions::from_json(options),
+                                          ranker_of(ranker));
+                 });
+               }),
            allow_raw_pointers());
 
   // A vector index for JS developers' own vectors: reserve storage, fill it, build, search.
@@ -366,6 +515,16 @@ EMSCRIPTEN_BINDINGS(recsys) {
   function("allocatedBytes",
            optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
+  // The names the API accepts, from the C++ lists (index.d.mts declares the same; a test checks).
+  function("enums", optional_override([]() {
+             val o = val::object();
+             o.set("scenes", string_array(recsys::scene_names()));
+             o.set("events", string_array(recsys::event_names()));
+             o.set("indexKinds", string_array(recsys::index_kinds()));
+             o.set("sources", string_array(recsys::source_names()));
+             o.set("errorKinds", string_array(recsys::error_kind_names()));
+             return o;
+           }));
 #ifdef RECSYS_SERVE_ONLY
   function("engine", optional_override([]() { return std::string("serve"); }));
 #else

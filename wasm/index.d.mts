@@ -1,5 +1,23 @@
 // Type declarations for recsys-wasm (wasm/index.mjs); .d.mts: ES module declarations whatever the nearest package.json says.
 
+// The names below are the C++ core's lists (recsys.enums returns them at run time); a test
+// (tests/js/enums.test.mjs) checks that these declarations list the same.
+/** The built-in scenes (a strategy may add its own). */
+export type Scene = 'home_page' | 'cart_page' | 'product_page' | 'default';
+/** What a session records. */
+export type EventKind = 'view' | 'click' | 'add_to_cart' | 'purchase';
+/** Top-K index kinds. */
+export type IndexKind = 'exact' | 'int8' | 'ivf';
+/** Candidate sources of the strategy layer. */
+export type SourceKind = 'personal' | 'popular' | 'trending' | 'complementary' | 'similar';
+/** error.kind of every error the API throws: 'type' (TypeError), 'range' (RangeError), the others Error. */
+export type ErrorKind = 'type' | 'range' | 'not_found' | 'state' | 'format' | 'internal';
+
+/** What the API throws: a TypeError, RangeError or Error whose message names the field and the value. */
+export interface RecsysError extends Error {
+  kind: ErrorKind;
+}
+
 export interface DatasetStats {
   name: string;
   checksum: string;
@@ -157,6 +175,7 @@ export class Model extends Handle {
   readonly numUsers: number;
   readonly dim: number;
   readonly config: Record<string, unknown>;
+  /** The model's own top-k (exact, no strategy): k in [1, numItems]. */
   recommend(query?: { userId?: string; history?: string[]; k?: number }): { id: string; score: number }[];
   toFiles(training?: TrainingInfo): { weights: Uint8Array; manifest: string };
 }
@@ -214,7 +233,6 @@ export interface EvalOptions {
   maxUsers?: number;
 }
 
-export type Scene = 'home_page' | 'cart_page' | 'product_page' | 'default';
 
 export interface Recommendation {
   id: string;
@@ -225,7 +243,7 @@ export interface Recommendation {
   rank: number;
   score: number;
   explanation: {
-    /** The candidate sources that proposed the item, joined by '+'. */
+    /** The candidate sources that proposed the item (SourceKind names), joined by '+'. */
     source: string;
     retrievalScore: number;
     /** Objective score before diversity, normalised to [0, 1]. */
@@ -254,19 +272,19 @@ export class Session extends Handle {
   readonly userId: string | null;
   readonly size: number;
   readonly version: number;
-  track(event: { itemId: string; event: 'view' | 'click' | 'add_to_cart' | 'purchase'; timestamp?: number }): this;
+  track(event: { itemId: string; event: EventKind; timestamp?: number }): this;
 }
 
 export class Recommender extends Handle {
   recommend(request?: RecommendRequest): Recommendation[];
   createSession(options?: { userId?: string }): Session;
-  stats(): { requests: number; cacheHits: number; cacheSize: number; cacheHitRatio: number; index: string };
+  stats(): { requests: number; cacheHits: number; cacheSize: number; cacheHitRatio: number; index: IndexKind };
   reload(model: Model): void;
 }
 
 /** A standalone top-K index over your own vectors (inner product). */
 export class VectorIndex extends Handle {
-  readonly kind: 'exact' | 'int8' | 'ivf';
+  readonly kind: IndexKind;
   readonly size: number;
   readonly dim: number;
   readonly memoryBytes: number;
@@ -280,6 +298,14 @@ export class VectorIndex extends Handle {
 export class Recsys {
   readonly version: string;
   readonly engine: 'full' | 'serve';
+  /** The names the API accepts, from the C++ core (frozen arrays). */
+  readonly enums: {
+    readonly scenes: readonly Scene[];
+    readonly events: readonly EventKind[];
+    readonly indexKinds: readonly IndexKind[];
+    readonly sources: readonly SourceKind[];
+    readonly errorKinds: readonly ErrorKind[];
+  };
   /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
   memoryUsage(): { heapBytes: number; allocatedBytes: number };
   defaultShopConfig(): Required<ShopConfig>;
@@ -298,13 +324,13 @@ export class Recsys {
   createRecommender(options: {
     model: Model;
     dataset: Dataset;
-    index?: 'exact' | 'int8' | 'ivf' | { kind?: 'exact' | 'int8' | 'ivf'; rerank?: number; nlist?: number; nprobe?: number };
+    index?: IndexKind | { kind?: IndexKind; rerank?: number; nlist?: number; nprobe?: number };
     /** Scenes, sources and quotas, objective, rules (see core/strategy/strategy_config.h). */
     strategy?: Record<string, unknown>;
     cacheCapacity?: number;
     useRanker?: boolean;
   }): Recommender;
-  createIndex(options?: { kind?: 'exact' | 'int8' | 'ivf'; rerank?: number; nlist?: number; nprobe?: number; seed?: number }): VectorIndex;
+  createIndex(options?: { kind?: IndexKind; rerank?: number; nlist?: number; nprobe?: number; seed?: number }): VectorIndex;
   /** weights / manifest: bytes (or the manifest JSON text), a URL, or in Node a file path or file: URL. */
   loadModel(files: { weights: Uint8Array | ArrayBuffer | string | URL; manifest: string | URL }): Promise<Model>;
 }

@@ -1,12 +1,13 @@
 // Browser side of `npm run bench -- session`: with a 100,000-item catalog, the time from a session
 // event to the next top-10 (track + recommend), for each index kind, on the full or the serving
-// engine; and the time each engine takes to start and to load the shop and the model.
-import { createRecsys } from '/dist/index.mjs';
+// engine; and the time each engine takes to start and to load the shop and the model. dist: the
+// build to measure (/dist, or an earlier build's /baseline).
 
 const log = (s) => { document.getElementById('log').textContent += `\n${s}`; console.log(s); };
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 
-window.runBench = async ({ engine = 'full', shopUrl, modelUrl, events = 200, kinds = ['exact', 'int8', 'ivf'] }) => {
+window.runBench = async ({ engine = 'full', shopUrl, modelUrl, events = 200, kinds = ['exact', 'int8', 'ivf'], dist = '/dist' }) => {
+  const { createRecsys } = await import(`${dist}/index.mjs`);  // the current build, or a baseline
   const [catalog, interactions, weights, manifest] = await Promise.all([
     fetch(`${shopUrl}/catalog.csv`).then((r) => r.text()), fetch(`${shopUrl}/interactions.csv`).then((r) => r.text()),
     fetch(`${modelUrl}/model.safetensors`).then((r) => r.arrayBuffer()), fetch(`${modelUrl}/manifest.json`).then((r) => r.text())]);

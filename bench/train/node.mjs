@@ -1,5 +1,5 @@
 // Node side of `npm run bench -- train`: the seed workload on the wasm module in Node. Prints JSON.
-import { createRecsys } from '../../build-wasm/dist/index.mjs';
+import { createRecsys } from '../../build-wasm/dist/index.node.mjs';
 import { trainTimed } from './engine-loop.mjs';
 
 const epochs = Number(process.argv[2] ?? 3);

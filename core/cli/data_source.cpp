@@ -8,6 +8,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
+
+#include <zlib.h>
 
 #include "common/check.h"
 #include "data/online_retail.h"
@@ -29,29 +32,31 @@ static bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+namespace {
+// zlib's gz* functions read both gzip and plain files; a truncated or corrupt stream is an error.
+std::string read_gzip(const std::string& path) {
+  gzFile f = ::gzopen(path.c_str(), "rb");
+  RECSYS_CHECK_FOUND(f != nullptr, path, ": cannot open: ", std::strerror(errno));
+  ::gzbuffer(f, 1 << 17);
+  std::string out;
+  std::vector<char> buf(1 << 16);
+  int n = 0;
+  while ((n = ::gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0)
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  int err = Z_OK;
+  const char* msg = ::gzerror(f, &err);
+  const std::string problem = msg ? msg : "";
+  ::gzclose(f);
+  RECSYS_CHECK_FORMAT(n == 0 && err == Z_OK, path, ": not a valid gzip file (", problem, ")");
+  return out;
+}
+}  // namespace
+
 std::string read_file(const std::string& path) {
-  RECSYS_CHECK(file_exists(path), path, ": no such file");
-  if (ends_with(path, ".gz")) {
-    std::string cmd = "gzip -dc '";
-    for (char c : path) {
-      if (c == '\'')
-        cmd += "'\\''";
-      else
-        cmd.push_back(c);
-    }
-    cmd += "'";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    RECSYS_CHECK(p != nullptr, path, ": cannot run gzip: ", std::strerror(errno));
-    std::string out;
-    char buf[1 << 16];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int rc = ::pclose(p);
-    RECSYS_CHECK(rc == 0, path, ": gzip -dc failed (status ", rc, ")");
-    return out;
-  }
+  RECSYS_CHECK_FOUND(file_exists(path), path, ": no such file");
+  if (ends_with(path, ".gz")) return read_gzip(path);
   std::ifstream in(path, std::ios::binary);
-  RECSYS_CHECK(in.good(), path, ": cannot open: ", std::strerror(errno));
+  RECSYS_CHECK_FOUND(in.good(), path, ": cannot open: ", std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -93,7 +98,7 @@ static std::string pick(const std::string& dir, const char* stem, std::string& f
       return p;
     }
   }
-  RECSYS_FAIL(dir, ": no ", stem, ".csv or ", stem, ".json");
+  RECSYS_FAIL(NotFound, dir, ": no ", stem, ".csv or ", stem, ".json");
 }
 
 Dataset load_dataset(const std::string& spec, const SyntheticConfig& synthetic) {
@@ -117,7 +122,7 @@ Dataset load_dataset(const std::string& spec, const SyntheticConfig& synthetic) 
     return load_online_retail_csv(read_file(spec), spec).data;
   }
   RECSYS_FAIL(
-      "--data: '", spec,
+      NotFound, "--data: '", spec,
       "' is neither synthetic, online-retail, a folder with catalog + interactions, nor a file");
 }
 

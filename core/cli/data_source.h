@@ -10,7 +10,7 @@
 
 namespace recsys::cli {
 
-// Reads a whole file; ".gz" files are decompressed with the system gzip. Throws naming the path.
+// Reads a whole file; ".gz" files are decompressed with zlib. Throws naming the path.
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 void make_dirs(const std::string& path);

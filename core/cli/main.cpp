@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/data_source.h"
+#include "cli/request_json.h"
 #include "common/check.h"
 #include "common/rng.h"
 #include "data/online_retail.h"
@@ -19,13 +20,14 @@
 #include "data/synthetic.h"
 #include "eval/evaluate.h"
 #include "eval/run.h"
+#include "eval/training_job.h"
 #include "io/two_tower_file.h"
 #include "ranking/fit.h"
 #include "retrieval/index.h"
 #include "retrieval/topk.h"
 #include "retrieval/trainer.h"
-#include "retrieval/training_job.h"
 #include "retrieval/two_tower.h"
+#include "serving/recommender.h"
 
 namespace recsys::cli {
 namespace {
@@ -48,8 +50,14 @@ usage:
                [--validation-users N] [--patience N] [--out DIR] [--quiet]
       Train a two-tower model with a live progress line; with --out, write DIR/model.safetensors
       and DIR/manifest.json.
-  recsys recommend --model DIR [--user ID] [--history ITEM,ITEM,...] [--k N] [--json]
-      Top-K items of a trained model for a known user and/or a history (anonymous without --user).
+  recsys recommend --model DIR [--data synthetic|online-retail|DIR] [--user ID] [--scene S]
+                   [--item ID] [--k N] [--diversity X] [--history ITEM,ITEM,...] [--events JSON|FILE]
+                   [--request JSON|FILE] [--index exact|int8|ivf] [--strategy JSON|FILE]
+                   [--no-ranker] [--json]
+      The Recommender the page uses (sources, ranker, diversity, rules) over the model and the
+      data's catalog and logs: --history and --events are session events (views; or
+      [{"itemId", "event", "timestamp"}]); --request is a request as the JS API takes it
+      ({"userId", "scene", "k", "diversity", "itemId", "filters"}), which the flags override.
   recsys eval [--data synthetic|online-retail|DIR] --model DIR|random|popularity|itemknn|mf
               [--k N] [--protocol full|sampled] [--negatives N] [--split leave-last-out|temporal]
               [--validation-start DATE --test-start DATE [--test-end DATE]] [--on test|validation]
@@ -213,8 +221,8 @@ int cmd_train(const std::vector<std::string>& argv) {
   if (a.has("seed")) cfg.seed = static_cast<std::uint64_t>(a.get_int("seed", 42));
   cfg.validate();
   TrainerOptions opts;
-  opts.validation_users =
-      static_cast<std::int32_t>(a.get_int("validation-users", opts.validation_users));
+  ValidationOptions validation;
+  validation.users = static_cast<std::int32_t>(a.get_int("validation-users", validation.users));
   opts.early_stopping_patience =
       static_cast<int>(a.get_int("patience", opts.early_stopping_patience));
   opts.new_items_only = a.has("new-items-only");
@@ -227,6 +235,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   TrainingJobOptions jo;
   jo.split = split_from_args(a);
   jo.trainer = opts;
+  jo.validation = validation;
   TrainingJob job(data, cfg, jo);
   const Trainer& trainer = job.trainer();
   const TwoTowerModel& model = *job.model();
@@ -463,42 +472,67 @@ int cmd_bench_index(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// A JSON argument given inline or as a file name.
+std::string json_arg(const Args& a, const char* name) {
+  const std::string v = a.get(name);
+  const std::size_t b = v.find_first_not_of(" \t\r\n");
+  return b != std::string::npos && (v[b] == '{' || v[b] == '[') ? v : read_file(v);
+}
+
+// The same Recommender (serving/recommender.h) that the JS API and the Recommend page call.
 int cmd_recommend(const std::vector<std::string>& argv) {
-  const Args a(argv, {"model", "user", "history", "k"}, {"json"});
+  const Args a(argv,
+               {"model", "data", "user", "history", "events", "scene", "item", "k", "diversity",
+                "request", "index", "strategy", "before"},
+               {"json", "no-ranker"});
   RECSYS_CHECK(a.has("model"), "recommend: --model DIR is required");
   const std::string dir = a.get("model");
-  const TwoTowerModel model = TwoTowerFile::load(read_file(dir + "/model.safetensors"),
-                                                 read_file(dir + "/manifest.json"), dir);
-  const int k = static_cast<int>(a.get_int("k", 10));
-  RECSYS_CHECK(k >= 1, "option '--k': must be >= 1, got ", k);
-  UserQuery q;
-  if (a.has("user")) {
-    q.user = model.users().find(a.get("user"));
-    RECSYS_CHECK(q.user >= 0, "option '--user': unknown user '", a.get("user"), "'");
+  const std::string weights = read_file(dir + "/model.safetensors");
+  const std::string manifest = read_file(dir + "/manifest.json");
+  auto model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(weights, manifest, dir));
+  std::shared_ptr<RankingModel> ranker = TwoTowerFile::load_ranker(weights, manifest, model, dir);
+  const Dataset data = load_dataset_before(a.get("data", "synthetic"), a);
+  RecommenderOptions options;
+  if (a.has("index")) options.index.kind = a.get("index");
+  if (a.has("strategy")) options.strategy = StrategyConfig::from_json(json_arg(a, "strategy"));
+  options.use_ranker = !a.has("no-ranker");
+  options.cache_capacity = 0;
+  Recommender rec(model, data, options, ranker);
+
+  RecommendRequest req;
+  if (a.has("request")) req = request_from_json(json_arg(a, "request"));
+  if (a.has("user")) req.user_id = a.get("user");
+  if (a.has("scene")) req.scene = a.get("scene");
+  if (a.has("item")) req.item_id = a.get("item");
+  if (a.has("k")) {
+    const long long k = a.get_int("k", 10);
+    RECSYS_CHECK(k >= 1 && k <= 1000, "option '--k': must be in [1, 1000], got ", k);
+    req.k = static_cast<int>(k);
   }
-  // --history: comma-separated item ids, oldest first.
-  const std::string hist = a.get("history");
-  for (std::size_t b = 0; b < hist.size();) {
-    std::size_t e = hist.find(',', b);
-    if (e == std::string::npos) e = hist.size();
-    const std::string id = hist.substr(b, e - b);
-    const std::int32_t i = model.items().find(id);
-    RECSYS_CHECK(i >= 0, "option '--history': unknown item '", id, "'");
-    q.history.push_back(i);
-    b = e + 1;
+  if (a.has("diversity")) req.diversity = a.get_double("diversity", 0);
+  // Session events: --history ITEM,ITEM (views, oldest first) and --events JSON|FILE.
+  std::unique_ptr<Session> session;
+  if (a.has("history") || a.has("events")) {
+    session = std::make_unique<Session>(rec.create_session(req.user_id));
+    const std::string hist = a.get("history");
+    std::int64_t t = 0;
+    for (std::size_t b = 0; b < hist.size();) {
+      std::size_t e = hist.find(',', b);
+      if (e == std::string::npos) e = hist.size();
+      rec.track(*session, hist.substr(b, e - b), "view", ++t);
+      b = e + 1;
+    }
+    if (a.has("events")) track_events_json(rec, *session, json_arg(a, "events"));
   }
-  nn::Matrix U, V;
-  model.user_embeddings({q}, U);
-  model.item_embeddings(V);
-  const auto top = top_k_exact(V, U.row(0).data(), k);
+  const auto list = rec.recommend(req, session.get());
   if (a.has("json")) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : top)
-      out.push_back({{"item", model.items().token(s.item)}, {"score", s.score}});
-    std::cout << out.dump(1) << "\n";
-  } else {
-    for (const auto& s : top)
-      std::printf("%-12s %.6f\n", model.items().token(s.item).c_str(), s.score);
+    std::cout << recommendations_json(rec, list, 1) << "\n";
+    return 0;
+  }
+  for (const auto& r : list) {
+    const std::int32_t row = rec.catalog_row(r.item);
+    std::printf("%3d  %-12s %9.6f  %-22s %s\n", r.rank, rec.item_id(r.item).c_str(), r.score(),
+                r.explanation.sources.label().c_str(), rec.catalog().title(row).c_str());
   }
   return 0;
 }

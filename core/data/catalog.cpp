@@ -147,6 +147,7 @@ Catalog Catalog::from_csv(std::string_view text, const std::string& source) {
 
 std::string Catalog::to_json(std::int32_t offset, std::int32_t limit) const {
   RECSYS_CHECK(offset >= 0, "catalog: offset must be >= 0, got ", offset);
+  RECSYS_CHECK(limit >= -1, "catalog: limit must be >= 0 (or -1 for all), got ", limit);
   const std::int32_t end = limit < 0 ? size()
                                      : static_cast<std::int32_t>(std::min<std::int64_t>(
                                            size(), static_cast<std::int64_t>(offset) + limit));

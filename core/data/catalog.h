@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "features/vocabulary.h"
+#include "data/vocabulary.h"
 
 namespace recsys {
 
@@ -54,7 +54,7 @@ class Catalog {
   // source names the file in errors. On error nothing is returned (no half-loaded catalog).
   static Catalog from_json(std::string_view text, const std::string& source = "catalog.json");
   static Catalog from_csv(std::string_view text, const std::string& source = "catalog.csv");
-  // Items [offset, offset + limit) (clipped to the catalog) as JSON; limit < 0 means all.
+  // Items [offset, offset + limit) (clipped to the catalog) as JSON; limit -1 means all.
   std::string to_json(std::int32_t offset = 0, std::int32_t limit = -1) const;
   std::string to_csv() const;
 

@@ -72,7 +72,7 @@ CsvHeader::CsvHeader(const std::vector<std::string>& names, std::string source)
 
 std::size_t CsvHeader::require(std::string_view name) const {
   const std::int64_t i = find(name);
-  RECSYS_CHECK(i >= 0, source_, ": missing column '", name, "'");
+  RECSYS_CHECK_FORMAT(i >= 0, source_, ": missing column '", name, "'");
   return static_cast<std::size_t>(i);
 }
 

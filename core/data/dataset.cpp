@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/check.h"
 #include "data/parse.h"
 
 namespace recsys {
@@ -99,7 +100,7 @@ DatasetStats compute_stats(const Dataset& d) {
 Catalog parse_catalog(std::string_view text, std::string_view format, const std::string& source) {
   if (format == "csv") return Catalog::from_csv(text, source);
   if (format == "json") return Catalog::from_json(text, source);
-  fail_at(source, 0, "format", format, "expected csv or json");
+  RECSYS_FAIL(Range, source, ": format must be csv or json, got '", format, "'");
 }
 
 Dataset parse_dataset(std::string_view catalog_text, std::string_view catalog_format,
@@ -113,7 +114,7 @@ Dataset parse_dataset(std::string_view catalog_text, std::string_view catalog_fo
   else if (events_format == "json")
     d.interactions = Interactions::from_json(events_text, d.catalog, events_source);
   else
-    fail_at(events_source, 0, "format", events_format, "expected csv or json");
+    RECSYS_FAIL(Range, events_source, ": format must be csv or json, got '", events_format, "'");
   return d;
 }
 

@@ -26,6 +26,12 @@ const char* event_name(Event e) {
   return "unknown";
 }
 
+std::vector<std::string> event_names() {
+  std::vector<std::string> out;
+  for (int i = 0; i < kNumEventTypes; ++i) out.push_back(event_name(static_cast<Event>(i)));
+  return out;
+}
+
 bool parse_event(std::string_view text, Event& out) {
   std::string t = trim(text);
   for (char& c : t)

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "data/catalog.h"
-#include "features/vocabulary.h"
+#include "data/vocabulary.h"
 
 namespace recsys {
 
@@ -20,6 +20,8 @@ constexpr int kNumEventTypes = 4;
 const char* event_name(Event e);
 // Accepts the names above (any case); false when unknown.
 bool parse_event(std::string_view text, Event& out);
+// Every event name in enum order (the JS API's EventKind type lists the same, a test checks it).
+std::vector<std::string> event_names();
 
 struct Interaction {
   std::int32_t user = 0;

@@ -9,18 +9,18 @@ nlohmann::json parse_json(std::string_view text, std::string_view what) {
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL(what, ": invalid JSON: ", e.what());
+    RECSYS_FAIL(Format, what, ": invalid JSON: ", e.what());
   }
 }
 
 nlohmann::json parse_json_object(std::string_view text, std::string_view what) {
   nlohmann::json j = parse_json(text, what);
-  RECSYS_CHECK(j.is_object(), what, ": expected a JSON object, got ", j.dump());
+  RECSYS_CHECK_TYPE(j.is_object(), what, ": expected a JSON object, got ", j.dump());
   return j;
 }
 
 void JsonField::require(bool ok, std::string_view expected) const {
-  RECSYS_CHECK(ok, what_, ": '", key_, "' must be ", expected, ", got ", value_.dump());
+  RECSYS_CHECK_TYPE(ok, what_, ": '", key_, "' must be ", expected, ", got ", value_.dump());
 }
 
 std::string JsonField::string() const {
@@ -49,10 +49,17 @@ double JsonField::number() const {
 }
 
 int JsonField::integer(long long lo) const {
+  // A string is a type error; 1.5 or an integer out of bounds is a range error.
+  RECSYS_CHECK_TYPE(value_.is_number(), what_, ": '", key_, "' must be an integer >= ", lo,
+                    ", got ", value_.dump());
   RECSYS_CHECK(value_.is_number_integer() && value_.get<long long>() >= lo &&
                    value_.get<long long>() < (1LL << 31),
                what_, ": '", key_, "' must be an integer >= ", lo, ", got ", value_.dump());
   return value_.get<int>();
+}
+
+void JsonField::require_range(bool ok, std::string_view expected) const {
+  RECSYS_CHECK(ok, what_, ": '", key_, "' must be ", expected, ", got ", value_.dump());
 }
 
 std::int64_t JsonField::time() const {
@@ -64,7 +71,7 @@ std::int64_t JsonField::time() const {
 }
 
 void JsonField::unknown() const {
-  RECSYS_FAIL(what_, ": unknown key '", key_, "'");
+  RECSYS_FAIL(Type, what_, ": unknown key '", key_, "'");
 }
 
 }  // namespace recsys

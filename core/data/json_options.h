@@ -35,8 +35,10 @@ class JsonField {
   int integer(long long lo) const;           // an integer in [lo, 2^31)
   std::int64_t time() const;                 // seconds since 1970, or "YYYY-MM-DD"
   [[noreturn]] void unknown() const;         // "unknown key"
-  // "<what>: '<key>' must be <expected>, got <value>" unless ok.
+  // "<what>: '<key>' must be <expected>, got <value>" unless ok: a type error (require) or a
+  // range error (require_range).
   void require(bool ok, std::string_view expected) const;
+  void require_range(bool ok, std::string_view expected) const;
 
  private:
   std::string what_;

@@ -19,7 +19,7 @@ void fail_at(std::string_view source, std::int64_t line, std::string_view field,
   msg += problem;
   if (!value.empty() || !field.empty())
     msg += " (value '" + std::string(value.substr(0, 80)) + "')";
-  throw Error(msg);
+  throw Error(ErrorKind::Format, msg);
 }
 
 std::string trim(std::string_view s) {

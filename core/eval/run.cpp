@@ -72,9 +72,9 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     for (auto it = params.begin(); it != params.end(); ++it) {
       bool ok = false;
       for (const char* k : known) ok = ok || it.key() == k;
-      RECSYS_CHECK(ok, "evaluate: unknown parameter '", it.key(), "' for model ", req.model);
-      RECSYS_CHECK(it.value().is_number(), "evaluate: parameter '", it.key(),
-                   "' must be a number, got ", it.value().dump());
+      RECSYS_CHECK_TYPE(ok, "evaluate: unknown parameter '", it.key(), "' for model ", req.model);
+      RECSYS_CHECK_TYPE(it.value().is_number(), "evaluate: parameter '", it.key(),
+                        "' must be a number, got ", it.value().dump());
     }
   };
   auto param = [&](const char* key, auto fallback) {
@@ -109,7 +109,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     RECSYS_CHECK(model, "evaluate: model 'two-tower' needs a trained model");
     scorer = make_two_tower(std::move(model), fit, data.catalog.item_ids());
   } else {
-    RECSYS_FAIL("evaluate: unknown model '", req.model,
+    RECSYS_FAIL(Range, "evaluate: unknown model '", req.model,
                 "' (expected random, popularity, itemknn, mf or two-tower)");
   }
   EvalRun run;

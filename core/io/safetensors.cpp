@@ -75,24 +75,24 @@ std::string write_safetensors(const std::vector<Tensor>& tensors,
 
 Safetensors read_safetensors(std::string_view bytes, const std::string& source) {
   RECSYS_CHECK(is_little_endian(), "safetensors: big-endian hosts are not supported");
-  RECSYS_CHECK(bytes.size() >= 8, source, ": truncated: ", bytes.size(),
-               " bytes, not even the 8-byte header size");
+  RECSYS_CHECK_FORMAT(bytes.size() >= 8, source, ": truncated: ", bytes.size(),
+                      " bytes, not even the 8-byte header size");
   std::uint64_t n = 0;
   for (int i = 0; i < 8; ++i)
     n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
-  RECSYS_CHECK(n <= kMaxHeader, source, ": header size ", n, " is over the 100 MB limit");
-  RECSYS_CHECK(n <= bytes.size() - 8, source, ": truncated: the header needs ", n,
-               " bytes but only ", bytes.size() - 8, " follow");
+  RECSYS_CHECK_FORMAT(n <= kMaxHeader, source, ": header size ", n, " is over the 100 MB limit");
+  RECSYS_CHECK_FORMAT(n <= bytes.size() - 8, source, ": truncated: the header needs ", n,
+                      " bytes but only ", bytes.size() - 8, " follow");
   const std::string_view header_text = bytes.substr(8, n);
-  RECSYS_CHECK(!header_text.empty() && header_text[0] == '{', source,
-               ": the header does not start with '{'");
+  RECSYS_CHECK_FORMAT(!header_text.empty() && header_text[0] == '{', source,
+                      ": the header does not start with '{'");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(header_text.begin(), header_text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    RECSYS_FAIL(source, ": the header is not valid JSON: ", e.what());
+    RECSYS_FAIL(Format, source, ": the header is not valid JSON: ", e.what());
   }
-  RECSYS_CHECK(header.is_object(), source, ": the header is not a JSON object");
+  RECSYS_CHECK_FORMAT(header.is_object(), source, ": the header is not a JSON object");
   const std::uint64_t data_size = bytes.size() - 8 - n;
   const char* data = bytes.data() + 8 + n;
 
@@ -106,45 +106,48 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
     const std::string& name = it.key();
     const auto& v = it.value();
     if (name == "__metadata__") {
-      RECSYS_CHECK(v.is_object(), source, ": __metadata__ must be an object");
+      RECSYS_CHECK_FORMAT(v.is_object(), source, ": __metadata__ must be an object");
       for (auto m = v.begin(); m != v.end(); ++m) {
-        RECSYS_CHECK(m.value().is_string(), source, ": __metadata__ '", m.key(),
-                     "' must be a string");
+        RECSYS_CHECK_FORMAT(m.value().is_string(), source, ": __metadata__ '", m.key(),
+                            "' must be a string");
         out.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    RECSYS_CHECK(
+    RECSYS_CHECK_FORMAT(
         v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"),
         source, ": tensor '", name, "' needs dtype, shape and data_offsets");
     Tensor t;
     t.name = name;
-    RECSYS_CHECK(v["dtype"].is_string(), source, ": tensor '", name, "': dtype must be a string");
+    RECSYS_CHECK_FORMAT(v["dtype"].is_string(), source, ": tensor '", name,
+                        "': dtype must be a string");
     t.dtype = v["dtype"].get<std::string>();
     const int elem = dtype_size(t.dtype);
-    RECSYS_CHECK(elem > 0, source, ": tensor '", name, "': unknown dtype '", t.dtype, "'");
-    RECSYS_CHECK(v["shape"].is_array(), source, ": tensor '", name, "': shape must be an array");
+    RECSYS_CHECK_FORMAT(elem > 0, source, ": tensor '", name, "': unknown dtype '", t.dtype, "'");
+    RECSYS_CHECK_FORMAT(v["shape"].is_array(), source, ": tensor '", name,
+                        "': shape must be an array");
     std::uint64_t count = 1;
     for (const auto& d : v["shape"]) {
-      RECSYS_CHECK(d.is_number_unsigned(), source, ": tensor '", name, "': bad dimension ",
-                   d.dump());
+      RECSYS_CHECK_FORMAT(d.is_number_unsigned(), source, ": tensor '", name, "': bad dimension ",
+                          d.dump());
       const std::uint64_t dim = d.get<std::uint64_t>();
-      RECSYS_CHECK(dim == 0 || count <= std::numeric_limits<std::uint64_t>::max() / dim / 8, source,
-                   ": tensor '", name, "': shape overflows");
+      RECSYS_CHECK_FORMAT(dim == 0 || count <= std::numeric_limits<std::uint64_t>::max() / dim / 8,
+                          source, ": tensor '", name, "': shape overflows");
       count *= dim;
       t.shape.push_back(static_cast<std::int64_t>(dim));
     }
     const auto& off = v["data_offsets"];
-    RECSYS_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
-                     off[1].is_number_unsigned(),
-                 source, ": tensor '", name, "': data_offsets must be [begin, end]");
+    RECSYS_CHECK_FORMAT(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
+                            off[1].is_number_unsigned(),
+                        source, ": tensor '", name, "': data_offsets must be [begin, end]");
     const std::uint64_t b = off[0].get<std::uint64_t>(), e = off[1].get<std::uint64_t>();
-    RECSYS_CHECK(b <= e, source, ": tensor '", name, "': data_offsets [", b, ", ", e,
-                 "] are reversed");
-    RECSYS_CHECK(e - b == count * static_cast<std::uint64_t>(elem), source, ": tensor '", name,
-                 "': ", e - b, " bytes for a ", t.dtype, " tensor of ", count, " values");
-    RECSYS_CHECK(e <= data_size, source, ": truncated: tensor '", name, "' ends at byte ", e,
-                 " of the data but the file holds ", data_size);
+    RECSYS_CHECK_FORMAT(b <= e, source, ": tensor '", name, "': data_offsets [", b, ", ", e,
+                        "] are reversed");
+    RECSYS_CHECK_FORMAT(e - b == count * static_cast<std::uint64_t>(elem), source, ": tensor '",
+                        name, "': ", e - b, " bytes for a ", t.dtype, " tensor of ", count,
+                        " values");
+    RECSYS_CHECK_FORMAT(e <= data_size, source, ": truncated: tensor '", name, "' ends at byte ", e,
+                        " of the data but the file holds ", data_size);
     ranges.push_back(Range{b, e, out.tensors.size()});
     out.tensors.push_back(std::move(t));
   }
@@ -154,13 +157,13 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
   });
   std::uint64_t expect = 0;
   for (const auto& r : ranges) {
-    RECSYS_CHECK(r.begin == expect, source, ": tensor '", out.tensors[r.index].name,
-                 "' starts at byte ", r.begin, " of the data, expected ", expect,
-                 r.begin < expect ? " (overlap)" : " (gap)");
+    RECSYS_CHECK_FORMAT(r.begin == expect, source, ": tensor '", out.tensors[r.index].name,
+                        "' starts at byte ", r.begin, " of the data, expected ", expect,
+                        r.begin < expect ? " (overlap)" : " (gap)");
     expect = r.end;
   }
-  RECSYS_CHECK(expect == data_size, source, ": ", data_size - expect,
-               " unexpected bytes after the last tensor (the file is too large)");
+  RECSYS_CHECK_FORMAT(expect == data_size, source, ": ", data_size - expect,
+                      " unexpected bytes after the last tensor (the file is too large)");
   // Copy F32 data; other dtypes keep their shape but no values (callers reject them by dtype).
   for (const auto& r : ranges) {
     Tensor& t = out.tensors[r.index];

@@ -22,11 +22,12 @@ nlohmann::json info_json(const TrainingInfo& i) {
 
 template <class T>
 T get(const nlohmann::json& j, const char* key, const std::string& where) {
-  RECSYS_CHECK(j.is_object() && j.contains(key), where, ": missing '", key, "'");
+  RECSYS_CHECK_FORMAT(j.is_object() && j.contains(key), where, ": missing '", key, "'");
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
-    RECSYS_FAIL(where, ": '", key, "' has the wrong type: ", j.at(key).dump().substr(0, 60));
+    RECSYS_FAIL(Format, where, ": '", key,
+                "' has the wrong type: ", j.at(key).dump().substr(0, 60));
   }
 }
 }  // namespace
@@ -123,18 +124,18 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
   const nlohmann::json j = parse_json(manifest, where);
   if (!j.is_object() || !j.contains("ranking")) return nullptr;
   const auto& r = j["ranking"];
-  RECSYS_CHECK(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
-               ": 'ranking' needs config and item_counts");
+  RECSYS_CHECK_FORMAT(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
+                      ": 'ranking' needs config and item_counts");
   const auto counts = get<std::vector<double>>(r, "item_counts", where + " ranking");
   auto ranker =
       std::make_shared<RankingModel>(RankingConfig::from_json(r["config"].dump()), model, counts);
   const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
   for (auto& [name, tensor] : ranker->tensors()) {
     const io::Tensor* t = st.find(name);
-    RECSYS_CHECK(t, source, "/model.safetensors: missing tensor '", name, "'");
-    RECSYS_CHECK(t->dtype == "F32", source, "/model.safetensors: tensor '", name, "' has dtype ",
-                 t->dtype, ", expected F32");
-    RECSYS_CHECK(
+    RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", name, "'");
+    RECSYS_CHECK_FORMAT(t->dtype == "F32", source, "/model.safetensors: tensor '", name,
+                        "' has dtype ", t->dtype, ", expected F32");
+    RECSYS_CHECK_FORMAT(
         t->elements() == tensor->size() &&
             (t->shape.size() == 2 ? t->shape[0] == tensor->rows() && t->shape[1] == tensor->cols()
                                   : t->shape.size() == 1 && tensor->rows() == 1),
@@ -157,19 +158,21 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   const std::string where = source + "/manifest.json";
   const nlohmann::json j = parse_json_object(manifest_text, where);
   const auto format = get<std::string>(j, "format", where);
-  RECSYS_CHECK(format == kFormat, where, ": format is '", format, "', expected '", kFormat, "'");
+  RECSYS_CHECK_FORMAT(format == kFormat, where, ": format is '", format, "', expected '", kFormat,
+                      "'");
   const int version = get<int>(j, "format_version", where);
-  RECSYS_CHECK(version >= 1 && version <= kTwoTowerFormatVersion, where, ": format_version ",
-               version, " is not supported (this build reads 1 to ", kTwoTowerFormatVersion, ")");
-  RECSYS_CHECK(j.contains("config") && j["config"].is_object(), where, ": missing 'config'");
+  RECSYS_CHECK_FORMAT(version >= 1 && version <= kTwoTowerFormatVersion, where, ": format_version ",
+                      version, " is not supported (this build reads 1 to ", kTwoTowerFormatVersion,
+                      ")");
+  RECSYS_CHECK_FORMAT(j.contains("config") && j["config"].is_object(), where, ": missing 'config'");
 
   TwoTowerModel m;
   // Features added after format version 1 are off in configs that predate them.
   nlohmann::json cfg = j["config"];
   if (!cfg.contains("title_dim")) cfg["title_dim"] = 0;
   m.config_ = TwoTowerConfig::from_json(cfg.dump());
-  RECSYS_CHECK(m.config_.user_buckets >= 0 && m.config_.item_buckets >= 0, where,
-               ": config has unresolved bucket counts (-1)");
+  RECSYS_CHECK_FORMAT(m.config_.user_buckets >= 0 && m.config_.item_buckets >= 0, where,
+                      ": config has unresolved bucket counts (-1)");
   const auto& items = j.contains("items") ? j["items"] : nlohmann::json();
   const auto ids = get<std::vector<std::string>>(items, "ids", where + " items");
   m.item_category_ = get<std::vector<std::int32_t>>(items, "category", where + " items");
@@ -179,33 +182,34 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
     m.item_title_ = get<std::vector<std::string>>(items, "title", where + " items");
   else
     m.item_title_.assign(m.item_price_.size(), "");
-  RECSYS_CHECK(m.item_title_.size() == m.item_price_.size(), where, ": items.title has ",
-               m.item_title_.size(), " entries for ", m.item_price_.size(), " items");
-  RECSYS_CHECK(m.config_.title_dim == 0 || items.contains("title"), where,
-               ": config.title_dim needs items.title");
-  RECSYS_CHECK(!ids.empty(), where, ": the model has no items");
-  RECSYS_CHECK(m.item_category_.size() == ids.size() && m.item_brand_.size() == ids.size() &&
-                   m.item_price_.size() == ids.size(),
-               where, ": items.ids, category, brand and price differ in length");
+  RECSYS_CHECK_FORMAT(m.item_title_.size() == m.item_price_.size(), where, ": items.title has ",
+                      m.item_title_.size(), " entries for ", m.item_price_.size(), " items");
+  RECSYS_CHECK_FORMAT(m.config_.title_dim == 0 || items.contains("title"), where,
+                      ": config.title_dim needs items.title");
+  RECSYS_CHECK_FORMAT(!ids.empty(), where, ": the model has no items");
+  RECSYS_CHECK_FORMAT(m.item_category_.size() == ids.size() && m.item_brand_.size() == ids.size() &&
+                          m.item_price_.size() == ids.size(),
+                      where, ": items.ids, category, brand and price differ in length");
   m.items_ = Vocabulary(ids);
   m.users_ = Vocabulary(get<std::vector<std::string>>(j, "users", where));
   m.categories_ = Vocabulary(get<std::vector<std::string>>(j, "categories", where));
   m.brands_ = Vocabulary(get<std::vector<std::string>>(j, "brands", where));
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    RECSYS_CHECK(m.item_category_[i] >= 0 && m.item_category_[i] < m.categories_.size(), where,
-                 ": item ", ids[i], " has category index ", m.item_category_[i], " out of range");
-    RECSYS_CHECK(m.item_brand_[i] >= 0 && m.item_brand_[i] < m.brands_.size(), where, ": item ",
-                 ids[i], " has brand index ", m.item_brand_[i], " out of range");
+    RECSYS_CHECK_FORMAT(m.item_category_[i] >= 0 && m.item_category_[i] < m.categories_.size(),
+                        where, ": item ", ids[i], " has category index ", m.item_category_[i],
+                        " out of range");
+    RECSYS_CHECK_FORMAT(m.item_brand_[i] >= 0 && m.item_brand_[i] < m.brands_.size(), where,
+                        ": item ", ids[i], " has brand index ", m.item_brand_[i], " out of range");
   }
   const auto& price = j.contains("price") ? j["price"] : nlohmann::json();
   m.price_.log_mean = get<double>(price, "log_mean", where + " price");
   m.price_.log_std = get<double>(price, "log_std", where + " price");
   m.price_.boundaries = get<std::vector<double>>(price, "boundaries", where + " price");
-  RECSYS_CHECK(m.price_.log_std > 0, where, ": price.log_std must be > 0");
-  RECSYS_CHECK(static_cast<int>(m.price_.boundaries.size()) ==
-                   (m.config_.price_buckets > 0 ? m.config_.price_buckets - 1 : 0),
-               where, ": price.boundaries has ", m.price_.boundaries.size(), " entries for ",
-               m.config_.price_buckets, " buckets");
+  RECSYS_CHECK_FORMAT(m.price_.log_std > 0, where, ": price.log_std must be > 0");
+  RECSYS_CHECK_FORMAT(static_cast<int>(m.price_.boundaries.size()) ==
+                          (m.config_.price_buckets > 0 ? m.config_.price_buckets - 1 : 0),
+                      where, ": price.boundaries has ", m.price_.boundaries.size(), " entries for ",
+                      m.config_.price_buckets, " buckets");
   const std::size_t n = ids.size();
   m.item_price_bucket_.resize(n);
   m.item_price_value_.resize(n);
@@ -221,9 +225,9 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   auto params = m.parameters();
   for (const auto& p : params) {
     const io::Tensor* t = st.find(p.name);
-    RECSYS_CHECK(t, source, "/model.safetensors: missing tensor '", p.name, "'");
-    RECSYS_CHECK(t->dtype == "F32", source, "/model.safetensors: tensor '", p.name, "' has dtype ",
-                 t->dtype, ", expected F32");
+    RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", p.name, "'");
+    RECSYS_CHECK_FORMAT(t->dtype == "F32", source, "/model.safetensors: tensor '", p.name,
+                        "' has dtype ", t->dtype, ", expected F32");
     const bool bias = p.value->rows() == 1 && t->shape.size() == 1;
     const bool shape_ok = bias ? t->shape[0] == p.value->cols()
                                : (t->shape.size() == 2 && t->shape[0] == p.value->rows() &&
@@ -231,7 +235,7 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
     if (!shape_ok) {
       std::string got;
       for (auto d : t->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
-      RECSYS_FAIL(source, "/model.safetensors: tensor '", p.name, "' has shape [", got,
+      RECSYS_FAIL(Format, source, "/model.safetensors: tensor '", p.name, "' has shape [", got,
                   "], expected [",
                   bias ? std::to_string(p.value->cols())
                        : std::to_string(p.value->rows()) + ", " + std::to_string(p.value->cols()),
@@ -241,11 +245,12 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   }
   std::size_t ranking_tensors = 0;
   for (const auto& t : st.tensors) ranking_tensors += t.name.rfind("ranking/", 0) == 0;
-  RECSYS_CHECK(ranking_tensors == 0 || j.contains("ranking"), source,
-               "/model.safetensors: ranking tensors without a 'ranking' entry in the manifest");
-  RECSYS_CHECK(st.tensors.size() - ranking_tensors == params.size(), source,
-               "/model.safetensors: ", st.tensors.size() - ranking_tensors,
-               " tensors, the model has ", params.size(), " (unexpected extra tensors)");
+  RECSYS_CHECK_FORMAT(
+      ranking_tensors == 0 || j.contains("ranking"), source,
+      "/model.safetensors: ranking tensors without a 'ranking' entry in the manifest");
+  RECSYS_CHECK_FORMAT(st.tensors.size() - ranking_tensors == params.size(), source,
+                      "/model.safetensors: ", st.tensors.size() - ranking_tensors,
+                      " tensors, the model has ", params.size(), " (unexpected extra tensors)");
   return m;
 }
 

@@ -10,20 +10,10 @@
 #include <string_view>
 
 #include "ranking/ranking_model.h"
+#include "retrieval/training_info.h"
 #include "retrieval/two_tower.h"
 
 namespace recsys {
-
-struct TrainingInfo {
-  std::string dataset;
-  std::int32_t epochs = 0;      // epochs run
-  std::int32_t best_epoch = 0;  // the epoch whose weights the model holds
-  std::int64_t examples_per_epoch = 0;
-  double final_loss = 0;
-  double validation_recall_at_10 = -1;  // -1 when not measured
-  double popularity_recall_at_10 = -1;
-  double seconds = 0;
-};
 
 // TrainingInfo as JSON (the manifest's "training" object) and back; unknown keys are ignored.
 std::string training_info_json(const TrainingInfo& info);

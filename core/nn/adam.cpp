@@ -44,7 +44,7 @@ void Adam::begin_step() {
 
 void Adam::update(float* param, const float* grad, Eigen::Index rows, Eigen::Index cols,
                   AdamSlot& slot) {
-  RECSYS_CHECK(t_ > 0, "Adam: begin_step() must come before the updates");
+  RECSYS_CHECK_STATE(t_ > 0, "Adam: begin_step() must come before the updates");
   if (slot.m.rows() != rows || slot.m.cols() != cols) {
     slot.m = Matrix::Zero(rows, cols);
     slot.v = Matrix::Zero(rows, cols);
@@ -63,7 +63,7 @@ void Adam::update(float* param, const float* grad, Eigen::Index rows, Eigen::Ind
 
 void Adam::update_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
                        AdamSlot& slot) {
-  RECSYS_CHECK(t_ > 0, "Adam: begin_step() must come before the updates");
+  RECSYS_CHECK_STATE(t_ > 0, "Adam: begin_step() must come before the updates");
   if (slot.m.rows() != table.rows() || slot.m.cols() != table.cols()) {
     slot.m = Matrix::Zero(table.rows(), table.cols());
     slot.v = Matrix::Zero(table.rows(), table.cols());
@@ -96,7 +96,7 @@ void Adam::ensure_slot(const Matrix& table, AdamSlot& slot, bool rows) const {
 
 void Adam::update_all_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
                            AdamSlot& slot) {
-  RECSYS_CHECK(t_ > 0, "Adam: begin_step() must come before the updates");
+  RECSYS_CHECK_STATE(t_ > 0, "Adam: begin_step() must come before the updates");
   ensure_slot(table, slot, false);
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon, lr = lr_t_;
   slot.m *= b1;
@@ -141,7 +141,7 @@ void Adam::catch_up(float* p, float* m, float* v, Eigen::Index d, std::int64_t f
 
 void Adam::update_rows_catch_up(Matrix& table, const std::vector<std::int32_t>& rows,
                                 const Matrix& grad, AdamSlot& slot) {
-  RECSYS_CHECK(t_ > 0, "Adam: begin_step() must come before the updates");
+  RECSYS_CHECK_STATE(t_ > 0, "Adam: begin_step() must come before the updates");
   ensure_slot(table, slot, true);
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon, lr = lr_t_;
   const Eigen::Index d = table.cols();

@@ -91,15 +91,6 @@ void Embedding::clear_grad() {
   grad_rows.clear();
 }
 
-std::int32_t HashSpec::bucket(const std::string& key, int k) const {
-  Fnv1a h;
-  h.u64(seed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(k + 1));
-  h.bytes(key.data(), key.size());
-  std::uint64_t x = h.value();
-  x = splitmix64(x);  // FNV's low bits are weak; mix before the modulo
-  return static_cast<std::int32_t>(x % static_cast<std::uint64_t>(buckets));
-}
-
 void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, float eps) {
   norms.resize(X.rows());
   Y.resize(X.rows(), X.cols());

@@ -62,15 +62,6 @@ struct Embedding {
   std::vector<std::int32_t> slot_;  // row -> index into grad_rows, -1 when untouched
 };
 
-// Feature hashing: a key maps to num_hashes buckets (independent seeds) whose rows are summed.
-struct HashSpec {
-  std::int32_t buckets = 0;
-  std::int32_t num_hashes = 1;
-  std::uint64_t seed = 0x5eed;
-  // Bucket of key under hash function k (0-based).
-  std::int32_t bucket(const std::string& key, int k) const;
-};
-
 // Row-wise L2 normalisation y = x / max(|x|, eps); norms are kept for backward.
 void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, float eps = 1e-6f);
 // dX = (dY - y (y·dY)) / |x| per row (for rows whose norm was above eps, else dY / eps).

@@ -13,13 +13,9 @@
 #include "common/rng.h"
 #include "data/interactions.h"
 #include "data/synthetic.h"
+#include "features/scene.h"
 
 namespace recsys {
-
-enum class Scene : std::uint8_t { Home = 0, Cart = 1, Product = 2, Default = 3 };
-constexpr int kNumScenes = 4;
-const char* scene_name(Scene s);
-bool parse_scene(std::string_view text, Scene& out);
 
 struct Impression {
   std::int32_t user = 0;

@@ -330,7 +330,7 @@ float RankingModel::gradient_at(std::size_t tensor, Eigen::Index row, Eigen::Ind
     if (tensor == k++) return layer.grad_W(row, col);
     if (tensor == k++) return layer.grad_b(row, col);
   }
-  RECSYS_FAIL("ranking: no tensor ", tensor);
+  RECSYS_FAIL(Range, "ranking: no tensor ", tensor);
 }
 
 void RankingModel::apply(nn::Adam& adam, std::vector<nn::AdamSlot>& slots) {

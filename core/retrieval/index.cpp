@@ -79,7 +79,7 @@ float* Index::reserve(std::int32_t n, int d) {
 }
 
 void Index::build_reserved() {
-  RECSYS_CHECK(staging_.size() > 0, name(), " index: build_reserved() without reserve()");
+  RECSYS_CHECK_STATE(staging_.size() > 0, name(), " index: build_reserved() without reserve()");
   nn::Matrix m;
   m.swap(staging_);
   build(m);
@@ -88,7 +88,7 @@ void Index::build_reserved() {
 namespace {
 
 void check_search(const Index& index, std::int32_t m, int k, const ItemFilter* filter) {
-  RECSYS_CHECK(index.size() > 0, index.name(), " index: search before build");
+  RECSYS_CHECK_STATE(index.size() > 0, index.name(), " index: search before build");
   RECSYS_CHECK(m >= 0, index.name(), " index: query count must be >= 0, got ", m);
   RECSYS_CHECK(k >= 1, index.name(), " index: k must be >= 1, got ", k);
   RECSYS_CHECK(!filter || filter->empty() || filter->size() == index.size(), index.name(),
@@ -109,10 +109,10 @@ class ExactIndex : public Index {
     items_ = items;
   }
   void build_reserved() override {
-    RECSYS_CHECK(staging_.size() > 0, "exact index: build_reserved() without reserve()");
+    RECSYS_CHECK_STATE(staging_.size() > 0, "exact index: build_reserved() without reserve()");
     if (!staging_.allFinite()) {
       staging_.resize(0, 0);
-      RECSYS_FAIL("exact index: the vectors contain NaN or infinity");
+      RECSYS_FAIL(Range, "exact index: the vectors contain NaN or infinity");
     }
     items_.swap(staging_);  // adopt the storage: no copy
     staging_.resize(0, 0);
@@ -167,11 +167,16 @@ class ExactIndex : public Index {
 std::unique_ptr<Index> make_int8_index(const IndexOptions& options);
 std::unique_ptr<Index> make_ivf_index(const IndexOptions& options);
 
+const std::vector<std::string>& index_kinds() {
+  static const std::vector<std::string> kinds{"exact", "int8", "ivf"};
+  return kinds;
+}
+
 std::unique_ptr<Index> make_index(const IndexOptions& options) {
   if (options.kind == "exact") return std::make_unique<ExactIndex>();
   if (options.kind == "int8") return make_int8_index(options);
   if (options.kind == "ivf") return make_ivf_index(options);
-  RECSYS_FAIL("index: unknown kind '", options.kind, "' (expected exact, int8 or ivf)");
+  RECSYS_FAIL(Range, "index: unknown kind '", options.kind, "' (expected exact, int8 or ivf)");
 }
 
 void search_flat(const Index& index, const float* queries, std::int32_t m, int k,

@@ -45,7 +45,7 @@ class ItemFilter {
 struct IndexOptions {
   std::string kind = "exact";  // exact | int8 | ivf
   int rerank = 4;              // int8: re-rank the best k · rerank by exact score
-  int nlist = 0;               // ivf: cells (0: about 4 · sqrt(n))
+  int nlist = 0;               // ivf: cells (0: about sqrt(n))
   int nprobe = 0;              // ivf: cells searched (0: the default, see IvfIndex)
   int kmeans_iterations = 8;
   std::int32_t kmeans_sample = 20000;  // ivf: vectors the centroids are trained on
@@ -66,6 +66,9 @@ class Index {
   virtual std::int32_t size() const = 0;
   virtual int dim() const = 0;
   virtual std::size_t memory_bytes() const = 0;
+  // The mean share of the indexed vectors that a search of these m queries scores (1 for a full
+  // scan; IVF: the probed cells).
+  virtual double scanned_fraction(const float* queries, std::int32_t m) const { return 1.0; }
   // Convenience: one query.
   std::vector<ScoredItem> search_one(const float* query, int k,
                                      const ItemFilter* filter = nullptr) const;
@@ -79,6 +82,9 @@ class Index {
   nn::Matrix staging_;
 };
 
+// "exact", "int8", "ivf": the kinds make_index builds (the JS API's IndexKind type lists the
+// same, a test checks it).
+const std::vector<std::string>& index_kinds();
 std::unique_ptr<Index> make_index(const IndexOptions& options);
 
 // Searches m queries and lays the results out flat: ids and scores of query q at [q·k, q·k + k),

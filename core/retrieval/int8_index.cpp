@@ -40,7 +40,7 @@ class Int8Index : public Index {
   }
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
-    RECSYS_CHECK(size() > 0, "int8 index: search before build");
+    RECSYS_CHECK_STATE(size() > 0, "int8 index: search before build");
     RECSYS_CHECK(k >= 1, "int8 index: k must be >= 1, got ", k);
     RECSYS_CHECK(!filter || filter->empty() || filter->size() == size(),
                  "int8 index: the filter has ", filter ? filter->size() : 0, " items, the index ",

@@ -78,7 +78,7 @@ class IvfIndex : public Index {
 
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
-    RECSYS_CHECK(size() > 0, "ivf index: search before build");
+    RECSYS_CHECK_STATE(size() > 0, "ivf index: search before build");
     RECSYS_CHECK(k >= 1, "ivf index: k must be >= 1, got ", k);
     RECSYS_CHECK(!filter || filter->empty() || filter->size() == size(),
                  "ivf index: the filter has ", filter ? filter->size() : 0, " items, the index ",
@@ -114,6 +114,22 @@ class IvfIndex : public Index {
            (ids_.size() + offsets_.size()) * sizeof(std::int32_t);
   }
   int nprobe() const { return nprobe_; }
+  double scanned_fraction(const float* queries, std::int32_t m) const override {
+    RECSYS_CHECK_STATE(size() > 0, "ivf index: scanned_fraction before build");
+    const int d = dim();
+    const int nlist = static_cast<int>(centroids_.rows());
+    std::vector<float> cs(static_cast<std::size_t>(nlist));
+    double scanned = 0;
+    for (std::int32_t q = 0; q < m; ++q) {
+      nn::kernels::scores(centroids_.data(), nlist, d, queries + static_cast<std::size_t>(q) * d,
+                          cs.data());
+      TopK cells(nprobe_);
+      cells.push_block(cs.data(), nlist, 0, nullptr, nullptr);
+      for (const auto& cell : cells.sorted())
+        scanned += offsets_[cell.item + 1] - offsets_[cell.item];
+    }
+    return m > 0 ? scanned / (static_cast<double>(m) * size()) : 0;
+  }
 
  private:
   // Nearest centroid (L2) of each row: argmax <x, c> - |c|² / 2, by blocks of GEMM.

@@ -14,12 +14,12 @@ double now_seconds() {
 }
 }  // namespace
 
-Trainer::Trainer(TwoTowerModel& model, Interactions train, Interactions validation,
-                 TrainerOptions options)
+Trainer::Trainer(TwoTowerModel& model, Interactions train, TrainerOptions options,
+                 Validator validator)
     : model_(model),
       train_(std::move(train)),
-      validation_(std::move(validation)),
       options_(options),
+      validator_(std::move(validator)),
       adam_(nn::AdamConfig{model.config().learning_rate}),
       anon_rng_(model.config().seed, 13),
       negative_rng_(model.config().seed, 17) {
@@ -27,23 +27,11 @@ Trainer::Trainer(TwoTowerModel& model, Interactions train, Interactions validati
                train_.num_items(), " items but the model ", model.num_items());
   RECSYS_CHECK(train_.num_users() == model.num_users(), "trainer: the training data has ",
                train_.num_users(), " users but the model ", model.num_users());
-  RECSYS_CHECK(validation_.empty() || validation_.num_users() == train_.num_users(),
-               "trainer: validation and training data have different users");
   RECSYS_CHECK(!train_.empty(), "trainer: no training events");
-  RECSYS_CHECK(options_.validation_k >= 1, "trainer: validation_k must be >= 1, got ",
-               options_.validation_k);
   RECSYS_CHECK(options_.early_stopping_patience >= 0,
                "trainer: early_stopping_patience must be >= 0, got ",
                options_.early_stopping_patience);
   params_ = model_.parameters();
-  // A catalog with the model's item categories, for the evaluation path's list metrics.
-  for (std::int32_t i = 0; i < model_.num_items(); ++i)
-    model_catalog_.add(ItemRecord{model_.items().token(i),
-                                  "",
-                                  model_.categories().token(model_.item_category()[i]),
-                                  model_.brands().token(model_.item_brand()[i]),
-                                  model_.item_price()[i],
-                                  {}});
   slots_.resize(params_.size());
   const auto& ev = train_.events();
   examples_.reserve(ev.size());
@@ -127,7 +115,7 @@ void Trainer::start_epoch() {
 }
 
 const EpochReport& Trainer::current_epoch() const {
-  RECSYS_CHECK(!history_.empty(), "trainer: no epoch has finished yet");
+  RECSYS_CHECK_STATE(!history_.empty(), "trainer: no epoch has finished yet");
   if (restored_ && best_epoch_ > 0) return history_[static_cast<std::size_t>(best_epoch_ - 1)];
   return history_.back();
 }
@@ -148,41 +136,14 @@ void Trainer::restore() {
     *params_[k].value = best_params_[k];
 }
 
-namespace {
-// The validation data's catalog is only needed for categories, which recall does not use: a
-// catalog-free evaluation reads them from the model.
-eval::EvalOptions validation_options(const TrainerOptions& t, std::uint64_t seed) {
-  eval::EvalOptions o;
-  o.k = t.validation_k;
-  o.max_users = t.validation_users;
-  o.exclude_seen = t.exclude_seen;
-  o.seed = seed;
-  return o;
-}
-}  // namespace
-
-eval::EvalReport Trainer::validation_report() const {
-  // A non-owning shared_ptr: the scorer only lives during this call.
-  std::shared_ptr<const TwoTowerModel> m(&model_, [](const TwoTowerModel*) {});
-  const auto scorer = eval::make_two_tower(m, train_, model_.items());
-  return eval::evaluate(*scorer, train_, validation_, model_catalog_,
-                        validation_options(options_, model_.config().seed));
-}
-
-eval::EvalReport Trainer::popularity_validation_report() const {
-  const auto scorer = eval::make_popularity(train_);
-  return eval::evaluate(*scorer, train_, validation_, model_catalog_,
-                        validation_options(options_, model_.config().seed));
-}
-
 void Trainer::finish_epoch(StepReport& report) {
   EpochReport e;
   e.epoch = epoch_;
   e.mean_loss = epoch_steps_ ? epoch_loss_ / epoch_steps_ : 0;
   e.seconds = epoch_seconds_;
   e.examples = static_cast<std::int64_t>(examples_.size());
-  const bool validate = !validation_.empty();
-  if (validate) e.validation_recall = validation_report().recall;
+  const bool validate = has_validation();
+  if (validate) e.validation_recall = validation_score();
   history_.push_back(e);
   report.finished_epochs.push_back(e);
   if (validate) {
@@ -218,8 +179,8 @@ StepReport Trainer::train_steps(std::int64_t n) {
                order_.begin() + static_cast<std::ptrdiff_t>(end));
     const TrainingBatch batch = make_batch(ids, &anon_rng_, &negative_rng_);
     const float loss = model_.compute_gradients(batch);
-    RECSYS_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ",
-                 total_steps_ + 1, " (try a lower learning rate)");
+    RECSYS_CHECK_STATE(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ",
+                       total_steps_ + 1, " (try a lower learning rate)");
     adam_.begin_step();
     const bool lazy = model_.config().embedding_optimizer == "lazy_adam";
     for (std::size_t k = 0; k < params_.size(); ++k) {

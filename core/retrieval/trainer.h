@@ -1,24 +1,27 @@
 // Step-wise training of a two-tower model: seeded shuffling, epochs, Adam (dense for layers,
-// lazy for embedding rows), validation recall@K after each epoch and early stopping. A page can
-// call train_steps(n) in small slices, show progress and stop at any step.
+// lazy for embedding rows), a validation score after each epoch and early stopping. A page can
+// call train_steps(n) in small slices, show progress and stop at any step. The validation itself
+// is a callback (eval/training_job.h makes one from the offline evaluation), so that retrieval
+// does not depend on eval.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "data/interactions.h"
-#include "eval/evaluate.h"
 #include "nn/adam.h"
 #include "retrieval/two_tower.h"
 
 namespace recsys {
 
+// Scores the model on held-out data (higher is better, e.g. recall@10); `train` is the trainer's
+// training data (the users' histories, items to exclude).
+using Validator = std::function<double(const TwoTowerModel& model, const Interactions& train)>;
+
 struct TrainerOptions {
   // Epochs, batch size, learning rate and seed come from the model's config.
-  int validation_k = 10;
-  std::int32_t validation_users = 2000;
-  bool exclude_seen = true;
-  int early_stopping_patience = 2;  // epochs without a better validation recall; 0 = never stop
+  int early_stopping_patience = 2;  // epochs without a better validation score; 0 = never stop
   bool restore_best = true;         // on early stopping, go back to the best epoch's weights
   // Only events whose item is new to the user are training targets (histories still hold every
   // earlier event): matches an evaluation that does not recommend items already had.
@@ -28,7 +31,7 @@ struct TrainerOptions {
 struct EpochReport {
   int epoch = 0;  // 1-based
   double mean_loss = 0;
-  double validation_recall = -1;  // -1 when there is no validation data
+  double validation_recall = -1;  // the validator's score; -1 without a validator
   double seconds = 0;             // training time of the epoch, without validation
   std::int64_t examples = 0;
 };
@@ -50,10 +53,10 @@ struct StepReport {
 
 class Trainer {
  public:
-  // Examples: every event of `train` with the user's earlier events as history. `validation`
-  // (same users and items; may be empty) holds one held-out event per user.
-  Trainer(TwoTowerModel& model, Interactions train, Interactions validation,
-          TrainerOptions options = TrainerOptions());
+  // Examples: every event of `train` with the user's earlier events as history. With a
+  // validator, each epoch ends with a validation score (and early stopping on it).
+  Trainer(TwoTowerModel& model, Interactions train, TrainerOptions options = TrainerOptions(),
+          Validator validator = nullptr);
 
   // Runs up to n steps (fewer when training ends); validation runs at each epoch's end.
   StepReport train_steps(std::int64_t n);
@@ -69,11 +72,9 @@ class Trainer {
   bool stopped_early() const { return stopped_early_; }
   const std::vector<float>& item_log_q() const { return log_q_; }
   const Interactions& train_data() const { return train_; }
-  // Recall@K on the validation data now (and of popularity, for comparison), through
-  // eval::evaluate (full ranking, training items excluded, up to validation_users users).
-  eval::EvalReport validation_report() const;
-  eval::EvalReport popularity_validation_report() const;
-  double validation_recall() const { return validation_report().recall; }
+  bool has_validation() const { return static_cast<bool>(validator_); }
+  // The validator's score of the model now (-1 without a validator).
+  double validation_score() const { return validator_ ? validator_(model_, train_) : -1; }
   // The batch of the given examples, as the trainer builds it (for tests and benchmarks); with
   // negative_rng and config uniform_negatives > 0, also that many uniformly drawn negatives.
   TrainingBatch make_batch(const std::vector<std::int64_t>& example_ids, Rng* anonymous_rng,
@@ -92,9 +93,9 @@ class Trainer {
   void flush();
 
   TwoTowerModel& model_;
-  Interactions train_, validation_;
-  Catalog model_catalog_;
+  Interactions train_;
   TrainerOptions options_;
+  Validator validator_;
   nn::Adam adam_;
   std::vector<TwoTowerModel::Param> params_;
   std::vector<nn::AdamSlot> slots_;

@@ -5,43 +5,14 @@
 
 #include "common/check.h"
 #include "common/rng.h"
+#include "features/hashing.h"
+#include "features/history.h"
+#include "features/text.h"
 #include "nn/losses.h"
-#include "retrieval/topk.h"
-
-#include <nlohmann/json.hpp>
 
 namespace recsys {
 
 using nn::Matrix;
-
-float PriceFeatures::value(double price, const std::string& mode) const {
-  if (mode == "raw") return static_cast<float>(price);
-  if (mode == "none") return 0.0f;
-  return static_cast<float>((std::log1p(std::max(price, 0.0)) - log_mean) / log_std);
-}
-
-std::int32_t PriceFeatures::bucket(double price) const {
-  const double x = std::log1p(std::max(price, 0.0));
-  return static_cast<std::int32_t>(std::upper_bound(boundaries.begin(), boundaries.end(), x) -
-                                   boundaries.begin());
-}
-
-std::vector<std::string> title_words(const std::string& title) {
-  std::vector<std::string> words;
-  std::string cur;
-  for (char c : title) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
-    if (alnum) {
-      cur.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-    } else if (!cur.empty()) {
-      words.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty()) words.push_back(std::move(cur));
-  if (words.size() > 32) words.resize(32);
-  return words;
-}
 
 TwoTowerModel::TwoTowerModel(const TwoTowerConfig& config, const Catalog& catalog,
                              const Vocabulary& users)
@@ -59,7 +30,7 @@ void TwoTowerModel::build_title_words() {
   item_word_offsets_.assign(1, 0);
   item_words_.clear();
   if (config_.title_dim == 0) return;
-  nn::HashSpec h{config_.title_buckets, 1, config_.seed * 2 + 3};
+  HashSpec h{config_.title_buckets, 1, config_.seed * 2 + 3};
   for (const auto& t : item_title_) {
     for (const auto& w : title_words(t)) item_words_.push_back(h.bucket(w, 0));
     item_word_offsets_.push_back(static_cast<std::int32_t>(item_words_.size()));
@@ -75,21 +46,7 @@ void TwoTowerModel::build_features(const Catalog& catalog) {
   item_price_ = catalog.price_column();
   item_title_.resize(static_cast<std::size_t>(catalog.size()));
   for (std::int32_t i = 0; i < catalog.size(); ++i) item_title_[i] = catalog.title(i);
-  std::vector<double> logs(static_cast<std::size_t>(n));
-  double sum = 0;
-  for (std::int32_t i = 0; i < n; ++i) sum += (logs[i] = std::log1p(std::max(item_price_[i], 0.0)));
-  price_.log_mean = sum / n;
-  double var = 0;
-  for (double x : logs) var += (x - price_.log_mean) * (x - price_.log_mean);
-  price_.log_std = std::max(std::sqrt(var / n), 1e-6);
-  price_.boundaries.clear();
-  if (config_.price_buckets > 0) {
-    std::vector<double> sorted = logs;
-    std::sort(sorted.begin(), sorted.end());
-    for (int k = 1; k < config_.price_buckets; ++k)
-      price_.boundaries.push_back(
-          sorted[static_cast<std::size_t>(k) * sorted.size() / config_.price_buckets]);
-  }
+  price_ = PriceFeatures::fit(item_price_, config_.price_buckets);
   item_price_bucket_.resize(static_cast<std::size_t>(n));
   item_price_value_.resize(static_cast<std::size_t>(n));
   for (std::int32_t i = 0; i < n; ++i) {
@@ -113,7 +70,7 @@ void TwoTowerModel::build_id_rows() {
   const int us = user_slots();
   anonymous_row_ = config_.user_buckets > 0 ? config_.user_buckets : n_users;
   user_id_rows_.resize(static_cast<std::size_t>(n_users) * us);
-  nn::HashSpec uh{config_.user_buckets, us, config_.seed * 2 + 1};
+  HashSpec uh{config_.user_buckets, us, config_.seed * 2 + 1};
   for (std::int32_t u = 0; u < n_users; ++u)
     for (int k = 0; k < us; ++k)
       user_id_rows_[static_cast<std::size_t>(u) * us + k] =
@@ -122,7 +79,7 @@ void TwoTowerModel::build_id_rows() {
   if (config_.item_id_dim > 0) {
     const int is = item_slots();
     item_id_rows_.resize(static_cast<std::size_t>(n_items) * is);
-    nn::HashSpec ih{config_.item_buckets, is, config_.seed * 2 + 2};
+    HashSpec ih{config_.item_buckets, is, config_.seed * 2 + 2};
     for (std::int32_t i = 0; i < n_items; ++i)
       for (int k = 0; k < is; ++k)
         item_id_rows_[static_cast<std::size_t>(i) * is + k] =
@@ -167,17 +124,6 @@ void TwoTowerModel::init_weights() {
   item_tower_ = make_tower(item_input_dim());
 }
 
-void TwoTowerModel::history_weights(std::size_t n, std::vector<float>& w) const {
-  w.resize(n);
-  float sum = 0, p = 1;
-  for (std::size_t k = 0; k < n; ++k) {
-    w[k] = p;
-    sum += p;
-    p *= config_.history_decay;
-  }
-  for (auto& x : w) x /= sum;
-}
-
 void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
                                const std::vector<std::int32_t>& offsets,
                                const std::vector<std::int32_t>& history, Matrix& X) const {
@@ -201,7 +147,7 @@ void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
     }
     if (!config_.has_history()) continue;
     const std::int32_t b = offsets[r], e = offsets[r + 1];
-    history_weights(static_cast<std::size_t>(e - b), w);
+    history_weights(static_cast<std::size_t>(e - b), config_.history_decay, w);
     for (std::int32_t j = b; j < e; ++j) {
       const std::int32_t item = history[j];
       for (int s = 0; s < is; ++s) {
@@ -385,7 +331,7 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
         user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
     if (config_.has_history()) {
       const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
-      history_weights(static_cast<std::size_t>(he - hb), w);
+      history_weights(static_cast<std::size_t>(he - hb), config_.history_decay, w);
       for (std::int32_t j = hb; j < he; ++j)
         for (int s = 0; s < is; ++s)
           item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(b.history_items[j]) * is + s],
@@ -416,18 +362,6 @@ void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matr
     item_input(std::vector<std::int32_t>(items.begin() + b, items.begin() + e), w.input);
     run_tower(item_tower_, w);
     out.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(e - b)) = w.out;
-  }
-}
-
-void TwoTowerModel::select_history(const std::int32_t* items, std::size_t n,
-                                   std::vector<std::int32_t>& out) const {
-  const std::size_t first = out.size();
-  const auto limit = static_cast<std::size_t>(config_.history_length);
-  for (std::size_t k = n; k-- > 0 && out.size() - first < limit;) {
-    if (config_.history_distinct && std::find(out.begin() + static_cast<std::ptrdiff_t>(first),
-                                              out.end(), items[k]) != out.end())
-      continue;
-    out.push_back(items[k]);
   }
 }
 
@@ -474,36 +408,24 @@ std::vector<TwoTowerModel::Param> TwoTowerModel::parameters() {
   return p;
 }
 
-std::string recommend_json(const TwoTowerModel& model, const std::string& user_id,
-                           std::string_view history_json, int k) {
-  RECSYS_CHECK(k >= 1, "recommend: k must be >= 1, got ", k);
+std::vector<ScoredItem> top_items(const TwoTowerModel& model, const std::string& user_id,
+                                  const std::vector<std::string>& history, int k) {
+  RECSYS_CHECK(k >= 1 && k <= model.num_items(), "recommend: k must be an integer in [1, ",
+               model.num_items(), "], got ", k);
   UserQuery q;
   if (!user_id.empty()) {
     q.user = model.users().find(user_id);
-    RECSYS_CHECK(q.user >= 0, "recommend: unknown user '", user_id, "'");
+    RECSYS_CHECK_FOUND(q.user >= 0, "recommend: unknown user '", user_id, "'");
   }
-  if (!history_json.empty()) {
-    nlohmann::json h;
-    try {
-      h = nlohmann::json::parse(history_json.begin(), history_json.end());
-    } catch (const nlohmann::json::parse_error& e) {
-      RECSYS_FAIL("recommend: history is not valid JSON: ", e.what());
-    }
-    RECSYS_CHECK(h.is_array(), "recommend: history must be an array of item ids");
-    for (const auto& id : h) {
-      RECSYS_CHECK(id.is_string(), "recommend: history item ids must be strings, got ", id.dump());
-      const std::int32_t i = model.items().find(id.get<std::string>());
-      RECSYS_CHECK(i >= 0, "recommend: unknown item '", id.get<std::string>(), "' in history");
-      q.history.push_back(i);
-    }
+  for (const auto& id : history) {
+    const std::int32_t i = model.items().find(id);
+    RECSYS_CHECK_FOUND(i >= 0, "recommend: unknown item '", id, "' in history");
+    q.history.push_back(i);
   }
   nn::Matrix U, V;
   model.user_embeddings({q}, U);
   model.item_embeddings(V);
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : top_k_exact(V, U.row(0).data(), k))
-    out.push_back({{"id", model.items().token(s.item)}, {"score", s.score}});
-  return out.dump();
+  return top_k_exact(V, U.row(0).data(), k);
 }
 
 }  // namespace recsys

@@ -9,8 +9,11 @@
 #include <vector>
 
 #include "data/catalog.h"
-#include "features/vocabulary.h"
+#include "data/vocabulary.h"
+#include "features/history.h"
+#include "features/price.h"
 #include "nn/layers.h"
+#include "retrieval/topk.h"
 #include "retrieval/two_tower_config.h"
 
 namespace recsys {
@@ -37,18 +40,6 @@ struct TrainingBatch {
     c.insert(c.end(), negatives.begin(), negatives.end());
     return c;
   }
-};
-
-// The words of a title for the bag-of-words feature: lower-case runs of letters and digits
-// (ASCII; other bytes split words), at most 32.
-std::vector<std::string> title_words(const std::string& title);
-
-// Price normalisation fitted on the catalog the model was created with.
-struct PriceFeatures {
-  double log_mean = 0, log_std = 1;  // of log(1 + price)
-  std::vector<double> boundaries;    // ascending bucket boundaries of log(1 + price)
-  float value(double price, const std::string& mode) const;
-  std::int32_t bucket(double price) const;
 };
 
 class TwoTowerModel {
@@ -83,9 +74,11 @@ class TwoTowerModel {
   void item_embeddings(nn::Matrix& out) const;
   void item_embeddings(const std::vector<std::int32_t>& items, nn::Matrix& out) const;
   // Appends to `out`, most recent first, the history items the user tower pools from a user's
-  // items (oldest first): the last history_length, or the last history_length distinct ones.
+  // items (oldest first): features/history.h with this model's history settings.
   void select_history(const std::int32_t* items, std::size_t n,
-                      std::vector<std::int32_t>& out) const;
+                      std::vector<std::int32_t>& out) const {
+    recsys::select_history(items, n, config_.history_length, config_.history_distinct, out);
+  }
   // One embedding per query (queries.size() × dim).
   void user_embeddings(const std::vector<UserQuery>& queries, nn::Matrix& out) const;
 
@@ -122,7 +115,6 @@ class TwoTowerModel {
                       nn::Matrix& dX);
   float forward(const TrainingBatch& batch, TowerWork& uw, TowerWork& iw, nn::Matrix* dU,
                 nn::Matrix* dV) const;
-  void history_weights(std::size_t n, std::vector<float>& w) const;
   void check_batch(const TrainingBatch& batch) const;
 
   TwoTowerConfig config_;
@@ -143,9 +135,9 @@ class TwoTowerModel {
   TowerWork user_work_, item_work_;
 };
 
-// Top-k items of a model for a user id ("" = anonymous; an unknown id is an error) and a history
-// given as a JSON array of item ids, oldest first: [{"id", "score"}] as JSON.
-std::string recommend_json(const TwoTowerModel& model, const std::string& user_id,
-                           std::string_view history_json, int k);
+// The model's own top-k (exact, no strategy) for a user id ("" = anonymous; an unknown id is an
+// error) and recent item ids, oldest first: what Model.recommend() returns in JS.
+std::vector<ScoredItem> top_items(const TwoTowerModel& model, const std::string& user_id,
+                                  const std::vector<std::string>& history, int k);
 
 }  // namespace recsys

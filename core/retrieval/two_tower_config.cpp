@@ -44,7 +44,7 @@ TwoTowerConfig TwoTowerConfig::default_preset() {
 TwoTowerConfig TwoTowerConfig::preset_named(std::string_view name) {
   if (name == "seed") return seed_preset();
   if (name == "default") return default_preset();
-  RECSYS_FAIL("two-tower config: unknown preset '", name, "' (expected seed or default)");
+  RECSYS_FAIL(Range, "two-tower config: unknown preset '", name, "' (expected seed or default)");
 }
 
 void TwoTowerConfig::validate() const {

@@ -25,24 +25,31 @@ const char* source_name(SourceKind s) {
   return "personal";
 }
 
+std::vector<std::string> source_names() {
+  std::vector<std::string> out;
+  for (int i = 0; i < kNumSources; ++i) out.push_back(source_name(static_cast<SourceKind>(i)));
+  return out;
+}
+
 namespace {
 SourceKind parse_source(const std::string& name) {
   for (SourceKind s : {SourceKind::Personal, SourceKind::Popular, SourceKind::Trending,
                        SourceKind::Complementary, SourceKind::Similar})
     if (name == source_name(s)) return s;
-  RECSYS_FAIL("strategy: unknown source '", name,
+  RECSYS_FAIL(Range, "strategy: unknown source '", name,
               "' (expected personal, popular, trending, complementary or similar)");
 }
 }  // namespace
 
 StrategyConfig StrategyConfig::defaults() {
   StrategyConfig c;
-  c.scenes["home_page"] =
-      SceneConfig{{{SourceKind::Trending, 40}, {SourceKind::Personal, 60}}, true, 0.2, 3};
-  c.scenes["cart_page"] = SceneConfig{{{SourceKind::Complementary, 100}}, true, 0.1, 0};
-  c.scenes["product_page"] =
-      SceneConfig{{{SourceKind::Similar, 60}, {SourceKind::Complementary, 40}}, true, 0.1, 0};
-  c.scenes["default"] = SceneConfig{{{SourceKind::Personal, 100}}, true, 0.1, 0};
+  c.scenes["home_page"] = SceneConfig{
+      Scene::Home, {{SourceKind::Trending, 40}, {SourceKind::Personal, 60}}, true, 0.2, 3};
+  c.scenes["cart_page"] =
+      SceneConfig{Scene::Cart, {{SourceKind::Complementary, 100}}, true, 0.1, 0};
+  c.scenes["product_page"] = SceneConfig{
+      Scene::Product, {{SourceKind::Similar, 60}, {SourceKind::Complementary, 40}}, true, 0.1, 0};
+  c.scenes["default"] = SceneConfig{Scene::Default, {{SourceKind::Personal, 100}}, true, 0.1, 0};
   return c;
 }
 
@@ -88,7 +95,7 @@ StrategyConfig StrategyConfig::from_json(std::string_view text) {
       f.require(v.is_array(), "an array");
       c.boosts.clear();
       for (const auto& b : v) {
-        RECSYS_CHECK(b.is_object(), "strategy: a boost must be an object, got ", b.dump());
+        RECSYS_CHECK_TYPE(b.is_object(), "strategy: a boost must be an object, got ", b.dump());
         Boost boost;
         for (auto bi = b.begin(); bi != b.end(); ++bi) {
           const JsonField g("strategy: boost", bi.key(), bi.value());
@@ -107,17 +114,22 @@ StrategyConfig StrategyConfig::from_json(std::string_view text) {
       f.require(v.is_object(), "an object");
       for (auto si = v.begin(); si != v.end(); ++si) {
         const std::string& name = si.key();
-        RECSYS_CHECK(si.value().is_object(), "strategy: scene '", name, "' must be an object");
+        RECSYS_CHECK_TYPE(si.value().is_object(), "strategy: scene '", name, "' must be an object");
         SceneConfig s = c.scenes.count(name) ? c.scenes[name] : SceneConfig{};
+        if (!c.scenes.count(name)) parse_scene(name, s.page);  // a built-in page's own name
         const std::string where = "strategy: scene '" + name + "'";
         for (auto fi = si.value().begin(); fi != si.value().end(); ++fi) {
           const JsonField g(where, fi.key(), fi.value());
-          if (g.key() == "sources") {
+          if (g.key() == "page") {
+            const std::string page = g.string();
+            RECSYS_CHECK(parse_scene(page, s.page), where, ": unknown page '", page,
+                         "' (expected home_page, cart_page, product_page or default)");
+          } else if (g.key() == "sources") {
             g.require(g.value().is_array(), "an array");
             s.sources.clear();
             for (const auto& q : g.value()) {
-              RECSYS_CHECK(q.is_object() && q.contains("source") && q["source"].is_string(), where,
-                           ": each source needs a 'source' name, got ", q.dump());
+              RECSYS_CHECK_TYPE(q.is_object() && q.contains("source") && q["source"].is_string(),
+                                where, ": each source needs a 'source' name, got ", q.dump());
               SourceQuota sq;
               sq.source = parse_source(q["source"].get<std::string>());
               for (auto qi = q.begin(); qi != q.end(); ++qi) {
@@ -152,7 +164,8 @@ std::string StrategyConfig::to_json() const {
     nlohmann::json sources = nlohmann::json::array();
     for (const auto& q : s.sources)
       sources.push_back({{"source", source_name(q.source)}, {"quota", q.quota}});
-    scenes_j[name] = {{"sources", sources},
+    scenes_j[name] = {{"page", scene_name(s.page)},
+                      {"sources", sources},
                       {"rank", s.rank},
                       {"diversity", s.diversity},
                       {"category_cap", s.category_cap}};

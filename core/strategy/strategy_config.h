@@ -5,15 +5,22 @@
 // default → personal.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "features/scene.h"
+
 namespace recsys {
 
-enum class SourceKind { Personal, Popular, Trending, Complementary, Similar };
+enum class SourceKind : std::uint8_t { Personal, Popular, Trending, Complementary, Similar };
+constexpr int kNumSources = 5;
+// "personal", "popular", "trending", "complementary", "similar".
 const char* source_name(SourceKind s);
+// Every source name in enum order (the JS API's SourceKind type lists the same, a test checks it).
+std::vector<std::string> source_names();
 
 struct SourceQuota {
   SourceKind source = SourceKind::Personal;
@@ -21,6 +28,9 @@ struct SourceQuota {
 };
 
 struct SceneConfig {
+  // The page the scene is shown on: the ranker's context feature, and a product page excludes
+  // its product. Default: the built-in page of the scene's name, else Scene::Default.
+  Scene page = Scene::Default;
   std::vector<SourceQuota> sources;
   bool rank = true;        // re-rank with the ranking model when one is loaded
   double diversity = 0.1;  // λ of diversify()
@@ -45,8 +55,8 @@ struct StrategyConfig {
   static StrategyConfig defaults();
   // Merges onto the defaults: {"objective", "exclude_purchased", "exclude_in_cart",
   // "exclude_out_of_stock", "exclude_seen", "trending_half_life_days", "boosts": [{category,
-  // brand, factor}], "scenes": {name: {"sources": [{"source", "quota"}], "rank", "diversity",
-  // "category_cap"}}}. Unknown keys, sources and bad values are errors.
+  // brand, factor}], "scenes": {name: {"page", "sources": [{"source", "quota"}], "rank",
+  // "diversity", "category_cap"}}}. Unknown keys, sources and bad values are errors.
   static StrategyConfig from_json(std::string_view json);
   std::string to_json() const;
   void validate() const;

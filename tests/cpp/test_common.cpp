@@ -9,7 +9,7 @@
 #include "common/detmath.h"
 #include "common/rng.h"
 #include "data/json_options.h"
-#include "features/vocabulary.h"
+#include "data/vocabulary.h"
 
 using namespace recsys;
 

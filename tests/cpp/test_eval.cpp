@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 
 #include "common/check.h"
 #include "data/split.h"
@@ -152,10 +153,47 @@ TEST_CASE("sampled protocol: a perfect and a reversed scorer", "[eval][protocol]
   const EvalReport worst = evaluate(Oracle(s.test, -1), s.train, s.test, shop.data.catalog, o);
   CHECK(worst.hit == 0);
   CHECK(worst.coverage == -1);  // list metrics belong to the full protocol
-  // Random: HR@10 among 101 candidates is about 10 / 101.
+}
+
+TEST_CASE("the random baseline's hit rate is its expectation, within what its variance allows",
+          "[eval][baselines]") {
+  SyntheticConfig sc;
+  sc.users = 3000;
+  sc.items = 400;
+  sc.interactions = 15000;
+  const auto shop = generate_synthetic_shop(sc);
+  const Split s = leave_last_out(first_interactions(shop.data.interactions), 0, 1);
   const auto rnd = make_random(shop.data.catalog.size(), 3);
-  const EvalReport r = evaluate(*rnd, s.train, s.test, shop.data.catalog, o);
-  CHECK(r.hit == Approx(10.0 / 101).margin(0.05));
+  // Full protocol: user u's held-out item competes with the N - n_u items not in its history
+  // (n_u distinct fit items), so it is in a random top 10 with p_u = 10 / (N - n_u), exactly.
+  EvalOptions o;
+  const EvalReport full = evaluate(*rnd, s.train, s.test, shop.data.catalog, o);
+  double expect = 0, var = 0;
+  int users = 0;
+  for (std::int32_t u = 0; u < s.test.num_users(); ++u) {
+    if (s.test.history(u).empty() || s.train.history(u).empty()) continue;
+    std::set<std::int32_t> had;
+    for (const auto& e : s.train.history(u)) had.insert(e.item);
+    const double p = std::min(1.0, 10.0 / (sc.items - static_cast<double>(had.size())));
+    expect += p;
+    var += p * (1 - p);
+    ++users;
+  }
+  REQUIRE(users == full.users);
+  REQUIRE(users > 2500);
+  expect /= users;
+  const double sd = std::sqrt(var) / users;
+  INFO("full: HR@10 " << full.hit << ", expected " << expect << " +- " << sd << " over " << users
+                      << " users");
+  CHECK(std::abs(full.hit - expect) < 4.5 * sd);  // about 0.02 here
+  // Sampled protocol: 100 negatives drawn with replacement (a repeat shares its random score),
+  // so the rank is nearly uniform over 101: HR@10 = 10 / 101 plus under 0.002, same spread.
+  o.protocol = "sampled";
+  const EvalReport sampled = evaluate(*rnd, s.train, s.test, shop.data.catalog, o);
+  const double p = 10.0 / 101;
+  const double sd_sampled = std::sqrt(p * (1 - p) / sampled.users);
+  INFO("sampled: HR@10 " << sampled.hit << ", expected about " << p << " +- " << sd_sampled);
+  CHECK(std::abs(sampled.hit - p) < 4.5 * sd_sampled + 0.002);
 }
 
 TEST_CASE("item-kNN similarities and scores equal a hand computation", "[eval][baselines]") {

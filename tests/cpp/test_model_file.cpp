@@ -38,7 +38,7 @@ TwoTowerModel trained_small_model(const std::string& preset) {
   cfg.epochs = 1;
   cfg.batch_size = 64;
   TwoTowerModel model(cfg, shop.data.catalog, shop.data.interactions.users());
-  Trainer t(model, shop.data.interactions, Interactions());
+  Trainer t(model, shop.data.interactions);
   while (!t.done()) t.train_steps(10);
   return model;
 }
@@ -207,7 +207,7 @@ TEST_CASE("a ranker saved with its model loads back identically", "[io][model][r
   TwoTowerConfig cfg = TwoTowerConfig::default_preset();
   cfg.epochs = 1;
   auto model = std::make_shared<TwoTowerModel>(cfg, data.catalog, data.interactions.users());
-  Trainer t(*model, data.interactions, Interactions());
+  Trainer t(*model, data.interactions);
   while (!t.done()) t.train_steps(50);
   ImpressionOptions io;
   io.users = 300;

@@ -9,6 +9,7 @@
 #include "data/split.h"
 #include "data/synthetic.h"
 #include "eval/metrics.h"
+#include "fixture.h"
 #include "ranking/impressions.h"
 #include "ranking/ranking_model.h"
 #include "retrieval/index.h"
@@ -24,9 +25,11 @@ TEST_CASE("ROC AUC equals hand-computed values, ties counting half", "[ranking]"
 }
 
 namespace {
+// The shared fixture's shop and model, with what the ranker reads: each user's embedding and
+// retrieval's top 100, and the items' training counts.
 struct Fixture {
-  SyntheticShop shop;
-  Split split;
+  const SyntheticShop& shop;
+  const Split& split;
   std::shared_ptr<TwoTowerModel> model;
   nn::Matrix users;                                   // one embedding per user
   std::vector<std::vector<std::int32_t>> candidates;  // retrieval's top 100 per user
@@ -35,20 +38,8 @@ struct Fixture {
 
 const Fixture& fixture() {
   static const Fixture f = [] {
-    Fixture x;
-    SyntheticConfig sc;
-    sc.users = 3000;
-    sc.items = 1500;
-    sc.interactions = 40000;
-    x.shop = generate_synthetic_shop(sc);
-    x.split = leave_last_out(first_interactions(x.shop.data.interactions), 1, 1);
-    TwoTowerConfig cfg = TwoTowerConfig::default_preset();
-    cfg.epochs = 2;
-    x.model = std::make_shared<TwoTowerModel>(cfg, x.shop.data.catalog, x.split.train.users());
-    TrainerOptions o;
-    o.early_stopping_patience = 0;
-    Trainer t(*x.model, x.split.train, Interactions(), o);
-    while (!t.done()) t.train_steps(200);
+    const auto& d = test::default_fixture();
+    Fixture x{d.shop, d.split, d.model, {}, {}, {}};
     std::vector<UserQuery> q;
     for (std::int32_t u = 0; u < x.split.train.num_users(); ++u) {
       UserQuery uq;

@@ -8,6 +8,7 @@
 #include "common/check.h"
 #include "data/split.h"
 #include "data/synthetic.h"
+#include "eval/training_job.h"
 #include "nn/losses.h"
 #include "retrieval/topk.h"
 #include "retrieval/trainer.h"
@@ -103,7 +104,7 @@ TEST_CASE("two-tower gradients match finite differences in both presets",
   for (const char* preset : {"seed", "default"}) {
     INFO("preset " << preset);
     TwoTowerModel model(tiny(preset), shop.data.catalog, x.users());
-    Trainer trainer(model, x, Interactions());
+    Trainer trainer(model, x);
     std::vector<std::int64_t> ids;
     for (std::int64_t k = 0; k < 16; ++k) ids.push_back(k * 31 % trainer.examples_per_epoch());
     TrainingBatch batch = trainer.make_batch(ids, nullptr);
@@ -119,7 +120,7 @@ TEST_CASE("mixed negatives: uniformly drawn items join the candidates, with thei
   TwoTowerConfig c = tiny("default");
   c.uniform_negatives = 6;
   TwoTowerModel model(c, shop.data.catalog, x.users());
-  Trainer trainer(model, x, Interactions());
+  Trainer trainer(model, x);
   std::vector<std::int64_t> ids;
   for (std::int64_t k = 0; k < 10; ++k) ids.push_back(k * 37 % trainer.examples_per_epoch());
   Rng rng(5, 17);
@@ -142,7 +143,7 @@ TEST_CASE("mixed negatives: uniformly drawn items join the candidates, with thei
   // Training with them still lowers the loss.
   c.epochs = 6;
   TwoTowerModel fresh(c, shop.data.catalog, x.users());
-  Trainer t(fresh, x, Interactions());
+  Trainer t(fresh, x);
   const auto first = t.train_steps(t.steps_per_epoch());
   t.train_steps(5 * t.steps_per_epoch());
   CHECK(t.history().back().mean_loss < first.mean_loss);
@@ -213,7 +214,7 @@ TEST_CASE("training is repeatable: same seed, same losses and weights", "[retrie
     cfg.batch_size = 32;
     cfg.epochs = 2;
     TwoTowerModel model(cfg, shop.data.catalog, x.users());
-    Trainer t(model, x, Interactions());
+    Trainer t(model, x);
     std::vector<double> losses;
     while (!t.done()) losses.push_back(t.train_steps(3).mean_loss);
     nn::Matrix V;
@@ -238,9 +239,11 @@ TEST_CASE("training on the synthetic shop lowers the loss and beats popularity",
   TwoTowerModel model(cfg, shop.data.catalog, split.train.users());
   TrainerOptions opts;
   opts.early_stopping_patience = 0;
-  Trainer trainer(model, split.train, split.validation, opts);
-  const double pop = trainer.popularity_validation_report().recall;
-  const double before = trainer.validation_recall();
+  const ValidationOptions vo;
+  Trainer trainer(model, split.train, opts, recall_validator(split.validation, vo, cfg.seed));
+  const double pop =
+      popularity_recall(split.train, split.validation, shop.data.catalog, vo, cfg.seed);
+  const double before = trainer.validation_score();
   std::vector<double> epoch_loss;
   while (!trainer.done()) trainer.train_steps(50);
   for (const auto& e : trainer.history()) epoch_loss.push_back(e.mean_loss);
@@ -305,7 +308,7 @@ TEST_CASE("native and wasm reach the same loss after the same steps", "[retrieva
   for (const char* preset : {"seed", "default"}) {
     TwoTowerConfig cfg = TwoTowerConfig::preset_named(preset);
     TwoTowerModel model(cfg, shop.data.catalog, shop.data.interactions.users());
-    Trainer t(model, shop.data.interactions, Interactions());
+    Trainer t(model, shop.data.interactions);
     t.train_steps(20);
     const double loss = t.train_steps(5).mean_loss;
     char text[64];
@@ -329,12 +332,12 @@ TEST_CASE("early stopping keeps the weights of the best epoch", "[retrieval][tra
   TwoTowerModel model(cfg, shop.data.catalog, split.train.users());
   TrainerOptions opts;
   opts.early_stopping_patience = 1;
-  Trainer t(model, split.train, split.validation, opts);
+  Trainer t(model, split.train, opts, recall_validator(split.validation, {}, cfg.seed));
   while (!t.done()) t.train_steps(100);
   REQUIRE(t.stopped_early());
   double best = 0;
   for (const auto& e : t.history()) best = std::max(best, e.validation_recall);
   CHECK(t.current_epoch().validation_recall == best);
   CHECK(t.current_epoch().epoch < static_cast<int>(t.history().size()));
-  CHECK(t.validation_recall() == Approx(best));  // the restored weights score as that epoch did
+  CHECK(t.validation_score() == Approx(best));  // the restored weights score as that epoch did
 }

@@ -10,9 +10,10 @@
 #include "data/split.h"
 #include "data/synthetic.h"
 #include "eval/metrics.h"
+#include "fixture.h"
 #include "retrieval/trainer.h"
+#include "serving/recommender.h"
 #include "strategy/diversity.h"
-#include "strategy/recommender.h"
 
 using namespace recsys;
 
@@ -43,42 +44,29 @@ TEST_CASE("diversity: lambda 0 keeps the relevance order, larger lambda diversif
 }
 
 namespace {
-struct World {
-  Dataset data;
-  std::shared_ptr<TwoTowerModel> model;
-};
-
-const World& world() {
-  static const World w = [] {
-    World x;
-    SyntheticConfig sc;
-    sc.users = 3000;
-    sc.items = 1500;
-    sc.interactions = 40000;
-    x.data = generate_synthetic_dataset(sc);
-    // Mark one item out of stock through the catalog attribute the rules read.
+// The shared fixture's shop and model, with one item marked out of stock through the catalog
+// attribute the rules read.
+const Dataset& shop_data() {
+  static const Dataset d = [] {
+    Dataset x = test::default_fixture().shop.data;
     Catalog cat;
-    for (std::int32_t i = 0; i < x.data.catalog.size(); ++i) {
-      ItemRecord r = x.data.catalog.record(i);
+    for (std::int32_t i = 0; i < x.catalog.size(); ++i) {
+      ItemRecord r = x.catalog.record(i);
       if (r.id == "item_2") r.attributes["in_stock"] = "false";
       cat.add(r);
     }
-    x.data.catalog = cat;
-    TwoTowerConfig cfg = TwoTowerConfig::default_preset();
-    cfg.epochs = 2;
-    x.model = std::make_shared<TwoTowerModel>(cfg, x.data.catalog, x.data.interactions.users());
-    TrainerOptions o;
-    o.early_stopping_patience = 0;
-    Trainer t(*x.model, x.data.interactions, Interactions(), o);
-    while (!t.done()) t.train_steps(200);
+    x.catalog = cat;
     return x;
   }();
-  return w;
+  return d;
+}
+
+std::shared_ptr<const TwoTowerModel> model() {
+  return test::default_fixture().model;
 }
 
 Recommender make_recommender(std::shared_ptr<const RankingModel> ranker = nullptr) {
-  return Recommender(world().model, world().data, IndexOptions{}, StrategyConfig::defaults(),
-                     std::move(ranker));
+  return Recommender(model(), shop_data(), RecommenderOptions(), std::move(ranker));
 }
 
 std::vector<std::string> ids(const Recommender& r, const std::vector<Recommendation>& recs) {
@@ -95,16 +83,16 @@ TEST_CASE("scene routing uses the configured sources", "[serving][strategy]") {
   req.scene = "default";
   auto recs = rec.recommend(req);
   REQUIRE(recs.size() == 10);
-  for (const auto& r : recs) CHECK(r.source.find("personal") != std::string::npos);
+  for (const auto& r : recs) CHECK(r.explanation.sources.contains(SourceKind::Personal));
   // Home page: trending and personal for a known user; trending alone for an unknown visitor.
   req.scene = "home_page";
-  std::set<std::string> sources;
-  for (const auto& r : rec.recommend(req)) sources.insert(r.source);
-  CHECK(std::any_of(sources.begin(), sources.end(),
-                    [](const std::string& s) { return s.find("personal") != std::string::npos; }));
+  const auto home = rec.recommend(req);
+  CHECK(std::any_of(home.begin(), home.end(), [](const Recommendation& r) {
+    return r.explanation.sources.contains(SourceKind::Personal);
+  }));
   RecommendRequest anon;
   anon.scene = "home_page";
-  for (const auto& r : rec.recommend(anon)) CHECK(r.source == "trending");
+  for (const auto& r : rec.recommend(anon)) CHECK(r.explanation.sources.label() == "trending");
   // Product page: similar and complementary items of the product, never the product itself.
   RecommendRequest product;
   product.scene = "product_page";
@@ -113,8 +101,8 @@ TEST_CASE("scene routing uses the configured sources", "[serving][strategy]") {
   REQUIRE(!p.empty());
   for (const auto& r : p) {
     CHECK(rec.item_id(r.item) != "item_5");
-    CHECK((r.source.find("similar") != std::string::npos ||
-           r.source.find("complementary") != std::string::npos));
+    CHECK((r.explanation.sources.contains(SourceKind::Similar) ||
+           r.explanation.sources.contains(SourceKind::Complementary)));
   }
   // Cart page: complementary to what is in the cart, which is itself excluded.
   Session s;
@@ -124,10 +112,12 @@ TEST_CASE("scene routing uses the configured sources", "[serving][strategy]") {
   cart.scene = "cart_page";
   const auto c = rec.recommend(cart, &s);
   REQUIRE(!c.empty());
-  CHECK(c[0].source.find("complementary") != std::string::npos);
+  CHECK(c[0].explanation.sources.contains(SourceKind::Complementary));
   for (const auto& r : c) CHECK(r.item != in_cart);
   // Explanations add up.
-  for (const auto& r : c) CHECK(r.final_score == Approx(r.relevance + r.diversity_adjustment));
+  for (const auto& r : c)
+    CHECK(r.explanation.final_score ==
+          Approx(r.explanation.relevance + r.explanation.diversity_adjustment));
 }
 
 TEST_CASE("filters and business rules", "[serving][rules]") {
@@ -183,7 +173,7 @@ TEST_CASE("session events change the next recommendations at once", "[serving][s
     // Click five of the category's most popular items.
     std::vector<std::pair<int, std::int32_t>> popular;
     std::vector<int> counts(static_cast<std::size_t>(m.num_items()), 0);
-    for (const auto& e : world().data.interactions.events()) ++counts[e.item];
+    for (const auto& e : shop_data().interactions.events()) ++counts[e.item];
     for (std::int32_t i = 0; i < m.num_items(); ++i)
       if (m.item_category()[i] == target) popular.emplace_back(-counts[i], i);
     std::sort(popular.begin(), popular.end());
@@ -209,7 +199,7 @@ TEST_CASE("the cache hits on repeats and misses after events and reloads", "[ser
   CHECK(rec.stats().cache_hits == 1);  // the session's version changed
   rec.recommend(req, &s);
   CHECK(rec.stats().cache_hits == 2);
-  rec.reload(world().model, nullptr);
+  rec.reload(model(), nullptr);
   rec.recommend(req, &s);
   CHECK(rec.stats().cache_hits == 2);  // the reload cleared it
   CHECK(rec.stats().requests == 5);
@@ -243,47 +233,160 @@ TEST_CASE("larger diversity raises intra-list diversity and category coverage",
   CHECK(cats1.size() >= cats0.size());
 }
 
-TEST_CASE("bad requests are clear errors and change nothing", "[serving][errors]") {
+using test::kind_of;
+
+TEST_CASE("bad requests are clear errors of their kind and change nothing", "[serving][errors]") {
   Recommender rec = make_recommender();
   RecommendRequest ok;
   ok.user_id = "user_1";
   const auto before = ids(rec, rec.recommend(ok));
-  auto bad = [&](RecommendRequest r, const std::string& what) {
+  const auto stats = rec.stats();
+  auto bad = [&](RecommendRequest r, const std::string& what, ErrorKind kind) {
     INFO("expecting " << what);
     CHECK_THROWS_WITH(rec.recommend(r), Catch::Contains(what));
+    CHECK(kind_of([&] { rec.recommend(r); }) == kind);
   };
   RecommendRequest r = ok;
   r.scene = "checkout";
-  bad(r, "unknown scene 'checkout' (known: cart_page, default, home_page, product_page)");
+  bad(r, "unknown scene 'checkout' (known: cart_page, default, home_page, product_page)",
+      ErrorKind::Range);
   r = ok;
   r.k = 0;
-  bad(r, "k must be in [1, 1000], got 0");
+  bad(r, "k must be an integer in [1, 1000], got 0", ErrorKind::Range);
   r = ok;
   r.diversity = 1.5;
-  bad(r, "diversity must be in [0, 1], got 1.5");
+  bad(r, "diversity must be in [0, 1], got 1.5", ErrorKind::Range);
+  r = ok;
+  r.diversity = std::nan("");
+  bad(r, "diversity must be in [0, 1], got nan", ErrorKind::Range);
   r = ok;
   r.user_id = "nobody";
-  bad(r, "unknown user 'nobody'");
+  bad(r, "unknown user 'nobody'", ErrorKind::NotFound);
   r = ok;
   r.categories = {"Spaceships"};
-  bad(r, "unknown category 'Spaceships' in filters");
+  bad(r, "unknown category 'Spaceships' in filters", ErrorKind::NotFound);
   r = ok;
   r.item_id = "item_999999";
-  bad(r, "unknown item 'item_999999'");
+  bad(r, "unknown item 'item_999999'", ErrorKind::NotFound);
+  r = ok;
+  r.exclude = {"item_1", "nope"};
+  bad(r, "unknown item 'nope' in filters.exclude", ErrorKind::NotFound);
   r = ok;
   r.price_min = 50;
   r.price_max = 10;
-  bad(r, "priceMin 50 is above priceMax 10");
+  bad(r, "priceMin 50 is above priceMax 10", ErrorKind::Range);
+  // A session of another recommender is refused, and tracking into it too.
+  Recommender other = make_recommender();
+  Session foreign = other.create_session("");
+  CHECK_THROWS_WITH(rec.recommend(ok, &foreign),
+                    Catch::Contains("the session was created by another Recommender"));
+  CHECK(kind_of([&] { rec.recommend(ok, &foreign); }) == ErrorKind::Type);
+  CHECK(kind_of([&] { rec.track(foreign, "item_1", "view", 1); }) == ErrorKind::Type);
+  Session mine = rec.create_session("user_1");
+  CHECK(kind_of([&] { rec.track(mine, "item_1", "like", 1); }) == ErrorKind::Range);
+  CHECK(kind_of([&] { rec.track(mine, "nope", "view", 1); }) == ErrorKind::NotFound);
+  CHECK(kind_of([&] { rec.create_session("nobody"); }) == ErrorKind::NotFound);
+  CHECK(mine.events().empty());
+  // Nothing changed: the same list, and failed calls are not counted as requests.
   CHECK(ids(rec, rec.recommend(ok)) == before);
-  CHECK_THROWS_WITH(RecommendRequest::from_json(R"({"userid": "x"})"),
-                    Catch::Contains("unknown key 'userid'"));
-  CHECK_THROWS_WITH(RecommendRequest::from_json(R"({"k": "10"})"),
-                    Catch::Contains("'k' must be an integer"));
+  CHECK(rec.stats().requests == stats.requests + 1);
+  CHECK(rec.stats().cache_hits == stats.cache_hits + 1);
   CHECK_THROWS_WITH(
       StrategyConfig::from_json(R"({"scenes": {"x": {"sources": [{"source": "magic"}]}}})"),
       Catch::Contains("unknown source 'magic'"));
+  CHECK(kind_of([] { StrategyConfig::from_json(R"({"objectiv": "clicks"})"); }) == ErrorKind::Type);
+  CHECK(kind_of([] { StrategyConfig::from_json("{\"objective\": "); }) == ErrorKind::Format);
   Session s;
   s.track(1, Event::View, 100);
   CHECK_THROWS_WITH(s.track(2, Event::View, 50), Catch::Contains("is before the previous event"));
   CHECK(s.events().size() == 1);
+}
+
+TEST_CASE("the stages run alone: eligibility, candidates, scores, picks, explanations",
+          "[serving][stages]") {
+  const Recommender rec = make_recommender();
+  const ServingState& st = rec.state();
+  // A product page: the product itself and the out-of-stock item are not eligible.
+  RecommendRequest req;
+  req.scene = "product_page";
+  req.item_id = "item_5";
+  req.k = 8;
+  const ResolvedRequest r = resolve_request(st, req, nullptr);
+  CHECK(r.scene->page == Scene::Product);
+  CHECK(r.anchor == rec.item_index("item_5"));
+  CHECK_FALSE(r.has_signal);  // an anonymous visitor without events
+  const ItemFilter eligible = eligible_items(st, req, r);
+  CHECK_FALSE(eligible.allows(r.anchor));
+  CHECK_FALSE(eligible.allows(rec.item_index("item_2")));
+  CHECK(eligible.allowed_count() == rec.model().num_items() - 2);
+  // Candidates: similar (by the item vector) and complementary (by co-occurrence), each once.
+  const auto user = user_vector(st, r);
+  CHECK(static_cast<int>(user.size()) == rec.model().dim());
+  auto cands = gather_candidates(st, r, eligible, user);
+  REQUIRE(cands.size() >= 8);
+  std::set<std::int32_t> seen;
+  for (const auto& c : cands) {
+    CHECK(seen.insert(c.item).second);
+    CHECK(eligible.allows(c.item));
+    CHECK(c.norm >= 0);
+    CHECK(c.norm <= 1);
+    CHECK(c.sources.size() >= 1);
+  }
+  // The first similar candidate is the exact index's nearest eligible item to the product.
+  const auto nearest = st.index->search_one(st.item_vectors.row(r.anchor).data(), 1, &eligible);
+  CHECK(cands[0].item == nearest[0].item);
+  CHECK(cands[0].sources[0] == SourceKind::Similar);
+  // Without a ranker, relevance is the normalised source score; picks follow it at λ = 0.
+  score_candidates(st, r, user, cands);
+  for (const auto& c : cands) CHECK(c.relevance == c.norm);
+  ResolvedRequest plain = r;
+  plain.lambda = 0;
+  const auto picks = pick_diverse(st, plain, cands);
+  REQUIRE(picks.size() == 8);
+  for (std::size_t p = 1; p < picks.size(); ++p)
+    CHECK(cands[picks[p - 1].candidate].relevance >= cands[picks[p].candidate].relevance);
+  const auto list = explain(cands, picks);
+  for (std::size_t p = 0; p < list.size(); ++p) {
+    CHECK(list[p].rank == static_cast<int>(p) + 1);
+    CHECK(list[p].item == cands[picks[p].candidate].item);
+    CHECK(list[p].explanation.sources == cands[picks[p].candidate].sources);
+  }
+}
+
+TEST_CASE("source lists keep proposal order, each source once, and encode for JS",
+          "[serving][stages]") {
+  SourceList s;
+  s.add(SourceKind::Trending);
+  s.add(SourceKind::Personal);
+  s.add(SourceKind::Trending);  // the trending fill proposing an item again
+  CHECK(s.size() == 2);
+  CHECK(s.label() == "trending+personal");
+  // count 2 | trending (2) << 4 | personal (0) << 7
+  CHECK(s.code() == (2u | (2u << 4) | (0u << 7)));
+  SourceList all;
+  for (int k = kNumSources - 1; k >= 0; --k) all.add(static_cast<SourceKind>(k));
+  CHECK(all.label() == "similar+complementary+trending+popular+personal");
+  CHECK((all.code() & 15u) == 5u);
+  CHECK(((all.code() >> (4 + 3 * 4)) & 7u) == 0u);  // the last one is personal
+}
+
+TEST_CASE("a custom scene names its page: a product page excludes its product",
+          "[serving][strategy]") {
+  RecommenderOptions o;
+  o.strategy = StrategyConfig::from_json(
+      R"({"scenes": {"pdp_v2": {"page": "product_page", "sources": [{"source": "similar", "quota": 50}]},
+                     "plain": {"sources": [{"source": "similar", "quota": 50}]}}})");
+  CHECK(o.strategy.scenes.at("pdp_v2").page == Scene::Product);
+  CHECK(o.strategy.scenes.at("plain").page == Scene::Default);
+  CHECK(o.strategy.scenes.at("cart_page").page == Scene::Cart);
+  Recommender rec(model(), shop_data(), o);
+  RecommendRequest req;
+  req.item_id = "item_5";
+  req.k = 20;
+  req.scene = "pdp_v2";
+  for (const auto& r : rec.recommend(req)) CHECK(rec.item_id(r.item) != "item_5");
+  req.scene = "plain";  // not a product page: the product is its own nearest neighbour
+  CHECK(rec.item_id(rec.recommend(req)[0].item) == "item_5");
+  CHECK_THROWS_WITH(StrategyConfig::from_json(R"({"scenes": {"x": {"page": "checkout"}}})"),
+                    Catch::Contains("unknown page 'checkout'"));
 }

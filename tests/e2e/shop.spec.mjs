@@ -54,7 +54,7 @@ test('a smaller shop from the form, then Online Retail, then a bad value shows i
   await expect(page.locator('body')).toHaveAttribute('data-loaded', 'synthetic', { timeout: 30_000 });
   await page.fill('#users', '0');
   await page.click('#generate');
-  await expect(page.locator('#status')).toHaveText(/RangeError: config.users must be an integer/);
+  await expect(page.locator('#status')).toHaveText(/RangeError: synthetic: 'users' must be in \[1, 5e7\], got 0/);
 });
 
 test('the module loads on the main thread and in a module Worker, cross-origin isolated', async ({ page }) => {

@@ -58,23 +58,25 @@ test('the committed Online Retail extract loads with the cleaned counts', () => 
 
 test('wrong types and ranges are TypeError / RangeError naming the argument', () => {
   assert.throws(() => rs.generateShop(42), { name: 'TypeError', message: /config must be an object/ });
-  assert.throws(() => rs.generateShop({ users: '10' }), { name: 'TypeError', message: /config\.users must be a number/ });
-  assert.throws(() => rs.generateShop({ items: 2.5 }), { name: 'RangeError', message: /config\.items must be an integer/ });
+  assert.throws(() => rs.generateShop({ users: '10' }), { name: 'TypeError', message: /synthetic config: 'users' must be a number, got "10"/ });
+  assert.throws(() => rs.generateShop({ items: 2.5 }), { name: 'RangeError', message: /synthetic config: 'items' must be an integer, got 2.5/ });
   assert.throws(() => rs.loadCatalog(5), { name: 'TypeError', message: /text must be a string/ });
-  assert.throws(() => rs.loadCatalog('a', { format: 'xml' }), { name: 'RangeError', message: /format must be 'csv' or 'json'/ });
+  assert.throws(() => rs.loadCatalog('a', { format: 'xml' }), { name: 'RangeError', message: /format must be csv or json, got 'xml'/ });
   assert.throws(() => rs.loadDataset({ catalog: 'x' }), { name: 'TypeError', message: /interactions must be a string/ });
   const ds = rs.generateShop({ users: 10, items: 10, interactions: 30, categories: 2 });
-  assert.throws(() => ds.items({ limit: -1 }), { name: 'RangeError', message: /limit/ });
+  assert.throws(() => ds.items({ limit: -2 }), { name: 'RangeError', message: /catalog: limit must be >= 0 \(or -1 for all\), got -2/ });
+  assert.equal(ds.items({ limit: -1 }).length, 10);
+  assert.throws(() => ds.items({ limit: 0.5 }), { name: 'RangeError', message: /limit must be an integer, got 0.5/ });
   ds.dispose();
 });
 
 test('C++ errors arrive as Error with the C++ message, and change nothing', () => {
   const catalog = rs.loadCatalog('id,title,category,brand,price\na,A,c,b,1\nb,B,c,b,2\n');
   assert.throws(() => rs.loadCatalog('id,title,category,brand,price\na,A,c,b,1\na,B,c,b,2\n', { source: 'shop.csv' }),
-    { name: 'Error', message: "shop.csv:3: field 'id': duplicate item id (value 'a')" });
+    { name: 'Error', kind: 'format', message: "shop.csv:3: field 'id': duplicate item id (value 'a')" });
   assert.throws(() => rs.loadDataset({ catalog: catalog.toCsv(), interactions: 'user,item,event,timestamp\nu1,zz,click,2021-01-01\n' }),
     { name: 'Error', message: "interactions.csv:2: field 'item': item id not in the catalog (value 'zz')" });
-  assert.throws(() => rs.generateShop({ userz: 1 }), { name: 'Error', message: "synthetic config: unknown key 'userz'" });
+  assert.throws(() => rs.generateShop({ userz: 1 }), { name: 'TypeError', message: "synthetic config: unknown key 'userz'" });
   assert.throws(() => rs.loadCatalog(''), { name: 'Error', message: 'catalog.csv: empty file' });
   // The catalog loaded before the failures is untouched and still works.
   assert.equal(catalog.size, 2);
@@ -89,7 +91,7 @@ test('dispose() frees, is idempotent, and later use is a clear error', () => {
   ds.dispose();
   ds.dispose();
   assert.equal(ds.disposed, true);
-  assert.throws(() => ds.stats(), { name: 'Error', message: 'Dataset has been disposed' });
+  assert.throws(() => ds.stats(), { name: 'Error', kind: 'state', message: 'Dataset has been disposed' });
 });
 
 test('many create / dispose cycles do not leak wasm memory', () => {

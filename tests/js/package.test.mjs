@@ -15,9 +15,10 @@ test('the packed tarball installs into a fresh project and works from Node', () 
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
     const [info] = JSON.parse(out);
     const files = info.files.map((f) => f.path).sort();
-    assert.deepEqual(files, ['README.md', 'build-wasm/dist/index.d.mts', 'build-wasm/dist/index.mjs',
-      'build-wasm/dist/recsys-serve.mjs', 'build-wasm/dist/recsys-serve.wasm', 'build-wasm/dist/recsys.mjs',
-      'build-wasm/dist/recsys.wasm', 'package.json']);
+    assert.deepEqual(files, ['README.md', 'build-wasm/dist/api.mjs', 'build-wasm/dist/index.d.mts', 'build-wasm/dist/index.mjs',
+      'build-wasm/dist/index.node.mjs', 'build-wasm/dist/recsys-serve.mjs', 'build-wasm/dist/recsys-serve.wasm',
+      'build-wasm/dist/recsys.mjs', 'build-wasm/dist/recsys.wasm', 'build-wasm/dist/serve.d.mts',
+      'build-wasm/dist/serve.mjs', 'build-wasm/dist/serve.node.mjs', 'package.json']);
     const project = join(dir, 'app');
     execFileSync('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
@@ -35,6 +36,13 @@ test('the packed tarball installs into a fresh project and works from Node', () 
       const model = await serve.loadModel(trainer.model.toFiles());
       const data = serve.loadDataset({ catalog: shop.catalogCsv(), interactions: shop.interactionsCsv() });
       const served = serve.createRecommender({ model, dataset: data }).recommend({ userId: 'user_1', k: 3 });
+      // recsys-wasm/serve: the serving engine alone, the same lists.
+      const { createRecsys: createServe } = await import('recsys-wasm/serve');
+      const alone = await createServe();
+      const m2 = await alone.loadModel(trainer.model.toFiles());
+      const d2 = alone.loadDataset({ catalog: shop.catalogCsv(), interactions: shop.interactionsCsv() });
+      if (JSON.stringify(alone.createRecommender({ model: m2, dataset: d2 }).recommend({ userId: 'user_1', k: 3 })) !== JSON.stringify(served)) throw new Error('serve entry differs');
+      if (alone.engine !== 'serve') throw new Error('not the serving engine');
       console.log(JSON.stringify({ version: rs.version, users: shop.stats().users, recs: rec.recommend({ userId: 'user_1', k: 3 }).length,
         engine: serve.engine, same: JSON.stringify(served) === JSON.stringify(rec.recommend({ userId: 'user_1', k: 3 })) }));
     `);

@@ -1,12 +1,71 @@
-#include "retrieval/training_job.h"
+#include "eval/training_job.h"
 
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
 #include "data/json_options.h"
 #include "data/split.h"
+#include "eval/evaluate.h"
+#include "eval/scorers.h"
 
 namespace recsys {
+
+void ValidationOptions::validate() const {
+  RECSYS_CHECK(k >= 1, "validation: k must be >= 1, got ", k);
+  RECSYS_CHECK(users >= 1, "validation: users must be >= 1, got ", users);
+}
+
+namespace {
+eval::EvalOptions eval_options(const ValidationOptions& v, std::uint64_t seed) {
+  eval::EvalOptions o;
+  o.k = v.k;
+  o.max_users = v.users;
+  o.exclude_seen = v.exclude_seen;
+  o.seed = seed;
+  return o;
+}
+
+// The list metrics of the evaluation read categories from a catalog; recall needs none, so a
+// catalog with the model's items and categories stands in for the data's.
+Catalog catalog_of(const TwoTowerModel& m) {
+  Catalog c;
+  for (std::int32_t i = 0; i < m.num_items(); ++i)
+    c.add(ItemRecord{m.items().token(i),
+                     "",
+                     m.categories().token(m.item_category()[i]),
+                     m.brands().token(m.item_brand()[i]),
+                     m.item_price()[i],
+                     {}});
+  return c;
+}
+}  // namespace
+
+Validator recall_validator(Interactions validation, const ValidationOptions& options,
+                           std::uint64_t seed) {
+  options.validate();
+  auto heldout = std::make_shared<const Interactions>(std::move(validation));
+  auto catalog = std::make_shared<Catalog>();
+  return [heldout, catalog, options, seed](const TwoTowerModel& model, const Interactions& train) {
+    RECSYS_CHECK(
+        heldout->num_users() == train.num_users() && heldout->num_items() == train.num_items(),
+        "validation: the held-out data has ", heldout->num_users(), " users and ",
+        heldout->num_items(), " items, the training data ", train.num_users(), " and ",
+        train.num_items());
+    if (catalog->size() != model.num_items()) *catalog = catalog_of(model);
+    // A non-owning shared_ptr: the scorer only lives during this call.
+    std::shared_ptr<const TwoTowerModel> m(&model, [](const TwoTowerModel*) {});
+    const auto scorer = eval::make_two_tower(m, train, model.items());
+    return eval::evaluate(*scorer, train, *heldout, *catalog, eval_options(options, seed)).recall;
+  };
+}
+
+double popularity_recall(const Interactions& train, const Interactions& validation,
+                         const Catalog& catalog, const ValidationOptions& options,
+                         std::uint64_t seed) {
+  const auto scorer = eval::make_popularity(train);
+  const auto r = eval::evaluate(*scorer, train, validation, catalog, eval_options(options, seed));
+  return r.users > 0 ? r.recall : -1;
+}
 
 TrainingJobOptions TrainingJobOptions::from_json(std::string_view text) {
   TrainingJobOptions o;
@@ -28,33 +87,40 @@ TrainingJobOptions TrainingJobOptions::from_json(std::string_view text) {
     } else if (k == "first_interactions") {
       o.split.first_interactions = f.boolean();
     } else if (k == "validation_users")
-      o.trainer.validation_users = f.integer(1);
+      o.validation.users = f.integer(1);
     else if (k == "validation_k")
-      o.trainer.validation_k = f.integer(1);
+      o.validation.k = f.integer(1);
     else if (k == "early_stopping_patience")
       o.trainer.early_stopping_patience = f.integer(0);
     else if (k == "restore_best")
       o.trainer.restore_best = f.boolean();
     else if (k == "exclude_seen")
-      o.trainer.exclude_seen = f.boolean();
+      o.validation.exclude_seen = f.boolean();
     else
       f.unknown();
   });
   RECSYS_CHECK(o.split.kind != "temporal" || (has_validation_start && has_test_start),
                "training options: split 'temporal' needs validation_start and test_start");
   o.split.validate();
+  o.validation.validate();
   return o;
 }
 
 TrainingJob::TrainingJob(const Dataset& data, const TwoTowerConfig& config,
                          const TrainingJobOptions& options)
     : dataset_name_(data.name) {
+  options.validation.validate();
   Split split = make_split(data.interactions, options.split);
   model_ = std::make_shared<TwoTowerModel>(config, data.catalog, split.train.users());
-  trainer_ = std::make_unique<Trainer>(*model_, std::move(split.train), std::move(split.validation),
-                                       options.trainer);
-  const auto pop = trainer_->popularity_validation_report();
-  if (pop.users > 0) popularity_recall_ = pop.recall;
+  const std::uint64_t seed = config.seed;
+  Validator validator;
+  if (!split.validation.empty()) {
+    popularity_recall_ = recsys::popularity_recall(split.train, split.validation, data.catalog,
+                                                   options.validation, seed);
+    validator = recall_validator(std::move(split.validation), options.validation, seed);
+  }
+  trainer_ = std::make_unique<Trainer>(*model_, std::move(split.train), options.trainer,
+                                       std::move(validator));
 }
 
 TrainingInfo TrainingJob::info() const {

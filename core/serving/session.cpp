@@ -1,4 +1,4 @@
-#include "features/session.h"
+#include "serving/session.h"
 
 #include <algorithm>
 #include <atomic>
@@ -15,7 +15,8 @@ std::uint64_t next_session_id() {
 }
 }  // namespace
 
-Session::Session(std::string user_id) : user_id_(std::move(user_id)), id_(next_session_id()) {}
+Session::Session(std::string user_id, std::uint64_t owner)
+    : user_id_(std::move(user_id)), owner_(owner), id_(next_session_id()) {}
 
 void Session::track(std::int32_t item, Event event, std::int64_t timestamp) {
   RECSYS_CHECK(item >= 0, "session: item index must be >= 0, got ", item);

@@ -1,5 +1,6 @@
 // A small LRU cache of recommendation results, keyed by a string that holds everything the
 // result depends on (user or session id and version, scene, parameters, model generation).
+// Values are plain structs (no text), so a hit is one copy.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // Real-time session state: the events of one visit (view, click, add to cart, purchase, with
 // timestamps), for a known user or an anonymous one. The recommender recomputes the user
-// embedding from the user's logged history followed by these events, at once, without retraining.
+// embedding from the user's logged history followed by these events, at once, without retraining
+// (the page's real-time features). Items are indices in the recommender's item space.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +20,11 @@ struct SessionEvent {
 
 class Session {
  public:
-  // user_id: empty for an anonymous visitor.
-  explicit Session(std::string user_id = "");
+  // user_id: empty for an anonymous visitor. owner: the id of the Recommender that created it
+  // (Recommender::create_session), or 0 for a session any recommender may serve.
+  explicit Session(std::string user_id = "", std::uint64_t owner = 0);
   const std::string& user_id() const { return user_id_; }
+  std::uint64_t owner() const { return owner_; }
   // Process-unique id and a version that every event bumps (the result cache keys on both).
   std::uint64_t id() const { return id_; }
   std::uint64_t version() const { return version_; }
@@ -37,6 +40,7 @@ class Session {
 
  private:
   std::string user_id_;
+  std::uint64_t owner_ = 0;
   std::uint64_t id_;
   std::uint64_t version_ = 0;
   std::vector<SessionEvent> events_;

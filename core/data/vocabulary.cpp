@@ -1,4 +1,4 @@
-#include "features/vocabulary.h"
+#include "data/vocabulary.h"
 
 #include "common/check.h"
 
@@ -27,7 +27,7 @@ std::int32_t Vocabulary::find(std::string_view token) const {
 
 std::int32_t Vocabulary::at(std::string_view token, std::string_view what) const {
   const std::int32_t i = find(token);
-  RECSYS_CHECK(i >= 0, "unknown ", what, " '", token, "'");
+  RECSYS_CHECK_FOUND(i >= 0, "unknown ", what, " '", token, "'");
   return i;
 }
 

@@ -1,0 +1,709 @@
+// recsys-wasm: the JavaScript API over the WebAssembly core, shared by the package's entry points
+// (index.mjs and serve.mjs for pages, Workers and bundlers; index.node.mjs and serve.node.mjs for
+// Node, chosen by package.json "exports" conditions). This file imports nothing: each entry says
+// which engines it can load and, in Node, how to read files, so a bundle holds only what it uses.
+// Long-lived objects own a C++ object: call dispose() when done; a FinalizationRegistry frees
+// the ones that are garbage-collected without it. Results are plain JS values, never views
+// into wasm memory.
+
+// Set by the entry that created the last engine: how to read a local file (Node), and the
+// createRecsys that Model.load uses when it is given no engine.
+const platform = { readFile: null, createRecsys: null };
+
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry((handle) => { try { handle.delete(); } catch { /* already freed */ } })
+  : null;
+
+// Errors: the C++ core validates every argument and throws a classified error, which the bindings
+// turn into TypeError (kind 'type'), RangeError ('range') or Error ('not_found', 'state',
+// 'format', 'internal'), with error.kind set. The wrapper checks only what C++ cannot see: the JS
+// type of a value before Embind converts it, and handles used after dispose().
+function fail(Cls, kind, message) {
+  const e = new Cls(message);
+  e.kind = kind;
+  return e;
+}
+const typeError = (message) => fail(TypeError, 'type', message);
+const rangeError = (message) => fail(RangeError, 'range', message);
+const stateError = (message) => fail(Error, 'state', message);
+
+// The serving engine (createRecsys({ engine: 'serve' })) leaves out training, evaluation, shop
+// generation and model saving; calling one of those on it is a clear error.
+function requireFull(module, what) {
+  if (module.engine() !== 'full') {
+    throw stateError(`${what} is not in the serving engine; create the full one with createRecsys() (engine: 'full')`);
+  }
+}
+
+/** Owns one C++ object; subclasses expose its methods. */
+class Handle {
+  #handle;
+  #kind;
+  constructor(handle, kind) {
+    this.#handle = handle;
+    this.#kind = kind;
+    registry?.register(this, handle, this);
+  }
+  /** The live C++ object; throws when disposed. @protected */
+  get _h() {
+    if (!this.#handle) throw stateError(`${this.#kind} has been disposed`);
+    return this.#handle;
+  }
+  /** Frees the C++ object now. Safe to call twice. */
+  dispose() {
+    if (!this.#handle) return;
+    registry?.unregister(this);
+    this.#handle.delete();
+    this.#handle = null;
+  }
+  get disposed() { return this.#handle === null; }
+}
+
+function checkString(value, name) {
+  if (typeof value !== 'string') throw typeError(`${name} must be a string, got ${describe(value)}`);
+  return value;
+}
+
+// For settings the wrapper itself uses (C++ never sees them), with their range.
+function checkInt(value, name, min, max = Number.MAX_SAFE_INTEGER) {
+  checkNumber(value, name);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw rangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+// A JS number (not NaN): what a C++ double can receive. The core checks its range.
+function checkNumber(value, name) {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw typeError(`${name} must be a number, got ${describe(value)}`);
+  }
+  return value;
+}
+
+// A JS number that a C++ int receives without loss (Embind would truncate 1.5 or wrap 2^32);
+// the core checks its range.
+function checkInt32(value, name) {
+  checkNumber(value, name);
+  if (!Number.isInteger(value) || value < -2147483648 || value > 2147483647) {
+    throw rangeError(`${name} must be an integer, got ${value}`);
+  }
+  return value;
+}
+
+function checkStrings(value, name) {
+  if (!Array.isArray(value)) throw typeError(`${name} must be an array of strings, got ${describe(value)}`);
+  value.forEach((v, i) => checkString(v, `${name}[${i}]`));
+  return value;
+}
+
+function checkObject(value, name) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw typeError(`${name} must be an object, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function guessFormat(text) {
+  const t = text.trimStart();
+  return t.startsWith('{') || t.startsWith('[') ? 'json' : 'csv';
+}
+
+/** A catalog of items. */
+export class Catalog extends Handle {
+  constructor(handle) { super(handle, 'Catalog'); }
+  /** Number of items. */
+  get size() { return this._h.size(); }
+  /** Row index of an item id, or -1. */
+  indexOf(id) { return this._h.find(checkString(id, 'id')); }
+  /** Items [offset, offset + limit) as plain objects. */
+  items({ offset = 0, limit = 20 } = {}) {
+    return JSON.parse(this._h.itemsJson(checkInt32(offset, 'offset'), checkInt32(limit, 'limit'))).items;
+  }
+  /** The catalog as CSV text. */
+  toCsv() { return this._h.toCsv(); }
+}
+
+/** A catalog plus interactions on it. */
+export class Dataset extends Handle {
+  constructor(handle, module) { super(handle, 'Dataset'); this._m = module; }
+  get numUsers() { return this._h.numUsers(); }
+  get numItems() { return this._h.numItems(); }
+  get numInteractions() { return this._h.numInteractions(); }
+  /** Counts, event mix, prices, time range, density and the content checksum. */
+  stats() { return JSON.parse(this._h.statsJson()); }
+  /** Catalog items [offset, offset + limit) as plain objects. */
+  items({ offset = 0, limit = 20 } = {}) {
+    return JSON.parse(this._h.itemsJson(checkInt32(offset, 'offset'), checkInt32(limit, 'limit'))).items;
+  }
+  catalogCsv() { return this._h.catalogCsv(); }
+  interactionsCsv() { return this._h.interactionsCsv(); }
+  /** User ids [offset, offset + limit). */
+  userIds({ offset = 0, limit = 100 } = {}) {
+    return JSON.parse(this._h.userIdsJson(checkInt32(offset, 'offset'), checkInt32(limit, 'limit')));
+  }
+  /**
+   * The data as fresh typed arrays: per interaction (grouped by user, in time order) user and item
+   * indices, timestamp (seconds), event code (0 view, 1 click, 2 add_to_cart, 3 purchase) and
+   * quantity; per item its category and brand index and price.
+   */
+  arrays() {
+    const m = this._m;
+    this._h.prepareColumns();
+    const get = (name) => m.columnView(name).slice();
+    const out = {
+      interactions: { user: get('user'), item: get('item'), timestamp: get('timestamp'), event: get('event'), quantity: get('quantity') },
+      items: { category: get('category'), brand: get('brand'), price: get('price') },
+    };
+    m.releaseColumns();
+    return out;
+  }
+}
+
+/** A two-tower retrieval model (trained here or loaded from files). */
+export class Model extends Handle {
+  #m;
+  #ranker;
+  #ids = [];  // item index -> id, filled as recommend() meets them
+  constructor(handle, module, ranker = null) {
+    super(handle, 'Model');
+    this.#m = module;
+    this.#ranker = ranker;
+    if (ranker) registry?.register(this, ranker, ranker);
+  }
+  /**
+   * Loads model files (URLs, paths in Node, or bytes) — the same as recsys.loadModel(files) on the
+   * given engine, or on a shared one that the first call creates.
+   * @param {{weights: Uint8Array|ArrayBuffer|string|URL, manifest: string|URL}} files
+   * @param {{recsys?: Recsys}} [options]
+   */
+  static async load(files, { recsys } = {}) {
+    if (recsys !== undefined && !(recsys instanceof Recsys)) {
+      throw typeError(`options.recsys must be a Recsys from createRecsys(), got ${describe(recsys)}`);
+    }
+    return (recsys ?? await sharedRecsys()).loadModel(files);
+  }
+  /** Whether a ranking model comes with this model (re-ranks in a Recommender). */
+  get hasRanker() { return this.#ranker !== null; }
+  /** @internal */
+  get _ranker() { return this.#ranker; }
+  /** Trains a ranking model for this model on a dataset (simulated impressions on the synthetic
+   *  shop, logged events against random items otherwise) and attaches it. */
+  fitRanker(dataset) {
+    requireFull(this.#m, 'Model.fitRanker()');
+    if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const r = this.#m.fitRanker(this._h, dataset._h);
+    this.#ranker?.delete();
+    this.#ranker = r;
+  }
+  dispose() {
+    if (this.#ranker) {
+      registry?.unregister(this.#ranker);
+      this.#ranker.delete();
+      this.#ranker = null;
+    }
+    super.dispose();
+  }
+  get numItems() { return this._h.numItems(); }
+  get numUsers() { return this._h.numUsers(); }
+  /** Embedding size. */
+  get dim() { return this._h.dim(); }
+  /** The model's configuration (preset, sizes, loss settings). */
+  get config() { return JSON.parse(this._h.configJson()); }
+  /**
+   * Top-k items for a known user and/or recent items (oldest first); without userId the user is
+   * anonymous and served from history alone.
+   * @returns {{id: string, score: number}[]}
+   */
+  recommend({ userId = undefined, history = [], k = 10 } = {}) {
+    if (userId !== undefined) checkString(userId, 'userId');
+    checkStrings(history, 'history');
+    const p = this._h.recommendTop(userId ?? '', history, checkInt32(k, 'k')) >>> 2;
+    const H = this.#m.HEAP32, F = this.#m.HEAPF32;  // read after the call: memory may have grown
+    const out = new Array(H[p]);
+    for (let i = 0; i < out.length; i++) {
+      const item = H[p + 1 + 2 * i];
+      out[i] = { id: (this.#ids[item] ??= this._h.itemId(item)), score: F[p + 2 + 2 * i] };
+    }
+    return out;
+  }
+  /**
+   * The model files: weights (safetensors) and manifest (JSON text).
+   * @param {object} [training] training metadata stored in the manifest
+   * @returns {{weights: Uint8Array, manifest: string}}
+   */
+  toFiles(training = {}) {
+    requireFull(this.#m, 'Model.toFiles()');
+    const manifest = this.#ranker
+      ? this.#m.saveWithRanker(this._h, this.#ranker, JSON.stringify(training))
+      : this._h.save(JSON.stringify(training));
+    const weights = this.#m.savedWeightsView().slice();  // copy out of wasm memory at once
+    this.#m.releaseSavedWeights();
+    return { weights, manifest };
+  }
+}
+
+/** Step-wise training of a two-tower model on a dataset. */
+export class Trainer extends Handle {
+  #m;
+  #history = [];
+  constructor(handle, module) { super(handle, 'Trainer'); this.#m = module; }
+  get done() { return this._h.done(); }
+  get stepsPerEpoch() { return this._h.stepsPerEpoch(); }
+  get examplesPerEpoch() { return this._h.examplesPerEpoch(); }
+  /** Epoch reports so far: {epoch, meanLoss, seconds, examples, validationRecall?}. */
+  get history() { return this.#history.slice(); }
+  /** Validation recall@10 of the most popular items (null without validation data). */
+  get popularityRecall() { const r = this._h.popularityRecall(); return r < 0 ? null : r; }
+  /** Validation recall@10 of the model now (null without validation data). */
+  validationRecall() { return this.popularityRecall === null ? null : this._h.validationRecall(); }
+  /**
+   * Runs up to n steps (fewer at the end) and reports them.
+   * @returns {{steps, examples, meanLoss, examplesPerSecond, seconds, epoch, stepInEpoch, stepsPerEpoch, totalSteps, finishedEpochs, done, stoppedEarly}}
+   */
+  step(n = 1) {
+    checkInt32(n, 'n');
+    const report = JSON.parse(this._h.trainSteps(n));
+    this.#history.push(...report.finishedEpochs);
+    return report;
+  }
+  /**
+   * Trains to the end in slices, yielding to the event loop between them.
+   * @param {{onProgress?: (r: object) => void, signal?: AbortSignal, sliceSteps?: number}} [options]
+   */
+  async train({ onProgress = undefined, signal = undefined, sliceSteps = 20 } = {}) {
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw typeError('onProgress must be a function');
+    checkInt(sliceSteps, 'sliceSteps', 1, 1e6);
+    while (!this.done) {
+      if (signal?.aborted) throw signal.reason ?? new Error('training aborted');
+      const report = this.step(sliceSteps);
+      onProgress?.(report);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return this.history;
+  }
+  /** The model being trained (a new handle to the same model; dispose it separately). */
+  get model() { return new Model(this._h.model(), this.#m); }
+  /** Training metadata as stored in a model manifest. */
+  info() { return JSON.parse(this._h.infoJson()); }
+}
+
+// In Node, file: URLs and plain paths are read from disk; everything else goes through fetch().
+async function readSource(source, name) {
+  if (platform.readFile) {
+    let file = null;
+    if (source instanceof URL && source.protocol === 'file:') file = source;
+    else if (typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) file = source;
+    else if (typeof source === 'string' && source.startsWith('file://')) file = new URL(source);
+    if (file) {
+      try {
+        return await platform.readFile(file);
+      } catch (e) {
+        throw fail(Error, 'not_found', `${name}: cannot read ${source}: ${e.message}`);
+      }
+    }
+  }
+  const r = await fetch(source);
+  if (!r.ok) throw fail(Error, 'not_found', `${name}: HTTP ${r.status} for ${source}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function bytesOf(source, name) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (typeof source === 'string' || source instanceof URL) return readSource(source, name);
+  throw typeError(`${name} must be a Uint8Array, an ArrayBuffer or a URL, got ${describe(source)}`);
+}
+
+async function textOf(source, name) {
+  if (typeof source === 'string' && source.trimStart().startsWith('{')) return source;
+  if (typeof source === 'string' || source instanceof URL) return new TextDecoder().decode(await readSource(source, name));
+  throw typeError(`${name} must be JSON text or a URL, got ${describe(source)}`);
+}
+
+/** A visit: events that change the next recommendations at once. Create with recommender.createSession(). */
+export class Session extends Handle {
+  #rec;
+  constructor(handle, recommender) { super(handle, 'Session'); this.#rec = recommender; }
+  get userId() { return this._h.userId() || null; }
+  /** Events so far. */
+  get size() { return this._h.size(); }
+  /** Bumped by every event. */
+  get version() { return this._h.version(); }
+  /**
+   * Records an event. timestamp: seconds since 1970 (default: now, never before the last event).
+   * @param {{itemId: string, event: 'view'|'click'|'add_to_cart'|'purchase', timestamp?: number}} e
+   */
+  track({ itemId, event, timestamp } = {}) {
+    checkString(itemId, 'itemId');
+    checkString(event, 'event');
+    const t = timestamp === undefined
+      ? Math.max(Math.floor(Date.now() / 1000), this._h.lastTimestamp())
+      : checkNumber(timestamp, 'timestamp');
+    this.#rec._track(this._h, itemId, event, t);
+    return this;
+  }
+}
+
+const FILTER_KEYS = ['categories', 'brands', 'exclude', 'priceMin', 'priceMax'];
+
+/** The request path: retrieval index, ranker, strategy (scenes, diversity, rules), sessions, cache. */
+export class Recommender extends Handle {
+  #m;
+  #items = [];           // catalog row -> {id, title, category, brand, price}, filled on first use
+  #sources = new Map();  // sources code -> 'personal+trending'
+  #sourceNames;
+  constructor(handle, module) {
+    super(handle, 'Recommender');
+    this.#m = module;
+    this.#sourceNames = module.enums().sources;
+  }
+  /**
+   * @param {{userId?: string, session?: Session, scene?: 'home_page'|'cart_page'|'product_page'|'default'|string,
+   *   k?: number, diversity?: number, itemId?: string,
+   *   filters?: {categories?: string[], brands?: string[], exclude?: string[], priceMin?: number, priceMax?: number}}} [request]
+   * @returns {{id, title, category, brand, price, rank, score, explanation: {source, retrievalScore, relevance, diversityAdjustment, finalScore, pClick?, pPurchase?}}[]}
+   */
+  recommend(request = {}) {
+    const { userId = '', session, scene = 'default', k = 10, diversity, itemId = '', filters = {} } = checkObject(request, 'request');
+    checkString(userId, 'userId');
+    checkString(scene, 'scene');
+    checkInt32(k, 'k');
+    checkString(itemId, 'itemId');
+    const lambda = diversity === undefined ? NaN : checkNumber(diversity, 'diversity');  // NaN: the scene's
+    checkObject(filters, 'filters');
+    for (const key of Object.keys(filters)) {
+      if (!FILTER_KEYS.includes(key)) throw typeError(`filters.${key} is not a filter (expected ${FILTER_KEYS.join(', ')})`);
+    }
+    const { categories = null, brands = null, exclude = null, priceMin = 0, priceMax = Infinity } = filters;
+    if (categories !== null) checkStrings(categories, 'filters.categories');
+    if (brands !== null) checkStrings(brands, 'filters.brands');
+    if (exclude !== null) checkStrings(exclude, 'filters.exclude');
+    checkNumber(priceMin, 'filters.priceMin');
+    checkNumber(priceMax, 'filters.priceMax');
+    if (session !== undefined && !(session instanceof Session)) throw typeError(`session must be a Session, got ${describe(session)}`);
+    const h = this._h;
+    const p = (session === undefined
+      ? h.recommend(userId, scene, k, lambda, itemId, categories, brands, exclude, priceMin, priceMax)
+      : h.recommendSession(session._h, userId, scene, k, lambda, itemId, categories, brands, exclude, priceMin, priceMax)) >>> 2;
+    return this.#read(p);
+  }
+  // The list in wasm memory at word p (bindings.cpp, write_list): n, then 9 words per item.
+  #read(p) {
+    const H = this.#m.HEAP32, F = this.#m.HEAPF32;  // read after the call: memory may have grown
+    const n = H[p];
+    const out = new Array(n);
+    for (let i = 0, w = p + 1; i < n; i++, w += 9) {
+      const row = H[w];
+      const item = this.#items[row] ??= this._h.itemRecord(row);
+      const explanation = {
+        source: this.#label(H[w + 2]), retrievalScore: F[w + 3], relevance: F[w + 4],
+        diversityAdjustment: F[w + 5], finalScore: F[w + 6],
+      };
+      if (F[w + 7] >= 0) {
+        explanation.pClick = F[w + 7];
+        explanation.pPurchase = F[w + 8];
+      }
+      out[i] = {
+        id: item.id, title: item.title, category: item.category, brand: item.brand, price: item.price,
+        rank: H[w + 1], score: F[w + 6], explanation,
+      };
+    }
+    return out;
+  }
+  // Sources code: the count in bits 0-3, then 3 bits per source (SourceList::code).
+  #label(code) {
+    let label = this.#sources.get(code);
+    if (label === undefined) {
+      const names = [];
+      for (let i = 0; i < (code & 15); i++) names.push(this.#sourceNames[(code >>> (4 + 3 * i)) & 7]);
+      label = names.join('+');
+      this.#sources.set(code, label);
+    }
+    return label;
+  }
+  /** A session for a known user, or an anonymous one. */
+  createSession({ userId = '' } = {}) {
+    return new Session(this._h.createSession(checkString(userId, 'userId')), this);
+  }
+  /** @internal */
+  _track(sessionHandle, itemId, event, timestamp) { this._h.track(sessionHandle, itemId, event, timestamp); }
+  /** Requests served, cache hits and hit ratio, the index in use. */
+  stats() { return this._h.stats(); }
+  /** Serves another model (same items): rebuilds the index, clears the cache. */
+  reload(model) {
+    if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
+    this._h.reload(model._h, model._ranker);
+  }
+}
+
+/** Top-K inner-product search over your own vectors (exact, int8 or IVF). */
+export class VectorIndex extends Handle {
+  #m;
+  constructor(handle, module) { super(handle, 'VectorIndex'); this.#m = module; }
+  get kind() { return this._h.name(); }
+  get size() { return this._h.size(); }
+  get dim() { return this._h.dim(); }
+  get memoryBytes() { return this._h.memoryBytes(); }
+  /** Indexes n vectors of d floats (row-major). */
+  build(vectors, n, d) {
+    if (!(vectors instanceof Float32Array)) throw typeError(`vectors must be a Float32Array, got ${describe(vectors)}`);
+    checkInt32(n, 'n');
+    checkInt32(d, 'd');
+    // The one check C++ cannot make: it sees the n × d floats copied in, not the array's length.
+    if (vectors.length !== n * d) throw rangeError(`vectors has ${vectors.length} floats, n * d = ${n * d}`);
+    const ptr = this._h.reserve(n, d);
+    this.#m.HEAPF32.set(vectors, ptr / 4);  // re-read HEAPF32: reserve() may have grown memory
+    this._h.buildReserved();
+    return this;
+  }
+  /**
+   * The k best items of each of m queries (m × d floats), best first.
+   * @returns {{ids: Int32Array, scores: Float32Array}} m × k each (-1 where fewer items qualify)
+   */
+  search(queries, { m = 1, k = 10, exclude = undefined } = {}) {
+    if (!(queries instanceof Float32Array)) throw typeError(`queries must be a Float32Array, got ${describe(queries)}`);
+    checkInt32(m, 'm');
+    checkInt32(k, 'k');
+    const d = this.dim;  // 0 before build(): the core reports that
+    if (d > 0 && queries.length !== m * d) throw rangeError(`queries has ${queries.length} floats, m * d = ${m * d}`);
+    if (exclude !== undefined && !(exclude instanceof Int32Array) && !Array.isArray(exclude)) {
+      throw typeError(`exclude must be an array of item indices, got ${describe(exclude)}`);
+    }
+    if (exclude !== undefined) exclude.forEach((v, i) => checkInt32(v, `exclude[${i}]`));
+    const ptr = this.#m.queryBuffer(d > 0 ? m * d : 0);
+    if (d > 0) this.#m.HEAPF32.set(queries, ptr / 4);
+    this._h.search(m, k, exclude === undefined ? null : exclude);
+    return { ids: this.#m.resultIdsView().slice(), scores: this.#m.resultScoresView().slice() };
+  }
+}
+
+/** The loaded engine. Create it with createRecsys(). */
+export class Recsys {
+  #m;
+  #enums = null;
+  constructor(module) { this.#m = module; }
+
+  /** Version of the C++ core. */
+  get version() { return this.#m.version(); }
+
+  /**
+   * The names the API accepts, from the C++ core: scenes (built-in), events, indexKinds, sources
+   * and errorKinds (the values of error.kind).
+   */
+  get enums() {
+    if (!this.#enums) {
+      const e = this.#m.enums();
+      for (const list of Object.values(e)) Object.freeze(list);
+      this.#enums = Object.freeze(e);
+    }
+    return this.#enums;
+  }
+
+  /** 'full', or 'serve' for the smaller serving engine (no training, evaluation, generation, saving). */
+  get engine() { return this.#m.engine(); }
+
+  /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
+  memoryUsage() {
+    return { heapBytes: this.#m.HEAPU8.buffer.byteLength, allocatedBytes: this.#m.allocatedBytes() };
+  }
+
+  /** Default settings of the synthetic shop. */
+  defaultShopConfig() {
+    requireFull(this.#m, 'defaultShopConfig()');
+    return JSON.parse(this.#m.defaultSyntheticConfig());
+  }
+
+  /**
+   * Generates the seeded synthetic shop (defaults: 10,000 users, 5,000 items, 100,000 events).
+   * @param {object} [config] overrides of defaultShopConfig()
+   */
+  generateShop(config = {}) {
+    requireFull(this.#m, 'generateShop()');
+    checkObject(config, 'config');
+    return new Dataset(this.#m.generateShop(JSON.stringify(config)), this.#m);
+  }
+
+  /** Parses a catalog from CSV or JSON text. */
+  loadCatalog(text, { format = undefined, source = undefined } = {}) {
+    checkString(text, 'text');
+    const fmt = checkString(format ?? guessFormat(text), 'format');
+    return new Catalog(this.#m.loadCatalog(text, fmt, checkString(source ?? `catalog.${fmt}`, 'source')));
+  }
+
+  /** Parses a catalog and its interactions (CSV or JSON text each). */
+  loadDataset({ catalog, interactions, catalogFormat = undefined, interactionsFormat = undefined } = {}) {
+    checkString(catalog, 'catalog');
+    checkString(interactions, 'interactions');
+    const cf = checkString(catalogFormat ?? guessFormat(catalog), 'catalogFormat');
+    const xf = checkString(interactionsFormat ?? guessFormat(interactions), 'interactionsFormat');
+    return new Dataset(this.#m.loadDataset(catalog, cf, `catalog.${cf}`, interactions, xf, `interactions.${xf}`), this.#m);
+  }
+
+  /** Loads the committed UCI Online Retail extract (data/online_retail/items.csv + baskets.csv). */
+  loadOnlineRetail({ items, baskets } = {}) {
+    checkString(items, 'items');
+    checkString(baskets, 'baskets');
+    return new Dataset(this.#m.loadOnlineRetailExtract(items, baskets), this.#m);
+  }
+
+  /**
+   * A trainer for a two-tower model on a dataset.
+   * @param {Dataset} dataset
+   * @param {{preset?: 'seed'|'default', config?: object, split?: 'leave-last-out'|'none', epochs?: number,
+   *   batchSize?: number, learningRate?: number, seed?: number, validationUsers?: number, patience?: number}} [options]
+   */
+  createTrainer(dataset, options = {}) {
+    requireFull(this.#m, 'createTrainer()');
+    if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const { preset = 'default', config = {}, split = 'leave-last-out', epochs, batchSize, learningRate, seed,
+      validationUsers, patience, validationStart, testStart } = checkObject(options, 'options');
+    // The options become the core's config and job settings (JSON), which the core validates.
+    const cfg = { ...checkObject(config, 'config'), preset: checkString(preset, 'preset') };
+    for (const [key, v] of [['epochs', epochs], ['batch_size', batchSize], ['seed', seed], ['learning_rate', learningRate]]) {
+      if (v !== undefined) cfg[key] = checkNumber(v, key === 'batch_size' ? 'batchSize' : key === 'learning_rate' ? 'learningRate' : key);
+    }
+    const opts = { split: checkString(split, 'split') };
+    for (const [key, v] of [['validation_start', validationStart], ['test_start', testStart]]) {
+      if (v === undefined) continue;
+      if (typeof v !== 'string' && typeof v !== 'number') throw typeError(`${key} must be a date string or seconds, got ${describe(v)}`);
+      opts[key] = v;
+    }
+    if (validationUsers !== undefined) opts.validation_users = checkNumber(validationUsers, 'validationUsers');
+    if (patience !== undefined) opts.early_stopping_patience = checkNumber(patience, 'patience');
+    return new Trainer(this.#m.createTrainingJob(dataset._h, JSON.stringify(cfg), JSON.stringify(opts)), this.#m);
+  }
+
+  /**
+   * Loads a model from its files (bytes or URLs). A bad file throws and changes nothing.
+   * @param {{weights: Uint8Array|ArrayBuffer|string|URL, manifest: string|URL}} files
+   */
+  async loadModel({ weights, manifest } = {}) {
+    const [w, m] = await Promise.all([bytesOf(weights, 'weights'), textOf(manifest, 'manifest')]);
+    const handle = this.#m.loadModel(w, m, 'model');
+    let ranker = null;
+    try {
+      ranker = this.#m.loadRanker(w, m, handle);
+    } catch (e) {
+      handle.delete();
+      throw e;
+    }
+    return new Model(handle, this.#m, ranker);
+  }
+
+  /**
+   * Offline evaluation (full ranking by default) of a baseline or a model on a dataset's split.
+   * @param {Dataset} dataset
+   * @param {{model?: Model|'random'|'popularity'|'itemknn'|'mf', params?: object,
+   *   split?: 'leave-last-out'|'temporal', validationStart?: string|number, testStart?: string|number,
+   *   testEnd?: string|number, on?: 'test'|'validation', k?: number, protocol?: 'full'|'sampled',
+   *   negatives?: number, excludeSeen?: boolean, maxUsers?: number}} [options]
+   * @returns {{model, protocol, k, users, hit_rate, ndcg, recall, precision, mrr, map, coverage?, novelty?, ild_category?, ild_embedding?, gini?, seconds}}
+   */
+  evaluate(dataset, options = {}) {
+    requireFull(this.#m, 'evaluate()');
+    if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const { model = 'popularity', params = {}, split = 'leave-last-out', validationStart, testStart, testEnd,
+      on = 'test', k = 10, protocol = 'full', negatives = 100, excludeSeen = true, maxUsers = 0 } = checkObject(options, 'options');
+    if (!(model instanceof Model) && typeof model !== 'string') {
+      throw typeError(`model must be a Model or a baseline name, got ${describe(model)}`);
+    }
+    if (typeof excludeSeen !== 'boolean') throw typeError(`excludeSeen must be a boolean, got ${describe(excludeSeen)}`);
+    // The request becomes the core's evaluation request (JSON), which the core validates.
+    const req = {
+      model: model instanceof Model ? 'two-tower' : model, params: checkObject(params, 'params'),
+      split: checkString(split, 'split'), on: checkString(on, 'on'), k: checkNumber(k, 'k'),
+      protocol: checkString(protocol, 'protocol'), negatives: checkNumber(negatives, 'negatives'),
+      exclude_seen: excludeSeen, max_users: checkNumber(maxUsers, 'maxUsers'),
+    };
+    for (const [key, v] of [['validation_start', validationStart], ['test_start', testStart], ['test_end', testEnd]]) {
+      if (v === undefined) continue;
+      if (typeof v !== 'string' && typeof v !== 'number') throw typeError(`${key} must be a date string or seconds, got ${describe(v)}`);
+      req[key] = v;
+    }
+    return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), model instanceof Model ? model._h : null));
+  }
+
+  /**
+   * The request path over a model and a dataset (catalog + logs).
+   * @param {{model: Model, dataset: Dataset, index?: 'exact'|'int8'|'ivf'|object, strategy?: object,
+   *   cacheCapacity?: number, useRanker?: boolean}} options
+   */
+  createRecommender({ model, dataset, index = 'exact', strategy = {}, cacheCapacity = 256, useRanker = true } = {}) {
+    if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
+    if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const indexOptions = typeof index === 'string' ? { kind: index } : checkObject(index, 'index');
+    // The options become the core's RecommenderOptions (JSON), which the core validates.
+    const options = { index: indexOptions, strategy: checkObject(strategy, 'strategy'), cacheCapacity, useRanker };
+    return new Recommender(this.#m.createRecommender(model._h, dataset._h, JSON.stringify(options), model._ranker), this.#m);
+  }
+
+  /**
+   * A vector index (build it with .build(vectors, n, d)).
+   * @param {{kind?: 'exact'|'int8'|'ivf', rerank?: number, nlist?: number, nprobe?: number, seed?: number}} [options]
+   */
+  createIndex(options = {}) {
+    checkObject(options, 'options');
+    return new VectorIndex(this.#m.createIndex(JSON.stringify(options)), this.#m);
+  }
+
+  /** Loads the raw UCI Online Retail CSV. */
+  loadOnlineRetailCsv(text, { source = 'online_retail.csv' } = {}) {
+    requireFull(this.#m, 'loadOnlineRetailCsv()');
+    return new Dataset(this.#m.loadOnlineRetailCsv(checkString(text, 'text'), checkString(source, 'source')), this.#m);
+  }
+}
+
+let shared = null;
+/** The engine that Model.load uses when it is given none (created on first use). */
+function sharedRecsys() {
+  if (!platform.createRecsys) throw stateError('no engine: import createRecsys from recsys-wasm first');
+  shared ??= platform.createRecsys().catch((e) => { shared = null; throw e; });
+  return shared;
+}
+
+/**
+ * The createRecsys of an entry point. engines: name -> () => import(glue) (the first is the
+ * default); node: in Node, { wasmBinary(name) => bytes of that engine's .wasm, readFile(path | URL)
+ * => bytes }. Internal: entry points call it.
+ * @internal
+ */
+export function makeCreateRecsys(engines, node = null) {
+  const names = Object.keys(engines);
+  const list = names.map((n) => `'${n}'`).join(' or ');
+  /**
+   * Loads the WebAssembly module: the full engine, or with engine: 'serve' the serving engine
+   * (about 60 % of the download: load data and models, recommend, sessions, indexes). In Node the
+   * .wasm next to this file is read from disk.
+   * @param {{engine?: 'full'|'serve', wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
+   */
+  async function createRecsys(options = {}) {
+    checkObject(options, 'options');
+    const { engine = names[0] } = options;
+    if (!Object.hasOwn(engines, engine)) throw rangeError(`engine must be ${list}, got ${describe(engine)}`);
+    const args = {};
+    if (options.wasmBinary) {
+      args.wasmBinary = options.wasmBinary;
+    } else if (node && !options.wasmUrl) {
+      args.wasmBinary = await node.wasmBinary(engine);
+    }
+    if (options.wasmUrl) {
+      const url = String(options.wasmUrl);
+      args.locateFile = (path, prefix) => (path.endsWith('.wasm') ? url : prefix + path);
+    }
+    const { default: factory } = await engines[engine]();
+    const module = await factory(args);
+    return new Recsys(module);
+  }
+  platform.readFile = node ? node.readFile : null;
+  platform.createRecsys = createRecsys;
+  return createRecsys;
+}

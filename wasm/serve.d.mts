@@ -1,0 +1,7 @@
+// Type declarations for recsys-wasm/serve: the API of recsys-wasm with the serving engine alone.
+export * from './index.mjs';
+import type { Recsys } from './index.mjs';
+
+/** Loads the serving engine (no training, evaluation, shop generation or model saving). */
+export function createRecsys(options?: { engine?: 'serve'; wasmBinary?: ArrayBuffer | Uint8Array; wasmUrl?: string | URL }): Promise<Recsys>;
+export default createRecsys;
