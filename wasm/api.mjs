@@ -348,6 +348,8 @@ export class Session extends Handle {
     const t = timestamp === undefined
       ? Math.max(Math.floor(Date.now() / 1000), this._h.lastTimestamp())
       : checkNumber(timestamp, 'timestamp');
+    // Embind turns the number into int64 seconds: Infinity would not convert.
+    if (!Number.isFinite(t)) throw rangeError(`timestamp must be finite, got ${t}`);
     this.#rec._track(this._h, itemId, event, t);
     return this;
   }
