@@ -6,8 +6,8 @@
 // the ones that are garbage-collected without it. Results are plain JS values, never views
 // into wasm memory.
 
-// Set by the entry that created the last engine: how to read a local file (Node), and the
-// createRecsys that Model.load uses when it is given no engine.
+// Set by the entry point when it is imported (the last one imported wins): how to read a local
+// file (Node), and the createRecsys that Model.load uses when it is given no engine.
 const platform = { readFile: null, createRecsys: null };
 
 const registry = typeof FinalizationRegistry === 'function'
@@ -86,7 +86,7 @@ function checkNumber(value, name) {
 function checkInt32(value, name) {
   checkNumber(value, name);
   if (!Number.isInteger(value) || value < -2147483648 || value > 2147483647) {
-    throw rangeError(`${name} must be an integer, got ${value}`);
+    throw rangeError(Number.isInteger(value) ? `${name} must be a 32-bit integer, got ${value}` : `${name} must be an integer, got ${value}`);
   }
   return value;
 }
@@ -227,11 +227,14 @@ export class Model extends Handle {
     if (userId !== undefined) checkString(userId, 'userId');
     checkStrings(history, 'history');
     const p = this._h.recommendTop(userId ?? '', history, checkInt32(k, 'k')) >>> 2;
-    const H = this.#m.HEAP32, F = this.#m.HEAPF32;  // read after the call: memory may have grown
-    const out = new Array(H[p]);
-    for (let i = 0; i < out.length; i++) {
-      const item = H[p + 1 + 2 * i];
-      out[i] = { id: (this.#ids[item] ??= this._h.itemId(item)), score: F[p + 2 + 2 * i] };
+    // Copied out at once: itemId() below allocates, which may grow memory and detach views.
+    const n = this.#m.HEAP32[p];
+    const H = this.#m.HEAP32.slice(p, p + 1 + 2 * n);
+    const F = new Float32Array(H.buffer);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const item = H[1 + 2 * i];
+      out[i] = { id: (this.#ids[item] ??= this._h.itemId(item)), score: F[2 + 2 * i] };
     }
     return out;
   }
@@ -345,11 +348,13 @@ export class Session extends Handle {
   track({ itemId, event, timestamp } = {}) {
     checkString(itemId, 'itemId');
     checkString(event, 'event');
-    const t = timestamp === undefined
+    let t = timestamp === undefined
       ? Math.max(Math.floor(Date.now() / 1000), this._h.lastTimestamp())
       : checkNumber(timestamp, 'timestamp');
-    // Embind turns the number into int64 seconds: Infinity would not convert.
-    if (!Number.isFinite(t)) throw rangeError(`timestamp must be finite, got ${t}`);
+    // The core keeps whole seconds (int64): a fraction is floored here, and only what converts
+    // exactly gets through (Infinity or 1e20 would not).
+    if (!(Math.abs(t) <= Number.MAX_SAFE_INTEGER)) throw rangeError(`timestamp must be seconds within ±2^53, got ${t}`);
+    t = Math.floor(t);
     this.#rec._track(this._h, itemId, event, t);
     return this;
   }
@@ -400,10 +405,12 @@ export class Recommender extends Handle {
   }
   // The list in wasm memory at word p (bindings.cpp, write_list): n, then 9 words per item.
   #read(p) {
-    const H = this.#m.HEAP32, F = this.#m.HEAPF32;  // read after the call: memory may have grown
-    const n = H[p];
+    // Copied out at once: itemRecord() below allocates, which may grow memory and detach views.
+    const n = this.#m.HEAP32[p];
+    const H = this.#m.HEAP32.slice(p, p + 1 + 9 * n);
+    const F = new Float32Array(H.buffer);  // the same words, as floats
     const out = new Array(n);
-    for (let i = 0, w = p + 1; i < n; i++, w += 9) {
+    for (let i = 0, w = 1; i < n; i++, w += 9) {
       const row = H[w];
       const item = this.#items[row] ??= this._h.itemRecord(row);
       const explanation = {

@@ -66,6 +66,7 @@ auto guarded(F&& f) -> decltype(f()) {
     message = e.what();
     kind = e.kind();
   } catch (const std::bad_alloc&) {
+    // As JS engines report a failed allocation: a RangeError.
     message = "out of memory";
     kind = recsys::ErrorKind::Range;
   } catch (const std::exception& e) {

@@ -12,7 +12,7 @@ namespace recsys {
 
 void ValidationOptions::validate() const {
   RECSYS_CHECK(k >= 1, "validation: k must be >= 1, got ", k);
-  RECSYS_CHECK(users >= 1, "validation: users must be >= 1, got ", users);
+  RECSYS_CHECK(users >= 0, "validation: users must be >= 0 (0: all), got ", users);
 }
 
 namespace {
@@ -87,7 +87,7 @@ TrainingJobOptions TrainingJobOptions::from_json(std::string_view text) {
     } else if (k == "first_interactions") {
       o.split.first_interactions = f.boolean();
     } else if (k == "validation_users")
-      o.validation.users = f.integer(1);
+      o.validation.users = f.integer(0);
     else if (k == "validation_k")
       o.validation.k = f.integer(1);
     else if (k == "early_stopping_patience")

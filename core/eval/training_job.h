@@ -18,7 +18,7 @@ namespace recsys {
 
 struct ValidationOptions {
   int k = 10;                 // recall@k
-  std::int32_t users = 2000;  // at most this many validation users (a seeded sample)
+  std::int32_t users = 2000;  // at most this many validation users (a seeded sample; 0: all)
   bool exclude_seen = true;   // training items are not candidates
   void validate() const;
 };

@@ -49,7 +49,10 @@ bool out_of_stock(const std::map<std::string, std::string>& attrs) {
 Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Dataset& data,
                          const RecommenderOptions& options,
                          std::shared_ptr<const RankingModel> ranker)
-    : index_options_(options.index), cache_(options.cache_capacity), id_(next_recommender_id()) {
+    : index_options_(options.index),
+      use_ranker_(options.use_ranker),
+      cache_(options.cache_capacity),
+      id_(next_recommender_id()) {
   RECSYS_CHECK(model, "recommender: no model");
   options.strategy.validate();
   if (!options.use_ranker) ranker = nullptr;
@@ -110,6 +113,7 @@ void Recommender::reload(std::shared_ptr<const TwoTowerModel> model,
                  "', not '", old.items().token(i), "'");
   RECSYS_CHECK(!ranker || &ranker->retrieval() == model.get(),
                "recommender: the ranker belongs to another model");
+  if (!use_ranker_) ranker = nullptr;  // created with use_ranker off: it stays off
   nn::Matrix vectors;
   model->item_embeddings(vectors);
   auto index = make_index(index_options_);

@@ -60,8 +60,9 @@ class Recommender {
   // purchase); errors name the bad value and leave the session as it was.
   void track(Session& session, const std::string& item_id, const std::string& event,
              std::int64_t timestamp) const;
-  // Swaps in another model (and ranker) over the same items: rebuilds the index, clears the
-  // cache. A failed reload leaves the recommender serving the old model.
+  // Swaps in another model (and ranker; ignored when created with use_ranker off) over the same
+  // items: rebuilds the index, clears the cache. A failed reload leaves the recommender serving
+  // the old model.
   void reload(std::shared_ptr<const TwoTowerModel> model,
               std::shared_ptr<const RankingModel> ranker);
 
@@ -91,6 +92,7 @@ class Recommender {
 
   ServingState state_;
   IndexOptions index_options_;
+  bool use_ranker_ = true;
   LruCache<std::vector<Recommendation>> cache_;
   std::uint64_t id_ = 0;
   std::uint64_t generation_ = 0;

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "data/dataset.h"
 #include "io/two_tower_file.h"
 #include "retrieval/trainer.h"
 
@@ -52,13 +53,21 @@ void train(ShopFixture& f) {
   while (!t.done()) t.train_steps(200);
 }
 
+// What the stored model was trained on: the shop's checksum and the recipe, so that a file of
+// another shop or recipe is never loaded in its place.
+std::string recipe(const ShopFixture& f) {
+  return "default preset, 2 epochs, leave-last-out train part of shop " +
+         checksum_hex(checksum(f.shop.data));
+}
+
 ShopFixture build() {
   ShopFixture f = shop_and_split();
   const std::string& dir = fixture_dir();
   if (!dir.empty()) {
     const std::string weights = slurp(dir + "/model.safetensors");
     const std::string manifest = slurp(dir + "/manifest.json");
-    if (!weights.empty() && !manifest.empty()) {
+    if (!weights.empty() && !manifest.empty() &&
+        TwoTowerFile::training_info(manifest).dataset == recipe(f)) {
       f.model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(weights, manifest, dir));
       return f;
     }
@@ -86,7 +95,9 @@ TEST_CASE("fixture: train the default model once for this test run", "[.fixture-
   REQUIRE(!dir.empty());
   test::ShopFixture f = test::shop_and_split();
   test::train(f);
-  const ModelFiles files = TwoTowerFile::save(*f.model);
+  TrainingInfo info;
+  info.dataset = test::recipe(f);
+  const ModelFiles files = TwoTowerFile::save(*f.model, info);
   test::spit(dir + "/model.safetensors", files.weights);
   test::spit(dir + "/manifest.json", files.manifest);
 }

@@ -26,8 +26,8 @@ const ShopFixture& default_fixture();
 
 void set_fixture_dir(const std::string& dir);
 
-// The kind of the recsys::Error that f throws; ErrorKind::Internal (and a failed test case) when
-// it throws none or something else.
+// The kind of the recsys::Error that f throws; ErrorKind::Internal when it throws none or
+// something else (which no test expects, so the CHECK comparing the kind fails).
 template <class F>
 ErrorKind kind_of(F&& f) {
   try {

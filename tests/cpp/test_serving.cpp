@@ -357,17 +357,21 @@ TEST_CASE("source lists keep proposal order, each source once, and encode for JS
           "[serving][stages]") {
   SourceList s;
   s.add(SourceKind::Trending);
-  s.add(SourceKind::Personal);
+  s.add(SourceKind::Similar);
   s.add(SourceKind::Trending);  // the trending fill proposing an item again
   CHECK(s.size() == 2);
-  CHECK(s.label() == "trending+personal");
-  // count 2 | trending (2) << 4 | personal (0) << 7
-  CHECK(s.code() == (2u | (2u << 4) | (0u << 7)));
+  CHECK(s.label() == "trending+similar");
+  // count 2 | trending (2) << 4 | similar (4) << 7
+  CHECK(s.code() == (2u | (2u << 4) | (4u << 7)));
   SourceList all;
-  for (int k = kNumSources - 1; k >= 0; --k) all.add(static_cast<SourceKind>(k));
-  CHECK(all.label() == "similar+complementary+trending+popular+personal");
-  CHECK((all.code() & 15u) == 5u);
-  CHECK(((all.code() >> (4 + 3 * 4)) & 7u) == 0u);  // the last one is personal
+  for (int k : {3, 1, 4, 0, 2}) all.add(static_cast<SourceKind>(k));
+  CHECK(all.label() == "complementary+popular+similar+personal+trending");
+  // Decoded as the JS wrapper does: the count, then 3 bits per source in order.
+  const std::uint32_t code = all.code();
+  CHECK((code & 15u) == 5u);
+  std::vector<int> decoded;
+  for (int i = 0; i < 5; ++i) decoded.push_back(static_cast<int>((code >> (4 + 3 * i)) & 7u));
+  CHECK(decoded == std::vector<int>{3, 1, 4, 0, 2});
 }
 
 TEST_CASE("a custom scene names its page: a product page excludes its product",

@@ -47,8 +47,8 @@ test('the CLI and the page serve the same list for the same request', () => {
     assert.deepEqual(cli.map((r) => r.id), page.map((r) => r.id), c.name);
     for (let i = 0; i < page.length; i++) {
       const [a, b] = [cli[i], page[i]];
-      assert.equal(a.rank, b.rank);
-      assert.equal(a.title, b.title);
+      for (const key of ['rank', 'title', 'category', 'brand', 'price']) assert.equal(a[key], b[key], `${c.name}: ${a.id} ${key}`);
+      assert.ok(Math.abs(a.score - b.score) < 1e-5);
       assert.equal(a.explanation.source, b.explanation.source, `${c.name}: ${a.id}`);
       for (const key of ['retrievalScore', 'relevance', 'diversityAdjustment', 'finalScore', 'pClick', 'pPurchase']) {
         assert.ok(Math.abs(a.explanation[key] - b.explanation[key]) < 1e-5, `${c.name}: ${a.id} ${key} ${a.explanation[key]} vs ${b.explanation[key]}`);
@@ -56,5 +56,17 @@ test('the CLI and the page serve the same list for the same request', () => {
     }
     session?.dispose();
   }
+  rec.dispose();
+});
+
+test('useRanker: false holds across reload(), like the CLI --no-ranker', () => {
+  const rec = rs.createRecommender({ model, dataset, useRanker: false });
+  const plain = rec.recommend({ userId: 'user_42', k: 5 });
+  assert.ok(plain.every((r) => r.explanation.pClick === undefined));
+  rec.reload(model);  // the model still carries its ranker
+  assert.deepEqual(rec.recommend({ userId: 'user_42', k: 5 }), plain);
+  const cli = JSON.parse(execFileSync(`${root}build/recsys`, ['recommend', '--model', modelDir, '--data', shopDir,
+    '--user', 'user_42', '--k', '5', '--no-ranker', '--json'], { encoding: 'utf8' }));
+  assert.deepEqual(cli.map((r) => r.id), plain.map((r) => r.id));
   rec.dispose();
 });

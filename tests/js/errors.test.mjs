@@ -39,6 +39,7 @@ test('type: a value of the wrong type is a TypeError, from JS or from C++', () =
   expectKind(() => rs.createRecommender({ model, dataset: shop, strategy: { boosts: [{ factor: 'x' }] } }),
     TypeError, 'type', /strategy: boost: 'factor' must be a number, got "x"/);
   expectKind(() => rs.createIndex({ nprob: 3 }), TypeError, 'type', /index options: unknown key 'nprob'/);
+  expectKind(() => rs.createRecommender({ model, dataset: shop, strategy: { scenes: { x: 1 } } }), TypeError, 'type', /scene 'x' must be an object/);
   const other = rs.createRecommender({ model, dataset: shop });
   const s = other.createSession();
   expectKind(() => rec.recommend({ session: s }), TypeError, 'type', /the session was created by another Recommender/);
@@ -55,6 +56,12 @@ test('range: a value outside what is allowed is a RangeError from the core', () 
   expectKind(() => rs.createRecommender({ model, dataset: shop, index: 'hnsw' }), RangeError, 'range', /'kind' must be exact, int8 or ivf, got 'hnsw'/);
   const s = rec.createSession();
   expectKind(() => s.track({ itemId: 'item_1', event: 'like' }), RangeError, 'range', /track: unknown event 'like'/);
+  expectKind(() => s.track({ itemId: 'item_1', event: 'view', timestamp: 1e20 }), RangeError, 'range', /timestamp must be seconds within ±2\^53, got 100000000000000000000/);
+  expectKind(() => rec.recommend({ k: 2 ** 31 }), RangeError, 'range', /^k must be a 32-bit integer, got 2147483648$/);
+  s.track({ itemId: 'item_1', event: 'view', timestamp: 100.75 });  // whole seconds: floored
+  expectKind(() => s.track({ itemId: 'item_2', event: 'view', timestamp: 99.5 }), RangeError, 'range', /before the previous event/);
+  s.track({ itemId: 'item_2', event: 'view', timestamp: 100.2 });  // the same second: accepted
+  assert.equal(s.size, 2);
   s.dispose();
 });
 
@@ -75,7 +82,8 @@ test('state: a call the object\'s state does not allow is an Error of kind state
 test('format: text that does not parse is an Error of kind format', () => {
   expectKind(() => rs.loadCatalog('id,title,category,brand,price\n"a,b'), Error, 'format', /unterminated quoted field/);
   expectKind(() => rs.loadCatalog('{"items": ['), Error, 'format', /invalid JSON/);
-  expectKind(() => rs.createRecommender({ model, dataset: shop, strategy: { scenes: { x: 1 } } }), TypeError, 'type', /scene 'x' must be an object/);
+  expectKind(() => rs.loadDataset({ catalog: 'id,title,category,brand,price\na,A,c,b,1\n', interactions: 'user,item,event,timestamp\nu1,a,click,yesterday\n' }),
+    Error, 'format', /field 'timestamp'/);
 });
 
 test('a failed call changes nothing', () => {

@@ -87,3 +87,27 @@ test('filters, and errors that name the argument and change nothing', () => {
   s.dispose();
   rec.dispose();
 });
+
+test('a list read while wasm memory grows keeps every field', () => {
+  // The first list of a recommender fetches each item's display fields from C++; make that grow
+  // the wasm heap (which detaches every view of it) in the middle of reading the list.
+  const rec = rs.createRecommender({ model, dataset: shop });
+  const expected = rs.createRecommender({ model, dataset: shop });
+  const want = expected.recommend({ userId: 'user_9', k: 10 });
+  const h = rec._h;
+  const fetch = h.itemRecord.bind(h);
+  let grown = null;
+  const before = rs.memoryUsage().heapBytes;
+  h.itemRecord = (row) => {
+    if (!grown) {
+      const big = Math.ceil(before / 4 / 8) * 8;  // as many bytes as the whole heap: it must grow
+      grown = rs.createIndex().build(new Float32Array(big), big / 8, 8);
+    }
+    return fetch(row);
+  };
+  const got = rec.recommend({ userId: 'user_9', k: 10 });
+  assert.ok(rs.memoryUsage().heapBytes > before, 'the heap grew during the read');
+  assert.deepEqual(got, want);
+  grown.dispose();
+  [rec, expected].forEach((x) => x.dispose());
+});
