@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fmt, machine, root, waitForIdle, withBrowserPage, writeResult } from '../lib.mjs';
-import { measure } from './workload.mjs';
+import { compareLists, measure } from './workload.mjs';
 
 function baselineDir() {
   const a = process.argv.find((x) => x.startsWith('--baseline='));
@@ -49,6 +49,8 @@ export async function run({ quick = false } = {}) {
     await page.waitForFunction(() => window.benchReady === true);
     inPage = await page.evaluate((o) => window.runBench(o), { baseline: Boolean(base), ...opts });
   }, base ? [['/baseline/', base]] : []);
+  // The same lists from both builds, on random requests with sessions and filters.
+  const agreement = base ? await compareLists(engines, data) : null;
   const ratios = {};
   if (base) {
     for (const [where, r] of [['node', node], ['chromium', inPage]]) {
@@ -56,7 +58,7 @@ export async function run({ quick = false } = {}) {
     }
   }
   const out = { benchmark: 'requests', date: new Date().toISOString(), machine: machine(), chromium, baseline: base,
-    calls: opts.calls, node, chromium_results: inPage, ratios };
+    calls: opts.calls, node, chromium_results: inPage, ratios, agreement };
   const file = writeResult('requests', out);
   console.log(`\n${fmt(opts.calls)} warm recommend() calls (k = 10, ranker on), default demo shop, serving engine:`);
   for (const [where, r] of [['node', node], [`Chromium ${chromium}`, inPage]]) {
@@ -65,6 +67,10 @@ export async function run({ quick = false } = {}) {
       const line = `  ${where.padEnd(20)} cache ${c.padEnd(3)}  current ${fmt(cur, 1)} µs/call`;
       console.log(base ? `${line}  baseline ${fmt(r[c].baseline.usPerCall, 1)} µs/call  current / baseline ${fmt(cur / r[c].baseline.usPerCall, 2)}x` : line);
     }
+  }
+  if (agreement) {
+    console.log(`  lists of ${agreement.requests} random requests (sessions, filters, λ): ${agreement.ids} differ in ids, ` +
+      `${agreement.sources} in sources, ${agreement.scores} in scores (> 1e-6)`);
   }
   console.log(`wrote ${file}`);
   return out;

@@ -61,3 +61,48 @@ export async function measure(engines, data, { calls = 10000, rounds = 5, warmup
   for (const s of setups) { s.model.dispose(); s.dataset.dispose(); }
   return out;
 }
+
+/**
+ * The engines' lists for n seeded random requests (scenes, users, products, λ, price filters,
+ * sessions of up to 6 events): how many differ in ids, in sources (each source counted once; the
+ * build before the typed seam could list one twice) or in any score by more than 1e-6.
+ */
+export async function compareLists(engines, data, n = 300) {
+  const setups = [];
+  for (const e of engines) {
+    const rs = await e.createRecsys({ engine: 'serve' });
+    const model = await rs.loadModel({ weights: data.weights, manifest: data.manifest });
+    const dataset = rs.loadDataset({ catalog: data.catalog, interactions: data.interactions });
+    setups.push({ rec: rs.createRecommender({ model, dataset }), model, dataset, users: dataset.numUsers, items: dataset.numItems });
+  }
+  let seed = 7;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const pick = (m) => 1 + Math.floor(rnd() * m);
+  const scenes = ['default', 'home_page', 'cart_page', 'product_page'];
+  const events = ['view', 'click', 'add_to_cart', 'purchase'];
+  const once = (s) => [...new Set(s.split('+'))].join('+');
+  const out = { requests: n, ids: 0, sources: 0, scores: 0 };
+  for (let t = 0; t < n; t++) {
+    const req = { scene: scenes[Math.floor(rnd() * 4)], k: pick(20) };
+    if (rnd() < 0.6) req.userId = `user_${pick(setups[0].users)}`;
+    if (req.scene === 'product_page' && rnd() < 0.7) req.itemId = `item_${pick(setups[0].items)}`;
+    if (rnd() < 0.3) req.diversity = Math.round(rnd() * 10) / 10;
+    if (rnd() < 0.2) req.filters = { priceMin: 10, priceMax: 80 };
+    const evs = [];
+    if (rnd() < 0.5) for (let e = 0, m = pick(6); e < m; e++) evs.push({ itemId: `item_${pick(setups[0].items)}`, event: events[Math.floor(rnd() * 4)], timestamp: 100 + e });
+    const lists = setups.map(({ rec }) => {
+      const session = evs.length ? rec.createSession({ userId: req.userId }) : undefined;
+      for (const e of evs) session.track(e);
+      const list = rec.recommend({ ...req, session });
+      session?.dispose();
+      return list;
+    });
+    const [a, b] = lists;
+    if (a.map((x) => x.id).join() !== b.map((x) => x.id).join()) { out.ids++; continue; }
+    if (a.some((x, i) => once(x.explanation.source) !== once(b[i].explanation.source))) out.sources++;
+    const keys = ['score', 'retrievalScore', 'relevance', 'diversityAdjustment', 'finalScore', 'pClick', 'pPurchase'];
+    if (a.some((x, i) => keys.some((k) => Math.abs((x[k] ?? x.explanation[k] ?? 0) - (b[i][k] ?? b[i].explanation[k] ?? 0)) > 1e-6))) out.scores++;
+  }
+  for (const s of setups) { s.rec.dispose(); s.model.dispose(); s.dataset.dispose(); }
+  return out;
+}
