@@ -10,6 +10,7 @@
 #include "common/rng.h"
 #include "data/json_options.h"
 #include "data/parse.h"
+#include "features/scaling.h"
 #include "nn/kernels.h"
 #include "nn/losses.h"
 
@@ -112,14 +113,6 @@ RankingModel::RankingModel(const RankingConfig& config,
   RECSYS_CHECK(static_cast<std::int32_t>(item_counts.size()) == n,
                "ranking model: ", item_counts.size(), " item counts for ", n, " items");
   retrieval_->item_embeddings(item_vectors_);
-  auto standardise = [](std::vector<float>& v) {
-    double mean = 0, var = 0;
-    for (float x : v) mean += x;
-    mean /= static_cast<double>(v.size());
-    for (float x : v) var += (x - mean) * (x - mean);
-    const double sd = std::max(std::sqrt(var / static_cast<double>(v.size())), 1e-6);
-    for (float& x : v) x = static_cast<float>((x - mean) / sd);
-  };
   log_price_.resize(static_cast<std::size_t>(n));
   popularity_.resize(static_cast<std::size_t>(n));
   for (std::int32_t i = 0; i < n; ++i) {
