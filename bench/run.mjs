@@ -1,5 +1,6 @@
 // npm run bench -- <name> [--quick] [--baseline=DIR]: builds, then runs the named benchmarks (train,
-// eval, retrieval, session, requests; baseline builds an earlier commit's dist/ for --baseline).
+// eval, retrieval, session, requests, simulator; baseline builds an earlier commit's dist/ for
+// --baseline).
 // Benchmarks print ratios against peers measured in the same run and write bench/results/<name>.json.
 import { build, log, setup } from '../scripts/lib.mjs';
 
@@ -9,6 +10,7 @@ const BENCHES = {
   retrieval: () => import('./retrieval/index.mjs'),
   session: () => import('./session/index.mjs'),
   requests: () => import('./requests/index.mjs'),
+  simulator: () => import('./simulator/index.mjs'),
   baseline: () => import('./baseline.mjs'),
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -495,6 +495,44 @@ export class VectorIndex extends Handle {
   }
 }
 
+/**
+ * An experiment over recommendation strategies on the synthetic shop: an A/B test, a bandit and
+ * off-policy estimates, run step by step. Create it with recsys.createExperiment().
+ */
+export class Experiment extends Handle {
+  constructor(handle) { super(handle, 'Experiment'); }
+  /** Whether every part has run its planned sessions. */
+  get done() { return this._h.done(); }
+  /** A/B sessions run so far. */
+  get sessions() { return this._h.abSessions(); }
+  /**
+   * Runs up to n more sessions of each part (A/B, bandit, off-policy) and returns the report.
+   * In a page, call it from a Worker with an n that fits a frame (a few hundred sessions).
+   */
+  step(n = 200) {
+    this._h.step(checkInt32(n, 'n'));
+    return this.report();
+  }
+  /** The state: per-arm metrics with intervals, comparisons, SRM, warnings, history, bandit, OPE. */
+  report() { return JSON.parse(this._h.reportJson()); }
+  /**
+   * Runs to the end in steps, yielding to the event loop between them.
+   * @param {{stepSessions?: number, onProgress?: (report: object) => void, signal?: AbortSignal}} [options]
+   */
+  async run({ stepSessions = 500, onProgress = undefined, signal = undefined } = {}) {
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw typeError('onProgress must be a function');
+    checkInt(stepSessions, 'stepSessions', 1, 1e7);
+    let report = this.report();
+    while (!this.done) {
+      if (signal?.aborted) throw signal.reason ?? stateError('experiment aborted');
+      report = this.step(stepSessions);
+      onProgress?.(report);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return report;
+  }
+}
+
 /** The loaded engine. Create it with createRecsys(). */
 export class Recsys {
   #m;
@@ -662,6 +700,45 @@ export class Recsys {
   createIndex(options = {}) {
     checkObject(options, 'options');
     return new VectorIndex(this.#m.createIndex(JSON.stringify(options)), this.#m);
+  }
+
+  /**
+   * An experiment on the synthetic shop (a dataset from generateShop(), which carries the shop's
+   * hidden truth) with a model (and its ranker): see ExperimentConfig in index.d.mts.
+   * @param {{model: Model, dataset: Dataset, config?: object}} options
+   */
+  createExperiment({ model, dataset, config = {} } = {}) {
+    requireFull(this.#m, 'createExperiment()');
+    if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
+    if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    checkObject(config, 'config');
+    return new Experiment(this.#m.createExperiment(model._h, model._ranker, dataset._h, JSON.stringify(config)));
+  }
+
+  /**
+   * Users (or units) per arm for a two-sided test to reach the power: for a mean, a standardised
+   * effect (Cohen's d = difference / standard deviation); for a proportion, the control and
+   * treatment rates. The same figures as statsmodels' TTestIndPower / NormalIndPower.
+   * @param {{effectSize?: number, control?: number, treatment?: number, power?: number, alpha?: number}} options
+   */
+  sampleSize({ effectSize, control, treatment, power = 0.8, alpha = 0.05 } = {}) {
+    requireFull(this.#m, 'sampleSize()');
+    checkNumber(power, 'power');
+    checkNumber(alpha, 'alpha');
+    if (effectSize !== undefined) return this.#m.tTestSampleSize(checkNumber(effectSize, 'effectSize'), power, alpha);
+    return this.#m.proportionSampleSize(checkNumber(control, 'control'), checkNumber(treatment, 'treatment'), power, alpha);
+  }
+
+  /**
+   * The power of a two-sided test with n per arm (same options as sampleSize, n instead of power).
+   * @param {{n: number, effectSize?: number, control?: number, treatment?: number, alpha?: number}} options
+   */
+  power({ n, effectSize, control, treatment, alpha = 0.05 } = {}) {
+    requireFull(this.#m, 'power()');
+    checkNumber(n, 'n');
+    checkNumber(alpha, 'alpha');
+    if (effectSize !== undefined) return this.#m.tTestPower(checkNumber(effectSize, 'effectSize'), n, alpha);
+    return this.#m.proportionPower(checkNumber(control, 'control'), checkNumber(treatment, 'treatment'), n, alpha);
   }
 
   /** Loads the raw UCI Online Retail CSV. */

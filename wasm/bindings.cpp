@@ -26,6 +26,7 @@
 #include "data/synthetic.h"
 #include "eval/run.h"
 #include "eval/training_job.h"
+#include "experiment/experiment.h"
 #include "features/scene.h"
 #include "io/two_tower_file.h"
 #include "ranking/fit.h"
@@ -362,6 +363,52 @@ EMSCRIPTEN_BINDINGS(recsys) {
                saved_weights() = std::move(f.weights);
                return f.manifest;
              });
+           }));
+#endif
+
+#ifndef RECSYS_SERVE_ONLY
+  // Experiments over strategies on the synthetic shop (experiment/experiment.h); the report is
+  // JSON (read once per step, not on the request path).
+  class_<recsys::experiment::Experiment>("Experiment")
+      .function("step", optional_override([](recsys::experiment::Experiment& e, double n) {
+                  guarded([&] {
+                    e.step(static_cast<std::int64_t>(n));
+                    return 0;
+                  });
+                }))
+      .function("done",
+                optional_override([](const recsys::experiment::Experiment& e) { return e.done(); }))
+      .function("abSessions", optional_override([](const recsys::experiment::Experiment& e) {
+                  return static_cast<double>(e.ab_sessions());
+                }))
+      .function("reportJson", optional_override([](const recsys::experiment::Experiment& e) {
+                  return guarded([&] { return e.report_json(); });
+                }));
+  function("createExperiment",
+           optional_override(
+               [](ModelPtr model, val ranker, const Dataset& d, const std::string& config) {
+                 return guarded([&] {
+                   return new recsys::experiment::Experiment(
+                       model, ranker_of(ranker), d,
+                       recsys::experiment::ExperimentConfig::from_json(config));
+                 });
+               }),
+           allow_raw_pointers());
+  // Power and sample sizes (experiment/stats.h).
+  function("tTestPower", optional_override([](double d, double n, double alpha) {
+             return guarded([&] { return recsys::experiment::t_test_power(d, n, alpha); });
+           }));
+  function(
+      "tTestSampleSize", optional_override([](double d, double power, double alpha) {
+        return guarded([&] { return recsys::experiment::t_test_sample_size(d, power, alpha); });
+      }));
+  function("proportionPower", optional_override([](double pc, double pt, double n, double alpha) {
+             return guarded([&] { return recsys::experiment::proportion_power(pc, pt, n, alpha); });
+           }));
+  function("proportionSampleSize",
+           optional_override([](double pc, double pt, double power, double alpha) {
+             return guarded(
+                 [&] { return recsys::experiment::proportion_sample_size(pc, pt, power, alpha); });
            }));
 #endif
 

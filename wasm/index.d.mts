@@ -295,6 +295,109 @@ export class VectorIndex extends Handle {
   search(queries: Float32Array, options?: { m?: number; k?: number; exclude?: Int32Array | number[] }): { ids: Int32Array; scores: Float32Array };
 }
 
+/** One strategy under test (ExperimentConfig.arms). */
+export interface ArmConfig {
+  name: string;
+  /** Uniformly random items instead of a strategy. */
+  random?: boolean;
+  scene?: Scene | string;
+  /** λ in [0, 1] (default: the scene's). */
+  diversity?: number;
+  use_ranker?: boolean;
+  /** Merged onto the default strategy (scenes, sources, rules: core/strategy/strategy_config.h). */
+  strategy?: Record<string, unknown>;
+  /** Relative share of the A/B split (default 1). */
+  weight?: number;
+}
+
+/** An experiment's settings; every key is optional (defaults in core/experiment/experiment.h). */
+export interface ExperimentConfig {
+  /** Default: model (two-tower + ranker), popularity, diversified (λ = 0.3), random; the first is the control. */
+  arms?: ArmConfig[];
+  /** Hash salt of the assignment (the same user always gets the same arm under one salt). */
+  salt?: string;
+  /** Planned A/B sessions (default 4,000). */
+  sessions?: number;
+  alpha?: number;
+  seed?: number;
+  /** Sessions per user under the control before the test, CUPED's covariate (default 1; 0: the logs). */
+  pre_sessions?: number;
+  simulator?: { slate_size?: number; max_slates?: number; position_bias?: number; continue_after_click?: number; continue_after_none?: number };
+  bandit?: false | { policy?: 'epsilon_greedy' | 'ucb1' | 'thompson'; reward?: 'clicks' | 'revenue'; epsilon?: number; sessions?: number };
+  ope?: false | { logging?: string; target?: string; epsilon?: number; sessions?: number };
+}
+
+/** An estimate with its interval at 1 - alpha. */
+export interface Interval { value: number; ciLow: number; ciHigh: number }
+
+export interface ArmReport {
+  name: string;
+  users: number;
+  sessions: number;
+  impressions: number;
+  clicks: number;
+  carts: number;
+  purchases: number;
+  revenue: number;
+  /** Share of the catalog served. */
+  coverage: number;
+  ctr: Interval;
+  conversion: Interval;
+  cartRate: Interval;
+  revenuePerUser: Interval;
+  clicksPerUser: Interval;
+  aov: Interval;
+}
+
+/** A test of one metric: treatment (the arm) against the control. */
+export interface MetricTest {
+  control: number;
+  treatment: number;
+  difference: number;
+  relative: number;
+  ciLow: number;
+  ciHigh: number;
+  statistic: number;
+  /** Welch's degrees of freedom (null for z tests). */
+  df: number | null;
+  /** Fixed-horizon: valid at the planned size only. */
+  pValue: number;
+  /** Always valid (mixture SPRT), on CTR and revenue per user. */
+  sequentialP?: number;
+  sequentialCi?: [number | null, number | null];
+  cuped?: { pValue: number; ciLow: number; ciHigh: number; theta: number; varianceReduction: number };
+  usersFor80Power?: number | null;
+}
+
+export interface ExperimentReport {
+  sessions: number;
+  plannedSessions: number;
+  alpha: number;
+  seed: number;
+  salt: string;
+  done: boolean;
+  arms: ArmReport[];
+  comparisons: { arm: string; control: string; ctr: MetricTest; conversion: MetricTest; cartRate: MetricTest; revenuePerUser: MetricTest; clicksPerUser: MetricTest; aov: MetricTest | null }[];
+  srm?: { chiSquare: number; pValue: number; mismatch: boolean; users: number[]; weights: number[] };
+  warnings: string[];
+  /** One point per step: per arm CTR and revenue per user, the first comparison's CTR p-values. */
+  history: { sessions: number; arms: { ctr: Interval; revenuePerUser: Interval }[]; pValue?: number; sequentialP?: number }[];
+  bandit?: { policy: string; reward: 'clicks' | 'revenue'; sessions: number; plannedSessions: number; pulls: number[]; means: number[]; totalReward: number; regret: number;
+    history: { sessions: number; pulls: number[]; totalReward: number }[] };
+  ope?: { logging: string; target: string; epsilon: number; sessions: number; plannedSessions: number; counts: number[];
+    truth?: Interval; ips?: Interval; snips?: Interval; dr?: Interval };
+}
+
+export class Experiment extends Handle {
+  readonly done: boolean;
+  /** A/B sessions run so far. */
+  readonly sessions: number;
+  /** Runs up to n more sessions of each part and returns the report. */
+  step(n?: number): ExperimentReport;
+  report(): ExperimentReport;
+  run(options?: { stepSessions?: number; onProgress?: (report: ExperimentReport) => void; signal?: AbortSignal }): Promise<ExperimentReport>;
+}
+
 export class Recsys {
   readonly version: string;
   readonly engine: 'full' | 'serve';
@@ -331,6 +434,11 @@ export class Recsys {
     useRanker?: boolean;
   }): Recommender;
   createIndex(options?: { kind?: IndexKind; rerank?: number; nlist?: number; nprobe?: number; seed?: number }): VectorIndex;
+  /** An experiment on a shop from generateShop() (it carries the hidden truth), with a model and its ranker. */
+  createExperiment(options: { model: Model; dataset: Dataset; config?: ExperimentConfig }): Experiment;
+  /** Units per arm for a two-sided test to reach the power: a mean's standardised effect, or two rates. */
+  sampleSize(options: { effectSize: number; power?: number; alpha?: number } | { control: number; treatment: number; power?: number; alpha?: number }): number;
+  power(options: { n: number; effectSize: number; alpha?: number } | { n: number; control: number; treatment: number; alpha?: number }): number;
   /** weights / manifest: bytes (or the manifest JSON text), a URL, or in Node a file path or file: URL. */
   loadModel(files: { weights: Uint8Array | ArrayBuffer | string | URL; manifest: string | URL }): Promise<Model>;
 }

@@ -4,7 +4,7 @@
 // alone.
 import { makeCreateRecsys } from './api.mjs';
 
-export { Catalog, Dataset, Model, Recommender, Recsys, Session, Trainer, VectorIndex } from './api.mjs';
+export { Catalog, Dataset, Experiment, Model, Recommender, Recsys, Session, Trainer, VectorIndex } from './api.mjs';
 
 export const createRecsys = makeCreateRecsys({
   full: () => import('./recsys.mjs'),

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { makeCreateRecsys } from './api.mjs';
 
-export { Catalog, Dataset, Model, Recommender, Recsys, Session, Trainer, VectorIndex } from './api.mjs';
+export { Catalog, Dataset, Experiment, Model, Recommender, Recsys, Session, Trainer, VectorIndex } from './api.mjs';
 
 const wasm = {
   full: new URL('./recsys.wasm', import.meta.url),

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,8 @@
 #include "eval/evaluate.h"
 #include "eval/run.h"
 #include "eval/training_job.h"
+#include "experiment/experiment.h"
+#include "experiment/simulator.h"
 #include "io/two_tower_file.h"
 #include "ranking/fit.h"
 #include "retrieval/index.h"
@@ -67,6 +70,15 @@ usage:
       train (+ validation when --on test) and evaluates on the held-out part; training items are
       not candidates unless --include-seen. --params: itemknn {neighbours, shrink}, mf {factors,
       iterations, regularization, alpha, seed}.
+  recsys experiment [--config JSON|FILE] [--model DIR] [--sessions N] [--seed N] [--json]
+      An A/B test of recommendation strategies on the synthetic shop (arms, split, sessions,
+      alpha, seed, simulator, bandit, ope: core/experiment/experiment.h), with a model (default
+      data/demo/model): per-arm business metrics with intervals, tests against the first arm
+      (Welch, z, delta method, CUPED, always-valid p-values), the sample-ratio check, a bandit
+      over the arms and off-policy estimates of a target arm.
+  recsys bench-simulator [--model DIR] [--sessions N] [--json]
+      Simulated sessions per second of each default experiment arm on the default shop (exact
+      index), on one thread and on every core.
   recsys bench-index [--n N] [--d D] [--queries Q] [--k K] [--json]
       Build and query the exact, int8 and IVF indexes on clustered unit vectors: build time,
       single-query latency, a 128-query batch, recall@K against exact (npm run bench -- retrieval).
@@ -537,6 +549,183 @@ int cmd_recommend(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// `recsys experiment`: the A/B test, the bandit and the off-policy estimates of
+// experiment/experiment.h on the synthetic shop, with a model (default: data/demo/model, which
+// npm start trains on the default shop).
+int cmd_experiment(const std::vector<std::string>& argv) {
+  const Args a(argv, {"config", "model", "sessions", "seed", "shop"}, {"json", "quiet"});
+  nlohmann::json cfg = nlohmann::json::object();
+  if (a.has("config")) cfg = nlohmann::json::parse(json_arg(a, "config"));
+  RECSYS_CHECK_TYPE(cfg.is_object(), "experiment: --config must be a JSON object");
+  // CLI keys beside the experiment's own: the model folder and the shop's settings.
+  std::string model_dir = a.get("model", cfg.value("model", data_dir() + "/demo/model"));
+  cfg.erase("model");
+  SyntheticConfig shop_cfg;
+  if (cfg.contains("shop")) {
+    shop_cfg = SyntheticConfig::from_json(cfg["shop"].dump());
+    cfg.erase("shop");
+  }
+  if (a.has("shop")) shop_cfg = SyntheticConfig::from_json(json_arg(a, "shop"));
+  if (a.has("sessions")) cfg["sessions"] = a.get_int("sessions", 8000);
+  if (a.has("seed")) cfg["seed"] = a.get_int("seed", 7);
+  const experiment::ExperimentConfig config = experiment::ExperimentConfig::from_json(cfg.dump());
+  const std::string weights = read_file(model_dir + "/model.safetensors");
+  const std::string manifest = read_file(model_dir + "/manifest.json");
+  auto model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(weights, manifest, model_dir));
+  auto ranker = TwoTowerFile::load_ranker(weights, manifest, model, model_dir);
+  const Dataset data = generate_synthetic_dataset(shop_cfg);
+  experiment::Experiment exp(model, ranker, data, config);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!exp.done()) {
+    exp.step(1000);
+    if (!a.has("json") && !a.has("quiet"))
+      std::fprintf(stderr, "\r%lld of %lld A/B sessions", static_cast<long long>(exp.ab_sessions()),
+                   static_cast<long long>(config.sessions));
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto report = nlohmann::json::parse(exp.report_json());
+  report["seconds"] = secs;
+  if (a.has("json")) {
+    std::cout << report.dump(1) << "\n";
+    return 0;
+  }
+  std::fprintf(stderr, "\r%*s\r", 40, "");
+  std::printf("A/B test: %lld sessions, %s, alpha %.3g (%.1f s)\n",
+              static_cast<long long>(exp.ab_sessions()), data.name.c_str(), config.alpha, secs);
+  auto ci = [](const nlohmann::json& m, const char* fmt) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, fmt, m["value"].get<double>(), m["ciLow"].get<double>(),
+                  m["ciHigh"].get<double>());
+    return std::string(buf);
+  };
+  std::printf("  %-12s %6s %8s  %-24s %-8s %-8s %-26s %-8s %s\n", "arm", "users", "sessions",
+              "CTR [95% CI]", "convert", "to cart", "revenue / user [95% CI]", "AOV", "coverage");
+  for (const auto& arm : report["arms"])
+    std::printf("  %-12s %6.0f %8.0f  %-24s %-8.4f %-8.4f %-26s %-8.2f %.4f\n",
+                arm["name"].get<std::string>().c_str(), arm["users"].get<double>(),
+                arm["sessions"].get<double>(), ci(arm["ctr"], "%.4f [%.4f, %.4f]").c_str(),
+                arm["conversion"]["value"].get<double>(), arm["cartRate"]["value"].get<double>(),
+                ci(arm["revenuePerUser"], "%.2f [%.2f, %.2f]").c_str(),
+                arm["aov"]["value"].get<double>(), arm["coverage"].get<double>());
+  for (const auto& c : report["comparisons"]) {
+    std::printf("  %s vs %s:\n", c["arm"].get<std::string>().c_str(),
+                c["control"].get<std::string>().c_str());
+    for (const char* key : {"ctr", "conversion", "cartRate", "revenuePerUser", "aov"}) {
+      if (c[key].is_null()) continue;
+      const auto& t = c[key];
+      std::printf("    %-15s %+9.4f (%+6.1f %%) CI [%+.4f, %+.4f]  p %.3g", key,
+                  t["difference"].get<double>(), 100 * t["relative"].get<double>(),
+                  t["ciLow"].get<double>(), t["ciHigh"].get<double>(), t["pValue"].get<double>());
+      if (t.contains("sequentialP"))
+        std::printf("  always-valid p %.3g", t["sequentialP"].get<double>());
+      if (t.contains("cuped"))
+        std::printf("  CUPED p %.3g (variance -%.1f %%)", t["cuped"]["pValue"].get<double>(),
+                    100 * t["cuped"]["varianceReduction"].get<double>());
+      std::printf("\n");
+    }
+  }
+  if (report.contains("srm"))
+    std::printf("  sample-ratio check: chi-square %.2f, p %.3g%s\n",
+                report["srm"]["chiSquare"].get<double>(), report["srm"]["pValue"].get<double>(),
+                report["srm"]["mismatch"].get<bool>() ? "  MISMATCH: do not read the results" : "");
+  for (const auto& w : report["warnings"])
+    std::printf("  warning: %s\n", w.get<std::string>().c_str());
+  if (report.contains("bandit")) {
+    const auto& b = report["bandit"];
+    std::printf("bandit (%s on %s): %lld sessions, reward %.1f, regret %.1f; pulls",
+                b["policy"].get<std::string>().c_str(), b["reward"].get<std::string>().c_str(),
+                b["sessions"].get<long long>(), b["totalReward"].get<double>(),
+                b["regret"].get<double>());
+    std::size_t k = 0;
+    for (const auto& p : b["pulls"])
+      std::printf(" %s %.0f", report["arms"][k++]["name"].get<std::string>().c_str(),
+                  p.get<double>());
+    std::printf("\n");
+  }
+  if (report.contains("ope") && report["ope"].contains("truth")) {
+    const auto& o = report["ope"];
+    std::printf(
+        "off-policy (%lld sessions logged around %s, epsilon %.2f): %s's first-slate clicks\n",
+        o["sessions"].get<long long>(), o["logging"].get<std::string>().c_str(),
+        o["epsilon"].get<double>(), o["target"].get<std::string>().c_str());
+    for (const char* key : {"truth", "ips", "snips", "dr"})
+      if (o.contains(key)) std::printf("  %-6s %s\n", key, ci(o[key], "%.4f [%.4f, %.4f]").c_str());
+  }
+  return 0;
+}
+
+// `recsys bench-simulator`: simulated sessions per second of each default arm on the default
+// shop with the exact index, on one thread and on every core (sessions are independent).
+int cmd_bench_simulator(const std::vector<std::string>& argv) {
+  const Args a(argv, {"model", "sessions"}, {"json"});
+  const std::string model_dir = a.get("model", data_dir() + "/demo/model");
+  const auto n = a.get_int("sessions", 2000);
+  RECSYS_CHECK(n >= 10, "bench-simulator: --sessions must be >= 10, got ", n);
+  const std::string weights = read_file(model_dir + "/model.safetensors");
+  const std::string manifest = read_file(model_dir + "/manifest.json");
+  auto model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(weights, manifest, model_dir));
+  auto ranker = TwoTowerFile::load_ranker(weights, manifest, model, model_dir);
+  const Dataset data = generate_synthetic_dataset(SyntheticConfig());
+  const experiment::Simulator sim(*data.truth, data.catalog, data.interactions.users(), {});
+  nlohmann::json results = nlohmann::json::array();
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  for (const auto& arm_cfg : experiment::ExperimentConfig::default_arms()) {
+    std::unique_ptr<Recommender> rec;
+    experiment::Arm arm;
+    arm.name = arm_cfg.name;
+    arm.diversity = arm_cfg.diversity;
+    if (!arm_cfg.random) {
+      RecommenderOptions o;
+      o.strategy = arm_cfg.strategy;
+      o.use_ranker = arm_cfg.use_ranker;
+      o.cache_capacity = 0;
+      rec = std::make_unique<Recommender>(model, data, o, ranker);
+      arm.recommender = rec.get();
+    }
+    nlohmann::json row{{"arm", arm.name}};
+    for (unsigned threads : {1u, cores}) {
+      double slates = 0;
+      std::vector<double> per(threads, 0);
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          for (long long s = t; s < n; s += threads) {
+            Rng rng(7, static_cast<std::uint64_t>(s));
+            const auto user =
+                static_cast<std::int32_t>(rng.below(static_cast<std::uint32_t>(sim.num_users())));
+            per[t] += sim.run(arm, user, rng).slates;
+          }
+        });
+      for (auto& t : pool) t.join();
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      for (double p : per) slates += p;
+      row[threads == 1 ? "sessions_per_second_1_thread" : "sessions_per_second_all_cores"] =
+          n / secs;
+      row["slates_per_session"] = slates / static_cast<double>(n);
+      if (threads == cores) row["cores"] = cores;
+      if (cores == 1) row["sessions_per_second_all_cores"] = n / secs;
+      if (cores == 1) break;
+    }
+    if (!a.has("json"))
+      std::printf(
+          "%-12s %8.0f sessions/s on 1 thread, %8.0f on %u cores (%.2f slates per session)\n",
+          arm.name.c_str(), row["sessions_per_second_1_thread"].get<double>(),
+          row["sessions_per_second_all_cores"].get<double>(), cores,
+          row["slates_per_session"].get<double>());
+    results.push_back(row);
+  }
+  if (a.has("json"))
+    std::cout << nlohmann::json{{"sessions", n},
+                                {"items", data.catalog.size()},
+                                {"index", "exact"},
+                                {"results", results}}
+                     .dump(1)
+              << "\n";
+  return 0;
+}
+
 int cmd_online_retail(const std::vector<std::string>& argv) {
   const Args a(argv, {"raw", "out"}, {});
   RECSYS_CHECK(a.has("raw"), "online-retail: --raw FILE is required");
@@ -586,6 +775,8 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cmd_train(rest);
     if (cmd == "recommend") return cmd_recommend(rest);
     if (cmd == "eval") return cmd_eval(rest);
+    if (cmd == "experiment") return cmd_experiment(rest);
+    if (cmd == "bench-simulator") return cmd_bench_simulator(rest);
     if (cmd == "bench-index") return cmd_bench_index(rest);
     if (cmd == "version") {
       std::printf("recsys %s\n", RECSYS_VERSION);

@@ -143,6 +143,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
         "' does not have the shape of the ranking config");
     std::copy(t->data.begin(), t->data.end(), tensor->data());
   }
+  ranker->prepare();
   return ranker;
 }
 

@@ -136,6 +136,7 @@ RankingModel::RankingModel(const RankingConfig& config,
     in = h;
   }
   layers_.emplace_back(in, 2, nn::Activation::Linear, rng);
+  prepare();
 }
 
 int RankingModel::input_dim() const {
@@ -192,6 +193,79 @@ void RankingModel::forward(const Matrix& X, std::vector<Matrix>& acts, Matrix& c
   for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);
 }
 
+void RankingModel::prepare() {
+  prepared_ = false;
+  item_cross_.resize(0, 0);
+  const std::int32_t n = retrieval_->num_items();
+  const int in = input_dim(), d = retrieval_->dim();
+  if (!config_.cross_layer || static_cast<std::int64_t>(n) * in > (8 << 20)) return;
+  // Item features alone (the other columns zero), in blocks, times the kernel.
+  constexpr std::int32_t kBlock = 1024;
+  item_cross_.resize(n, in);
+  Matrix X, Y;
+  for (std::int32_t b = 0; b < n; b += kBlock) {
+    const std::int32_t e = std::min(n, b + kBlock);
+    X.setZero(e - b, in);
+    for (std::int32_t i = b; i < e; ++i) {
+      float* x = X.row(i - b).data();
+      const float* v = item_vectors_.row(i).data();
+      std::copy(v, v + d, x + d);
+      int off = 3 * d + 1;
+      if (config_.category_dim > 0) {
+        const float* c = category_.table.row(retrieval_->item_category()[i]).data();
+        std::copy(c, c + config_.category_dim, x + off);
+        off += config_.category_dim;
+      }
+      if (config_.brand_dim > 0) {
+        const float* c = brand_.table.row(retrieval_->item_brand()[i]).data();
+        std::copy(c, c + config_.brand_dim, x + off);
+        off += config_.brand_dim;
+      }
+      x[off++] = log_price_[i];
+      x[off++] = popularity_[i];
+    }
+    nn::kernels::matmul(X, cross_.W, Y);
+    item_cross_.middleRows(b, e - b) = Y;
+  }
+  prepared_ = true;
+}
+
+void RankingModel::predict_prepared(const float* user, const std::vector<std::int32_t>& items,
+                                    Scene scene, std::int32_t position,
+                                    std::vector<RankingPrediction>& out) const {
+  const int d = retrieval_->dim(), in = input_dim();
+  const auto B = static_cast<Eigen::Index>(items.size());
+  std::vector<const float*> users(items.size(), user);
+  std::vector<Scene> scenes(items.size(), scene);
+  std::vector<std::int32_t> pos(items.size(), position);
+  Matrix X;
+  features(users.data(), items, scenes, pos, X);
+  // The user's share (the user, the scene, the slot) once, plus the bias.
+  Matrix xu = Matrix::Zero(1, in);
+  xu.block(0, 0, 1, d) = X.block(0, 0, 1, d);
+  xu.block(0, in - kNumScenes - 2, 1, kNumScenes + 2) =
+      X.block(0, in - kNumScenes - 2, 1, kNumScenes + 2);
+  Matrix cu;
+  nn::kernels::matmul(xu, cross_.W, cu);
+  cu += cross_.b;
+  // The user-item products (u ⊙ v and <u, v>) per candidate, with their rows of the kernel.
+  const Matrix J = X.block(0, 2 * d, B, d + 1);
+  const Matrix W_j = cross_.W.block(2 * d, 0, d + 1, in);
+  Matrix cross_y;
+  nn::kernels::matmul(J, W_j, cross_y);
+  for (Eigen::Index r = 0; r < B; ++r)
+    cross_y.row(r) += cu.row(0) + item_cross_.row(items[static_cast<std::size_t>(r)]);
+  std::vector<Matrix> acts(layers_.size() + 1);
+  acts[0] = X.cwiseProduct(cross_y) + X;
+  for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);
+  out.resize(items.size());
+  const Matrix& logits = acts.back();
+  for (std::size_t r = 0; r < items.size(); ++r) {
+    out[r].click = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 0)));
+    out[r].purchase = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 1)));
+  }
+}
+
 void RankingModel::predict(const float* user, const std::vector<std::int32_t>& items, Scene scene,
                            const std::vector<std::int32_t>& positions,
                            std::vector<RankingPrediction>& out) const {
@@ -199,6 +273,21 @@ void RankingModel::predict(const float* user, const std::vector<std::int32_t>& i
                " positions for ", items.size(), " items");
   for (std::int32_t i : items)
     RECSYS_CHECK(i >= 0 && i < retrieval_->num_items(), "ranking: item index ", i, " out of range");
+  const bool one_slot =
+      positions.empty() || std::all_of(positions.begin(), positions.end(),
+                                       [&](std::int32_t p) { return p == positions[0]; });
+  if (prepared_ && one_slot && !items.empty()) {
+    predict_prepared(user, items, scene, positions.empty() ? 0 : positions[0], out);
+    return;
+  }
+  predict_full(user, items, scene, positions, out);
+}
+
+void RankingModel::predict_full(const float* user, const std::vector<std::int32_t>& items,
+                                Scene scene, const std::vector<std::int32_t>& positions,
+                                std::vector<RankingPrediction>& out) const {
+  RECSYS_CHECK(positions.empty() || positions.size() == items.size(), "ranking: ", positions.size(),
+               " positions for ", items.size(), " items");
   std::vector<const float*> users(items.size(), user);
   std::vector<Scene> scenes(items.size(), scene);
   std::vector<std::int32_t> pos =
@@ -412,6 +501,7 @@ RankingReport RankingModel::fit(const std::vector<Impression>& impressions,
     rep.click_logloss = nn::sigmoid_cross_entropy(pc, yc, nullptr);
     rep.purchase_logloss = nn::sigmoid_cross_entropy(pp, yp, nullptr);
   }
+  prepare();
   return rep;
 }
 

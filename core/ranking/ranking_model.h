@@ -64,7 +64,20 @@ class RankingModel {
   // seeded shuffle, is held out for AUC and log-loss.
   RankingReport fit(const std::vector<Impression>& impressions, const nn::Matrix& user_embeddings,
                     double holdout = 0.2);
+  // The same as predict() through the training path's full forward pass (the reference that
+  // predict()'s precomputed path is tested against).
+  void predict_full(const float* user_embedding, const std::vector<std::int32_t>& items,
+                    Scene scene, const std::vector<std::int32_t>& positions,
+                    std::vector<RankingPrediction>& out) const;
+  // Every tensor, to read or to fill (files, gradient checks). After changing weights through
+  // these, call prepare() before predict().
   std::vector<std::pair<std::string, nn::Matrix*>> tensors();
+  // Precomputes what predict() reuses: each item's share of the cross layer (its embedding,
+  // category, brand, price and popularity times their rows of the cross kernel), so that a
+  // request computes only the user's share once and the user-item products per candidate —
+  // about half the work of the full product. Skipped (the full product is used) for catalogs
+  // whose table would exceed 8M floats. fit() and the model files call it.
+  void prepare();
   // Loss of a batch of impressions and, unless forward_only, the gradient of every tensor:
   // dense gradients in the returned order of tensors(); the embedding tables' rows sparse in
   // embedding_gradient(). For tests and for fit().
@@ -86,8 +99,14 @@ class RankingModel {
                 nn::Matrix& X) const;
   void forward(const nn::Matrix& X, std::vector<nn::Matrix>& acts, nn::Matrix& cross_y) const;
 
+  // predict() with the precomputed item share of the cross layer.
+  void predict_prepared(const float* user, const std::vector<std::int32_t>& items, Scene scene,
+                        std::int32_t position, std::vector<RankingPrediction>& out) const;
+
   RankingConfig config_;
   std::shared_ptr<const TwoTowerModel> retrieval_;
+  nn::Matrix item_cross_;  // items × in: each item's features times the cross kernel (prepare())
+  bool prepared_ = false;
   std::vector<double> item_counts_;
   nn::Matrix item_vectors_;                    // frozen two-tower item embeddings
   std::vector<float> log_price_, popularity_;  // standardised

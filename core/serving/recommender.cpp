@@ -233,6 +233,7 @@ std::vector<Recommendation> Recommender::recommend(const RecommendRequest& reque
 
 std::vector<Recommendation> Recommender::compute(const RecommendRequest& request,
                                                  const Session* session) const {
+  check_session(session, "recommend");
   const ServingState& s = state_;
   const ResolvedRequest r = resolve_request(s, request, session);
   const ItemFilter eligible = eligible_items(s, request, r);

@@ -53,6 +53,10 @@ class Recommender {
   // session's events and the model: repeats come from the cache.
   std::vector<Recommendation> recommend(const RecommendRequest& request,
                                         const Session* session = nullptr);
+  // The same list, computed without the cache or the statistics: const, so that simulations can
+  // run it from several threads.
+  std::vector<Recommendation> compute(const RecommendRequest& request,
+                                      const Session* session = nullptr) const;
   // A session for a user id ("" = anonymous) that this recommender serves; an unknown user id
   // is an error.
   Session create_session(const std::string& user_id) const;
@@ -85,8 +89,6 @@ class Recommender {
   std::vector<float> user_embedding(const std::string& user_id, const Session* session) const;
 
  private:
-  std::vector<Recommendation> compute(const RecommendRequest& request,
-                                      const Session* session) const;
   void check_session(const Session* session, const char* what) const;
   std::string cache_key(const RecommendRequest& request, const Session* session) const;
 

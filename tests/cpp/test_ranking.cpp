@@ -161,6 +161,33 @@ TEST_CASE("the ranker learns clicks and re-ranking raises NDCG@10 over retrieval
   CHECK(ndcg_ranked > ndcg_retrieval * 1.02);
 }
 
+TEST_CASE("predict's precomputed cross layer equals the full forward pass", "[ranking]") {
+  const Fixture& f = fixture();
+  RankingModel m(RankingConfig{}, f.model, f.counts);
+  ImpressionOptions io;
+  io.users = 300;
+  const auto imps = simulate_impressions(f.shop.truth, f.candidates, io);
+  m.fit(imps, f.users, 0.2);  // trained weights, prepared by fit()
+  std::vector<RankingPrediction> fast, full;
+  for (std::int32_t u : {0, 17, 123}) {
+    for (Scene scene : {Scene::Default, Scene::Product}) {
+      m.predict(f.users.row(u).data(), f.candidates[u], scene, {}, fast);
+      m.predict_full(f.users.row(u).data(), f.candidates[u], scene, {}, full);
+      REQUIRE(fast.size() == full.size());
+      for (std::size_t j = 0; j < fast.size(); ++j) {
+        CHECK(fast[j].click == Approx(full[j].click).margin(1e-5));
+        CHECK(fast[j].purchase == Approx(full[j].purchase).margin(1e-5));
+      }
+    }
+  }
+  // One slot for every item takes the precomputed path too; slots that differ take the full one.
+  const std::vector<std::int32_t> items(f.candidates[5].begin(), f.candidates[5].begin() + 4);
+  m.predict(f.users.row(5).data(), items, Scene::Home, {3, 3, 3, 3}, fast);
+  m.predict_full(f.users.row(5).data(), items, Scene::Home, {3, 3, 3, 3}, full);
+  for (std::size_t j = 0; j < items.size(); ++j)
+    CHECK(fast[j].click == Approx(full[j].click).margin(1e-5));
+}
+
 TEST_CASE("impressions from logs and ranking config errors", "[ranking][errors]") {
   Vocabulary users({"a", "b"});
   const Interactions logs(

@@ -16,7 +16,8 @@ const BELOW = {
   serving: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy'],
   eval: ['common', 'data', 'features', 'nn', 'retrieval'],
   io: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking'],
-  cli: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving', 'eval', 'io'],
+  experiment: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving'],
+  cli: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving', 'eval', 'io', 'experiment'],
 };
 
 test('core folders include only the folders below them, and no Emscripten header', () => {
