@@ -1,9 +1,11 @@
 // Type-checked (not run) by tests/js/types.test.mjs with `tsc --noEmit --strict`: every part of the
 // public API used as the README and the pages use it, and misuses that the declarations must refuse.
 import createRecsysDefault, {
-  createRecsys, Catalog, Dataset, Model, Recommender, Recsys, Session, Trainer, VectorIndex,
-  type DatasetStats, type EvalReport, type Item, type Recommendation, type StepReport,
+  createRecsys, Catalog, Dataset, Experiment, Model, Recommender, Recsys, Session, Trainer, VectorIndex,
+  type DatasetStats, type EvalReport, type ExperimentReport, type Item, type Recommendation, type RecsysError,
+  type StepReport,
 } from 'recsys-wasm';
+import { createRecsys as createServe } from 'recsys-wasm/serve';
 
 export async function usage(): Promise<void> {
   const rs: Recsys = await createRecsys({ wasmUrl: new URL('https://example.org/recsys.wasm') });
@@ -66,7 +68,29 @@ export async function usage(): Promise<void> {
   // @ts-expect-error: vectors are Float32Array
   index.build([1, 2, 3], 1, 3);
 
-  [index, session, recommender, again, loaded, model, trainer, retail, catalog, shop].forEach((x) => x.dispose());
+  const experiment: Experiment = rs.createExperiment({ model, dataset: shop, config: {
+    arms: [{ name: 'model' }, { name: 'random', random: true, weight: 0.5 }], sessions: 1000, bandit: { policy: 'ucb1' }, ope: false,
+  } });
+  const state: ExperimentReport = experiment.step(100);
+  const lift: number = state.comparisons[0].ctr.relative;
+  const always: number | undefined = state.comparisons[0].ctr.sequentialP;
+  await experiment.run({ stepSessions: 200, onProgress: (r: ExperimentReport) => void r.sessions });
+  const n: number = rs.sampleSize({ control: 0.05, treatment: 0.055 }) + rs.power({ n: 100, effectSize: 0.2 });
+  const kinds: readonly string[] = rs.enums.errorKinds;
+  try {
+    recommender.recommend({ k: 0 });
+  } catch (e) {
+    const kind: RecsysError['kind'] = (e as RecsysError).kind;
+    void kind;
+  }
+  const alone: Recsys = await createServe();
+  // @ts-expect-error: the serving entry has only the serving engine
+  await createServe({ engine: 'full' });
+  // @ts-expect-error: an unknown bandit policy
+  rs.createExperiment({ model, dataset: shop, config: { bandit: { policy: 'greedy' } } });
+  void [lift, always, n, kinds, alone];
+
+  [experiment, index, session, recommender, again, loaded, model, trainer, retail, catalog, shop].forEach((x) => x.dispose());
   const disposed: boolean = shop.disposed;
   void [version, heapBytes, allocatedBytes, stats, items, users, itemCol, row, step, recall, top, bytes, why, pClick,
     hitRatio, ndcg, found, disposed];
