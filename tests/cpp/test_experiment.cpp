@@ -110,6 +110,20 @@ TEST_CASE("bandits: Thompson sampling and UCB1 have sub-linear regret, far below
     CHECK(late < 0.2 * uniform);
     CHECK(late < 2.5 * early);  // linear growth would be 4x
   }
+  // Thompson sampling with the Gaussian model, on revenue-like rewards (a purchase of about 20
+  // with probability 0.3, 0.25 or 0.2): most pulls go to the best arm.
+  BanditConfig gauss;
+  gauss.bernoulli = false;
+  gauss.reward_scale = 20;
+  Bandit g(3, gauss);
+  Rng rng(5, 9);
+  const std::vector<double> buy{0.3, 0.25, 0.2};
+  for (int t = 0; t < 6000; ++t) {
+    const int a = g.choose(rng);
+    g.update(a, rng.bernoulli(buy[static_cast<std::size_t>(a)]) ? rng.exponential(20) : 0.0);
+  }
+  INFO("Gaussian Thompson pulls " << g.pulls()[0] << " / " << g.pulls()[1] << " / " << g.pulls()[2]);
+  CHECK(g.pulls()[0] > 0.6 * 6000);
   // Epsilon-greedy explores a fixed share: linear regret, but still below uniform.
   CHECK(regret_of(BanditPolicy::EpsilonGreedy, 20000, 1) < uniform);
   CHECK_THROWS_WITH(Bandit(1, BanditConfig{}), Catch::Contains("at least 2 arms"));
