@@ -18,6 +18,20 @@ namespace recsys {
 
 using nn::Matrix;
 
+namespace {
+
+// The two heads' logits (a row per candidate) as click and purchase probabilities.
+void probabilities(const Matrix& logits, std::vector<RankingPrediction>& out) {
+  out.resize(static_cast<std::size_t>(logits.rows()));
+  for (Eigen::Index r = 0; r < logits.rows(); ++r) {
+    auto& p = out[static_cast<std::size_t>(r)];
+    p.click = 1.0f / (1.0f + std::exp(-logits(r, 0)));
+    p.purchase = 1.0f / (1.0f + std::exp(-logits(r, 1)));
+  }
+}
+
+}  // namespace
+
 RankingConfig RankingConfig::from_json(std::string_view text) {
   RankingConfig c;
   for_each_json_field(text, "ranking config", [&](const JsonField& f) {
@@ -258,12 +272,7 @@ void RankingModel::predict_prepared(const float* user, const std::vector<std::in
   std::vector<Matrix> acts(layers_.size() + 1);
   acts[0] = X.cwiseProduct(cross_y) + X;
   for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);
-  out.resize(items.size());
-  const Matrix& logits = acts.back();
-  for (std::size_t r = 0; r < items.size(); ++r) {
-    out[r].click = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 0)));
-    out[r].purchase = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 1)));
-  }
+  probabilities(acts.back(), out);
 }
 
 void RankingModel::predict(const float* user, const std::vector<std::int32_t>& items, Scene scene,
@@ -296,12 +305,7 @@ void RankingModel::predict_full(const float* user, const std::vector<std::int32_
   std::vector<Matrix> acts;
   features(users.data(), items, scenes, pos, X);
   forward(X, acts, cy);
-  out.resize(items.size());
-  const Matrix& logits = acts.back();
-  for (std::size_t r = 0; r < items.size(); ++r) {
-    out[r].click = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 0)));
-    out[r].purchase = 1.0f / (1.0f + std::exp(-logits(static_cast<Eigen::Index>(r), 1)));
-  }
+  probabilities(acts.back(), out);
 }
 
 std::vector<std::pair<std::string, Matrix*>> RankingModel::tensors() {
