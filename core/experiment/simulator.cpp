@@ -75,10 +75,16 @@ SessionResult Simulator::run(const Arm& arm, std::int32_t user, Rng& rng) const 
   out.user = user;
   Session session(users_.token(user), arm.recommender ? arm.recommender->id() : 0);
   std::int64_t t = 0;
-  std::vector<std::int32_t> items;
+  std::vector<std::int32_t> items, rows;
+  bool changed = true;  // whether the session gained events since the last slate
   for (int s = 0; s < config_.max_slates; ++s) {
-    items.clear();
-    const std::vector<std::int32_t> rows = slate(arm, user, &session, rng, &items);
+    // A strategy's slate is a pure function of the user and the session's events: after a slate
+    // without a click the same request is answered with the same list, so it is not recomputed.
+    if (changed || !arm.recommender) {
+      items.clear();
+      rows = slate(arm, user, &session, rng, &items);
+    }
+    changed = false;
     if (s == 0) out.first_slate = rows;
     ++out.slates;
     bool clicked = false;
@@ -88,6 +94,7 @@ SessionResult Simulator::run(const Arm& arm, std::int32_t user, Rng& rng) const 
       if (rng.uniform() >= examine_[p]) continue;
       if (rng.uniform() >= truth_.click_probability(user, rows[p])) continue;
       clicked = true;
+      changed = true;
       ++out.clicks;
       if (s == 0) ++out.first_slate_clicks;
       const bool track = arm.recommender != nullptr;
