@@ -649,7 +649,9 @@ export class Recsys {
   /**
    * Offline evaluation (full ranking by default) of a baseline or a model on a dataset's split.
    * @param {Dataset} dataset
-   * @param {{model?: Model|'random'|'popularity'|'itemknn'|'mf', params?: object,
+   * @param {{model?: Model|'random'|'popularity'|'personal-frequency'|'itemknn'|'ease'|'mf'|'pipeline', params?: object,
+   *   pipeline?: {model: Model, scene?: string, strategy?: object, useRanker?: boolean}, sourceRecall?: number,
+   *   lists?: boolean,
    *   split?: 'leave-last-out'|'temporal', validationStart?: string|number, testStart?: string|number,
    *   testEnd?: string|number, on?: 'test'|'validation', k?: number, protocol?: 'full'|'sampled',
    *   negatives?: number, excludeSeen?: boolean, maxUsers?: number}} [options]
@@ -659,9 +661,30 @@ export class Recsys {
     requireFull(this.#m, 'evaluate()');
     if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
     const { model = 'popularity', params = {}, split = 'leave-last-out', validationStart, testStart, testEnd,
-      on = 'test', k = 10, protocol = 'full', negatives = 100, excludeSeen = true, maxUsers = 0 } = checkObject(options, 'options');
+      on = 'test', k = 10, protocol = 'full', negatives = 100, excludeSeen = true, maxUsers = 0,
+      pipeline, sourceRecall, lists } = checkObject(options, 'options');
     if (!(model instanceof Model) && typeof model !== 'string') {
-      throw typeError(`model must be a Model or a baseline name, got ${describe(model)}`);
+      throw typeError(`model must be a Model, a baseline name or 'pipeline', got ${describe(model)}`);
+    }
+    if ((model === 'pipeline') !== (pipeline !== undefined)) {
+      throw typeError(model === 'pipeline' ? "model 'pipeline' needs options.pipeline: { model: Model, scene?, strategy?, useRanker? }"
+        : `options.pipeline needs model 'pipeline', got model ${describe(model)}`);
+    }
+    let evaluated = model instanceof Model ? model : null;
+    const extra = {};
+    if (pipeline !== undefined) {
+      const { model: pm, scene = 'default', strategy, useRanker = true } = checkObject(pipeline, 'pipeline');
+      if (!(pm instanceof Model)) throw typeError(`pipeline.model must be a Model, got ${describe(pm)}`);
+      if (typeof useRanker !== 'boolean') throw typeError(`pipeline.useRanker must be a boolean, got ${describe(useRanker)}`);
+      evaluated = pm;
+      extra.scene = checkString(scene, 'pipeline.scene');
+      extra.recommender = { useRanker };
+      if (strategy !== undefined) extra.recommender.strategy = checkObject(strategy, 'pipeline.strategy');
+    }
+    if (sourceRecall !== undefined) extra.source_quota = checkNumber(sourceRecall, 'sourceRecall');
+    if (lists !== undefined) {
+      if (typeof lists !== 'boolean') throw typeError(`lists must be a boolean, got ${describe(lists)}`);
+      extra.lists = lists;
     }
     if (typeof excludeSeen !== 'boolean') throw typeError(`excludeSeen must be a boolean, got ${describe(excludeSeen)}`);
     // The request becomes the core's evaluation request (JSON), which the core validates.
@@ -669,14 +692,15 @@ export class Recsys {
       model: model instanceof Model ? 'two-tower' : model, params: checkObject(params, 'params'),
       split: checkString(split, 'split'), on: checkString(on, 'on'), k: checkNumber(k, 'k'),
       protocol: checkString(protocol, 'protocol'), negatives: checkNumber(negatives, 'negatives'),
-      exclude_seen: excludeSeen, max_users: checkNumber(maxUsers, 'maxUsers'),
+      exclude_seen: excludeSeen, max_users: checkNumber(maxUsers, 'maxUsers'), ...extra,
     };
     for (const [key, v] of [['validation_start', validationStart], ['test_start', testStart], ['test_end', testEnd]]) {
       if (v === undefined) continue;
       if (typeof v !== 'string' && typeof v !== 'number') throw typeError(`${key} must be a date string or seconds, got ${describe(v)}`);
       req[key] = v;
     }
-    return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), model instanceof Model ? model._h : null));
+    const ranker = evaluated && pipeline !== undefined && evaluated._ranker ? evaluated._ranker : null;
+    return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), evaluated ? evaluated._h : null, ranker));
   }
 
   /**

@@ -333,17 +333,19 @@ EMSCRIPTEN_BINDINGS(recsys) {
 #endif
 
 #ifndef RECSYS_SERVE_ONLY
-  // request: eval::EvalRequest as JSON; model: null, or the two-tower model to evaluate.
-  function(
-      "evaluate", optional_override([](const Dataset& d, const std::string& request, val model) {
-        return guarded([&] {
-          ModelPtr m;
-          if (!model.isNull() && !model.isUndefined()) m = model.as<ModelPtr>();
-          const auto run =
-              recsys::eval::run_evaluation(d, recsys::eval::EvalRequest::from_json(request), m);
-          return recsys::eval::report_json(run.report);
-        });
-      }));
+  // request: eval::EvalRequest as JSON; model: null, or the two-tower model to evaluate (or the
+  // pipeline's); ranker: null, or the pipeline's ranker.
+  function("evaluate", optional_override([](const Dataset& d, const std::string& request,
+                                            val model, val ranker) {
+             return guarded([&] {
+               ModelPtr m;
+               if (!model.isNull() && !model.isUndefined()) m = model.as<ModelPtr>();
+               const auto run = recsys::eval::run_evaluation(
+                   d, recsys::eval::EvalRequest::from_json(request), m, d.truth.get(),
+                   ranker_of(ranker));
+               return recsys::eval::report_json(run.report);
+             });
+           }));
 #endif
 
   class_<recsys::RankingModel>("RankingModel").smart_ptr<RankerPtr>("RankingModelPtr");

@@ -9,7 +9,7 @@ export type EventKind = 'view' | 'click' | 'add_to_cart' | 'purchase';
 /** Top-K index kinds. */
 export type IndexKind = 'exact' | 'int8' | 'ivf';
 /** Candidate sources of the strategy layer. */
-export type SourceKind = 'personal' | 'popular' | 'trending' | 'complementary' | 'similar';
+export type SourceKind = 'personal' | 'popular' | 'trending' | 'complementary' | 'similar' | 'repeat';
 /** error.kind of every error the API throws: 'type' (TypeError), 'range' (RangeError), the others Error. */
 export type ErrorKind = 'type' | 'range' | 'not_found' | 'state' | 'format' | 'internal';
 
@@ -213,13 +213,25 @@ export interface EvalReport {
   ild_category?: number;
   ild_embedding?: number;
   gini?: number;
+  /** With sourceRecall: each candidate source's recall@sourceQuota, and 'all' for the scene's sources together. */
+  source_recall?: Record<SourceKind | 'all', number>;
+  source_quota?: number;
+  /** With lists: user id -> item ids, best first. */
+  lists?: Record<string, string[]>;
   seconds: number;
 }
 
 export interface EvalOptions {
-  model?: Model | 'random' | 'popularity' | 'itemknn' | 'mf';
-  /** itemknn: {neighbours, shrink}; mf: {factors, iterations, regularization, alpha, seed}; random: {seed}. */
+  /** A baseline, a two-tower Model, or 'pipeline': what a Recommender over `pipeline.model` serves. */
+  model?: Model | 'random' | 'popularity' | 'personal-frequency' | 'itemknn' | 'ease' | 'mf' | 'pipeline';
+  /** itemknn: {neighbours, shrink}; ease: {lambda}; mf: {factors, iterations, regularization, alpha, seed}; random: {seed}. */
   params?: Record<string, number>;
+  /** With model 'pipeline': the model (its ranker is used unless useRanker is false), the scene and the strategy. */
+  pipeline?: { model: Model; scene?: string; strategy?: Record<string, unknown>; useRanker?: boolean };
+  /** With model 'pipeline': also the recall of the held-out items among each source's first N candidates. */
+  sourceRecall?: number;
+  /** Full protocol: the report keeps each evaluated user's top-K item ids (report.lists). */
+  lists?: boolean;
   split?: 'leave-last-out' | 'temporal';
   validationStart?: string | number;
   testStart?: string | number;

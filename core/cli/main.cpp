@@ -61,15 +61,22 @@ usage:
       data's catalog and logs: --history and --events are session events (views; or
       [{"itemId", "event", "timestamp"}]); --request is a request as the JS API takes it
       ({"userId", "scene", "k", "diversity", "itemId", "filters"}), which the flags override.
-  recsys eval [--data synthetic|online-retail|DIR] --model DIR|random|popularity|itemknn|mf
+  recsys eval [--data synthetic|online-retail|DIR]
+              --model DIR|random|popularity|personal-frequency|itemknn|ease|mf|pipeline
               [--k N] [--protocol full|sampled] [--negatives N] [--split leave-last-out|temporal]
               [--validation-start DATE --test-start DATE [--test-end DATE]] [--on test|validation]
               [--params JSON] [--max-users N] [--include-seen] [--json]
+              [--model-dir DIR] [--scene NAME] [--strategy JSON|FILE] [--no-ranker]
+              [--source-recall N]
       Offline evaluation: HR, NDCG, recall, precision, MRR, MAP at K, coverage, novelty, intra-list
       diversity, Gini (and, on the synthetic shop, the recall of each user's true top-K). Fits on
       train (+ validation when --on test) and evaluates on the held-out part; training items are
-      not candidates unless --include-seen. --params: itemknn {neighbours, shrink}, mf {factors,
-      iterations, regularization, alpha, seed}.
+      not candidates unless --include-seen (the repeat protocol). --params: itemknn {neighbours,
+      shrink}, ease {lambda}, mf {factors, iterations, regularization, alpha, seed}.
+      --model pipeline evaluates what `recommend` serves: a Recommender over the model in
+      --model-dir (with its ranker unless --no-ranker, and --strategy) fed with the fit logs, for
+      each user in --scene (default: default); --source-recall N adds the recall of the held-out
+      items among each candidate source's first N items.
   recsys experiment [--config JSON|FILE] [--model DIR] [--sessions N] [--seed N] [--json]
       An A/B test of recommendation strategies on the synthetic shop (arms, split, sessions,
       alpha, seed, simulator, bandit, ope: core/experiment/experiment.h), with a model (default
@@ -341,11 +348,19 @@ int cmd_train(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// A JSON argument given inline or as a file name.
+std::string json_arg(const Args& a, const char* name) {
+  const std::string v = a.get(name);
+  const std::size_t b = v.find_first_not_of(" \t\r\n");
+  return b != std::string::npos && (v[b] == '{' || v[b] == '[') ? v : read_file(v);
+}
+
 int cmd_eval(const std::vector<std::string>& argv) {
   const Args a(argv,
                {"data", "model", "k", "protocol", "negatives", "split", "validation-start",
-                "test-start", "test-end", "on", "params", "max-users", "seed", "before"},
-               {"json", "include-seen", "first-interactions"});
+                "test-start", "test-end", "on", "params", "max-users", "seed", "before",
+                "model-dir", "scene", "strategy", "source-recall"},
+               {"json", "include-seen", "first-interactions", "no-ranker"});
   const std::string spec = a.get("data", "synthetic");
   const std::string which = a.get("model", "popularity");
   // The synthetic shop keeps its hidden truth, for the recall of each user's true top-K.
@@ -371,18 +386,38 @@ int cmd_eval(const std::vector<std::string>& argv) {
   req.options.max_users = static_cast<std::int32_t>(a.get_int("max-users", 0));
   if (a.has("params")) req.params_json = a.get("params");
   std::shared_ptr<TwoTowerModel> model;
-  const bool baseline =
-      which == "random" || which == "popularity" || which == "itemknn" || which == "mf";
+  std::shared_ptr<RankingModel> ranker;
+  const bool baseline = which == "random" || which == "popularity" ||
+                        which == "personal-frequency" || which == "itemknn" || which == "ease" ||
+                        which == "mf";
+  RECSYS_CHECK(which == "pipeline" ||
+                   (!a.has("model-dir") && !a.has("scene") && !a.has("strategy") &&
+                    !a.has("no-ranker") && !a.has("source-recall")),
+               "options --model-dir, --scene, --strategy, --no-ranker and --source-recall need "
+               "--model pipeline");
   if (baseline) {
     req.model = which;
+  } else if (which == "pipeline") {
+    req.model = "pipeline";
+    const std::string dir = a.get("model-dir", data_dir() + "/demo/model");
+    const std::string weights = read_file(dir + "/model.safetensors");
+    const std::string manifest = read_file(dir + "/manifest.json");
+    model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(weights, manifest, dir));
+    if (!a.has("no-ranker")) ranker = TwoTowerFile::load_ranker(weights, manifest, model, dir);
+    req.scene = a.get("scene", "default");
+    nlohmann::json options{{"useRanker", !a.has("no-ranker")}};
+    if (a.has("strategy")) options["strategy"] = nlohmann::json::parse(json_arg(a, "strategy"));
+    req.recommender_json = options.dump();
+    req.options.source_quota = static_cast<int>(a.get_int("source-recall", 0));
   } else {
     req.model = "two-tower";
     model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(
         read_file(which + "/model.safetensors"), read_file(which + "/manifest.json"), which));
   }
-  const eval::EvalRun run = eval::run_evaluation(data, req, model, shop ? &shop->truth : nullptr);
+  const eval::EvalRun run =
+      eval::run_evaluation(data, req, model, shop ? &shop->truth : nullptr, ranker);
   eval::EvalReport r = run.report;
-  if (model) r.model = which + " (" + r.model + ")";
+  if (model && which != "pipeline") r.model = which + " (" + r.model + ")";
   if (a.has("json")) {
     auto j = nlohmann::json::parse(eval::report_json(r));
     j["dataset"] = data.name;
@@ -405,6 +440,11 @@ int cmd_eval(const std::vector<std::string>& argv) {
                 r.ild_embedding >= 0 ? std::to_string(r.ild_embedding).c_str() : "-", r.gini);
   if (r.truth_recall >= 0)
     std::printf("  recall of the users' true top-%d: %.4f\n", r.k, r.truth_recall);
+  if (!r.source_recall.empty()) {
+    std::printf("  recall@%d of each candidate source:", r.source_quota);
+    for (const auto& [name, v] : r.source_recall) std::printf("  %s %.4f", name.c_str(), v);
+    std::printf("\n");
+  }
   std::printf("  fit %.2f s, evaluation %.2f s\n", run.fit_seconds, r.seconds);
   return 0;
 }
@@ -482,13 +522,6 @@ int cmd_bench_index(const std::vector<std::string>& argv) {
                      .dump(1)
               << "\n";
   return 0;
-}
-
-// A JSON argument given inline or as a file name.
-std::string json_arg(const Args& a, const char* name) {
-  const std::string v = a.get(name);
-  const std::size_t b = v.find_first_not_of(" \t\r\n");
-  return b != std::string::npos && (v[b] == '{' || v[b] == '[') ? v : read_file(v);
 }
 
 // The same Recommender (serving/recommender.h) that the JS API and the Recommend page call.

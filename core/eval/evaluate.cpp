@@ -9,6 +9,7 @@
 #include "common/check.h"
 #include "common/rng.h"
 #include "eval/metrics.h"
+#include "strategy/strategy_config.h"
 #include "retrieval/topk.h"
 
 namespace recsys::eval {
@@ -79,32 +80,49 @@ EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interac
   rep.users = static_cast<std::int32_t>(users.size());
   if (users.empty()) return rep;
   const bool full = o.protocol == "full";
+  const bool lists_only = scorer.serves_lists();
+  RECSYS_CHECK(full || !lists_only, "evaluate: ", scorer.name(),
+               " serves lists, not scores: the sampled protocol needs scores; use the full one");
   std::vector<std::vector<std::int32_t>> lists;
   if (full) lists.reserve(users.size());
   RankingMetrics sum;
   double truth_sum = 0;
+  std::vector<std::pair<std::string, double>> source_sum;
   Rng neg_rng(o.seed, 43);
   constexpr std::size_t kChunk = 256;
   nn::Matrix scores;
   std::vector<char> excluded(static_cast<std::size_t>(n_items), 0);
   for (std::size_t b = 0; b < users.size(); b += kChunk) {
     const std::size_t e = std::min(users.size(), b + kChunk);
-    scorer.score(std::vector<std::int32_t>(users.begin() + static_cast<std::ptrdiff_t>(b),
-                                           users.begin() + static_cast<std::ptrdiff_t>(e)),
-                 scores);
+    if (!lists_only)
+      scorer.score(std::vector<std::int32_t>(users.begin() + static_cast<std::ptrdiff_t>(b),
+                                             users.begin() + static_cast<std::ptrdiff_t>(e)),
+                   scores);
     for (std::size_t j = b; j < e; ++j) {
       const std::int32_t u = users[j];
-      const float* s = scores.row(static_cast<Eigen::Index>(j - b)).data();
+      const float* s = lists_only ? nullptr : scores.row(static_cast<Eigen::Index>(j - b)).data();
       const auto& rel = relevant[j];
       if (full) {
-        if (o.exclude_seen)
-          for (const auto& ev : fit.history(u)) excluded[ev.item] = 1;
-        const auto top =
-            top_k_of_scores(s, n_items, o.k, o.exclude_seen ? excluded : std::vector<char>{});
-        if (o.exclude_seen)
-          for (const auto& ev : fit.history(u)) excluded[ev.item] = 0;
         std::vector<std::int32_t> ranked;
-        for (const auto& t : top) ranked.push_back(t.item);
+        if (lists_only) {
+          std::vector<std::int32_t> had;
+          if (o.exclude_seen) {
+            for (const auto& ev : fit.history(u)) had.push_back(ev.item);
+            std::sort(had.begin(), had.end());
+            had.erase(std::unique(had.begin(), had.end()), had.end());
+          }
+          ranked = scorer.top_k(u, o.k, had);
+          RECSYS_CHECK_STATE(static_cast<int>(ranked.size()) <= o.k, "evaluate: ",
+                             scorer.name(), " served ", ranked.size(), " items for k = ", o.k);
+        } else {
+          if (o.exclude_seen)
+            for (const auto& ev : fit.history(u)) excluded[ev.item] = 1;
+          const auto top =
+              top_k_of_scores(s, n_items, o.k, o.exclude_seen ? excluded : std::vector<char>{});
+          if (o.exclude_seen)
+            for (const auto& ev : fit.history(u)) excluded[ev.item] = 0;
+          for (const auto& t : top) ranked.push_back(t.item);
+        }
         const RankingMetrics m = ranking_metrics(ranked, rel, o.k);
         sum.hit += m.hit;
         sum.ndcg += m.ndcg;
@@ -118,6 +136,28 @@ EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interac
           for (std::int32_t i : best)
             hits += std::find(ranked.begin(), ranked.end(), i) != ranked.end();
           truth_sum += static_cast<double>(hits) / static_cast<double>(best.size());
+        }
+        if (o.source_quota > 0 && lists_only) {
+          std::vector<std::int32_t> had;
+          if (o.exclude_seen) {
+            for (const auto& ev : fit.history(u)) had.push_back(ev.item);
+            std::sort(had.begin(), had.end());
+            had.erase(std::unique(had.begin(), had.end()), had.end());
+          }
+          const auto per = scorer.source_candidates(u, o.source_quota, had);
+          if (source_sum.empty())
+            for (const auto& [name, list] : per) source_sum.emplace_back(name, 0.0);
+          for (std::size_t q = 0; q < per.size() && q < source_sum.size(); ++q) {
+            std::int32_t hits = 0;
+            for (std::int32_t i : per[q].second)
+              hits += std::binary_search(rel.begin(), rel.end(), i);
+            source_sum[q].second += static_cast<double>(hits) / static_cast<double>(rel.size());
+          }
+        }
+        if (o.keep_lists) {
+          std::vector<std::string> ids;
+          for (std::int32_t i : ranked) ids.push_back(catalog.item_ids().token(i));
+          rep.lists.emplace_back(fit.users().token(u), std::move(ids));
         }
         lists.push_back(std::move(ranked));
       } else {
@@ -186,6 +226,8 @@ EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interac
       rep.ild_embedding = embedding_diversity(lists, *emb);
     rep.gini = exposure_gini(lists, n_items);
     if (truth) rep.truth_recall = truth_sum / n;
+    for (auto& [name, v] : source_sum) rep.source_recall.emplace_back(name, v / n);
+    if (!source_sum.empty()) rep.source_quota = o.source_quota;
   }
   rep.seconds = now() - t0;
   return rep;
@@ -205,6 +247,17 @@ std::string report_json(const EvalReport& r) {
   opt("ild_embedding", r.ild_embedding);
   opt("gini", r.gini);
   opt("truth_recall", r.truth_recall);
+  if (!r.source_recall.empty()) {
+    nlohmann::json sr = nlohmann::json::object();
+    for (const auto& [name, v] : r.source_recall) sr[name] = v;
+    j["source_recall"] = sr;
+    j["source_quota"] = r.source_quota;
+  }
+  if (!r.lists.empty()) {
+    nlohmann::json l = nlohmann::json::object();
+    for (const auto& [user, items] : r.lists) l[user] = items;
+    j["lists"] = l;
+  }
   return j.dump();
 }
 

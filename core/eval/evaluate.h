@@ -23,6 +23,10 @@ struct EvalOptions {
   bool exclude_seen = true;
   std::int32_t max_users = 0;  // > 0: a seeded sample of the eligible users
   std::uint64_t seed = 1;
+  // > 0, for pipelines: the recall of the held-out items among each candidate source's first
+  // source_quota items (full protocol).
+  int source_quota = 0;
+  bool keep_lists = false;  // full protocol: the report keeps each user's top-K (ids)
 };
 
 struct EvalReport {
@@ -33,6 +37,11 @@ struct EvalReport {
   // Over the top-K lists (full protocol only; -1 otherwise or when not available).
   double coverage = -1, novelty = -1, ild_category = -1, ild_embedding = -1, gini = -1;
   double truth_recall = -1;  // synthetic shop: share of each user's true top-K recommended
+  // Pipelines with options.source_quota: (source, mean recall@quota of the held-out items).
+  std::vector<std::pair<std::string, double>> source_recall;
+  int source_quota = 0;
+  // With options.keep_lists: (user id, item ids best first) per evaluated user.
+  std::vector<std::pair<std::string, std::vector<std::string>>> lists;
   double seconds = 0;
 };
 

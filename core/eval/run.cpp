@@ -45,6 +45,16 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
       r.options.max_users = f.integer(0);
     } else if (k == "seed") {
       r.options.seed = static_cast<std::uint64_t>(f.integer(0));
+    } else if (k == "lists") {
+      r.options.keep_lists = f.boolean();
+    } else if (k == "source_quota") {
+      r.options.source_quota = f.integer(0);
+    } else if (k == "scene") {
+      r.scene = f.string();
+    } else if (k == "recommender") {
+      f.require(f.value().is_object(), "an object");
+      RecommenderOptions::from_json(f.value().dump());  // checked here, before any work
+      r.recommender_json = f.value().dump();
     } else {
       f.unknown();
     }
@@ -52,6 +62,8 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
   RECSYS_CHECK(r.split.kind != "temporal" || (has_validation_start && has_test_start),
                "evaluation request: split 'temporal' needs validation_start and test_start");
   r.split.validate();
+  RECSYS_CHECK(r.options.source_quota == 0 || r.model == "pipeline",
+               "evaluation request: source_quota needs model 'pipeline', got '", r.model, "'");
   RECSYS_CHECK(r.on == "test" || r.on == "validation",
                "evaluation request: 'on' must be test or validation, got '", r.on, "'");
   RECSYS_CHECK(r.options.protocol == "full" || r.options.protocol == "sampled",
@@ -61,7 +73,8 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
 }
 
 EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
-                       std::shared_ptr<const TwoTowerModel> model, const SyntheticTruth* truth) {
+                       std::shared_ptr<const TwoTowerModel> model, const SyntheticTruth* truth,
+                       std::shared_ptr<const RankingModel> ranker) {
   const Split split = make_split(data.interactions, req.split);
   const Interactions fit = req.on == "test" ? merge(split.train, split.validation) : split.train;
   const Interactions& heldout = req.on == "test" ? split.test : split.validation;
@@ -95,6 +108,14 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     o.neighbours = param("neighbours", o.neighbours);
     o.shrink = param("shrink", o.shrink);
     scorer = make_item_knn(fit, o);
+  } else if (req.model == "ease") {
+    check_params({"lambda"});
+    EaseOptions o;
+    o.lambda = param("lambda", o.lambda);
+    scorer = make_ease(fit, o);
+  } else if (req.model == "personal-frequency") {
+    check_params({});
+    scorer = make_personal_frequency(fit);
   } else if (req.model == "mf") {
     check_params({"factors", "iterations", "regularization", "alpha", "seed"});
     AlsOptions o;
@@ -108,9 +129,14 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     check_params({});
     RECSYS_CHECK(model, "evaluate: model 'two-tower' needs a trained model");
     scorer = make_two_tower(std::move(model), fit, data.catalog.item_ids());
+  } else if (req.model == "pipeline") {
+    check_params({});
+    RECSYS_CHECK(model, "evaluate: model 'pipeline' needs a trained model");
+    scorer = make_pipeline(std::move(model), std::move(ranker), fit, data.catalog,
+                           RecommenderOptions::from_json(req.recommender_json), req.scene);
   } else {
     RECSYS_FAIL(Range, "evaluate: unknown model '", req.model,
-                "' (expected random, popularity, itemknn, mf or two-tower)");
+                "' (expected random, popularity, personal-frequency, itemknn, ease, mf, two-tower or pipeline)");
   }
   EvalRun run;
   run.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

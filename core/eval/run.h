@@ -15,15 +15,21 @@
 namespace recsys::eval {
 
 struct EvalRequest {
-  std::string model = "popularity";  // random | popularity | itemknn | mf | two-tower
-  std::string params_json = "{}";    // itemknn {neighbours, shrink}; mf {factors, iterations,
-                                     // regularization, alpha, seed}; random {seed}
+  // random | popularity | personal-frequency | itemknn | ease | mf | two-tower | pipeline
+  std::string model = "popularity";
+  std::string params_json = "{}";  // itemknn {neighbours, shrink}; ease {lambda}; mf {factors,
+                                   // iterations, regularization, alpha, seed}; random {seed}
+  // pipeline: what Recommender::recommend serves in this scene, with these RecommenderOptions
+  // (JSON: strategy, useRanker, index); the model (and its ranker) come with the request.
+  std::string scene = "default";
+  std::string recommender_json = "{}";
   SplitSpec split;                   // default: leave-last-out
   std::string on = "test";           // "test": fit on train + validation; "validation": on train
   EvalOptions options;
   // {"model", "params", "split", "validation_start", "test_start", "test_end",
   //  "first_interactions", "on", "k", "protocol", "negatives", "exclude_seen", "max_users",
-  //  "seed"}; unknown keys and bad values are errors.
+  //  "seed", "scene", "recommender", "source_quota",
+  //  "lists"}; unknown keys and bad values are errors.
   static EvalRequest from_json(std::string_view json);
 };
 
@@ -32,10 +38,12 @@ struct EvalRun {
   double fit_seconds = 0;
 };
 
-// Splits the data, fits the baseline (or wraps `model` when request.model is "two-tower"), and
+// Splits the data, fits the baseline (or wraps `model` when request.model is "two-tower", or a
+// Recommender over `model` and `ranker` fed with the fit logs when it is "pipeline"), and
 // evaluates. `truth` adds the synthetic shop's true top-K recall.
 EvalRun run_evaluation(const Dataset& data, const EvalRequest& request,
                        std::shared_ptr<const TwoTowerModel> model = nullptr,
-                       const SyntheticTruth* truth = nullptr);
+                       const SyntheticTruth* truth = nullptr,
+                       std::shared_ptr<const RankingModel> ranker = nullptr);
 
 }  // namespace recsys::eval

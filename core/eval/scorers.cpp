@@ -12,6 +12,10 @@
 
 namespace recsys::eval {
 
+std::vector<std::int32_t> Scorer::top_k(std::int32_t, int, const std::vector<std::int32_t>&) const {
+  RECSYS_FAIL(State, "evaluate: ", name(), " scores items, it serves no lists");
+}
+
 namespace {
 
 class RandomScorer : public Scorer {
@@ -189,6 +193,82 @@ class AlsScorer : public Scorer {
   nn::Matrix users_, items_;
 };
 
+// EASE (Steck, WWW 2019): B = I - P diag(1 / diag(P)) with P = (XᵀX + λI)⁻¹ on the binary
+// user-item matrix X, diag(B) = 0; score(u, j) = Σ over the user's distinct items i of B(i, j).
+class EaseScorer : public Scorer {
+ public:
+  EaseScorer(const Interactions& fit, const EaseOptions& o) : n_(fit.num_items()) {
+    RECSYS_CHECK(o.lambda > 0 && std::isfinite(o.lambda), "EASE: lambda must be > 0, got ",
+                 o.lambda);
+    RECSYS_CHECK(n_ <= 20000, "EASE: the closed form needs an items × items matrix; ", n_,
+                 " items is above the limit of 20,000");
+    user_items_ = user_items(fit);
+    Eigen::MatrixXd G = Eigen::MatrixXd::Zero(n_, n_);
+    for (const auto& items : user_items_)
+      for (std::int32_t i : items)
+        for (std::int32_t j : items) G(i, j) += 1;
+    G.diagonal().array() += o.lambda;
+    // P = G⁻¹ from the Cholesky factor: G = L Lᵀ, P = L⁻ᵀ L⁻¹.
+    const Eigen::LLT<Eigen::MatrixXd> llt(G);
+    RECSYS_CHECK(llt.info() == Eigen::Success, "EASE: the Gram matrix is not positive definite");
+    G.setIdentity();
+    llt.matrixL().solveInPlace(G);  // L⁻¹
+    const Eigen::MatrixXd P = G.transpose() * G.triangularView<Eigen::Lower>();
+    B_.resize(n_, n_);
+    for (Eigen::Index j = 0; j < n_; ++j) {
+      const double d = P(j, j);
+      for (Eigen::Index i = 0; i < n_; ++i)
+        B_(i, j) = i == j ? 0.0f : static_cast<float>(-P(i, j) / d);
+    }
+  }
+  std::string name() const override { return "ease"; }
+  std::int32_t num_items() const override { return n_; }
+  void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
+    s.setZero(static_cast<Eigen::Index>(users.size()), n_);
+    for (std::size_t r = 0; r < users.size(); ++r)
+      for (std::int32_t i : user_items_[users[r]]) s.row(static_cast<Eigen::Index>(r)) += B_.row(i);
+  }
+
+ private:
+  std::int32_t n_;
+  std::vector<std::vector<std::int32_t>> user_items_;
+  nn::Matrix B_;
+};
+
+// The user's own items by how often the user had them (ties: the more recent first), then every
+// other item by popularity: every own item scores above 1, every other item below 1.
+class PersonalFrequencyScorer : public Scorer {
+ public:
+  explicit PersonalFrequencyScorer(const Interactions& fit) : fit_(fit), popular_(fit.num_items()) {
+    double top = 0;
+    std::vector<double> counts(static_cast<std::size_t>(fit.num_items()), 0);
+    for (const auto& e : fit.events()) top = std::max(top, ++counts[e.item]);
+    for (std::int32_t i = 0; i < fit.num_items(); ++i)
+      popular_[i] = static_cast<float>(0.5 * counts[i] / (top + 1));
+  }
+  std::string name() const override { return "personal-frequency"; }
+  std::int32_t num_items() const override { return static_cast<std::int32_t>(popular_.size()); }
+  void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
+    s.resize(static_cast<Eigen::Index>(users.size()), num_items());
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      auto row = s.row(static_cast<Eigen::Index>(r));
+      for (std::int32_t i = 0; i < num_items(); ++i) row(i) = popular_[i];
+      const auto h = fit_.history(users[r]);
+      // Events are time-ordered: the later an item's last event, the larger its fraction.
+      const double steps = static_cast<double>(h.size()) + 1;
+      for (std::size_t t = 0; t < h.size(); ++t) {
+        float& x = row(h[t].item);
+        const float count = x < 1 ? 1.0f : std::floor(x) + 1.0f;
+        x = count + static_cast<float>((static_cast<double>(t) + 1) / steps * 0.999);
+      }
+    }
+  }
+
+ private:
+  const Interactions& fit_;
+  std::vector<float> popular_;
+};
+
 class TwoTowerScorer : public Scorer {
  public:
   TwoTowerScorer(std::shared_ptr<const TwoTowerModel> model, const Interactions& fit,
@@ -248,6 +328,93 @@ class TwoTowerScorer : public Scorer {
   nn::Matrix items_;
 };
 
+class PipelineScorer : public Scorer {
+ public:
+  PipelineScorer(std::shared_ptr<const TwoTowerModel> model,
+                 std::shared_ptr<const RankingModel> ranker, const Interactions& fit,
+                 const Catalog& catalog, const RecommenderOptions& options, std::string scene)
+      : fit_(fit), scene_(std::move(scene)) {
+    RECSYS_CHECK(model, "pipeline scorer: no model");
+    RECSYS_CHECK(catalog.size() == fit.num_items(), "pipeline scorer: the catalog has ",
+                 catalog.size(), " items, the data ", fit.num_items());
+    RECSYS_CHECK(options.strategy.scenes.count(scene_) > 0, "pipeline scorer: unknown scene '",
+                 scene_, "'");
+    Dataset data;
+    data.name = "fit";
+    data.catalog = catalog;
+    data.interactions = fit;
+    RecommenderOptions o = options;
+    o.cache_capacity = 0;
+    recommender_ = std::make_unique<Recommender>(std::move(model), data, o, std::move(ranker));
+    known_.assign(static_cast<std::size_t>(catalog.size()), 0);
+    for (std::int32_t i = 0; i < catalog.size(); ++i)
+      known_[i] = recommender_->item_index(catalog.item_ids().token(i)) >= 0;
+    name_ = std::string("pipeline ") + scene_ +
+            (recommender_->has_ranker() ? " + ranker" : "");
+  }
+  std::string name() const override { return name_; }
+  std::int32_t num_items() const override { return fit_.num_items(); }
+  void score(const std::vector<std::int32_t>&, nn::Matrix&) const override {
+    RECSYS_FAIL(State, "evaluate: the pipeline serves lists; use the full protocol");
+  }
+  bool serves_lists() const override { return true; }
+  std::vector<std::int32_t> top_k(std::int32_t user, int k,
+                                  const std::vector<std::int32_t>& exclude) const override {
+    RecommendRequest req;
+    req.user_id = fit_.users().token(user);
+    req.scene = scene_;
+    req.k = k;
+    const Vocabulary& ids = recommender_->catalog().item_ids();
+    for (std::int32_t i : exclude)
+      if (known_[i]) req.exclude.push_back(ids.token(i));
+    std::vector<std::int32_t> out;
+    for (const auto& r : recommender_->compute(req)) out.push_back(recommender_->catalog_row(r.item));
+    return out;
+  }
+  std::vector<std::pair<std::string, std::vector<std::int32_t>>> source_candidates(
+      std::int32_t user, int quota, const std::vector<std::int32_t>& exclude) const override {
+    const ServingState& st = recommender_->state();
+    RecommendRequest req;
+    req.user_id = fit_.users().token(user);
+    req.scene = scene_;
+    req.k = 1;  // no filling from trending
+    const Vocabulary& ids = recommender_->catalog().item_ids();
+    for (std::int32_t i : exclude)
+      if (known_[i]) req.exclude.push_back(ids.token(i));
+    ResolvedRequest r = resolve_request(st, req, nullptr);
+    const ItemFilter eligible = eligible_items(st, req, r);
+    const std::vector<float> u = user_vector(st, r);
+    // The similar source's anchor: the user's most recent item (it has none without a product).
+    if (r.state.logged_items && !r.state.logged_items->empty())
+      r.anchor = r.state.logged_items->back();
+    std::vector<std::pair<std::string, std::vector<std::int32_t>>> out;
+    auto rows = [&](const std::vector<Candidate>& cands, const SourceKind* only) {
+      std::vector<std::int32_t> v;
+      for (const auto& c : cands)
+        if (!only || c.sources.contains(*only)) v.push_back(recommender_->catalog_row(c.item));
+      return v;
+    };
+    const SceneConfig* scene = r.scene;
+    for (int k = 0; k < kNumSources; ++k) {
+      const auto kind = static_cast<SourceKind>(k);
+      SceneConfig one = *scene;
+      one.sources = {SourceQuota{kind, quota}};
+      r.scene = &one;
+      out.emplace_back(source_name(kind), rows(gather_candidates(st, r, eligible, u), &kind));
+    }
+    r.scene = scene;
+    r.anchor = -1;
+    out.emplace_back("all", rows(gather_candidates(st, r, eligible, u), nullptr));
+    return out;
+  }
+
+ private:
+  const Interactions& fit_;
+  std::string scene_, name_;
+  std::unique_ptr<Recommender> recommender_;
+  std::vector<char> known_;  // catalog rows the model serves
+};
+
 }  // namespace
 
 std::unique_ptr<Scorer> make_random(std::int32_t num_items, std::uint64_t seed) {
@@ -262,6 +429,19 @@ std::unique_ptr<Scorer> make_item_knn(const Interactions& fit, const ItemKnnOpti
 }
 std::unique_ptr<Scorer> make_als(const Interactions& fit, const AlsOptions& o) {
   return std::make_unique<AlsScorer>(fit, o);
+}
+std::unique_ptr<Scorer> make_ease(const Interactions& fit, const EaseOptions& o) {
+  return std::make_unique<EaseScorer>(fit, o);
+}
+std::unique_ptr<Scorer> make_personal_frequency(const Interactions& fit) {
+  return std::make_unique<PersonalFrequencyScorer>(fit);
+}
+std::unique_ptr<Scorer> make_pipeline(std::shared_ptr<const TwoTowerModel> model,
+                                      std::shared_ptr<const RankingModel> ranker,
+                                      const Interactions& fit, const Catalog& catalog,
+                                      const RecommenderOptions& options, std::string scene) {
+  return std::make_unique<PipelineScorer>(std::move(model), std::move(ranker), fit, catalog,
+                                          options, std::move(scene));
 }
 std::unique_ptr<Scorer> make_two_tower(std::shared_ptr<const TwoTowerModel> model,
                                        const Interactions& fit, const Vocabulary& data_items) {

@@ -4,7 +4,8 @@
 //   resolve_request    the request checked against the state: scene, k, λ, user, product
 //   eligible_items     the request's filters and the business rules' exclusions (strategy/rules.h)
 //   user_vector        the user tower's embedding of the user id, logged history and session
-//   gather_candidates  the scene's sources (personal, popular, trending, complementary, similar)
+//   gather_candidates  the scene's sources (personal, popular, trending, complementary, similar,
+//                      repeat)
 //   score_candidates   relevance: the ranker's objective, or the sources' normalised scores
 //   apply_boosts       the business rules' boosts (strategy/rules.h)
 //   pick_diverse       the final k by maximal marginal relevance (strategy/diversity.h)

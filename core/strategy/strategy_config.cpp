@@ -21,6 +21,8 @@ const char* source_name(SourceKind s) {
       return "complementary";
     case SourceKind::Similar:
       return "similar";
+    case SourceKind::Repeat:
+      return "repeat";
   }
   return "personal";
 }
@@ -34,10 +36,10 @@ std::vector<std::string> source_names() {
 namespace {
 SourceKind parse_source(const std::string& name) {
   for (SourceKind s : {SourceKind::Personal, SourceKind::Popular, SourceKind::Trending,
-                       SourceKind::Complementary, SourceKind::Similar})
+                       SourceKind::Complementary, SourceKind::Similar, SourceKind::Repeat})
     if (name == source_name(s)) return s;
   RECSYS_FAIL(Range, "strategy: unknown source '", name,
-              "' (expected personal, popular, trending, complementary or similar)");
+              "' (expected personal, popular, trending, complementary, similar or repeat)");
 }
 }  // namespace
 

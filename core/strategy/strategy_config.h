@@ -15,9 +15,11 @@
 
 namespace recsys {
 
-enum class SourceKind : std::uint8_t { Personal, Popular, Trending, Complementary, Similar };
-constexpr int kNumSources = 5;
-// "personal", "popular", "trending", "complementary", "similar".
+enum class SourceKind : std::uint8_t { Personal, Popular, Trending, Complementary, Similar, Repeat };
+constexpr int kNumSources = 6;
+// "personal", "popular", "trending", "complementary", "similar", "repeat" (the user's own items
+// again, most frequent first, then most recent: for shops whose customers reorder; it needs
+// exclude_purchased off to propose bought items).
 const char* source_name(SourceKind s);
 // Every source name in enum order (the JS API's SourceKind type lists the same, a test checks it).
 std::vector<std::string> source_names();

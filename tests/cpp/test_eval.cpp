@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include <Eigen/LU>
+
 #include "common/check.h"
 #include "data/split.h"
 #include "data/synthetic.h"
@@ -216,6 +218,53 @@ TEST_CASE("item-kNN similarities and scores equal a hand computation", "[eval][b
   CHECK(s1(0, 0) == Approx(2 / std::sqrt(6.0)));
 }
 
+TEST_CASE("EASE equals its closed form computed directly", "[eval][baselines]") {
+  // Users a {0, 1}, b {0, 1, 3}, c {1, 2}, d {2, 3}; λ = 0.5.
+  Vocabulary users({"a", "b", "c", "d"});
+  auto ev = [](std::int32_t u, std::int32_t i) { return Interaction{u, i, 1, 1, Event::Click}; };
+  const Interactions fit(users, 4,
+                         {ev(0, 0), ev(0, 1), ev(0, 1), ev(1, 0), ev(1, 1), ev(1, 3), ev(2, 1),
+                          ev(2, 2), ev(3, 2), ev(3, 3)});
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(4, 4);  // binary: a's repeated item 1 counts once
+  for (auto [u, i] : std::vector<std::pair<int, int>>{
+           {0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 3}, {2, 1}, {2, 2}, {3, 2}, {3, 3}})
+    X(u, i) = 1;
+  Eigen::MatrixXd G = X.transpose() * X;
+  G.diagonal().array() += 0.5;
+  const Eigen::MatrixXd P = G.inverse();
+  Eigen::MatrixXd B(4, 4);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) B(i, j) = i == j ? 0 : -P(i, j) / P(j, j);
+  const Eigen::MatrixXd expected = X * B;
+  EaseOptions o;
+  o.lambda = 0.5;
+  nn::Matrix s;
+  make_ease(fit, o)->score({0, 1, 2, 3}, s);
+  for (int u = 0; u < 4; ++u)
+    for (int j = 0; j < 4; ++j) CHECK(s(u, j) == Approx(expected(u, j)).margin(1e-5));
+  o.lambda = 0;
+  CHECK_THROWS_WITH(make_ease(fit, o), "EASE: lambda must be > 0, got 0");
+}
+
+TEST_CASE("personal top-frequency: own items by count, then recency, then popularity",
+          "[eval][baselines]") {
+  // a: 2, 0, 2, 1 (time order) -> 2 (twice), then 1 (more recent than 0), then 0; then the
+  // others by popularity: 3 (b twice) before 4 (c once).
+  Vocabulary users({"a", "b", "c"});
+  auto ev = [](std::int32_t u, std::int32_t i, std::int64_t t) {
+    return Interaction{u, i, t, 1, Event::Purchase};
+  };
+  const Interactions fit(users, 6,
+                         {ev(0, 2, 1), ev(0, 0, 2), ev(0, 2, 3), ev(0, 1, 4), ev(1, 3, 1),
+                          ev(1, 3, 2), ev(2, 4, 1)});
+  nn::Matrix s;
+  make_personal_frequency(fit)->score({0}, s);
+  const auto top = top_k_of_scores(s.row(0).data(), 6, 6, {});
+  std::vector<std::int32_t> order;
+  for (const auto& t : top) order.push_back(t.item);
+  CHECK(order == std::vector<std::int32_t>{2, 1, 0, 3, 4, 5});
+}
+
 TEST_CASE("baselines rank on the synthetic shop: MF and item-kNN beat popularity beats random",
           "[eval][baselines]") {
   SyntheticConfig sc;
@@ -235,11 +284,15 @@ TEST_CASE("baselines rank on the synthetic shop: MF and item-kNN beat popularity
   ao.factors = 32;
   ao.iterations = 8;
   const auto mf = run(*make_als(s.train, ao));
+  EaseOptions eo;
+  eo.lambda = 100;
+  const auto ease = run(*make_ease(s.train, eo));
   INFO("ndcg random " << random.ndcg << ", popularity " << pop.ndcg << ", item-kNN " << knn.ndcg
-                      << ", MF " << mf.ndcg);
+                      << ", MF " << mf.ndcg << ", EASE " << ease.ndcg);
   CHECK(pop.ndcg > 2 * random.ndcg);
   CHECK(knn.ndcg > pop.ndcg);
   CHECK(mf.ndcg > pop.ndcg);
+  CHECK(ease.ndcg > knn.ndcg);
   CHECK(random.coverage > 0.9);  // random lists touch nearly everything
   CHECK(pop.coverage < 0.1);     // popularity recommends the same few items
   CHECK(pop.gini > random.gini);

@@ -159,8 +159,67 @@ test('offline evaluation runs in wasm for baselines and models', async () => {
   assert.ok(Math.abs(hits / users - r.recall) <= 3 / users, `oracle ${hits / users} vs evaluate ${r.recall}`);
   assert.ok(Math.abs(hits / users - trainer.history[1].validationRecall) <= 3 / users);
   assert.throws(() => rs.evaluate(shop, { model: 'knn' }), { name: 'RangeError', message: /evaluate: unknown model 'knn'/ });
-  assert.throws(() => rs.evaluate(shop, { model: 42 }), { name: 'TypeError', message: /model must be a Model or a baseline name/ });
+  assert.throws(() => rs.evaluate(shop, { model: 42 }), { name: 'TypeError', message: /model must be a Model, a baseline name or 'pipeline'/ });
   assert.throws(() => rs.evaluate(shop, { model: 'mf', params: { factor: 8 } }), { name: 'TypeError', message: "evaluate: unknown parameter 'factor' for model mf" });
   assert.throws(() => rs.evaluate(shop, { split: 'temporal' }), { name: 'RangeError', message: "evaluation request: split 'temporal' needs validation_start and test_start" });
   [trainer, model, shop].forEach((x) => x.dispose());
+});
+
+test('the pipeline evaluation scores exactly the lists the Recommender serves', async () => {
+  const shop = rs.generateShop({ users: 400, items: 300, interactions: 8000 });
+  const trainer = rs.createTrainer(shop, { epochs: 1, patience: 0 });
+  await trainer.train();
+  const model = trainer.model;
+  model.fitRanker(shop);
+  // A temporal split; the fit part (everything before the test start) as a dataset of its own.
+  const { interactions: x } = shop.arrays();
+  const times = Float64Array.from(x.timestamp).sort();
+  const testStart = times[Math.floor(times.length * 0.8)];
+  const validationStart = times[Math.floor(times.length * 0.6)];
+  const lines = shop.interactionsCsv().trimEnd().split('\n');
+  const tsColumn = lines[0].split(',').indexOf('timestamp');
+  const fitCsv = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[tsColumn]) < testStart)].join('\n');
+  const fit = rs.loadDataset({ catalog: shop.catalogCsv(), interactions: fitCsv });
+  const rec = rs.createRecommender({ model, dataset: fit, cacheCapacity: 0 });
+  assert.ok(model.hasRanker);
+  const itemIds = shop.items({ limit: shop.numItems }).map((it) => it.id);
+  const userIds = shop.userIds({ limit: shop.numUsers });
+  const had = new Map();
+  for (let i = 0; i < x.user.length; i++) {
+    if (x.timestamp[i] >= testStart) continue;
+    const u = userIds[x.user[i]];
+    had.set(u, [...(had.get(u) ?? []), itemIds[x.item[i]]]);
+  }
+  const split = { split: 'temporal', validationStart, testStart, maxUsers: 60, lists: true };
+  for (const excludeSeen of [true, false]) {
+    const r = rs.evaluate(shop, { model: 'pipeline', pipeline: { model }, excludeSeen, ...split });
+    assert.equal(r.model, 'pipeline default + ranker');
+    assert.equal(Object.keys(r.lists).length, r.users);
+    assert.ok(r.users >= 30, `${r.users} users`);
+    for (const [userId, items] of Object.entries(r.lists)) {
+      const filters = excludeSeen ? { exclude: [...new Set(had.get(userId))] } : undefined;
+      const served = rec.recommend({ userId, k: 10, filters }).map((t) => t.id);
+      assert.deepEqual(items, served, `user ${userId}, excludeSeen ${excludeSeen}`);
+    }
+  }
+  // Each source's recall of the held-out items, and the scene's sources together.
+  const s = rs.evaluate(shop, { model: 'pipeline', pipeline: { model, useRanker: false }, sourceRecall: 100, ...split });
+  assert.equal(s.model, 'pipeline default');
+  assert.deepEqual(Object.keys(s.source_recall).sort(), ['all', 'complementary', 'personal', 'popular', 'repeat', 'similar', 'trending']);
+  // The default scene takes 100 personal candidates and nothing else.
+  assert.equal(s.source_recall.all, s.source_recall.personal);
+  assert.ok(s.source_recall.personal > 0 && s.source_recall.personal <= 1);
+  assert.throws(() => rs.evaluate(shop, { model: 'pipeline' }), { name: 'TypeError', message: /model 'pipeline' needs options.pipeline/ });
+  assert.throws(() => rs.evaluate(shop, { model: 'pipeline', pipeline: { model, scene: 'attic' }, ...split }),
+    { message: /unknown scene 'attic'/ });
+  assert.throws(() => rs.evaluate(shop, { model: 'pipeline', pipeline: { model }, protocol: 'sampled' }),
+    { message: /serves lists, not scores/ });
+  assert.throws(() => rs.evaluate(shop, { model: 'popularity', sourceRecall: 10 }), { message: /source_quota needs model 'pipeline'/ });
+  const ease = rs.evaluate(shop, { model: 'ease', params: { lambda: 50 } });
+  const pop = rs.evaluate(shop, { model: 'popularity' });
+  assert.ok(ease.ndcg > pop.ndcg, `EASE ${ease.ndcg} vs popularity ${pop.ndcg}`);
+  assert.throws(() => rs.evaluate(shop, { model: 'ease', params: { lambda: -1 } }), { message: 'EASE: lambda must be > 0, got -1' });
+  const repeat = rs.evaluate(shop, { model: 'personal-frequency', excludeSeen: false });
+  assert.equal(repeat.model, 'personal-frequency');
+  [rec, fit, trainer, model, shop].forEach((o) => o.dispose());
 });
