@@ -14,7 +14,7 @@ const BELOW = {
   ranking: ['common', 'data', 'features', 'nn', 'retrieval'],
   strategy: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking'],
   serving: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy'],
-  eval: ['common', 'data', 'features', 'nn', 'retrieval'],
+  eval: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving'],
   io: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking'],
   experiment: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving'],
   cli: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving', 'eval', 'io', 'experiment'],
