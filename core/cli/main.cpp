@@ -67,7 +67,7 @@ usage:
               [--validation-start DATE --test-start DATE [--test-end DATE]] [--on test|validation]
               [--params JSON] [--max-users N] [--include-seen] [--json]
               [--model-dir DIR] [--scene NAME] [--strategy JSON|FILE] [--no-ranker]
-              [--source-recall N]
+              [--source-recall N] [--candidate-ranker JSON] [--features-model DIR]
       Offline evaluation: HR, NDCG, recall, precision, MRR, MAP at K, coverage, novelty, intra-list
       diversity, Gini (and, on the synthetic shop, the recall of each user's true top-K). Fits on
       train (+ validation when --on test) and evaluates on the held-out part; training items are
@@ -76,7 +76,9 @@ usage:
       --model pipeline evaluates what `recommend` serves: a Recommender over the model in
       --model-dir (with its ranker unless --no-ranker, and --strategy) fed with the fit logs, for
       each user in --scene (default: default); --source-recall N adds the recall of the held-out
-      items among each candidate source's first N items.
+      items among each candidate source's first N items; --candidate-ranker '{...}' first fits a
+      candidate ranker on the fit logs (a cut window_days before their end; --features-model: a
+      two-tower trained before that cut) and serves with it.
   recsys experiment [--config JSON|FILE] [--model DIR] [--sessions N] [--seed N] [--json]
       An A/B test of recommendation strategies on the synthetic shop (arms, split, sessions,
       alpha, seed, simulator, bandit, ope: core/experiment/experiment.h), with a model (default
@@ -359,7 +361,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
   const Args a(argv,
                {"data", "model", "k", "protocol", "negatives", "split", "validation-start",
                 "test-start", "test-end", "on", "params", "max-users", "seed", "before",
-                "model-dir", "scene", "strategy", "source-recall"},
+                "model-dir", "scene", "strategy", "source-recall", "candidate-ranker",
+                "features-model"},
                {"json", "include-seen", "first-interactions", "no-ranker"});
   const std::string spec = a.get("data", "synthetic");
   const std::string which = a.get("model", "popularity");
@@ -385,16 +388,17 @@ int cmd_eval(const std::vector<std::string>& argv) {
   req.options.exclude_seen = !a.has("include-seen");
   req.options.max_users = static_cast<std::int32_t>(a.get_int("max-users", 0));
   if (a.has("params")) req.params_json = a.get("params");
-  std::shared_ptr<TwoTowerModel> model;
+  std::shared_ptr<TwoTowerModel> model, features_model;
   std::shared_ptr<RankingModel> ranker;
   const bool baseline = which == "random" || which == "popularity" ||
                         which == "personal-frequency" || which == "itemknn" || which == "ease" ||
                         which == "mf";
   RECSYS_CHECK(which == "pipeline" ||
                    (!a.has("model-dir") && !a.has("scene") && !a.has("strategy") &&
-                    !a.has("no-ranker") && !a.has("source-recall")),
-               "options --model-dir, --scene, --strategy, --no-ranker and --source-recall need "
-               "--model pipeline");
+                    !a.has("no-ranker") && !a.has("source-recall") &&
+                    !a.has("candidate-ranker") && !a.has("features-model")),
+               "options --model-dir, --scene, --strategy, --no-ranker, --source-recall, "
+               "--candidate-ranker and --features-model need --model pipeline");
   if (baseline) {
     req.model = which;
   } else if (which == "pipeline") {
@@ -409,13 +413,19 @@ int cmd_eval(const std::vector<std::string>& argv) {
     if (a.has("strategy")) options["strategy"] = nlohmann::json::parse(json_arg(a, "strategy"));
     req.recommender_json = options.dump();
     req.options.source_quota = static_cast<int>(a.get_int("source-recall", 0));
+    if (a.has("candidate-ranker")) req.candidate_ranker_json = json_arg(a, "candidate-ranker");
+    if (a.has("features-model")) {
+      const std::string fdir = a.get("features-model");
+      features_model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(
+          read_file(fdir + "/model.safetensors"), read_file(fdir + "/manifest.json"), fdir));
+    }
   } else {
     req.model = "two-tower";
     model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(
         read_file(which + "/model.safetensors"), read_file(which + "/manifest.json"), which));
   }
   const eval::EvalRun run =
-      eval::run_evaluation(data, req, model, shop ? &shop->truth : nullptr, ranker);
+      eval::run_evaluation(data, req, model, shop ? &shop->truth : nullptr, ranker, features_model);
   eval::EvalReport r = run.report;
   if (model && which != "pipeline") r.model = which + " (" + r.model + ")";
   if (a.has("json")) {
@@ -424,6 +434,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
     j["split"] = req.split.kind;
     j["on"] = req.on;
     j["fit_seconds"] = run.fit_seconds;
+    if (!run.candidate_ranker_json.empty())
+      j["candidate_ranker"] = nlohmann::json::parse(run.candidate_ranker_json);
     const auto params = nlohmann::json::parse(req.params_json);
     if (!params.empty()) j["params"] = params;
     std::cout << j.dump(1) << "\n";

@@ -45,6 +45,9 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
       r.options.max_users = f.integer(0);
     } else if (k == "seed") {
       r.options.seed = static_cast<std::uint64_t>(f.integer(0));
+    } else if (k == "candidate_ranker") {
+      f.require(f.value().is_object(), "an object");
+      r.candidate_ranker_json = f.value().dump();
     } else if (k == "lists") {
       r.options.keep_lists = f.boolean();
     } else if (k == "source_quota") {
@@ -74,7 +77,8 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
 
 EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
                        std::shared_ptr<const TwoTowerModel> model, const SyntheticTruth* truth,
-                       std::shared_ptr<const RankingModel> ranker) {
+                       std::shared_ptr<const RankingModel> ranker,
+                       std::shared_ptr<const TwoTowerModel> features_model) {
   const Split split = make_split(data.interactions, req.split);
   const Interactions fit = req.on == "test" ? merge(split.train, split.validation) : split.train;
   const Interactions& heldout = req.on == "test" ? split.test : split.validation;
@@ -96,6 +100,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
   };
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<Scorer> scorer;
+  std::string candidate_summary;
   if (req.model == "random") {
     check_params({"seed"});
     scorer = make_random(data.catalog.size(), param("seed", std::uint64_t{1}));
@@ -132,13 +137,57 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
   } else if (req.model == "pipeline") {
     check_params({});
     RECSYS_CHECK(model, "evaluate: model 'pipeline' needs a trained model");
-    scorer = make_pipeline(std::move(model), std::move(ranker), fit, data.catalog,
-                           RecommenderOptions::from_json(req.recommender_json), req.scene);
+    const RecommenderOptions ro = RecommenderOptions::from_json(req.recommender_json);
+    std::shared_ptr<const CandidateRanker> cr;
+    if (!req.candidate_ranker_json.empty()) {
+      CandidateRankerConfig c;
+      c.exclude_seen = req.options.exclude_seen;
+      for_each_json_field(req.candidate_ranker_json, "candidate ranker", [&](const JsonField& f) {
+        const std::string& k = f.key();
+        if (k == "hidden") {
+          f.require(f.value().is_array(), "an array of layer widths");
+          c.hidden.clear();
+          for (const auto& h : f.value()) {
+            f.require(h.is_number_integer(), "an array of layer widths");
+            c.hidden.push_back(h.get<int>());
+          }
+        } else if (k == "epochs") {
+          c.epochs = f.integer(1);
+        } else if (k == "batch_size") {
+          c.batch_size = f.integer(1);
+        } else if (k == "learning_rate") {
+          f.require(f.value().is_number(), "a number");
+          c.learning_rate = f.value().get<float>();
+        } else if (k == "window_days") {
+          f.require(f.value().is_number(), "a number");
+          c.window_days = f.value().get<double>();
+        } else if (k == "seed") {
+          c.seed = static_cast<std::uint64_t>(f.integer(0));
+        } else if (k == "exclude_seen") {
+          c.exclude_seen = f.boolean();
+        } else {
+          f.unknown();
+        }
+      });
+      Dataset fit_data;
+      fit_data.name = data.name;
+      fit_data.catalog = data.catalog;
+      fit_data.interactions = fit;
+      const CandidateRankerFit crf =
+          fit_candidate_ranker(model, fit_data, ro, req.scene, c, features_model);
+      cr = crf.ranker;
+      nlohmann::json j{{"examples", crf.examples}, {"positives", crf.positives},
+                       {"users", crf.users}, {"cut", crf.cut}, {"epoch_losses", crf.epoch_losses}};
+      candidate_summary = j.dump();
+    }
+    scorer = make_pipeline(std::move(model), std::move(ranker), fit, data.catalog, ro, req.scene,
+                           std::move(cr));
   } else {
     RECSYS_FAIL(Range, "evaluate: unknown model '", req.model,
                 "' (expected random, popularity, personal-frequency, itemknn, ease, mf, two-tower or pipeline)");
   }
   EvalRun run;
+  run.candidate_ranker_json = candidate_summary;
   run.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.report = evaluate(*scorer, fit, heldout, data.catalog, req.options, truth);
   return run;

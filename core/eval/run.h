@@ -23,27 +23,35 @@ struct EvalRequest {
   // (JSON: strategy, useRanker, index); the model (and its ranker) come with the request.
   std::string scene = "default";
   std::string recommender_json = "{}";
+  // pipeline: fit a candidate ranker on the fit logs first (serving/candidate_ranker.h), with
+  // this configuration (JSON: hidden, epochs, batch_size, learning_rate, window_days, seed,
+  // exclude_seen — by default the protocol's); empty: none.
+  std::string candidate_ranker_json;
   SplitSpec split;                   // default: leave-last-out
   std::string on = "test";           // "test": fit on train + validation; "validation": on train
   EvalOptions options;
   // {"model", "params", "split", "validation_start", "test_start", "test_end",
   //  "first_interactions", "on", "k", "protocol", "negatives", "exclude_seen", "max_users",
   //  "seed", "scene", "recommender", "source_quota",
-  //  "lists"}; unknown keys and bad values are errors.
+  //  "lists", "candidate_ranker"}; unknown keys and bad values are errors.
   static EvalRequest from_json(std::string_view json);
 };
 
 struct EvalRun {
   EvalReport report;
   double fit_seconds = 0;
+  std::string candidate_ranker_json;  // the fitted candidate ranker's summary, when one was fitted
 };
 
 // Splits the data, fits the baseline (or wraps `model` when request.model is "two-tower", or a
 // Recommender over `model` and `ranker` fed with the fit logs when it is "pipeline"), and
 // evaluates. `truth` adds the synthetic shop's true top-K recall.
+// features_model: the two-tower the candidate ranker's training features come from (one trained
+// before its cut), else `model`.
 EvalRun run_evaluation(const Dataset& data, const EvalRequest& request,
                        std::shared_ptr<const TwoTowerModel> model = nullptr,
                        const SyntheticTruth* truth = nullptr,
-                       std::shared_ptr<const RankingModel> ranker = nullptr);
+                       std::shared_ptr<const RankingModel> ranker = nullptr,
+                       std::shared_ptr<const TwoTowerModel> features_model = nullptr);
 
 }  // namespace recsys::eval

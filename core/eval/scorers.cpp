@@ -9,6 +9,7 @@
 #include "common/check.h"
 #include "common/hash.h"
 #include "common/rng.h"
+#include "strategy/sources.h"
 
 namespace recsys::eval {
 
@@ -67,42 +68,11 @@ std::vector<std::vector<std::int32_t>> user_items(const Interactions& fit) {
 
 class ItemKnnScorer : public Scorer {
  public:
-  ItemKnnScorer(const Interactions& fit, const ItemKnnOptions& o) : n_(fit.num_items()) {
+  ItemKnnScorer(const Interactions& fit, const ItemKnnOptions& o)
+      : n_(fit.num_items()), user_items_(user_items(fit)) {
     RECSYS_CHECK(o.neighbours >= 1, "item-kNN: neighbours must be >= 1, got ", o.neighbours);
     RECSYS_CHECK(o.shrink >= 0, "item-kNN: shrink must be >= 0, got ", o.shrink);
-    user_items_ = user_items(fit);
-    std::vector<std::vector<std::int32_t>> item_users(static_cast<std::size_t>(n_));
-    for (std::int32_t u = 0; u < fit.num_users(); ++u)
-      for (std::int32_t i : user_items_[u]) item_users[i].push_back(u);
-    neighbours_.resize(static_cast<std::size_t>(n_));
-    std::vector<float> co(static_cast<std::size_t>(n_), 0);
-    std::vector<std::int32_t> touched;
-    for (std::int32_t i = 0; i < n_; ++i) {
-      touched.clear();
-      for (std::int32_t u : item_users[i])
-        for (std::int32_t j : user_items_[u]) {
-          if (j == i) continue;
-          if (co[j] == 0) touched.push_back(j);
-          co[j] += 1;
-        }
-      std::vector<std::pair<float, std::int32_t>> sims;
-      sims.reserve(touched.size());
-      for (std::int32_t j : touched) {
-        const float denom = std::sqrt(static_cast<float>(item_users[i].size()) *
-                                      static_cast<float>(item_users[j].size())) +
-                            o.shrink;
-        sims.emplace_back(co[j] / denom, j);
-        co[j] = 0;
-      }
-      const std::size_t m =
-          std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
-      std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(m), sims.end(),
-                        [](const auto& a, const auto& b) {
-                          return a.first > b.first || (a.first == b.first && a.second < b.second);
-                        });
-      sims.resize(m);
-      neighbours_[i] = std::move(sims);
-    }
+    neighbours_ = ItemNeighbours(fit, ItemNeighboursOptions{o.neighbours, o.shrink});
   }
   std::string name() const override { return "itemknn"; }
   std::int32_t num_items() const override { return n_; }
@@ -110,13 +80,13 @@ class ItemKnnScorer : public Scorer {
     s.setZero(static_cast<Eigen::Index>(users.size()), n_);
     for (std::size_t r = 0; r < users.size(); ++r)
       for (std::int32_t i : user_items_[users[r]])
-        for (const auto& [sim, j] : neighbours_[i]) s(static_cast<Eigen::Index>(r), j) += sim;
+        for (const auto& [sim, j] : neighbours_.of(i)) s(static_cast<Eigen::Index>(r), j) += sim;
   }
 
  private:
   std::int32_t n_;
   std::vector<std::vector<std::int32_t>> user_items_;
-  std::vector<std::vector<std::pair<float, std::int32_t>>> neighbours_;
+  ItemNeighbours neighbours_;
 };
 
 class AlsScorer : public Scorer {
@@ -332,7 +302,8 @@ class PipelineScorer : public Scorer {
  public:
   PipelineScorer(std::shared_ptr<const TwoTowerModel> model,
                  std::shared_ptr<const RankingModel> ranker, const Interactions& fit,
-                 const Catalog& catalog, const RecommenderOptions& options, std::string scene)
+                 const Catalog& catalog, const RecommenderOptions& options, std::string scene,
+                 std::shared_ptr<const CandidateRanker> candidate_ranker)
       : fit_(fit), scene_(std::move(scene)) {
     RECSYS_CHECK(model, "pipeline scorer: no model");
     RECSYS_CHECK(catalog.size() == fit.num_items(), "pipeline scorer: the catalog has ",
@@ -346,11 +317,14 @@ class PipelineScorer : public Scorer {
     RecommenderOptions o = options;
     o.cache_capacity = 0;
     recommender_ = std::make_unique<Recommender>(std::move(model), data, o, std::move(ranker));
+    if (candidate_ranker) recommender_->set_candidate_ranker(std::move(candidate_ranker));
     known_.assign(static_cast<std::size_t>(catalog.size()), 0);
     for (std::int32_t i = 0; i < catalog.size(); ++i)
       known_[i] = recommender_->item_index(catalog.item_ids().token(i)) >= 0;
     name_ = std::string("pipeline ") + scene_ +
-            (recommender_->has_ranker() ? " + ranker" : "");
+            (recommender_->has_candidate_ranker() ? " + candidate ranker"
+             : recommender_->has_ranker()         ? " + ranker"
+                                                  : "");
   }
   std::string name() const override { return name_; }
   std::int32_t num_items() const override { return fit_.num_items(); }
@@ -439,9 +413,10 @@ std::unique_ptr<Scorer> make_personal_frequency(const Interactions& fit) {
 std::unique_ptr<Scorer> make_pipeline(std::shared_ptr<const TwoTowerModel> model,
                                       std::shared_ptr<const RankingModel> ranker,
                                       const Interactions& fit, const Catalog& catalog,
-                                      const RecommenderOptions& options, std::string scene) {
+                                      const RecommenderOptions& options, std::string scene,
+                                      std::shared_ptr<const CandidateRanker> candidate_ranker) {
   return std::make_unique<PipelineScorer>(std::move(model), std::move(ranker), fit, catalog,
-                                          options, std::move(scene));
+                                          options, std::move(scene), std::move(candidate_ranker));
 }
 std::unique_ptr<Scorer> make_two_tower(std::shared_ptr<const TwoTowerModel> model,
                                        const Interactions& fit, const Vocabulary& data_items) {

@@ -13,6 +13,7 @@
 #include "nn/tensor.h"
 #include "ranking/ranking_model.h"
 #include "retrieval/two_tower.h"
+#include "serving/candidate_ranker.h"
 #include "serving/recommender.h"
 
 namespace recsys::eval {
@@ -86,9 +87,11 @@ std::unique_ptr<Scorer> make_two_tower(std::shared_ptr<const TwoTowerModel> mode
 // Recommender over the model (and its ranker, when given and options.use_ranker is set) with the
 // fit logs as its histories, popularity and co-occurrence, asked for each user's top k in
 // `scene`; the evaluation's exclusions become the request's filters.exclude. No scores: lists.
+// candidate_ranker (optional): scores the candidates instead of `ranker`.
 std::unique_ptr<Scorer> make_pipeline(std::shared_ptr<const TwoTowerModel> model,
                                       std::shared_ptr<const RankingModel> ranker,
                                       const Interactions& fit, const Catalog& catalog,
-                                      const RecommenderOptions& options, std::string scene);
+                                      const RecommenderOptions& options, std::string scene,
+                                      std::shared_ptr<const CandidateRanker> candidate_ranker = nullptr);
 
 }  // namespace recsys::eval

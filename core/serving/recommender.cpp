@@ -90,6 +90,10 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
     }
   const PopularitySource popularity(x, s.strategy.trending_half_life_days);
   s.cooccurrence = CoOccurrence(x);
+  bool neighbours = false;
+  for (const auto& [name, scene] : s.strategy.scenes)
+    for (const auto& q : scene.sources) neighbours = neighbours || q.source == SourceKind::Neighbours;
+  if (neighbours) s.item_neighbours = ItemNeighbours(x);
   s.popular.assign(static_cast<std::size_t>(n), 0);
   s.trending.assign(static_cast<std::size_t>(n), 0);
   for (std::int32_t i = 0; i < n; ++i) {
@@ -214,6 +218,12 @@ std::string Recommender::cache_key(const RecommendRequest& r, const Session* ses
     key += session->user_id();
   }
   return key;
+}
+
+void Recommender::set_candidate_ranker(std::shared_ptr<const CandidateRanker> ranker) {
+  state_.candidate_ranker = std::move(ranker);
+  cache_.clear();
+  ++generation_;
 }
 
 std::vector<Recommendation> Recommender::recommend(const RecommendRequest& request,

@@ -70,6 +70,12 @@ class Recommender {
   void reload(std::shared_ptr<const TwoTowerModel> model,
               std::shared_ptr<const RankingModel> ranker);
 
+  // Scores every re-ranking scene's candidates with this ranker (fit_candidate_ranker, for this
+  // model's items) instead of the click / purchase ranker; null: back to that one. Clears the
+  // cache.
+  void set_candidate_ranker(std::shared_ptr<const CandidateRanker> ranker);
+  bool has_candidate_ranker() const { return state_.candidate_ranker != nullptr; }
+
   std::int32_t item_index(std::string_view id) const;  // -1 when unknown
   const std::string& item_id(std::int32_t item) const { return model().items().token(item); }
   // The catalog row of a model item (display fields: catalog().title(row), ...).

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "common/check.h"
+#include "serving/candidate_ranker.h"
 
 namespace recsys {
 
@@ -129,8 +130,11 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
       lo = std::min(lo, x.score);
       hi = std::max(hi, x.score);
     }
+    const auto k = static_cast<std::size_t>(source);
+    std::int16_t rank = 0;
     for (const auto& x : items) {
       const float norm = hi > lo ? (x.score - lo) / (hi - lo) : 1.0f;
+      ++rank;
       const auto it = where.find(x.item);
       if (it == where.end()) {
         where.emplace(x.item, cands.size());
@@ -139,10 +143,16 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
         c.sources.add(source);
         c.source_score = x.score;
         c.norm = norm;
+        c.source_norm[k] = norm;
+        c.source_rank[k] = rank;
         cands.push_back(c);
       } else {
         Candidate& c = cands[it->second];
         c.sources.add(source);
+        if (c.source_rank[k] == 0) {
+          c.source_norm[k] = norm;
+          c.source_rank[k] = rank;
+        }
         if (norm > c.norm) {
           c.norm = norm;
           c.source_score = x.score;
@@ -204,6 +214,25 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
         add(q.source, top.sorted());
         break;
       }
+      case SourceKind::Neighbours: {
+        // Item-kNN over the user's whole history (logs, then the session), distinct items.
+        std::vector<std::int32_t> own;
+        if (r.state.logged_items) own = *r.state.logged_items;
+        own.insert(own.end(), r.state.session_items.begin(), r.state.session_items.end());
+        std::sort(own.begin(), own.end());
+        own.erase(std::unique(own.begin(), own.end()), own.end());
+        std::unordered_map<std::int32_t, double> sum;
+        if (s.item_neighbours.num_items() > 0)
+          for (std::int32_t a : own)
+            for (const auto& [sim, j] : s.item_neighbours.of(s.catalog_row[a])) {
+              const std::int32_t m = s.data_to_model[j];
+              if (m >= 0 && eligible.allows(m)) sum[m] += sim;
+            }
+        TopK top(q.quota);
+        for (const auto& [m, v] : sum) top.push(m, static_cast<float>(v));
+        add(q.source, top.sorted());
+        break;
+      }
       case SourceKind::Similar:
         if (r.anchor >= 0)
           add(q.source,
@@ -219,7 +248,13 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
 
 void score_candidates(const ServingState& s, const ResolvedRequest& r,
                       const std::vector<float>& user, std::vector<Candidate>& cands) {
-  if (s.ranker && r.scene->rank && !cands.empty()) {
+  if (s.candidate_ranker && r.scene->rank && !cands.empty()) {
+    nn::Matrix X;
+    CandidateRanker::features(s, r, user, cands, X);
+    std::vector<float> p;
+    s.candidate_ranker->predict(X, p);
+    for (std::size_t c = 0; c < cands.size(); ++c) cands[c].relevance = p[c];
+  } else if (s.ranker && r.scene->rank && !cands.empty()) {
     std::vector<std::int32_t> items;
     items.reserve(cands.size());
     for (const auto& c : cands) items.push_back(c.item);

@@ -12,6 +12,7 @@
 //   explain            the picks as Recommendations with their explanations
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,12 +33,16 @@
 
 namespace recsys {
 
+class CandidateRanker;
+
 // Everything the stages read: the model and its index, the catalog joined to the model's items,
 // the users' logged histories, the sources' precomputed scores. Built by the Recommender; the
 // model-dependent part (model, ranker, item_vectors, index) is replaced by a reload.
 struct ServingState {
   std::shared_ptr<const TwoTowerModel> model;
   std::shared_ptr<const RankingModel> ranker;  // null: no re-ranking
+  // Scores the candidates when set (serving/candidate_ranker.h), before the ranker above.
+  std::shared_ptr<const CandidateRanker> candidate_ranker;
   StrategyConfig strategy;
   nn::Matrix item_vectors;  // the model's item embeddings (num_items × dim)
   std::unique_ptr<Index> index;
@@ -49,6 +54,7 @@ struct ServingState {
   std::vector<std::vector<std::int32_t>> user_items;  // per logged user: model items, time order
   std::vector<std::vector<std::int32_t>> user_bought;  // per logged user: purchased model items
   CoOccurrence cooccurrence;                           // over catalog rows
+  ItemNeighbours item_neighbours;  // over catalog rows; built only when a scene uses them
   std::vector<float> popular, trending;                // per model item
 
   std::int32_t num_items() const { return model->num_items(); }
@@ -86,6 +92,10 @@ struct Candidate {
   SourceList sources;
   float source_score = 0;  // the score of the source whose normalised score is highest
   float norm = 0;          // that normalised score, in [0, 1]
+  // Per source (SourceKind order): its normalised score and the 1-based rank in its list, 0 when
+  // the source did not propose the item.
+  std::array<float, kNumSources> source_norm{};
+  std::array<std::int16_t, kNumSources> source_rank{};
   float relevance = 0, p_click = -1, p_purchase = -1;  // set by score_candidates
 };
 std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRequest& r,

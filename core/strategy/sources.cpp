@@ -76,4 +76,55 @@ const std::vector<std::pair<std::int32_t, float>>& CoOccurrence::neighbours(
   return neighbours_[static_cast<std::size_t>(item)];
 }
 
+ItemNeighbours::ItemNeighbours(const Interactions& logs, const ItemNeighboursOptions& o) {
+  RECSYS_CHECK(o.neighbours >= 1, "item neighbours: neighbours must be >= 1, got ", o.neighbours);
+  RECSYS_CHECK(o.shrink >= 0, "item neighbours: shrink must be >= 0, got ", o.shrink);
+  const std::int32_t n = logs.num_items();
+  // Distinct items of each user, and the users of each item.
+  std::vector<std::vector<std::int32_t>> user_items(static_cast<std::size_t>(logs.num_users()));
+  std::vector<std::vector<std::int32_t>> item_users(static_cast<std::size_t>(n));
+  for (std::int32_t u = 0; u < logs.num_users(); ++u) {
+    auto& items = user_items[static_cast<std::size_t>(u)];
+    for (const auto& e : logs.history(u)) items.push_back(e.item);
+    std::sort(items.begin(), items.end());
+    items.erase(std::unique(items.begin(), items.end()), items.end());
+    for (std::int32_t i : items) item_users[static_cast<std::size_t>(i)].push_back(u);
+  }
+  neighbours_.resize(static_cast<std::size_t>(n));
+  std::vector<float> co(static_cast<std::size_t>(n), 0);
+  std::vector<std::int32_t> touched;
+  for (std::int32_t i = 0; i < n; ++i) {
+    touched.clear();
+    for (std::int32_t u : item_users[static_cast<std::size_t>(i)])
+      for (std::int32_t j : user_items[static_cast<std::size_t>(u)]) {
+        if (j == i) continue;
+        if (co[static_cast<std::size_t>(j)] == 0) touched.push_back(j);
+        co[static_cast<std::size_t>(j)] += 1;
+      }
+    std::vector<std::pair<float, std::int32_t>> sims;
+    sims.reserve(touched.size());
+    for (std::int32_t j : touched) {
+      const float denom =
+          std::sqrt(static_cast<float>(item_users[static_cast<std::size_t>(i)].size()) *
+                    static_cast<float>(item_users[static_cast<std::size_t>(j)].size())) +
+          o.shrink;
+      sims.emplace_back(co[static_cast<std::size_t>(j)] / denom, j);
+      co[static_cast<std::size_t>(j)] = 0;
+    }
+    const std::size_t m = std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
+    std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(m), sims.end(),
+                      [](const auto& a, const auto& b) {
+                        return a.first > b.first || (a.first == b.first && a.second < b.second);
+                      });
+    sims.resize(m);
+    neighbours_[static_cast<std::size_t>(i)] = std::move(sims);
+  }
+}
+
+const std::vector<std::pair<float, std::int32_t>>& ItemNeighbours::of(std::int32_t item) const {
+  RECSYS_CHECK(item >= 0 && item < num_items(), "item neighbours: item index ", item,
+               " out of range");
+  return neighbours_[static_cast<std::size_t>(item)];
+}
+
 }  // namespace recsys

@@ -1,6 +1,7 @@
 // Candidate sources besides the two-tower model: popularity (all-time, and trending with an
 // exponential time decay) and item-item co-occurrence (items bought or carted together, in the
-// same basket or session), normalised by lift.
+// same basket or session), normalised by lift; and item-based kNN neighbours (cosine of the users
+// who had both), which the `neighbours` source sums over a user's whole history.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,24 @@ class CoOccurrence {
  private:
   std::vector<std::vector<std::pair<std::int32_t, float>>> neighbours_;
   std::int64_t baskets_ = 0;
+};
+
+struct ItemNeighboursOptions {
+  int neighbours = 50;  // top-M most similar items kept per item
+  float shrink = 0;     // sim(i, j) = co(i, j) / (sqrt(n_i n_j) + shrink)
+};
+
+// Item-based kNN on the binary user-item matrix: sim(i, j) = the users who had both over
+// sqrt(n_i n_j) (+ shrink), the M most similar kept per item, best first (ties: lower index).
+class ItemNeighbours {
+ public:
+  ItemNeighbours() = default;
+  ItemNeighbours(const Interactions& logs, const ItemNeighboursOptions& options = {});
+  const std::vector<std::pair<float, std::int32_t>>& of(std::int32_t item) const;
+  std::int32_t num_items() const { return static_cast<std::int32_t>(neighbours_.size()); }
+
+ private:
+  std::vector<std::vector<std::pair<float, std::int32_t>>> neighbours_;
 };
 
 }  // namespace recsys

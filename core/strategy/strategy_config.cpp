@@ -23,6 +23,8 @@ const char* source_name(SourceKind s) {
       return "similar";
     case SourceKind::Repeat:
       return "repeat";
+    case SourceKind::Neighbours:
+      return "neighbours";
   }
   return "personal";
 }
@@ -36,10 +38,11 @@ std::vector<std::string> source_names() {
 namespace {
 SourceKind parse_source(const std::string& name) {
   for (SourceKind s : {SourceKind::Personal, SourceKind::Popular, SourceKind::Trending,
-                       SourceKind::Complementary, SourceKind::Similar, SourceKind::Repeat})
+                       SourceKind::Complementary, SourceKind::Similar, SourceKind::Repeat,
+                       SourceKind::Neighbours})
     if (name == source_name(s)) return s;
   RECSYS_FAIL(Range, "strategy: unknown source '", name,
-              "' (expected personal, popular, trending, complementary, similar or repeat)");
+              "' (expected personal, popular, trending, complementary, similar, repeat or neighbours)");
 }
 }  // namespace
 

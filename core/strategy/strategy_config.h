@@ -15,11 +15,21 @@
 
 namespace recsys {
 
-enum class SourceKind : std::uint8_t { Personal, Popular, Trending, Complementary, Similar, Repeat };
-constexpr int kNumSources = 6;
+enum class SourceKind : std::uint8_t {
+  Personal,
+  Popular,
+  Trending,
+  Complementary,
+  Similar,
+  Repeat,
+  Neighbours
+};
+constexpr int kNumSources = 7;
 // "personal", "popular", "trending", "complementary", "similar", "repeat" (the user's own items
 // again, most frequent first, then most recent: for shops whose customers reorder; it needs
-// exclude_purchased off to propose bought items).
+// exclude_purchased off to propose bought items), "neighbours" (item-kNN: the items most similar
+// to everything the user had, by the cosine of the users who had both; built from the logs when a
+// scene uses it).
 const char* source_name(SourceKind s);
 // Every source name in enum order (the JS API's SourceKind type lists the same, a test checks it).
 std::vector<std::string> source_names();

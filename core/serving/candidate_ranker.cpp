@@ -1,0 +1,275 @@
+#include "serving/candidate_ranker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "common/check.h"
+#include "nn/adam.h"
+#include "nn/losses.h"
+#include "serving/recommender.h"
+
+namespace recsys {
+
+void CandidateRankerConfig::validate() const {
+  RECSYS_CHECK(!hidden.empty() && hidden.size() <= 4, "candidate ranker: 1 to 4 hidden layers, got ",
+               hidden.size());
+  for (int h : hidden)
+    RECSYS_CHECK(h >= 1 && h <= 1024, "candidate ranker: a hidden layer of ", h,
+                 " units (expected 1 to 1024)");
+  RECSYS_CHECK(epochs >= 1 && epochs <= 100, "candidate ranker: epochs must be in [1, 100], got ",
+               epochs);
+  RECSYS_CHECK(batch_size >= 1 && batch_size <= 65536,
+               "candidate ranker: batch_size must be in [1, 65536], got ", batch_size);
+  RECSYS_CHECK(learning_rate > 0 && learning_rate <= 1,
+               "candidate ranker: learning_rate must be in (0, 1], got ", learning_rate);
+  RECSYS_CHECK(window_days > 0 && window_days <= 3650,
+               "candidate ranker: window_days must be in (0, 3650], got ", window_days);
+}
+
+std::vector<std::string> CandidateRanker::feature_names() {
+  std::vector<std::string> f;
+  for (const auto& s : source_names()) {
+    f.push_back(s + "_score");
+    f.push_back(s + "_present");
+    f.push_back(s + "_reciprocal_rank");
+  }
+  for (const char* n : {"log_popularity", "log_trending", "two_tower_score", "log_price",
+                        "user_log_price", "price_vs_user", "category_affinity", "brand_affinity",
+                        "log_repeat_count", "had_item", "item_recency", "log_history_length",
+                        "trend_ratio"})
+    f.emplace_back(n);
+  return f;
+}
+
+CandidateRanker::CandidateRanker(const CandidateRankerConfig& config, std::vector<float> mean,
+                                 std::vector<float> scale)
+    : config_(config), mean_(std::move(mean)), scale_(std::move(scale)) {
+  config_.validate();
+  RECSYS_CHECK(mean_.size() == kFeatures && scale_.size() == kFeatures,
+               "candidate ranker: ", mean_.size(), " feature means for ", kFeatures, " features");
+  Rng rng(config_.seed, 3);
+  int in = kFeatures;
+  for (int h : config_.hidden) {
+    layers_.emplace_back(in, h, nn::Activation::Relu, rng);
+    in = h;
+  }
+  layers_.emplace_back(in, 1, nn::Activation::Linear, rng);
+  slots_.resize(2 * layers_.size());
+  nn::AdamConfig ac;
+  ac.learning_rate = config_.learning_rate;
+  adam_ = std::make_unique<nn::Adam>(ac);
+}
+
+void CandidateRanker::features(const ServingState& s, const ResolvedRequest& r,
+                               const std::vector<float>& user,
+                               const std::vector<Candidate>& candidates, nn::Matrix& X) {
+  const TwoTowerModel& m = *s.model;
+  const auto n = static_cast<Eigen::Index>(candidates.size());
+  X.setZero(n, kFeatures);
+  // The user's history (logs, then the session): counts, last position, categories, brands and
+  // mean log price.
+  std::vector<std::int32_t> own;
+  if (r.state.logged_items) own = *r.state.logged_items;
+  own.insert(own.end(), r.state.session_items.begin(), r.state.session_items.end());
+  std::unordered_map<std::int32_t, std::pair<int, std::size_t>> had;  // item -> (count, last)
+  std::unordered_map<std::int32_t, int> categories, brands;
+  double log_price = 0;
+  for (std::size_t t = 0; t < own.size(); ++t) {
+    auto& h = had[own[t]];
+    ++h.first;
+    h.second = t;
+    ++categories[m.item_category()[own[t]]];
+    ++brands[m.item_brand()[own[t]]];
+    log_price += std::log1p(std::max(0.0, m.item_price()[own[t]]));
+  }
+  const double hist = static_cast<double>(own.size());
+  if (hist > 0) log_price /= hist;
+  const Eigen::Map<const nn::RowVector> u(user.data(), 1, static_cast<Eigen::Index>(user.size()));
+  for (Eigen::Index c = 0; c < n; ++c) {
+    const Candidate& cand = candidates[static_cast<std::size_t>(c)];
+    const std::int32_t i = cand.item;
+    auto x = X.row(c);
+    for (int k = 0; k < kNumSources; ++k) {
+      const auto sk = static_cast<std::size_t>(k);
+      if (cand.source_rank[sk] <= 0) continue;
+      x(3 * k) = cand.source_norm[sk];
+      x(3 * k + 1) = 1;
+      x(3 * k + 2) = 1.0f / static_cast<float>(cand.source_rank[sk]);
+    }
+    int f = 3 * kNumSources;
+    const float pop = s.popular[static_cast<std::size_t>(i)];
+    const float trend = s.trending[static_cast<std::size_t>(i)];
+    x(f++) = std::log1p(std::max(0.0f, pop));
+    x(f++) = std::log1p(std::max(0.0f, trend));
+    x(f++) = u.dot(s.item_vectors.row(i));
+    const double price = std::log1p(std::max(0.0, m.item_price()[i]));
+    x(f++) = static_cast<float>(price);
+    x(f++) = static_cast<float>(hist > 0 ? log_price : 0);
+    x(f++) = static_cast<float>(hist > 0 ? price - log_price : 0);
+    const auto cat = categories.find(m.item_category()[i]);
+    x(f++) = static_cast<float>(hist > 0 && cat != categories.end() ? cat->second / hist : 0);
+    const auto brand = brands.find(m.item_brand()[i]);
+    x(f++) = static_cast<float>(hist > 0 && brand != brands.end() ? brand->second / hist : 0);
+    const auto h = had.find(i);
+    const bool owned = h != had.end();
+    x(f++) = owned ? std::log1p(static_cast<float>(h->second.first)) : 0.0f;
+    x(f++) = owned ? 1.0f : 0.0f;
+    x(f++) = owned ? 1.0f / static_cast<float>(own.size() - h->second.second) : 0.0f;
+    x(f++) = static_cast<float>(std::log1p(hist));
+    x(f++) = trend / (pop + 1.0f);
+  }
+}
+
+void CandidateRanker::standardise(const nn::Matrix& X, nn::Matrix& Z) const {
+  RECSYS_CHECK(X.cols() == kFeatures, "candidate ranker: ", X.cols(), " features, expected ",
+               kFeatures);
+  Z.resize(X.rows(), X.cols());
+  for (Eigen::Index c = 0; c < X.cols(); ++c)
+    Z.col(c) = (X.col(c).array() - mean_[static_cast<std::size_t>(c)]) *
+               scale_[static_cast<std::size_t>(c)];
+}
+
+void CandidateRanker::predict(const nn::Matrix& X, std::vector<float>& out) const {
+  nn::Matrix a, b;
+  standardise(X, a);
+  for (const auto& l : layers_) {
+    l.forward(a, b);
+    std::swap(a, b);
+  }
+  out.resize(static_cast<std::size_t>(a.rows()));
+  for (Eigen::Index r = 0; r < a.rows(); ++r)
+    out[static_cast<std::size_t>(r)] = 1.0f / (1.0f + std::exp(-a(r, 0)));
+}
+
+float CandidateRanker::train_epoch(const nn::Matrix& X, const std::vector<float>& labels,
+                                   Rng& rng) {
+  RECSYS_CHECK(static_cast<std::size_t>(X.rows()) == labels.size(), "candidate ranker: ",
+               X.rows(), " rows for ", labels.size(), " labels");
+  nn::Matrix Z;
+  standardise(X, Z);
+  std::vector<std::size_t> order(labels.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  rng.shuffle(order);
+  double total = 0;
+  std::size_t batches = 0;
+  const auto bs = static_cast<std::size_t>(config_.batch_size);
+  std::vector<nn::Matrix> acts(layers_.size() + 1);
+  for (std::size_t b = 0; b < order.size(); b += bs) {
+    const std::size_t e = std::min(order.size(), b + bs);
+    acts[0].resize(static_cast<Eigen::Index>(e - b), kFeatures);
+    std::vector<float> y;
+    for (std::size_t j = b; j < e; ++j) {
+      acts[0].row(static_cast<Eigen::Index>(j - b)) = Z.row(static_cast<Eigen::Index>(order[j]));
+      y.push_back(labels[order[j]]);
+    }
+    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);
+    std::vector<float> logits(y.size()), dlogits;
+    for (std::size_t j = 0; j < y.size(); ++j) logits[j] = acts.back()(static_cast<Eigen::Index>(j), 0);
+    total += nn::sigmoid_cross_entropy(logits, y, &dlogits);
+    ++batches;
+    nn::Matrix d(static_cast<Eigen::Index>(y.size()), 1);
+    for (std::size_t j = 0; j < y.size(); ++j) d(static_cast<Eigen::Index>(j), 0) = dlogits[j];
+    adam_->begin_step();
+    for (std::size_t l = layers_.size(); l-- > 0;) {
+      nn::Matrix dx;
+      layers_[l].backward(acts[l], acts[l + 1], d, l > 0 ? &dx : nullptr);
+      adam_->update(layers_[l].W, layers_[l].grad_W, slots_[2 * l]);
+      adam_->update(layers_[l].b, layers_[l].grad_b, slots_[2 * l + 1]);
+      d = std::move(dx);
+    }
+  }
+  return static_cast<float>(total / static_cast<double>(std::max<std::size_t>(batches, 1)));
+}
+
+CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> model,
+                                        const Dataset& data, const RecommenderOptions& options,
+                                        const std::string& scene,
+                                        const CandidateRankerConfig& config,
+                                        std::shared_ptr<const TwoTowerModel> features_model) {
+  config.validate();
+  RECSYS_CHECK(model, "candidate ranker: no model");
+  const Interactions& logs = data.interactions;
+  RECSYS_CHECK(logs.size() > 0, "candidate ranker: no interactions to learn from");
+  std::int64_t last = logs.events().front().timestamp;
+  for (const auto& e : logs.events()) last = std::max(last, e.timestamp);
+  const auto cut = last - static_cast<std::int64_t>(config.window_days * 86400);
+  std::vector<Interaction> before;
+  for (const auto& e : logs.events())
+    if (e.timestamp < cut) before.push_back(e);
+  RECSYS_CHECK(!before.empty(), "candidate ranker: no interactions before the cut (",
+               config.window_days, " days before the last event)");
+  Dataset past;
+  past.name = data.name + " before the cut";
+  past.catalog = data.catalog;
+  past.interactions = Interactions(logs.users(), logs.num_items(), std::move(before));
+  RecommenderOptions o = options;
+  o.cache_capacity = 0;
+  const Recommender rec(features_model ? features_model : model, past, o, nullptr);
+  const ServingState& st = rec.state();
+  RECSYS_CHECK(st.strategy.scenes.count(scene) > 0, "candidate ranker: unknown scene '", scene,
+               "'");
+  CandidateRankerFit fit;
+  fit.cut = cut;
+  nn::Matrix X(0, CandidateRanker::kFeatures);
+  std::vector<float> labels;
+  std::vector<nn::Matrix> blocks;
+  std::vector<char> next(static_cast<std::size_t>(st.num_items()), 0);
+  for (std::int32_t user = 0; user < logs.num_users(); ++user) {
+    const auto h = logs.history(user);
+    std::vector<std::int32_t> after, had;
+    for (const auto& e : h) {
+      const std::int32_t m = st.data_to_model[e.item];
+      if (m < 0) continue;
+      (e.timestamp < cut ? had : after).push_back(m);
+    }
+    if (had.empty() || after.empty()) continue;
+    RecommendRequest req;
+    req.user_id = logs.users().token(user);
+    req.scene = scene;
+    req.k = 1;
+    if (config.exclude_seen) {
+      std::sort(had.begin(), had.end());
+      had.erase(std::unique(had.begin(), had.end()), had.end());
+      for (std::int32_t m : had) req.exclude.push_back(st.model->items().token(m));
+    }
+    const ResolvedRequest r = resolve_request(st, req, nullptr);
+    const ItemFilter eligible = eligible_items(st, req, r);
+    const std::vector<float> u = user_vector(st, r);
+    const std::vector<Candidate> cands = gather_candidates(st, r, eligible, u);
+    for (std::int32_t m : after) next[static_cast<std::size_t>(m)] = 1;
+    std::int64_t pos = 0;
+    for (const auto& c : cands) pos += next[static_cast<std::size_t>(c.item)];
+    if (pos > 0) {  // users none of whose candidates came next say nothing about the order
+      nn::Matrix B;
+      CandidateRanker::features(st, r, u, cands, B);
+      blocks.push_back(std::move(B));
+      for (const auto& c : cands) labels.push_back(next[static_cast<std::size_t>(c.item)]);
+      fit.positives += pos;
+      ++fit.users;
+    }
+    for (std::int32_t m : after) next[static_cast<std::size_t>(m)] = 0;
+  }
+  RECSYS_CHECK(fit.positives > 0, "candidate ranker: no user had any of its candidates in the ",
+               config.window_days, "-day window after the cut");
+  X.resize(static_cast<Eigen::Index>(labels.size()), CandidateRanker::kFeatures);
+  Eigen::Index row = 0;
+  for (const auto& B : blocks) {
+    X.block(row, 0, B.rows(), B.cols()) = B;
+    row += B.rows();
+  }
+  fit.examples = static_cast<std::int64_t>(labels.size());
+  std::vector<float> mean(CandidateRanker::kFeatures), scale(CandidateRanker::kFeatures);
+  for (int c = 0; c < CandidateRanker::kFeatures; ++c) {
+    const double mu = X.col(c).cast<double>().mean();
+    const double var = (X.col(c).cast<double>().array() - mu).square().mean();
+    mean[static_cast<std::size_t>(c)] = static_cast<float>(mu);
+    scale[static_cast<std::size_t>(c)] = var > 1e-12 ? static_cast<float>(1 / std::sqrt(var)) : 0.0f;
+  }
+  fit.ranker = std::make_shared<CandidateRanker>(config, mean, scale);
+  Rng rng(config.seed, 7);
+  for (int e = 0; e < config.epochs; ++e) fit.epoch_losses.push_back(fit.ranker->train_epoch(X, labels, rng));
+  return fit;
+}
+
+}  // namespace recsys

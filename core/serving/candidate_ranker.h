@@ -1,0 +1,83 @@
+// The candidate ranker: a small MLP that scores the candidates the scene's sources propose, from
+// features of the candidate and the user (each source's normalised score, presence and reciprocal
+// rank; the two-tower score; popularity and trend; price against the user's price level; the
+// user's affinity to the item's category and brand; how often and how recently the user had the
+// item; the user's activity). Trained for the task it serves: at a cut inside the fit period, the
+// candidates the scene proposes from the logs before the cut are labelled by whether the user had
+// them in the window after it (sigmoid cross-entropy, Adam). Its probability becomes the
+// candidate's relevance in score_candidates.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "nn/adam.h"
+#include "nn/layers.h"
+#include "serving/stages.h"
+
+namespace recsys {
+
+struct RecommenderOptions;
+
+struct CandidateRankerConfig {
+  std::vector<int> hidden = {32, 16};
+  int epochs = 6;
+  int batch_size = 256;
+  float learning_rate = 3e-3f;
+  double window_days = 30;  // the label window: the last window_days of the fit logs
+  std::uint64_t seed = 11;
+  // The training candidates exclude the items each user had before the cut (the explore
+  // protocol); off: they may come back (repeat).
+  bool exclude_seen = true;
+  void validate() const;
+};
+
+class CandidateRanker {
+ public:
+  static constexpr int kFeatures = 3 * kNumSources + 13;
+  static std::vector<std::string> feature_names();
+
+  CandidateRanker(const CandidateRankerConfig& config, std::vector<float> mean,
+                  std::vector<float> scale);
+  // X (candidates × kFeatures): the raw features of each candidate for the request.
+  static void features(const ServingState& s, const ResolvedRequest& r,
+                       const std::vector<float>& user, const std::vector<Candidate>& candidates,
+                       nn::Matrix& X);
+  // P(the user has the candidate next), one per row of raw features.
+  void predict(const nn::Matrix& X, std::vector<float>& out) const;
+  // One epoch of minibatch Adam over standardised rows; returns the mean loss.
+  float train_epoch(const nn::Matrix& X, const std::vector<float>& labels, Rng& rng);
+  const CandidateRankerConfig& config() const { return config_; }
+
+ private:
+  void standardise(const nn::Matrix& X, nn::Matrix& Z) const;
+  CandidateRankerConfig config_;
+  std::vector<float> mean_, scale_;
+  std::vector<nn::Dense> layers_;  // hidden ReLU layers, then one logit
+  std::vector<nn::AdamSlot> slots_;  // W and b of each layer
+  std::unique_ptr<nn::Adam> adam_;
+};
+
+struct CandidateRankerFit {
+  std::shared_ptr<CandidateRanker> ranker;
+  std::int64_t examples = 0, positives = 0;
+  std::int32_t users = 0;
+  std::int64_t cut = 0;  // the cut's timestamp
+  std::vector<double> epoch_losses;
+};
+
+// Fits a candidate ranker for `scene` of a Recommender over `model` with these options, on
+// `data` (the catalog and the fit logs): the cut is window_days before the logs' last event.
+// `features_model` (optional) is a two-tower trained only on the logs before the cut, so that the
+// personal features of the training rows are not inflated by the window they are labelled from;
+// without it the serving model is used.
+CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> model,
+                                        const Dataset& data, const RecommenderOptions& options,
+                                        const std::string& scene,
+                                        const CandidateRankerConfig& config,
+                                        std::shared_ptr<const TwoTowerModel> features_model = nullptr);
+
+}  // namespace recsys

@@ -1,0 +1,116 @@
+// The candidate ranker: its features of known candidates, that fitting on a cut inside the fit
+// logs learns (the loss falls) and is deterministic, and that the Recommender serves with it.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "fixture.h"
+#include "serving/candidate_ranker.h"
+#include "serving/recommender.h"
+
+using namespace recsys;
+
+namespace {
+Dataset fit_data(const test::ShopFixture& f) {
+  Dataset d;
+  d.name = "fit";
+  d.catalog = f.shop.data.catalog;
+  d.interactions = f.split.train;
+  return d;
+}
+}  // namespace
+
+TEST_CASE("candidate ranker features describe the candidate and the user", "[serving][ranker]") {
+  CHECK(CandidateRanker::feature_names().size() == CandidateRanker::kFeatures);
+  const auto& f = test::default_fixture();
+  const Dataset data = fit_data(f);
+  RecommenderOptions o;
+  o.strategy.exclude_purchased = false;
+  o.strategy.scenes["mix"] = SceneConfig{Scene::Default,
+                                         {{SourceKind::Repeat, 20}, {SourceKind::Personal, 20}},
+                                         true, 0, 0};
+  const Recommender rec(f.model, data, o);
+  const ServingState& s = rec.state();
+  // A user with a history: the repeat source proposes its own items.
+  std::int32_t user = 0;
+  while (s.user_items[static_cast<std::size_t>(user)].size() < 5) ++user;
+  RecommendRequest req;
+  req.user_id = data.interactions.users().token(user);
+  req.scene = "mix";
+  const ResolvedRequest r = resolve_request(s, req, nullptr);
+  const ItemFilter eligible = eligible_items(s, req, r);
+  const std::vector<float> u = user_vector(s, r);
+  const auto cands = gather_candidates(s, r, eligible, u);
+  nn::Matrix X;
+  CandidateRanker::features(s, r, u, cands, X);
+  REQUIRE(X.rows() == static_cast<Eigen::Index>(cands.size()));
+  const auto names = CandidateRanker::feature_names();
+  auto col = [&](const std::string& n) {
+    return static_cast<Eigen::Index>(std::find(names.begin(), names.end(), n) - names.begin());
+  };
+  const auto& own = s.user_items[static_cast<std::size_t>(user)];
+  for (std::size_t c = 0; c < cands.size(); ++c) {
+    const auto row = static_cast<Eigen::Index>(c);
+    const auto count = std::count(own.begin(), own.end(), cands[c].item);
+    CHECK(X(row, col("had_item")) == (count > 0 ? 1.0f : 0.0f));
+    CHECK(X(row, col("log_repeat_count")) == Approx(std::log1p(static_cast<float>(count))));
+    CHECK(X(row, col("repeat_present")) == (cands[c].sources.contains(SourceKind::Repeat) ? 1 : 0));
+    CHECK(X(row, col("two_tower_score")) ==
+          Approx(s.item_vectors.row(cands[c].item).dot(
+                     Eigen::Map<const nn::RowVector>(u.data(), 1, static_cast<Eigen::Index>(u.size()))))
+              .margin(1e-5));
+  }
+  // The first candidate is the repeat source's first item: reciprocal rank 1.
+  CHECK(X(0, col("repeat_reciprocal_rank")) == 1.0f);
+  CHECK(X(0, col("personal_present")) + X(0, col("repeat_present")) >= 1.0f);
+}
+
+TEST_CASE("the candidate ranker learns from a cut inside the fit logs and serves",
+          "[serving][ranker]") {
+  const auto& f = test::default_fixture();
+  const Dataset data = fit_data(f);
+  RecommenderOptions o;
+  o.strategy.scenes["mix"] = SceneConfig{
+      Scene::Default, {{SourceKind::Personal, 50}, {SourceKind::Popular, 20}}, true, 0, 0};
+  CandidateRankerConfig c;
+  c.epochs = 3;
+  c.window_days = 30;
+  const CandidateRankerFit fit = fit_candidate_ranker(f.model, data, o, "mix", c);
+  INFO("examples " << fit.examples << ", positives " << fit.positives << ", users " << fit.users);
+  CHECK(fit.positives > 50);
+  CHECK(fit.examples > 20 * fit.positives);
+  REQUIRE(fit.epoch_losses.size() == 3);
+  CHECK(fit.epoch_losses.back() < fit.epoch_losses.front());
+  // The same seed gives the same ranker.
+  const CandidateRankerFit again = fit_candidate_ranker(f.model, data, o, "mix", c);
+  CHECK(again.epoch_losses == fit.epoch_losses);
+  Recommender rec(f.model, data, o);
+  RecommendRequest req;
+  req.user_id = data.interactions.users().token(3);
+  req.scene = "mix";
+  req.k = 10;
+  req.exclude = {f.model->items().token(0)};
+  const auto before = rec.recommend(req);
+  rec.set_candidate_ranker(fit.ranker);
+  const auto with = rec.recommend(req);
+  REQUIRE(with.size() == 10);
+  std::set<std::int32_t> items;
+  for (std::size_t i = 0; i < with.size(); ++i) {
+    items.insert(with[i].item);
+    CHECK(with[i].item != 0);
+    CHECK(with[i].explanation.relevance >= 0);
+    CHECK(with[i].explanation.relevance <= 1);
+    if (i) CHECK(with[i - 1].explanation.relevance >= with[i].explanation.relevance);
+  }
+  CHECK(items.size() == 10);
+  CHECK(rec.stats().cache_hits == 0);  // setting the ranker cleared the cache
+  rec.set_candidate_ranker(nullptr);
+  CHECK(rec.recommend(req).size() == before.size());
+  c.window_days = 0;
+  CHECK_THROWS_WITH(fit_candidate_ranker(f.model, data, o, "mix", c),
+                    "candidate ranker: window_days must be in (0, 3650], got 0");
+  c.window_days = 30;
+  CHECK_THROWS_WITH(fit_candidate_ranker(f.model, data, o, "attic", c),
+                    "candidate ranker: unknown scene 'attic'");
+}
