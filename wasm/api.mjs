@@ -650,7 +650,8 @@ export class Recsys {
    * Offline evaluation (full ranking by default) of a baseline or a model on a dataset's split.
    * @param {Dataset} dataset
    * @param {{model?: Model|'random'|'popularity'|'personal-frequency'|'itemknn'|'ease'|'mf'|'pipeline', params?: object,
-   *   pipeline?: {model: Model, scene?: string, strategy?: object, useRanker?: boolean}, sourceRecall?: number,
+   *   pipeline?: {model: Model, scene?: string, strategy?: object, useRanker?: boolean, candidateRanker?: object,
+   *     featuresModel?: Model}, sourceRecall?: number,
    *   lists?: boolean,
    *   split?: 'leave-last-out'|'temporal', validationStart?: string|number, testStart?: string|number,
    *   testEnd?: string|number, on?: 'test'|'validation', k?: number, protocol?: 'full'|'sampled',
@@ -671,10 +672,19 @@ export class Recsys {
         : `options.pipeline needs model 'pipeline', got model ${describe(model)}`);
     }
     let evaluated = model instanceof Model ? model : null;
+    let features = null;
     const extra = {};
     if (pipeline !== undefined) {
-      const { model: pm, scene = 'default', strategy, useRanker = true } = checkObject(pipeline, 'pipeline');
+      const { model: pm, scene = 'default', strategy, useRanker = true, candidateRanker, featuresModel } = checkObject(pipeline, 'pipeline');
       if (!(pm instanceof Model)) throw typeError(`pipeline.model must be a Model, got ${describe(pm)}`);
+      if (featuresModel !== undefined && !(featuresModel instanceof Model)) {
+        throw typeError(`pipeline.featuresModel must be a Model, got ${describe(featuresModel)}`);
+      }
+      if (featuresModel !== undefined && candidateRanker === undefined) {
+        throw typeError('pipeline.featuresModel needs pipeline.candidateRanker');
+      }
+      if (candidateRanker !== undefined) extra.candidate_ranker = checkObject(candidateRanker, 'pipeline.candidateRanker');
+      features = featuresModel ?? null;
       if (typeof useRanker !== 'boolean') throw typeError(`pipeline.useRanker must be a boolean, got ${describe(useRanker)}`);
       evaluated = pm;
       extra.scene = checkString(scene, 'pipeline.scene');
@@ -700,7 +710,8 @@ export class Recsys {
       req[key] = v;
     }
     const ranker = evaluated && pipeline !== undefined && evaluated._ranker ? evaluated._ranker : null;
-    return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), evaluated ? evaluated._h : null, ranker));
+    return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), evaluated ? evaluated._h : null, ranker,
+      features ? features._h : null));
   }
 
   /**

@@ -335,14 +335,16 @@ EMSCRIPTEN_BINDINGS(recsys) {
 #ifndef RECSYS_SERVE_ONLY
   // request: eval::EvalRequest as JSON; model: null, or the two-tower model to evaluate (or the
   // pipeline's); ranker: null, or the pipeline's ranker.
+  // features: null, or the two-tower a candidate ranker's training features come from.
   function("evaluate", optional_override([](const Dataset& d, const std::string& request,
-                                            val model, val ranker) {
+                                            val model, val ranker, val features) {
              return guarded([&] {
-               ModelPtr m;
+               ModelPtr m, f;
                if (!model.isNull() && !model.isUndefined()) m = model.as<ModelPtr>();
+               if (!features.isNull() && !features.isUndefined()) f = features.as<ModelPtr>();
                const auto run = recsys::eval::run_evaluation(
                    d, recsys::eval::EvalRequest::from_json(request), m, d.truth.get(),
-                   ranker_of(ranker));
+                   ranker_of(ranker), f);
                return recsys::eval::report_json(run.report);
              });
            }));

@@ -227,7 +227,13 @@ export interface EvalOptions {
   /** itemknn: {neighbours, shrink}; ease: {lambda}; mf: {factors, iterations, regularization, alpha, seed}; random: {seed}. */
   params?: Record<string, number>;
   /** With model 'pipeline': the model (its ranker is used unless useRanker is false), the scene and the strategy. */
-  pipeline?: { model: Model; scene?: string; strategy?: Record<string, unknown>; useRanker?: boolean };
+  pipeline?: {
+    model: Model; scene?: string; strategy?: Record<string, unknown>; useRanker?: boolean;
+    /** Fit a candidate ranker on the fit logs first and serve with it (hidden, epochs, batch_size, learning_rate, window_days, seed, exclude_seen, objective: 'listwise' | 'pointwise'). */
+    candidateRanker?: Record<string, unknown>;
+    /** The two-tower the candidate ranker's training features come from (one trained before its cut). */
+    featuresModel?: Model;
+  };
   /** With model 'pipeline': also the recall of the held-out items among each source's first N candidates. */
   sourceRecall?: number;
   /** Full protocol: the report keeps each evaluated user's top-K item ids (report.lists). */

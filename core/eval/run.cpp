@@ -165,6 +165,8 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
           c.seed = static_cast<std::uint64_t>(f.integer(0));
         } else if (k == "exclude_seen") {
           c.exclude_seen = f.boolean();
+        } else if (k == "objective") {
+          c.objective = f.string();
         } else {
           f.unknown();
         }

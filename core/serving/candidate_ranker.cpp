@@ -25,6 +25,8 @@ void CandidateRankerConfig::validate() const {
                "candidate ranker: learning_rate must be in (0, 1], got ", learning_rate);
   RECSYS_CHECK(window_days > 0 && window_days <= 3650,
                "candidate ranker: window_days must be in (0, 3650], got ", window_days);
+  RECSYS_CHECK(objective == "listwise" || objective == "pointwise",
+               "candidate ranker: objective must be listwise or pointwise, got '", objective, "'");
 }
 
 std::vector<std::string> CandidateRanker::feature_names() {
@@ -142,41 +144,91 @@ void CandidateRanker::predict(const nn::Matrix& X, std::vector<float>& out) cons
     out[static_cast<std::size_t>(r)] = 1.0f / (1.0f + std::exp(-a(r, 0)));
 }
 
+template <class Loss>
+float CandidateRanker::step(const nn::Matrix& Z, const std::vector<std::size_t>& rows,
+                            Loss&& loss) {
+  std::vector<nn::Matrix> acts(layers_.size() + 1);
+  acts[0].resize(static_cast<Eigen::Index>(rows.size()), kFeatures);
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    acts[0].row(static_cast<Eigen::Index>(j)) = Z.row(static_cast<Eigen::Index>(rows[j]));
+  for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);
+  std::vector<float> logits(rows.size()), dlogits(rows.size(), 0);
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    logits[j] = acts.back()(static_cast<Eigen::Index>(j), 0);
+  const float value = loss(logits, dlogits);
+  nn::Matrix d(static_cast<Eigen::Index>(rows.size()), 1);
+  for (std::size_t j = 0; j < rows.size(); ++j) d(static_cast<Eigen::Index>(j), 0) = dlogits[j];
+  adam_->begin_step();
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    nn::Matrix dx;
+    layers_[l].backward(acts[l], acts[l + 1], d, l > 0 ? &dx : nullptr);
+    adam_->update(layers_[l].W, layers_[l].grad_W, slots_[2 * l]);
+    adam_->update(layers_[l].b, layers_[l].grad_b, slots_[2 * l + 1]);
+    d = std::move(dx);
+  }
+  return value;
+}
+
 float CandidateRanker::train_epoch(const nn::Matrix& X, const std::vector<float>& labels,
-                                   Rng& rng) {
+                                   const std::vector<std::size_t>& groups, Rng& rng) {
   RECSYS_CHECK(static_cast<std::size_t>(X.rows()) == labels.size(), "candidate ranker: ",
                X.rows(), " rows for ", labels.size(), " labels");
   nn::Matrix Z;
   standardise(X, Z);
-  std::vector<std::size_t> order(labels.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  rng.shuffle(order);
   double total = 0;
   std::size_t batches = 0;
   const auto bs = static_cast<std::size_t>(config_.batch_size);
-  std::vector<nn::Matrix> acts(layers_.size() + 1);
-  for (std::size_t b = 0; b < order.size(); b += bs) {
-    const std::size_t e = std::min(order.size(), b + bs);
-    acts[0].resize(static_cast<Eigen::Index>(e - b), kFeatures);
-    std::vector<float> y;
-    for (std::size_t j = b; j < e; ++j) {
-      acts[0].row(static_cast<Eigen::Index>(j - b)) = Z.row(static_cast<Eigen::Index>(order[j]));
-      y.push_back(labels[order[j]]);
+  if (config_.objective == "pointwise") {
+    std::vector<std::size_t> order(labels.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    rng.shuffle(order);
+    for (std::size_t b = 0; b < order.size(); b += bs) {
+      const std::vector<std::size_t> rows(order.begin() + static_cast<std::ptrdiff_t>(b),
+                                          order.begin() + static_cast<std::ptrdiff_t>(
+                                                              std::min(order.size(), b + bs)));
+      std::vector<float> y;
+      for (std::size_t r : rows) y.push_back(labels[r]);
+      total += step(Z, rows, [&](const std::vector<float>& logits, std::vector<float>& d) {
+        return nn::sigmoid_cross_entropy(logits, y, &d);
+      });
+      ++batches;
     }
-    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);
-    std::vector<float> logits(y.size()), dlogits;
-    for (std::size_t j = 0; j < y.size(); ++j) logits[j] = acts.back()(static_cast<Eigen::Index>(j), 0);
-    total += nn::sigmoid_cross_entropy(logits, y, &dlogits);
-    ++batches;
-    nn::Matrix d(static_cast<Eigen::Index>(y.size()), 1);
-    for (std::size_t j = 0; j < y.size(); ++j) d(static_cast<Eigen::Index>(j), 0) = dlogits[j];
-    adam_->begin_step();
-    for (std::size_t l = layers_.size(); l-- > 0;) {
-      nn::Matrix dx;
-      layers_[l].backward(acts[l], acts[l + 1], d, l > 0 ? &dx : nullptr);
-      adam_->update(layers_[l].W, layers_[l].grad_W, slots_[2 * l]);
-      adam_->update(layers_[l].b, layers_[l].grad_b, slots_[2 * l + 1]);
-      d = std::move(dx);
+  } else {
+    // Listwise: batches of whole users (about batch_size rows); each user's loss is the softmax
+    // cross-entropy of its candidates against its held-out items, uniformly weighted.
+    std::vector<std::size_t> users(groups.size());
+    for (std::size_t g = 0; g < users.size(); ++g) users[g] = g;
+    rng.shuffle(users);
+    auto end_of = [&](std::size_t g) { return g + 1 < groups.size() ? groups[g + 1] : labels.size(); };
+    for (std::size_t u = 0; u < users.size();) {
+      std::vector<std::size_t> rows, starts;
+      while (u < users.size() && (rows.empty() || rows.size() < bs)) {
+        starts.push_back(rows.size());
+        for (std::size_t r = groups[users[u]]; r < end_of(users[u]); ++r) rows.push_back(r);
+        ++u;
+      }
+      total += step(Z, rows, [&](const std::vector<float>& logits, std::vector<float>& d) {
+        double loss = 0;
+        const auto n = static_cast<double>(starts.size());
+        for (std::size_t g = 0; g < starts.size(); ++g) {
+          const std::size_t a = starts[g], e = g + 1 < starts.size() ? starts[g + 1] : rows.size();
+          float top = logits[a];
+          for (std::size_t j = a; j < e; ++j) top = std::max(top, logits[j]);
+          double z = 0, pos = 0;
+          for (std::size_t j = a; j < e; ++j) {
+            z += std::exp(static_cast<double>(logits[j] - top));
+            pos += labels[rows[j]];
+          }
+          for (std::size_t j = a; j < e; ++j) {
+            const double p = std::exp(static_cast<double>(logits[j] - top)) / z;
+            const double y = labels[rows[j]] / pos;
+            if (y > 0) loss -= y * std::log(std::max(p, 1e-30));
+            d[j] = static_cast<float>((p - y) / n);
+          }
+        }
+        return static_cast<float>(loss / n);
+      });
+      ++batches;
     }
   }
   return static_cast<float>(total / static_cast<double>(std::max<std::size_t>(batches, 1)));
@@ -214,6 +266,7 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
   nn::Matrix X(0, CandidateRanker::kFeatures);
   std::vector<float> labels;
   std::vector<nn::Matrix> blocks;
+  std::vector<std::size_t> groups;  // first row of each user
   std::vector<char> next(static_cast<std::size_t>(st.num_items()), 0);
   for (std::int32_t user = 0; user < logs.num_users(); ++user) {
     const auto h = logs.history(user);
@@ -243,6 +296,7 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
     if (pos > 0) {  // users none of whose candidates came next say nothing about the order
       nn::Matrix B;
       CandidateRanker::features(st, r, u, cands, B);
+      groups.push_back(labels.size());
       blocks.push_back(std::move(B));
       for (const auto& c : cands) labels.push_back(next[static_cast<std::size_t>(c.item)]);
       fit.positives += pos;
@@ -268,7 +322,7 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
   }
   fit.ranker = std::make_shared<CandidateRanker>(config, mean, scale);
   Rng rng(config.seed, 7);
-  for (int e = 0; e < config.epochs; ++e) fit.epoch_losses.push_back(fit.ranker->train_epoch(X, labels, rng));
+  for (int e = 0; e < config.epochs; ++e) fit.epoch_losses.push_back(fit.ranker->train_epoch(X, labels, groups, rng));
   return fit;
 }
 

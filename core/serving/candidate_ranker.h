@@ -32,6 +32,9 @@ struct CandidateRankerConfig {
   // The training candidates exclude the items each user had before the cut (the explore
   // protocol); off: they may come back (repeat).
   bool exclude_seen = true;
+  // "listwise": softmax cross-entropy over each user's candidates (the held-out items share the
+  // target); "pointwise": sigmoid cross-entropy per candidate.
+  std::string objective = "listwise";
   void validate() const;
 };
 
@@ -48,12 +51,17 @@ class CandidateRanker {
                        nn::Matrix& X);
   // P(the user has the candidate next), one per row of raw features.
   void predict(const nn::Matrix& X, std::vector<float>& out) const;
-  // One epoch of minibatch Adam over standardised rows; returns the mean loss.
-  float train_epoch(const nn::Matrix& X, const std::vector<float>& labels, Rng& rng);
+  // One epoch of minibatch Adam; groups: the first row of each user's candidates (ascending),
+  // the batches are whole users for the listwise objective. Returns the mean loss.
+  float train_epoch(const nn::Matrix& X, const std::vector<float>& labels,
+                    const std::vector<std::size_t>& groups, Rng& rng);
   const CandidateRankerConfig& config() const { return config_; }
 
  private:
   void standardise(const nn::Matrix& X, nn::Matrix& Z) const;
+  // Forward and backward over rows of Z with the logits' gradient from `loss`; one Adam step.
+  template <class Loss>
+  float step(const nn::Matrix& Z, const std::vector<std::size_t>& rows, Loss&& loss);
   CandidateRankerConfig config_;
   std::vector<float> mean_, scale_;
   std::vector<nn::Dense> layers_;  // hidden ReLU layers, then one logit

@@ -215,6 +215,15 @@ test('the pipeline evaluation scores exactly the lists the Recommender serves', 
   assert.throws(() => rs.evaluate(shop, { model: 'pipeline', pipeline: { model }, protocol: 'sampled' }),
     { message: /serves lists, not scores/ });
   assert.throws(() => rs.evaluate(shop, { model: 'popularity', sourceRecall: 10 }), { message: /source_quota needs model 'pipeline'/ });
+  // A candidate ranker fitted on the fit logs' last 30 days, then serving the scene.
+  const mix = { scenes: { mix: { page: 'default', sources: [{ source: 'personal', quota: 30 }, { source: 'neighbours', quota: 30 }], rank: true, diversity: 0 } } };
+  const cr = rs.evaluate(shop, { model: 'pipeline', pipeline: { model, useRanker: false, scene: 'mix', strategy: mix, candidateRanker: { epochs: 2 } }, ...split });
+  assert.equal(cr.model, 'pipeline mix + candidate ranker');
+  assert.equal(Object.keys(cr.lists).length, cr.users);
+  assert.throws(() => rs.evaluate(shop, { model: 'pipeline', pipeline: { model, featuresModel: model }, ...split }),
+    { name: 'TypeError', message: 'pipeline.featuresModel needs pipeline.candidateRanker' });
+  assert.throws(() => rs.evaluate(shop, { model: 'pipeline', pipeline: { model, candidateRanker: { objective: 'psychic' } }, ...split }),
+    { message: "candidate ranker: objective must be listwise or pointwise, got 'psychic'" });
   const ease = rs.evaluate(shop, { model: 'ease', params: { lambda: 50 } });
   const pop = rs.evaluate(shop, { model: 'popularity' });
   assert.ok(ease.ndcg > pop.ndcg, `EASE ${ease.ndcg} vs popularity ${pop.ndcg}`);
