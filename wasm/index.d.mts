@@ -9,7 +9,7 @@ export type EventKind = 'view' | 'click' | 'add_to_cart' | 'purchase';
 /** Top-K index kinds. */
 export type IndexKind = 'exact' | 'int8' | 'ivf';
 /** Candidate sources of the strategy layer. */
-export type SourceKind = 'personal' | 'popular' | 'trending' | 'complementary' | 'similar' | 'repeat' | 'neighbours';
+export type SourceKind = 'personal' | 'popular' | 'trending' | 'complementary' | 'similar' | 'repeat' | 'neighbours' | 'ease';
 /** error.kind of every error the API throws: 'type' (TypeError), 'range' (RangeError), the others Error. */
 export type ErrorKind = 'type' | 'range' | 'not_found' | 'state' | 'format' | 'internal';
 

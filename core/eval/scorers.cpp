@@ -167,30 +167,8 @@ class AlsScorer : public Scorer {
 // user-item matrix X, diag(B) = 0; score(u, j) = Σ over the user's distinct items i of B(i, j).
 class EaseScorer : public Scorer {
  public:
-  EaseScorer(const Interactions& fit, const EaseOptions& o) : n_(fit.num_items()) {
-    RECSYS_CHECK(o.lambda > 0 && std::isfinite(o.lambda), "EASE: lambda must be > 0, got ",
-                 o.lambda);
-    RECSYS_CHECK(n_ <= 20000, "EASE: the closed form needs an items × items matrix; ", n_,
-                 " items is above the limit of 20,000");
-    user_items_ = user_items(fit);
-    Eigen::MatrixXd G = Eigen::MatrixXd::Zero(n_, n_);
-    for (const auto& items : user_items_)
-      for (std::int32_t i : items)
-        for (std::int32_t j : items) G(i, j) += 1;
-    G.diagonal().array() += o.lambda;
-    // P = G⁻¹ from the Cholesky factor: G = L Lᵀ, P = L⁻ᵀ L⁻¹.
-    const Eigen::LLT<Eigen::MatrixXd> llt(G);
-    RECSYS_CHECK(llt.info() == Eigen::Success, "EASE: the Gram matrix is not positive definite");
-    G.setIdentity();
-    llt.matrixL().solveInPlace(G);  // L⁻¹
-    const Eigen::MatrixXd P = G.transpose() * G.triangularView<Eigen::Lower>();
-    B_.resize(n_, n_);
-    for (Eigen::Index j = 0; j < n_; ++j) {
-      const double d = P(j, j);
-      for (Eigen::Index i = 0; i < n_; ++i)
-        B_(i, j) = i == j ? 0.0f : static_cast<float>(-P(i, j) / d);
-    }
-  }
+  EaseScorer(const Interactions& fit, const EaseOptions& o)
+      : n_(fit.num_items()), user_items_(user_items(fit)), B_(ease_weights(fit, o.lambda)) {}
   std::string name() const override { return "ease"; }
   std::int32_t num_items() const override { return n_; }
   void score(const std::vector<std::int32_t>& users, nn::Matrix& s) const override {
@@ -371,6 +349,10 @@ class PipelineScorer : public Scorer {
     const SceneConfig* scene = r.scene;
     for (int k = 0; k < kNumSources; ++k) {
       const auto kind = static_cast<SourceKind>(k);
+      // The item-item sources exist only where a scene of the strategy uses them.
+      if ((kind == SourceKind::Neighbours && st.item_neighbours.num_items() == 0) ||
+          (kind == SourceKind::Ease && st.ease_neighbours.num_items() == 0))
+        continue;
       SceneConfig one = *scene;
       one.sources = {SourceQuota{kind, quota}};
       r.scene = &one;

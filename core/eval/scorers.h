@@ -35,7 +35,8 @@ class Scorer {
   virtual std::vector<std::int32_t> top_k(std::int32_t user, int k,
                                           const std::vector<std::int32_t>& exclude) const;
   // Pipelines: each candidate source's first `quota` items for a fit user (none of `exclude`),
-  // by source name, and "all": the scene's own sources at their own quotas (what the ranker gets).
+  // by source name (the item-item sources only when the strategy builds them), and "all": the
+  // scene's own sources at their own quotas (what the ranker gets).
   // Empty for other scorers.
   virtual std::vector<std::pair<std::string, std::vector<std::int32_t>>> source_candidates(
       std::int32_t user, int quota, const std::vector<std::int32_t>& exclude) const {

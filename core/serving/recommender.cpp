@@ -90,10 +90,14 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
     }
   const PopularitySource popularity(x, s.strategy.trending_half_life_days);
   s.cooccurrence = CoOccurrence(x);
-  bool neighbours = false;
+  bool neighbours = false, ease = false;
   for (const auto& [name, scene] : s.strategy.scenes)
-    for (const auto& q : scene.sources) neighbours = neighbours || q.source == SourceKind::Neighbours;
+    for (const auto& q : scene.sources) {
+      neighbours = neighbours || q.source == SourceKind::Neighbours;
+      ease = ease || q.source == SourceKind::Ease;
+    }
   if (neighbours) s.item_neighbours = ItemNeighbours(x);
+  if (ease) s.ease_neighbours = ItemNeighbours::from_weights(ease_weights(x, s.strategy.ease_lambda), 100);
   s.popular.assign(static_cast<std::size_t>(n), 0);
   s.trending.assign(static_cast<std::size_t>(n), 0);
   for (std::int32_t i = 0; i < n; ++i) {

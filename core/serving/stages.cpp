@@ -214,22 +214,27 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
         add(q.source, top.sorted());
         break;
       }
-      case SourceKind::Neighbours: {
-        // Item-kNN over the user's whole history (logs, then the session), distinct items.
+      case SourceKind::Neighbours:
+      case SourceKind::Ease: {
+        // Item-kNN (or EASE's weights) over the user's whole history (logs, then the session),
+        // distinct items.
+        const ItemNeighbours& table =
+            q.source == SourceKind::Ease ? s.ease_neighbours : s.item_neighbours;
         std::vector<std::int32_t> own;
         if (r.state.logged_items) own = *r.state.logged_items;
         own.insert(own.end(), r.state.session_items.begin(), r.state.session_items.end());
         std::sort(own.begin(), own.end());
         own.erase(std::unique(own.begin(), own.end()), own.end());
         std::unordered_map<std::int32_t, double> sum;
-        if (s.item_neighbours.num_items() > 0)
+        if (table.num_items() > 0)
           for (std::int32_t a : own)
-            for (const auto& [sim, j] : s.item_neighbours.of(s.catalog_row[a])) {
+            for (const auto& [sim, j] : table.of(s.catalog_row[a])) {
               const std::int32_t m = s.data_to_model[j];
               if (m >= 0 && eligible.allows(m)) sum[m] += sim;
             }
         TopK top(q.quota);
-        for (const auto& [m, v] : sum) top.push(m, static_cast<float>(v));
+        for (const auto& [m, v] : sum)
+          if (v > 0) top.push(m, static_cast<float>(v));
         add(q.source, top.sorted());
         break;
       }

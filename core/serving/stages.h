@@ -55,6 +55,7 @@ struct ServingState {
   std::vector<std::vector<std::int32_t>> user_bought;  // per logged user: purchased model items
   CoOccurrence cooccurrence;                           // over catalog rows
   ItemNeighbours item_neighbours;  // over catalog rows; built only when a scene uses them
+  ItemNeighbours ease_neighbours;  // EASE's top weights, likewise
   std::vector<float> popular, trending;                // per model item
 
   std::int32_t num_items() const { return model->num_items(); }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/interactions.h"
+#include "nn/tensor.h"
 
 namespace recsys {
 
@@ -54,11 +55,17 @@ class ItemNeighbours {
  public:
   ItemNeighbours() = default;
   ItemNeighbours(const Interactions& logs, const ItemNeighboursOptions& options = {});
+  // Row i of W's off-diagonal weights, the `neighbours` largest kept (ties: lower index).
+  static ItemNeighbours from_weights(const nn::Matrix& W, int neighbours);
   const std::vector<std::pair<float, std::int32_t>>& of(std::int32_t item) const;
   std::int32_t num_items() const { return static_cast<std::int32_t>(neighbours_.size()); }
 
  private:
   std::vector<std::vector<std::pair<float, std::int32_t>>> neighbours_;
 };
+
+// EASE's item-item weights (Steck, WWW 2019) on the binary user-item matrix X of the logs:
+// B = I - P diag(1 / diag(P)), P = (XᵀX + λI)⁻¹, diag(B) = 0. Items × items floats; O(items³).
+nn::Matrix ease_weights(const Interactions& logs, double lambda);
 
 }  // namespace recsys

@@ -25,6 +25,8 @@ const char* source_name(SourceKind s) {
       return "repeat";
     case SourceKind::Neighbours:
       return "neighbours";
+    case SourceKind::Ease:
+      return "ease";
   }
   return "personal";
 }
@@ -39,10 +41,10 @@ namespace {
 SourceKind parse_source(const std::string& name) {
   for (SourceKind s : {SourceKind::Personal, SourceKind::Popular, SourceKind::Trending,
                        SourceKind::Complementary, SourceKind::Similar, SourceKind::Repeat,
-                       SourceKind::Neighbours})
+                       SourceKind::Neighbours, SourceKind::Ease})
     if (name == source_name(s)) return s;
   RECSYS_FAIL(Range, "strategy: unknown source '", name,
-              "' (expected personal, popular, trending, complementary, similar, repeat or neighbours)");
+              "' (expected personal, popular, trending, complementary, similar, repeat, neighbours or ease)");
 }
 }  // namespace
 
@@ -61,6 +63,8 @@ StrategyConfig StrategyConfig::defaults() {
 void StrategyConfig::validate() const {
   RECSYS_CHECK(objective == "clicks" || objective == "purchases" || objective == "revenue",
                "strategy: 'objective' must be clicks, purchases or revenue, got '", objective, "'");
+  RECSYS_CHECK(std::isfinite(ease_lambda) && ease_lambda > 0,
+               "strategy: 'ease_lambda' must be > 0, got ", ease_lambda);
   RECSYS_CHECK(std::isfinite(trending_half_life_days) && trending_half_life_days > 0,
                "strategy: 'trending_half_life_days' must be > 0, got ", trending_half_life_days);
   RECSYS_CHECK(scenes.count("default"), "strategy: the 'default' scene is required");
@@ -96,6 +100,8 @@ StrategyConfig StrategyConfig::from_json(std::string_view text) {
       c.exclude_seen = f.boolean();
     else if (k == "trending_half_life_days")
       c.trending_half_life_days = f.number();
+    else if (k == "ease_lambda")
+      c.ease_lambda = f.number();
     else if (k == "boosts") {
       f.require(v.is_array(), "an array");
       c.boosts.clear();
@@ -185,7 +191,8 @@ std::string StrategyConfig::to_json() const {
                         {"exclude_out_of_stock", exclude_out_of_stock},
                         {"exclude_seen", exclude_seen},
                         {"boosts", boosts_j},
-                        {"trending_half_life_days", trending_half_life_days}}
+                        {"trending_half_life_days", trending_half_life_days},
+                        {"ease_lambda", ease_lambda}}
       .dump();
 }
 

@@ -22,14 +22,16 @@ enum class SourceKind : std::uint8_t {
   Complementary,
   Similar,
   Repeat,
-  Neighbours
+  Neighbours,
+  Ease
 };
-constexpr int kNumSources = 7;
+constexpr int kNumSources = 8;
 // "personal", "popular", "trending", "complementary", "similar", "repeat" (the user's own items
 // again, most frequent first, then most recent: for shops whose customers reorder; it needs
 // exclude_purchased off to propose bought items), "neighbours" (item-kNN: the items most similar
 // to everything the user had, by the cosine of the users who had both; built from the logs when a
-// scene uses it).
+// scene uses it), "ease" (the same sum over EASE's item-item weights, Steck 2019, each item's top
+// 100 kept: O(items³) to build, when a scene uses it).
 const char* source_name(SourceKind s);
 // Every source name in enum order (the JS API's SourceKind type lists the same, a test checks it).
 std::vector<std::string> source_names();
@@ -63,10 +65,11 @@ struct StrategyConfig {
   bool exclude_seen = false;         // every item the user interacted with
   std::vector<Boost> boosts;
   double trending_half_life_days = 7;
+  double ease_lambda = 100;  // the ease source's L2 penalty (Steck 2019)
 
   static StrategyConfig defaults();
   // Merges onto the defaults: {"objective", "exclude_purchased", "exclude_in_cart",
-  // "exclude_out_of_stock", "exclude_seen", "trending_half_life_days", "boosts": [{category,
+  // "exclude_out_of_stock", "exclude_seen", "trending_half_life_days", "ease_lambda", "boosts": [{category,
   // brand, factor}], "scenes": {name: {"page", "sources": [{"source", "quota"}], "rank",
   // "diversity", "category_cap"}}}. Unknown keys, sources and bad values are errors.
   static StrategyConfig from_json(std::string_view json);

@@ -14,6 +14,7 @@
 #include "eval/metrics.h"
 #include "eval/scorers.h"
 #include "retrieval/topk.h"
+#include "strategy/sources.h"
 
 using namespace recsys;
 using namespace recsys::eval;
@@ -244,6 +245,20 @@ TEST_CASE("EASE equals its closed form computed directly", "[eval][baselines]") 
     for (int j = 0; j < 4; ++j) CHECK(s(u, j) == Approx(expected(u, j)).margin(1e-5));
   o.lambda = 0;
   CHECK_THROWS_WITH(make_ease(fit, o), "EASE: lambda must be > 0, got 0");
+}
+
+TEST_CASE("item neighbours from weights keep each row's largest off-diagonal weights",
+          "[eval][baselines]") {
+  nn::Matrix W(3, 3);
+  W << 9, 0.5f, -1,  //
+      0.2f, 9, 0.2f,  //
+      -3, -2, 9;
+  const ItemNeighbours n = ItemNeighbours::from_weights(W, 1);
+  REQUIRE(n.num_items() == 3);
+  CHECK(n.of(0) == std::vector<std::pair<float, std::int32_t>>{{0.5f, 1}});
+  CHECK(n.of(1) == std::vector<std::pair<float, std::int32_t>>{{0.2f, 0}});  // tie: lower index
+  CHECK(n.of(2) == std::vector<std::pair<float, std::int32_t>>{{-2.0f, 1}});
+  CHECK(ItemNeighbours::from_weights(W, 5).of(0).size() == 2);  // never the item itself
 }
 
 TEST_CASE("personal top-frequency: own items by count, then recency, then popularity",

@@ -205,7 +205,7 @@ test('the pipeline evaluation scores exactly the lists the Recommender serves', 
   // Each source's recall of the held-out items, and the scene's sources together.
   const s = rs.evaluate(shop, { model: 'pipeline', pipeline: { model, useRanker: false }, sourceRecall: 100, ...split });
   assert.equal(s.model, 'pipeline default');
-  assert.deepEqual(Object.keys(s.source_recall).sort(), ['all', 'complementary', 'neighbours', 'personal', 'popular', 'repeat', 'similar', 'trending']);
+  assert.deepEqual(Object.keys(s.source_recall).sort(), ['all', 'complementary', 'personal', 'popular', 'repeat', 'similar', 'trending']);
   // The default scene takes 100 personal candidates and nothing else.
   assert.equal(s.source_recall.all, s.source_recall.personal);
   assert.ok(s.source_recall.personal > 0 && s.source_recall.personal <= 1);
