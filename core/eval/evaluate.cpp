@@ -103,9 +103,8 @@ EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interac
       const float* s = lists_only ? nullptr : scores.row(static_cast<Eigen::Index>(j - b)).data();
       const auto& rel = relevant[j];
       if (full) {
-        std::vector<std::int32_t> ranked;
+        std::vector<std::int32_t> ranked, had;  // had: the excluded items, sorted, for lists
         if (lists_only) {
-          std::vector<std::int32_t> had;
           if (o.exclude_seen) {
             for (const auto& ev : fit.history(u)) had.push_back(ev.item);
             std::sort(had.begin(), had.end());
@@ -138,12 +137,6 @@ EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interac
           truth_sum += static_cast<double>(hits) / static_cast<double>(best.size());
         }
         if (o.source_quota > 0 && lists_only) {
-          std::vector<std::int32_t> had;
-          if (o.exclude_seen) {
-            for (const auto& ev : fit.history(u)) had.push_back(ev.item);
-            std::sort(had.begin(), had.end());
-            had.erase(std::unique(had.begin(), had.end()), had.end());
-          }
           const auto per = scorer.source_candidates(u, o.source_quota, had);
           if (source_sum.empty())
             for (const auto& [name, list] : per) source_sum.emplace_back(name, 0.0);

@@ -48,6 +48,7 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
     } else if (k == "candidate_ranker") {
       f.require(f.value().is_object(), "an object");
       r.candidate_ranker_json = f.value().dump();
+      CandidateRankerConfig::from_json(r.candidate_ranker_json);  // checked before any work
     } else if (k == "lists") {
       r.options.keep_lists = f.boolean();
     } else if (k == "source_quota") {
@@ -65,8 +66,13 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
   RECSYS_CHECK(r.split.kind != "temporal" || (has_validation_start && has_test_start),
                "evaluation request: split 'temporal' needs validation_start and test_start");
   r.split.validate();
-  RECSYS_CHECK(r.options.source_quota == 0 || r.model == "pipeline",
-               "evaluation request: source_quota needs model 'pipeline', got '", r.model, "'");
+  for (const auto& [set, key] :
+       {std::pair<bool, const char*>{r.options.source_quota != 0, "source_quota"},
+        {r.scene != "default", "scene"},
+        {r.recommender_json != "{}", "recommender"},
+        {!r.candidate_ranker_json.empty(), "candidate_ranker"}})
+    RECSYS_CHECK(!set || r.model == "pipeline", "evaluation request: ", key,
+                 " needs model 'pipeline', got '", r.model, "'");
   RECSYS_CHECK(r.on == "test" || r.on == "validation",
                "evaluation request: 'on' must be test or validation, got '", r.on, "'");
   RECSYS_CHECK(r.options.protocol == "full" || r.options.protocol == "sampled",
@@ -79,6 +85,8 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
                        std::shared_ptr<const TwoTowerModel> model, const SyntheticTruth* truth,
                        std::shared_ptr<const RankingModel> ranker,
                        std::shared_ptr<const TwoTowerModel> features_model) {
+  RECSYS_CHECK(!features_model || !req.candidate_ranker_json.empty(),
+               "evaluate: a features model is for the candidate ranker; the request fits none");
   const Split split = make_split(data.interactions, req.split);
   const Interactions fit = req.on == "test" ? merge(split.train, split.validation) : split.train;
   const Interactions& heldout = req.on == "test" ? split.test : split.validation;
@@ -140,37 +148,9 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     const RecommenderOptions ro = RecommenderOptions::from_json(req.recommender_json);
     std::shared_ptr<const CandidateRanker> cr;
     if (!req.candidate_ranker_json.empty()) {
-      CandidateRankerConfig c;
-      c.exclude_seen = req.options.exclude_seen;
-      for_each_json_field(req.candidate_ranker_json, "candidate ranker", [&](const JsonField& f) {
-        const std::string& k = f.key();
-        if (k == "hidden") {
-          f.require(f.value().is_array(), "an array of layer widths");
-          c.hidden.clear();
-          for (const auto& h : f.value()) {
-            f.require(h.is_number_integer(), "an array of layer widths");
-            c.hidden.push_back(h.get<int>());
-          }
-        } else if (k == "epochs") {
-          c.epochs = f.integer(1);
-        } else if (k == "batch_size") {
-          c.batch_size = f.integer(1);
-        } else if (k == "learning_rate") {
-          f.require(f.value().is_number(), "a number");
-          c.learning_rate = f.value().get<float>();
-        } else if (k == "window_days") {
-          f.require(f.value().is_number(), "a number");
-          c.window_days = f.value().get<double>();
-        } else if (k == "seed") {
-          c.seed = static_cast<std::uint64_t>(f.integer(0));
-        } else if (k == "exclude_seen") {
-          c.exclude_seen = f.boolean();
-        } else if (k == "objective") {
-          c.objective = f.string();
-        } else {
-          f.unknown();
-        }
-      });
+      CandidateRankerConfig base;
+      base.exclude_seen = req.options.exclude_seen;
+      const CandidateRankerConfig c = CandidateRankerConfig::from_json(req.candidate_ranker_json, base);
       Dataset fit_data;
       fit_data.name = data.name;
       fit_data.catalog = data.catalog;

@@ -201,14 +201,9 @@ class PersonalFrequencyScorer : public Scorer {
     for (std::size_t r = 0; r < users.size(); ++r) {
       auto row = s.row(static_cast<Eigen::Index>(r));
       for (std::int32_t i = 0; i < num_items(); ++i) row(i) = popular_[i];
-      const auto h = fit_.history(users[r]);
-      // Events are time-ordered: the later an item's last event, the larger its fraction.
-      const double steps = static_cast<double>(h.size()) + 1;
-      for (std::size_t t = 0; t < h.size(); ++t) {
-        float& x = row(h[t].item);
-        const float count = x < 1 ? 1.0f : std::floor(x) + 1.0f;
-        x = count + static_cast<float>((static_cast<double>(t) + 1) / steps * 0.999);
-      }
+      std::vector<std::int32_t> own;  // time-ordered
+      for (const auto& e : fit_.history(users[r])) own.push_back(e.item);
+      for (const auto& [i, f] : frequency_recency(own)) row(i) = static_cast<float>(f);
     }
   }
 
@@ -312,27 +307,15 @@ class PipelineScorer : public Scorer {
   bool serves_lists() const override { return true; }
   std::vector<std::int32_t> top_k(std::int32_t user, int k,
                                   const std::vector<std::int32_t>& exclude) const override {
-    RecommendRequest req;
-    req.user_id = fit_.users().token(user);
-    req.scene = scene_;
-    req.k = k;
-    const Vocabulary& ids = recommender_->catalog().item_ids();
-    for (std::int32_t i : exclude)
-      if (known_[i]) req.exclude.push_back(ids.token(i));
     std::vector<std::int32_t> out;
-    for (const auto& r : recommender_->compute(req)) out.push_back(recommender_->catalog_row(r.item));
+    for (const auto& r : recommender_->compute(request(user, k, exclude)))
+      out.push_back(recommender_->catalog_row(r.item));
     return out;
   }
   std::vector<std::pair<std::string, std::vector<std::int32_t>>> source_candidates(
       std::int32_t user, int quota, const std::vector<std::int32_t>& exclude) const override {
     const ServingState& st = recommender_->state();
-    RecommendRequest req;
-    req.user_id = fit_.users().token(user);
-    req.scene = scene_;
-    req.k = 1;  // no filling from trending
-    const Vocabulary& ids = recommender_->catalog().item_ids();
-    for (std::int32_t i : exclude)
-      if (known_[i]) req.exclude.push_back(ids.token(i));
+    const RecommendRequest req = request(user, 1, exclude);  // k = 1: no filling from trending
     ResolvedRequest r = resolve_request(st, req, nullptr);
     const ItemFilter eligible = eligible_items(st, req, r);
     const std::vector<float> u = user_vector(st, r);
@@ -365,6 +348,18 @@ class PipelineScorer : public Scorer {
   }
 
  private:
+  // The request a page would send for this user: the scene, k, the exclusions as filters.
+  RecommendRequest request(std::int32_t user, int k, const std::vector<std::int32_t>& exclude) const {
+    RecommendRequest req;
+    req.user_id = fit_.users().token(user);
+    req.scene = scene_;
+    req.k = k;
+    const Vocabulary& ids = recommender_->catalog().item_ids();
+    for (std::int32_t i : exclude)
+      if (known_[i]) req.exclude.push_back(ids.token(i));
+    return req;
+  }
+
   const Interactions& fit_;
   std::string scene_, name_;
   std::unique_ptr<Recommender> recommender_;

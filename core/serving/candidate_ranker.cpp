@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "common/check.h"
+#include "data/json_options.h"
 #include "nn/adam.h"
 #include "nn/losses.h"
 #include "serving/recommender.h"
@@ -27,6 +28,44 @@ void CandidateRankerConfig::validate() const {
                "candidate ranker: window_days must be in (0, 3650], got ", window_days);
   RECSYS_CHECK(objective == "listwise" || objective == "pointwise",
                "candidate ranker: objective must be listwise or pointwise, got '", objective, "'");
+}
+
+CandidateRankerConfig CandidateRankerConfig::from_json(std::string_view json,
+                                                       const CandidateRankerConfig& base) {
+  CandidateRankerConfig c = base;
+  for_each_json_field(json, "candidate ranker", [&](const JsonField& f) {
+    const std::string& k = f.key();
+    if (k == "hidden") {
+      f.require(f.value().is_array(), "an array of layer widths");
+      c.hidden.clear();
+      for (const auto& h : f.value()) {
+        f.require(h.is_number_integer(), "an array of layer widths");
+        c.hidden.push_back(h.get<int>());
+      }
+    } else if (k == "epochs") {
+      c.epochs = f.integer(1);
+    } else if (k == "batch_size") {
+      c.batch_size = f.integer(1);
+    } else if (k == "learning_rate") {
+      c.learning_rate = static_cast<float>(f.number());
+    } else if (k == "window_days") {
+      c.window_days = f.number();
+    } else if (k == "seed") {
+      c.seed = static_cast<std::uint64_t>(f.integer(0));
+    } else if (k == "exclude_seen") {
+      c.exclude_seen = f.boolean();
+    } else if (k == "objective") {
+      c.objective = f.string();
+    } else {
+      f.unknown();
+    }
+  });
+  c.validate();
+  return c;
+}
+
+CandidateRankerConfig CandidateRankerConfig::from_json(std::string_view json) {
+  return from_json(json, CandidateRankerConfig());
 }
 
 std::vector<std::string> CandidateRanker::feature_names() {

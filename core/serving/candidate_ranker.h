@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/dataset.h"
@@ -36,6 +37,11 @@ struct CandidateRankerConfig {
   // target); "pointwise": sigmoid cross-entropy per candidate.
   std::string objective = "listwise";
   void validate() const;
+  // Merges onto `base`: {"hidden", "epochs", "batch_size", "learning_rate", "window_days",
+  // "seed", "exclude_seen", "objective"}; unknown keys and bad values are errors naming them.
+  static CandidateRankerConfig from_json(std::string_view json,
+                                         const CandidateRankerConfig& base);
+  static CandidateRankerConfig from_json(std::string_view json);
 };
 
 class CandidateRanker {

@@ -202,14 +202,8 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
         std::vector<std::int32_t> own;
         if (r.state.logged_items) own = *r.state.logged_items;
         own.insert(own.end(), r.state.session_items.begin(), r.state.session_items.end());
-        std::unordered_map<std::int32_t, double> freq;
-        const double steps = static_cast<double>(own.size()) + 1;
-        for (std::size_t t = 0; t < own.size(); ++t) {
-          double& f = freq[own[t]];
-          f = std::floor(f) + 1 + (static_cast<double>(t) + 1) / steps * 0.999;
-        }
         TopK top(q.quota);
-        for (const auto& [m, f] : freq)
+        for (const auto& [m, f] : frequency_recency(own))
           if (eligible.allows(m)) top.push(m, static_cast<float>(f));
         add(q.source, top.sorted());
         break;

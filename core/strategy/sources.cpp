@@ -179,4 +179,18 @@ nn::Matrix ease_weights(const Interactions& logs, double lambda) {
   return B;
 }
 
+std::vector<std::pair<std::int32_t, double>> frequency_recency(
+    const std::vector<std::int32_t>& items) {
+  std::vector<std::pair<std::int32_t, double>> out;
+  std::unordered_map<std::int32_t, std::size_t> where;
+  const double steps = static_cast<double>(items.size()) + 1;
+  for (std::size_t t = 0; t < items.size(); ++t) {
+    const auto [it, fresh] = where.emplace(items[t], out.size());
+    if (fresh) out.emplace_back(items[t], 0.0);
+    double& f = out[it->second].second;
+    f = std::floor(f) + 1 + (static_cast<double>(t) + 1) / steps * 0.999;
+  }
+  return out;
+}
+
 }  // namespace recsys

@@ -64,6 +64,12 @@ class ItemNeighbours {
   std::vector<std::vector<std::pair<float, std::int32_t>>> neighbours_;
 };
 
+// Each distinct item of a time-ordered list, scored by how often it occurs plus a recency share
+// in (0, 1) (the later its last occurrence, the larger): more often first, then more recent. What
+// the repeat source and the personal top-frequency baseline rank by. In first-occurrence order.
+std::vector<std::pair<std::int32_t, double>> frequency_recency(
+    const std::vector<std::int32_t>& items);
+
 // EASE's item-item weights (Steck, WWW 2019) on the binary user-item matrix X of the logs:
 // B = I - P diag(1 / diag(P)), P = (XᵀX + λI)⁻¹, diag(B) = 0. Items × items floats; O(items³).
 nn::Matrix ease_weights(const Interactions& logs, double lambda);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include "eval/run.h"
+#include "eval/scorers.h"
 #include "fixture.h"
 #include "serving/candidate_ranker.h"
 #include "serving/recommender.h"
@@ -113,4 +115,65 @@ TEST_CASE("the candidate ranker learns from a cut inside the fit logs and serves
   c.window_days = 30;
   CHECK_THROWS_WITH(fit_candidate_ranker(f.model, data, o, "attic", c),
                     "candidate ranker: unknown scene 'attic'");
+}
+
+TEST_CASE("the neighbours and repeat sources rank as the item-kNN and top-frequency baselines",
+          "[serving][ranker]") {
+  const auto& f = test::default_fixture();
+  const Dataset data = fit_data(f);
+  RecommenderOptions o;
+  o.strategy.exclude_purchased = false;
+  o.strategy.scenes["knn"] = SceneConfig{Scene::Default, {{SourceKind::Neighbours, 10}}, false, 0, 0};
+  o.strategy.scenes["again"] = SceneConfig{Scene::Default, {{SourceKind::Repeat, 5}}, false, 0, 0};
+  const Recommender rec(f.model, data, o);
+  const ServingState& s = rec.state();
+  const auto knn = eval::make_item_knn(data.interactions, eval::ItemKnnOptions{50, 0});
+  const auto freq = eval::make_personal_frequency(data.interactions);
+  for (std::int32_t user : {1, 7, 42}) {
+    RecommendRequest req;
+    req.user_id = data.interactions.users().token(user);
+    req.k = 1;
+    nn::Matrix sk, sf;
+    knn->score({user}, sk);
+    freq->score({user}, sf);
+    for (const char* scene : {"knn", "again"}) {
+      req.scene = scene;
+      const ResolvedRequest r = resolve_request(s, req, nullptr);
+      const auto cands = gather_candidates(s, r, eligible_items(s, req, r), user_vector(s, r));
+      const bool is_knn = std::string(scene) == "knn";
+      const nn::Matrix& oracle = is_knn ? sk : sf;
+      // The baseline's best items, its own items excluded for item-kNN (the source may return
+      // them only when a neighbour of another), best first.
+      std::vector<std::int32_t> mine;
+      for (const auto& c : cands) mine.push_back(s.catalog_row[c.item]);
+      REQUIRE(!mine.empty());
+      for (std::size_t i = 1; i < mine.size(); ++i)
+        CHECK(oracle(0, mine[i - 1]) >= oracle(0, mine[i]) - 1e-5f);
+      // Nothing the source left out scores above its last pick (among positive scores).
+      const float last = oracle(0, mine.back());
+      std::int32_t better = 0;
+      for (Eigen::Index j = 0; j < oracle.cols(); ++j)
+        better += oracle(0, j) > last + 1e-5f &&
+                  std::find(mine.begin(), mine.end(), static_cast<std::int32_t>(j)) == mine.end();
+      CHECK(better == 0);
+    }
+  }
+}
+
+TEST_CASE("evaluation requests keep pipeline fields to the pipeline and check the ranker's",
+          "[eval][ranker]") {
+  using eval::EvalRequest;
+  CHECK_THROWS_WITH(EvalRequest::from_json(R"({"model":"ease","scene":"home_page"})"),
+                    "evaluation request: scene needs model 'pipeline', got 'ease'");
+  CHECK_THROWS_WITH(EvalRequest::from_json(R"({"model":"mf","candidate_ranker":{}})"),
+                    "evaluation request: candidate_ranker needs model 'pipeline', got 'mf'");
+  CHECK_THROWS_WITH(
+      EvalRequest::from_json(R"({"model":"pipeline","candidate_ranker":{"epochs":0}})"),
+      Catch::Contains("epochs"));
+  CHECK_THROWS_WITH(
+      EvalRequest::from_json(R"({"model":"pipeline","candidate_ranker":{"depth":3}})"),
+      Catch::Contains("depth"));
+  const auto ok = EvalRequest::from_json(
+      R"({"model":"pipeline","scene":"home_page","candidate_ranker":{"objective":"pointwise"}})");
+  CHECK(CandidateRankerConfig::from_json(ok.candidate_ranker_json).objective == "pointwise");
 }
