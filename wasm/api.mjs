@@ -172,12 +172,15 @@ export class Dataset extends Handle {
 export class Model extends Handle {
   #m;
   #ranker;
+  #candidate;
   #ids = [];  // item index -> id, filled as recommend() meets them
-  constructor(handle, module, ranker = null) {
+  constructor(handle, module, ranker = null, candidate = null) {
     super(handle, 'Model');
     this.#m = module;
     this.#ranker = ranker;
+    this.#candidate = candidate;
     if (ranker) registry?.register(this, ranker, ranker);
+    if (candidate) registry?.register(this, candidate, candidate);
   }
   /**
    * Loads model files (URLs, paths in Node, or bytes) — the same as recsys.loadModel(files) on the
@@ -195,6 +198,44 @@ export class Model extends Handle {
   get hasRanker() { return this.#ranker !== null; }
   /** @internal */
   get _ranker() { return this.#ranker; }
+  /** Whether a candidate ranker comes with this model (scores a Recommender's candidates). */
+  get hasCandidateRanker() { return this.#candidate !== null; }
+  /**
+   * The candidate ranker's description, or null: {scene, strategy, config, features, fit} — the
+   * scene and strategy it was fitted for (a Recommender over this model uses them by default).
+   */
+  get candidateRanker() { return this.#candidate ? JSON.parse(this.#candidate.infoJson()) : null; }
+  /** @internal */
+  get _candidate() { return this.#candidate; }
+  /**
+   * Fits a candidate ranker for a scene on a dataset's logs (a cut config.windowDays before their
+   * end; candidates of the scene from the logs before it, labelled by what came after) and
+   * attaches it; a failure leaves the model as it was.
+   * @param {Dataset} dataset
+   * @param {{scene?: string, strategy?: object, config?: object, featuresModel?: Model}} [options]
+   *   featuresModel: a two-tower trained on the logs before the cut only (recommended).
+   * @returns {{examples: number, positives: number, users: number, cut: number, epochLosses: number[]}}
+   */
+  fitCandidateRanker(dataset, options = {}) {
+    requireFull(this.#m, 'Model.fitCandidateRanker()');
+    if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    const { scene = 'default', strategy = {}, config = {}, featuresModel } = checkObject(options, 'options');
+    checkString(scene, 'scene');
+    if (featuresModel !== undefined && !(featuresModel instanceof Model)) {
+      throw typeError(`featuresModel must be a Model, got ${describe(featuresModel)}`);
+    }
+    const recommender = { strategy: checkObject(strategy, 'strategy'), useRanker: false };
+    const fit = this.#m.fitCandidateRanker(this._h, dataset._h, JSON.stringify(recommender), scene,
+      JSON.stringify(checkObject(config, 'config')), featuresModel ? featuresModel._h : null);
+    if (this.#candidate) {
+      registry?.unregister(this.#candidate);
+      this.#candidate.delete();
+    }
+    this.#candidate = fit.ranker;
+    registry?.register(this, fit.ranker, fit.ranker);
+    const { ranker, ...summary } = fit;
+    return summary;
+  }
   /** Trains a ranking model for this model on a dataset (simulated impressions on the synthetic
    *  shop, logged events against random items otherwise) and attaches it. */
   fitRanker(dataset) {
@@ -209,6 +250,11 @@ export class Model extends Handle {
       registry?.unregister(this.#ranker);
       this.#ranker.delete();
       this.#ranker = null;
+    }
+    if (this.#candidate) {
+      registry?.unregister(this.#candidate);
+      this.#candidate.delete();
+      this.#candidate = null;
     }
     super.dispose();
   }
@@ -245,8 +291,8 @@ export class Model extends Handle {
    */
   toFiles(training = {}) {
     requireFull(this.#m, 'Model.toFiles()');
-    const manifest = this.#ranker
-      ? this.#m.saveWithRanker(this._h, this.#ranker, JSON.stringify(training))
+    const manifest = this.#ranker || this.#candidate
+      ? this.#m.saveWithRanker(this._h, this.#ranker, this.#candidate, JSON.stringify(training))
       : this._h.save(JSON.stringify(training));
     const weights = this.#m.savedWeightsView().slice();  // copy out of wasm memory at once
     this.#m.releaseSavedWeights();
@@ -368,11 +414,17 @@ export class Recommender extends Handle {
   #items = [];           // catalog row -> {id, title, category, brand, price}, filled on first use
   #sources = new Map();  // sources code -> 'personal+trending'
   #sourceNames;
-  constructor(handle, module) {
+  #scene;
+  #useCandidate;
+  constructor(handle, module, scene = 'default', useCandidate = true) {
     super(handle, 'Recommender');
     this.#m = module;
     this.#sourceNames = module.enums().sources;
+    this.#scene = scene;
+    this.#useCandidate = useCandidate;
   }
+  /** The scene of a request that names none: the candidate ranker's scene when one serves. */
+  get defaultScene() { return this.#scene; }
   /**
    * @param {{userId?: string, session?: Session, scene?: 'home_page'|'cart_page'|'product_page'|'default'|string,
    *   k?: number, diversity?: number, itemId?: string,
@@ -380,7 +432,7 @@ export class Recommender extends Handle {
    * @returns {{id, title, category, brand, price, rank, score, explanation: {source, retrievalScore, relevance, diversityAdjustment, finalScore, pClick?, pPurchase?}}[]}
    */
   recommend(request = {}) {
-    const { userId = '', session, scene = 'default', k = 10, diversity, itemId = '', filters = {} } = checkObject(request, 'request');
+    const { userId = '', session, scene = this.#scene, k = 10, diversity, itemId = '', filters = {} } = checkObject(request, 'request');
     checkString(userId, 'userId');
     checkString(scene, 'scene');
     checkInt32(k, 'k');
@@ -447,10 +499,10 @@ export class Recommender extends Handle {
   _track(sessionHandle, itemId, event, timestamp) { this._h.track(sessionHandle, itemId, event, timestamp); }
   /** Requests served, cache hits and hit ratio, the index in use. */
   stats() { return this._h.stats(); }
-  /** Serves another model (same items): rebuilds the index, clears the cache. */
+  /** Serves another model (same items) with its rankers: rebuilds the index, clears the cache. */
   reload(model) {
     if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
-    this._h.reload(model._h, model._ranker);
+    this._h.reload(model._h, model._ranker, this.#useCandidate ? model._candidate : null);
   }
 }
 
@@ -637,13 +689,16 @@ export class Recsys {
     const [w, m] = await Promise.all([bytesOf(weights, 'weights'), textOf(manifest, 'manifest')]);
     const handle = this.#m.loadModel(w, m, 'model');
     let ranker = null;
+    let candidate = null;
     try {
       ranker = this.#m.loadRanker(w, m, handle);
+      candidate = this.#m.loadCandidateRanker(w, m);
     } catch (e) {
+      ranker?.delete();
       handle.delete();
       throw e;
     }
-    return new Model(handle, this.#m, ranker);
+    return new Model(handle, this.#m, ranker, candidate);
   }
 
   /**
@@ -651,7 +706,7 @@ export class Recsys {
    * @param {Dataset} dataset
    * @param {{model?: Model|'random'|'popularity'|'personal-frequency'|'itemknn'|'ease'|'mf'|'pipeline', params?: object,
    *   pipeline?: {model: Model, scene?: string, strategy?: object, useRanker?: boolean, candidateRanker?: object,
-   *     featuresModel?: Model}, sourceRecall?: number,
+   *     featuresModel?: Model, useCandidateRanker?: boolean}, sourceRecall?: number,
    *   lists?: boolean,
    *   split?: 'leave-last-out'|'temporal', validationStart?: string|number, testStart?: string|number,
    *   testEnd?: string|number, on?: 'test'|'validation', k?: number, protocol?: 'full'|'sampled',
@@ -673,10 +728,17 @@ export class Recsys {
     }
     let evaluated = model instanceof Model ? model : null;
     let features = null;
+    let stored = null;
+    let fitted = null;
     const extra = {};
     if (pipeline !== undefined) {
-      const { model: pm, scene = 'default', strategy, useRanker = true, candidateRanker, featuresModel } = checkObject(pipeline, 'pipeline');
+      const { model: pm, scene, strategy, useRanker = true, candidateRanker, featuresModel, useCandidateRanker = true } = checkObject(pipeline, 'pipeline');
       if (!(pm instanceof Model)) throw typeError(`pipeline.model must be a Model, got ${describe(pm)}`);
+      if (typeof useCandidateRanker !== 'boolean') throw typeError(`pipeline.useCandidateRanker must be a boolean, got ${describe(useCandidateRanker)}`);
+      // The model's own candidate ranker serves (with its scene and strategy as the defaults),
+      // unless one is fitted here or it is turned off — as in createRecommender().
+      stored = candidateRanker === undefined && useCandidateRanker ? pm._candidate : null;
+      fitted = stored ? JSON.parse(stored.infoJson()) : null;
       if (featuresModel !== undefined && !(featuresModel instanceof Model)) {
         throw typeError(`pipeline.featuresModel must be a Model, got ${describe(featuresModel)}`);
       }
@@ -687,9 +749,10 @@ export class Recsys {
       features = featuresModel ?? null;
       if (typeof useRanker !== 'boolean') throw typeError(`pipeline.useRanker must be a boolean, got ${describe(useRanker)}`);
       evaluated = pm;
-      extra.scene = checkString(scene, 'pipeline.scene');
+      extra.scene = checkString(scene ?? fitted?.scene ?? 'default', 'pipeline.scene');
       extra.recommender = { useRanker };
       if (strategy !== undefined) extra.recommender.strategy = checkObject(strategy, 'pipeline.strategy');
+      else if (fitted) extra.recommender.strategy = fitted.strategy;
     }
     if (sourceRecall !== undefined) extra.source_quota = checkNumber(sourceRecall, 'sourceRecall');
     if (lists !== undefined) {
@@ -711,21 +774,30 @@ export class Recsys {
     }
     const ranker = evaluated && pipeline !== undefined && evaluated._ranker ? evaluated._ranker : null;
     return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), evaluated ? evaluated._h : null, ranker,
-      features ? features._h : null));
+      features ? features._h : null, stored));
   }
 
   /**
-   * The request path over a model and a dataset (catalog + logs).
+   * The request path over a model and a dataset (catalog + logs). A model's candidate ranker
+   * scores the candidates of every re-ranked scene unless useCandidateRanker is false; then its
+   * strategy is the default strategy and its scene the default scene.
    * @param {{model: Model, dataset: Dataset, index?: 'exact'|'int8'|'ivf'|object, strategy?: object,
-   *   cacheCapacity?: number, useRanker?: boolean}} options
+   *   cacheCapacity?: number, useRanker?: boolean, useCandidateRanker?: boolean}} options
    */
-  createRecommender({ model, dataset, index = 'exact', strategy = {}, cacheCapacity = 256, useRanker = true } = {}) {
+  createRecommender({ model, dataset, index = 'exact', strategy, cacheCapacity = 256, useRanker = true, useCandidateRanker = true } = {}) {
     if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
     if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
+    if (typeof useCandidateRanker !== 'boolean') throw typeError(`useCandidateRanker must be a boolean, got ${describe(useCandidateRanker)}`);
     const indexOptions = typeof index === 'string' ? { kind: index } : checkObject(index, 'index');
+    const candidate = useCandidateRanker ? model._candidate : null;
+    const fitted = candidate ? JSON.parse(candidate.infoJson()) : null;
     // The options become the core's RecommenderOptions (JSON), which the core validates.
-    const options = { index: indexOptions, strategy: checkObject(strategy, 'strategy'), cacheCapacity, useRanker };
-    return new Recommender(this.#m.createRecommender(model._h, dataset._h, JSON.stringify(options), model._ranker), this.#m);
+    const options = {
+      index: indexOptions, strategy: strategy === undefined ? (fitted?.strategy ?? {}) : checkObject(strategy, 'strategy'),
+      cacheCapacity, useRanker,
+    };
+    const h = this.#m.createRecommender(model._h, dataset._h, JSON.stringify(options), model._ranker, candidate);
+    return new Recommender(h, this.#m, fitted?.scene ?? 'default', useCandidateRanker);
   }
 
   /**

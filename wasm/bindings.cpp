@@ -32,6 +32,7 @@
 #include "ranking/fit.h"
 #include "retrieval/index.h"
 #include "retrieval/topk.h"
+#include "serving/candidate_ranker.h"
 #include "serving/recommender.h"
 #include "strategy/strategy_config.h"
 
@@ -162,8 +163,13 @@ using RankerPtr = std::shared_ptr<recsys::RankingModel>;
 using recsys::Recommender;
 using recsys::Session;
 
+using CandidatePtr = std::shared_ptr<recsys::CandidateRanker>;
+
 RankerPtr ranker_of(const val& v) {
   return v.isNull() || v.isUndefined() ? nullptr : v.as<RankerPtr>();
+}
+CandidatePtr candidate_of(const val& v) {
+  return v.isNull() || v.isUndefined() ? nullptr : v.as<CandidatePtr>();
 }
 
 // Columns handed to JS as views that the wrapper copies at once (fresh typed arrays for the
@@ -336,21 +342,36 @@ EMSCRIPTEN_BINDINGS(recsys) {
   // request: eval::EvalRequest as JSON; model: null, or the two-tower model to evaluate (or the
   // pipeline's); ranker: null, or the pipeline's ranker.
   // features: null, or the two-tower a candidate ranker's training features come from.
+  // candidate: null, or the fitted candidate ranker the pipeline serves with.
   function("evaluate", optional_override([](const Dataset& d, const std::string& request,
-                                            val model, val ranker, val features) {
+                                            val model, val ranker, val features, val candidate) {
              return guarded([&] {
                ModelPtr m, f;
                if (!model.isNull() && !model.isUndefined()) m = model.as<ModelPtr>();
                if (!features.isNull() && !features.isUndefined()) f = features.as<ModelPtr>();
                const auto run = recsys::eval::run_evaluation(
                    d, recsys::eval::EvalRequest::from_json(request), m, d.truth.get(),
-                   ranker_of(ranker), f);
+                   ranker_of(ranker), f, candidate_of(candidate));
                return recsys::eval::report_json(run.report);
              });
            }));
 #endif
 
   class_<recsys::RankingModel>("RankingModel").smart_ptr<RankerPtr>("RankingModelPtr");
+  // The candidate ranker (serving/candidate_ranker.h) stored with a model; infoJson: its
+  // manifest entry (config, features, scene, strategy, fit).
+  class_<recsys::CandidateRanker>("CandidateRanker")
+      .smart_ptr<CandidatePtr>("CandidateRankerPtr")
+      .function("infoJson", optional_override([](const recsys::CandidateRanker& c) {
+                  return guarded([&] { return c.manifest_json(); });
+                }));
+  function("loadCandidateRanker",
+           optional_override([](const std::string& weights, const std::string& manifest) {
+             return guarded([&] {
+               CandidatePtr c = recsys::TwoTowerFile::load_candidate_ranker(weights, manifest, "model");
+               return c ? val(c) : val::null();
+             });
+           }));
   function("loadRanker", optional_override([](const std::string& weights,
                                               const std::string& manifest, ModelPtr model) {
              return guarded([&] {
@@ -359,11 +380,14 @@ EMSCRIPTEN_BINDINGS(recsys) {
              });
            }));
 #ifndef RECSYS_SERVE_ONLY
+  // ranker, candidate: null or the model's.
   function("saveWithRanker",
-           optional_override([](ModelPtr model, RankerPtr ranker, const std::string& info_json) {
+           optional_override([](ModelPtr model, val ranker, val candidate, const std::string& info_json) {
              return guarded([&] {
+               const RankerPtr r = ranker_of(ranker);
+               const CandidatePtr c = candidate_of(candidate);
                auto f = recsys::TwoTowerFile::save(
-                   *model, recsys::training_info_from_json(info_json), ranker.get());
+                   *model, recsys::training_info_from_json(info_json), r.get(), c.get());
                saved_weights() = std::move(f.weights);
                return f.manifest;
              });
@@ -421,6 +445,30 @@ EMSCRIPTEN_BINDINGS(recsys) {
              return guarded([&] {
                // Logs = the dataset's events, mapped to the model's items and users by id.
                return recsys::fit_ranker(model, d, d.interactions).ranker;
+             });
+           }));
+  // options: RecommenderOptions JSON (the strategy that defines `scene`); config:
+  // CandidateRankerConfig JSON; features: null or the two-tower trained before the cut.
+  // Returns {ranker, summary JSON}.
+  function("fitCandidateRanker",
+           optional_override([](ModelPtr model, const Dataset& d, const std::string& options,
+                                const std::string& scene, const std::string& config, val features) {
+             return guarded([&] {
+               ModelPtr f;
+               if (!features.isNull() && !features.isUndefined()) f = features.as<ModelPtr>();
+               const auto fit = recsys::fit_candidate_ranker(
+                   model, d, recsys::RecommenderOptions::from_json(options), scene,
+                   recsys::CandidateRankerConfig::from_json(config), f);
+               val o = val::object();
+               o.set("ranker", fit.ranker);
+               o.set("examples", static_cast<double>(fit.examples));
+               o.set("positives", static_cast<double>(fit.positives));
+               o.set("users", fit.users);
+               o.set("cut", static_cast<double>(fit.cut));
+               val losses = val::array();
+               for (double l : fit.epoch_losses) losses.call<void>("push", l);
+               o.set("epochLosses", losses);
+               return o;
              });
            }));
 #endif
@@ -497,20 +545,25 @@ EMSCRIPTEN_BINDINGS(recsys) {
                   o.set("index", st.index);
                   return o;
                 }))
-      .function("reload", optional_override([](Recommender& r, ModelPtr model, val ranker) {
+      // candidate: the new model's candidate ranker, or null (none).
+      .function("reload", optional_override([](Recommender& r, ModelPtr model, val ranker,
+                                               val candidate) {
                   guarded([&] {
                     r.reload(model, ranker_of(ranker));
+                    r.set_candidate_ranker(candidate_of(candidate));
                     return 0;
                   });
                 }));
   function("createRecommender",
-           optional_override(
-               [](ModelPtr model, const Dataset& d, const std::string& options, val ranker) {
-                 return guarded([&] {
-                   return new Recommender(model, d, recsys::RecommenderOptions::from_json(options),
-                                          ranker_of(ranker));
-                 });
-               }),
+           optional_override([](ModelPtr model, const Dataset& d, const std::string& options,
+                                val ranker, val candidate) {
+             return guarded([&] {
+               auto* r = new Recommender(model, d, recsys::RecommenderOptions::from_json(options),
+                                         ranker_of(ranker));
+               r->set_candidate_ranker(candidate_of(candidate));
+               return r;
+             });
+           }),
            allow_raw_pointers());
 
   // A vector index for JS developers' own vectors: reserve storage, fill it, build, search.

@@ -171,6 +171,17 @@ export class Model extends Handle {
   readonly hasRanker: boolean;
   /** Trains a ranking model for this model on a dataset and attaches it (saved by toFiles()). */
   fitRanker(dataset: Dataset): void;
+  /** Whether a candidate ranker comes with this model (it scores a Recommender's candidates). */
+  readonly hasCandidateRanker: boolean;
+  /** The candidate ranker's description: the scene and strategy it was fitted for (a Recommender uses them by default). */
+  readonly candidateRanker: CandidateRankerInfo | null;
+  /**
+   * Fits a candidate ranker for a scene on the dataset's logs (a cut config.window_days before their end) and
+   * attaches it (saved by toFiles()); featuresModel: a two-tower trained on the logs before the cut only.
+   */
+  fitCandidateRanker(dataset: Dataset, options?: {
+    scene?: string; strategy?: Record<string, unknown>; config?: CandidateRankerConfig; featuresModel?: Model;
+  }): { examples: number; positives: number; users: number; cut: number; epochLosses: number[] };
   readonly numItems: number;
   readonly numUsers: number;
   readonly dim: number;
@@ -178,6 +189,28 @@ export class Model extends Handle {
   /** The model's own top-k (exact, no strategy): k in [1, numItems]. */
   recommend(query?: { userId?: string; history?: string[]; k?: number }): { id: string; score: number }[];
   toFiles(training?: TrainingInfo): { weights: Uint8Array; manifest: string };
+}
+
+/** The candidate ranker's training settings (core/serving/candidate_ranker.h). */
+export interface CandidateRankerConfig {
+  hidden?: number[];
+  epochs?: number;
+  batch_size?: number;
+  learning_rate?: number;
+  /** The label window: the last window_days of the fit logs. */
+  window_days?: number;
+  seed?: number;
+  /** Training candidates exclude what each user had before the cut (the explore protocol). */
+  exclude_seen?: boolean;
+  objective?: 'listwise' | 'pointwise';
+}
+
+export interface CandidateRankerInfo {
+  scene: string;
+  strategy: Record<string, unknown>;
+  config: Required<CandidateRankerConfig>;
+  features: string[];
+  fit: { cut: number; examples: number; positives: number; users: number };
 }
 
 export class Trainer extends Handle {
@@ -229,10 +262,12 @@ export interface EvalOptions {
   /** With model 'pipeline': the model (its ranker is used unless useRanker is false), the scene and the strategy. */
   pipeline?: {
     model: Model; scene?: string; strategy?: Record<string, unknown>; useRanker?: boolean;
-    /** Fit a candidate ranker on the fit logs first and serve with it (hidden, epochs, batch_size, learning_rate, window_days, seed, exclude_seen, objective: 'listwise' | 'pointwise'). */
-    candidateRanker?: Record<string, unknown>;
+    /** Fit a candidate ranker on the fit logs first and serve with it. */
+    candidateRanker?: CandidateRankerConfig;
     /** The two-tower the candidate ranker's training features come from (one trained before its cut). */
     featuresModel?: Model;
+    /** The model's own candidate ranker serves (its scene and strategy the defaults) unless false or candidateRanker is given. */
+    useCandidateRanker?: boolean;
   };
   /** With model 'pipeline': also the recall of the held-out items among each source's first N candidates. */
   sourceRecall?: number;
@@ -294,6 +329,8 @@ export class Session extends Handle {
 }
 
 export class Recommender extends Handle {
+  /** The scene of a request that names none: the candidate ranker's scene when one serves, else 'default'. */
+  readonly defaultScene: string;
   recommend(request?: RecommendRequest): Recommendation[];
   createSession(options?: { userId?: string }): Session;
   stats(): { requests: number; cacheHits: number; cacheSize: number; cacheHitRatio: number; index: IndexKind };
@@ -450,6 +487,8 @@ export class Recsys {
     strategy?: Record<string, unknown>;
     cacheCapacity?: number;
     useRanker?: boolean;
+    /** The model's candidate ranker serves (with its strategy and scene as the defaults) unless false. */
+    useCandidateRanker?: boolean;
   }): Recommender;
   createIndex(options?: { kind?: IndexKind; rerank?: number; nlist?: number; nprobe?: number; seed?: number }): VectorIndex;
   /** An experiment on a shop from generateShop() (it carries the hidden truth), with a model and its ranker. */

@@ -80,7 +80,8 @@ function swap({ dataset, model, name, origin }) {
   Object.assign(state, { dataset, model, recommender, name, session: null });
   $('users').replaceChildren(...dataset.userIds({ limit: 60 }).map((u) => Object.assign(document.createElement('option'), { value: u })));
   $('model-status').textContent = `model from ${origin}: ${model.numItems.toLocaleString()} items, ${model.numUsers.toLocaleString()} users, ` +
-    `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}; ${dataset.numInteractions.toLocaleString()} logged events`;
+    `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}` +
+    `${model.hasCandidateRanker ? `, with a candidate ranker (scene ${model.candidateRanker.scene})` : ''}; ${dataset.numInteractions.toLocaleString()} logged events`;
   newSession();
 }
 
@@ -99,7 +100,9 @@ function newSession() {
 }
 
 function render() {
-  const req = { session: state.session, scene: state.scene, k: Number($('k').value), diversity: Number($('diversity').value) };
+  // "For you": the recommender's default scene (a candidate ranker's own scene when the model has one).
+  const scene = state.scene === 'default' ? state.recommender.defaultScene : state.scene;
+  const req = { session: state.session, scene, k: Number($('k').value), diversity: Number($('diversity').value) };
   let recs;
   const t = performance.now();
   try {

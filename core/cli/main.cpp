@@ -50,15 +50,20 @@ usage:
   recsys train [--data synthetic|online-retail|DIR|FILE] [--preset seed|default] [--config JSON|FILE]
                [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split leave-last-out|temporal|none]
                [--validation-start DATE --test-start DATE] [--before DATE]
-               [--validation-users N] [--patience N] [--out DIR] [--quiet]
+               [--validation-users N] [--patience N] [--out DIR] [--quiet] [--ranker]
+               [--candidate-ranker JSON|FILE [--scene NAME] [--strategy JSON|FILE]]
       Train a two-tower model with a live progress line; with --out, write DIR/model.safetensors
-      and DIR/manifest.json.
+      and DIR/manifest.json. --ranker adds a click / purchase ranker; --candidate-ranker '{...}'
+      a candidate ranker for the scene (default: default) of the strategy, fitted on a cut
+      window_days before the end of the training logs with features from a second two-tower
+      trained before the cut; it is stored with the model with its scene and strategy.
   recsys recommend --model DIR [--data synthetic|online-retail|DIR] [--user ID] [--scene S]
                    [--item ID] [--k N] [--diversity X] [--history ITEM,ITEM,...] [--events JSON|FILE]
                    [--request JSON|FILE] [--index exact|int8|ivf] [--strategy JSON|FILE]
-                   [--no-ranker] [--json]
+                   [--no-ranker] [--no-candidate-ranker] [--json]
       The Recommender the page uses (sources, ranker, diversity, rules) over the model and the
-      data's catalog and logs: --history and --events are session events (views; or
+      data's catalog and logs (a model's candidate ranker serves, with its strategy and scene as
+      the defaults): --history and --events are session events (views; or
       [{"itemId", "event", "timestamp"}]); --request is a request as the JS API takes it
       ({"userId", "scene", "k", "diversity", "itemId", "filters"}), which the flags override.
   recsys eval [--data synthetic|online-retail|DIR]
@@ -68,6 +73,7 @@ usage:
               [--params JSON] [--max-users N] [--include-seen] [--json]
               [--model-dir DIR] [--scene NAME] [--strategy JSON|FILE] [--no-ranker]
               [--source-recall N] [--candidate-ranker JSON] [--features-model DIR]
+              [--no-candidate-ranker]
       Offline evaluation: HR, NDCG, recall, precision, MRR, MAP at K, coverage, novelty, intra-list
       diversity, Gini (and, on the synthetic shop, the recall of each user's true top-K). Fits on
       train (+ validation when --on test) and evaluates on the held-out part; training items are
@@ -78,7 +84,8 @@ usage:
       each user in --scene (default: default); --source-recall N adds the recall of the held-out
       items among each candidate source's first N items; --candidate-ranker '{...}' first fits a
       candidate ranker on the fit logs (a cut window_days before their end; --features-model: a
-      two-tower trained before that cut) and serves with it.
+      two-tower trained before that cut) and serves with it; otherwise the model's own candidate
+      ranker serves (with its scene and strategy as the defaults) unless --no-candidate-ranker.
   recsys experiment [--config JSON|FILE] [--model DIR] [--sessions N] [--seed N] [--json]
       An A/B test of recommendation strategies on the synthetic shop (arms, split, sessions,
       alpha, seed, simulator, bandit, ope: core/experiment/experiment.h), with a model (default
@@ -222,12 +229,29 @@ std::string clock_text(double seconds) {
   return buf;
 }
 
+std::string json_arg(const Args& a, const char* name);
+
 int cmd_train(const std::vector<std::string>& argv) {
   const Args a(
       argv,
       {"data", "preset", "config", "epochs", "batch-size", "lr", "seed", "out", "validation-users",
-       "patience", "split", "validation-start", "test-start", "test-end", "before"},
+       "patience", "split", "validation-start", "test-start", "test-end", "before",
+       "candidate-ranker", "scene", "strategy"},
       {"quiet", "json", "first-interactions", "new-items-only", "ranker"});
+  RECSYS_CHECK(a.has("candidate-ranker") || (!a.has("scene") && !a.has("strategy")),
+               "options --scene and --strategy are the candidate ranker's: they need "
+               "--candidate-ranker");
+  // Checked before any training: a bad option costs nothing.
+  CandidateRankerConfig cr_config;
+  RecommenderOptions cr_options;
+  if (a.has("candidate-ranker")) {
+    cr_config = CandidateRankerConfig::from_json(json_arg(a, "candidate-ranker"), cr_config);
+    if (a.has("strategy")) cr_options.strategy = StrategyConfig::from_json(json_arg(a, "strategy"));
+    cr_options.use_ranker = false;
+    const std::string scene = a.get("scene", "default");
+    RECSYS_CHECK(cr_options.strategy.scenes.count(scene) > 0, "option '--scene': unknown scene '",
+                 scene, "'");
+  }
   const std::string spec = a.get("data", "synthetic");
   TwoTowerConfig cfg = TwoTowerConfig::preset_named(a.get("preset", "default"));
   if (a.has("config")) {
@@ -338,10 +362,44 @@ int cmd_train(const std::vector<std::string>& argv) {
         fit.impressions_source.c_str(), fit.report.click_auc, fit.report.click_logloss,
         fit.report.purchase_auc, fit.report.purchase_logloss);
   }
+  std::shared_ptr<CandidateRanker> candidate;
+  if (a.has("candidate-ranker")) {
+    // Fitted on the logs the model was trained on; its training features come from a second
+    // two-tower trained (same config and epochs) on the logs before its cut only, so that the
+    // personal scores of the examples do not already know the window they are labelled from.
+    Dataset fit_data;
+    fit_data.name = data.name;
+    fit_data.catalog = data.catalog;
+    fit_data.interactions = trainer.train_data();
+    const std::int64_t cut = candidate_ranker_cut(fit_data.interactions, cr_config.window_days);
+    Dataset past = fit_data;
+    past.interactions =
+        fit_data.interactions.filter([cut](const Interaction& e) { return e.timestamp < cut; });
+    RECSYS_CHECK(!past.interactions.empty(), "candidate ranker: no interactions before the cut (",
+                 cr_config.window_days, " days before the last event)");
+    TwoTowerConfig fc = cfg;
+    fc.epochs = std::max(1, trainer.current_epoch().epoch);
+    TrainingJobOptions fjo;
+    fjo.split.kind = "none";
+    TrainingJob features_job(past, fc, fjo);
+    std::fprintf(out, "candidate ranker: features model on the %lld events before the cut, %d epochs\n",
+                 static_cast<long long>(past.interactions.size()), fc.epochs);
+    while (!features_job.done()) features_job.train_steps(1 << 20);
+    const std::string scene = a.get("scene", "default");
+    const CandidateRankerFit fit = fit_candidate_ranker(job.model(), fit_data, cr_options, scene,
+                                                        cr_config, features_job.model());
+    candidate = fit.ranker;
+    std::fprintf(out,
+                 "candidate ranker (%s, scene %s): %lld examples, %lld positives, %d users; loss "
+                 "%.4f -> %.4f\n",
+                 cr_config.objective.c_str(), scene.c_str(), static_cast<long long>(fit.examples),
+                 static_cast<long long>(fit.positives), fit.users, fit.epoch_losses.front(),
+                 fit.epoch_losses.back());
+  }
   if (a.has("out")) {
     const std::string dir = a.get("out");
     make_dirs(dir);
-    const ModelFiles files = TwoTowerFile::save(model, info, ranker.get());
+    const ModelFiles files = TwoTowerFile::save(model, info, ranker.get(), candidate.get());
     write_file(dir + "/model.safetensors", files.weights);
     write_file(dir + "/manifest.json", files.manifest);
     std::fprintf(out, "wrote %s/model.safetensors (%zu bytes) and %s/manifest.json\n", dir.c_str(),
@@ -363,7 +421,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
                 "test-start", "test-end", "on", "params", "max-users", "seed", "before",
                 "model-dir", "scene", "strategy", "source-recall", "candidate-ranker",
                 "features-model"},
-               {"json", "include-seen", "first-interactions", "no-ranker"});
+               {"json", "include-seen", "first-interactions", "no-ranker", "no-candidate-ranker"});
   const std::string spec = a.get("data", "synthetic");
   const std::string which = a.get("model", "popularity");
   // The synthetic shop keeps its hidden truth, for the recall of each user's true top-K.
@@ -390,15 +448,18 @@ int cmd_eval(const std::vector<std::string>& argv) {
   if (a.has("params")) req.params_json = a.get("params");
   std::shared_ptr<TwoTowerModel> model, features_model;
   std::shared_ptr<RankingModel> ranker;
+  std::shared_ptr<CandidateRanker> stored_candidate;
   const bool baseline = which == "random" || which == "popularity" ||
                         which == "personal-frequency" || which == "itemknn" || which == "ease" ||
                         which == "mf";
   RECSYS_CHECK(which == "pipeline" ||
                    (!a.has("model-dir") && !a.has("scene") && !a.has("strategy") &&
                     !a.has("no-ranker") && !a.has("source-recall") &&
-                    !a.has("candidate-ranker") && !a.has("features-model")),
+                    !a.has("candidate-ranker") && !a.has("features-model") &&
+                    !a.has("no-candidate-ranker")),
                "options --model-dir, --scene, --strategy, --no-ranker, --source-recall, "
-               "--candidate-ranker and --features-model need --model pipeline");
+               "--candidate-ranker, --no-candidate-ranker and --features-model need --model "
+               "pipeline");
   if (baseline) {
     req.model = which;
   } else if (which == "pipeline") {
@@ -408,9 +469,16 @@ int cmd_eval(const std::vector<std::string>& argv) {
     const std::string manifest = read_file(dir + "/manifest.json");
     model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(weights, manifest, dir));
     if (!a.has("no-ranker")) ranker = TwoTowerFile::load_ranker(weights, manifest, model, dir);
-    req.scene = a.get("scene", "default");
+    // The model's own candidate ranker serves unless one is fitted here or it is turned off;
+    // its strategy (which defines the scene it was fitted for) is the default one.
+    if (!a.has("candidate-ranker") && !a.has("no-candidate-ranker"))
+      stored_candidate = TwoTowerFile::load_candidate_ranker(weights, manifest, dir);
+    req.scene = a.get("scene", stored_candidate ? stored_candidate->fitted().scene : "default");
     nlohmann::json options{{"useRanker", !a.has("no-ranker")}};
-    if (a.has("strategy")) options["strategy"] = nlohmann::json::parse(json_arg(a, "strategy"));
+    if (a.has("strategy"))
+      options["strategy"] = nlohmann::json::parse(json_arg(a, "strategy"));
+    else if (stored_candidate && !stored_candidate->fitted().strategy_json.empty())
+      options["strategy"] = nlohmann::json::parse(stored_candidate->fitted().strategy_json);
     req.recommender_json = options.dump();
     req.options.source_quota = static_cast<int>(a.get_int("source-recall", 0));
     if (a.has("candidate-ranker")) req.candidate_ranker_json = json_arg(a, "candidate-ranker");
@@ -425,7 +493,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
         read_file(which + "/model.safetensors"), read_file(which + "/manifest.json"), which));
   }
   const eval::EvalRun run =
-      eval::run_evaluation(data, req, model, shop ? &shop->truth : nullptr, ranker, features_model);
+      eval::run_evaluation(data, req, model, shop ? &shop->truth : nullptr, ranker, features_model,
+                           stored_candidate);
   eval::EvalReport r = run.report;
   if (model && which != "pipeline") r.model = which + " (" + r.model + ")";
   if (a.has("json")) {
@@ -541,7 +610,7 @@ int cmd_recommend(const std::vector<std::string>& argv) {
   const Args a(argv,
                {"model", "data", "user", "history", "events", "scene", "item", "k", "diversity",
                 "request", "index", "strategy", "before"},
-               {"json", "no-ranker"});
+               {"json", "no-ranker", "no-candidate-ranker"});
   RECSYS_CHECK(a.has("model"), "recommend: --model DIR is required");
   const std::string dir = a.get("model");
   const std::string weights = read_file(dir + "/model.safetensors");
@@ -551,15 +620,26 @@ int cmd_recommend(const std::vector<std::string>& argv) {
   const Dataset data = load_dataset_before(a.get("data", "synthetic"), a);
   RecommenderOptions options;
   if (a.has("index")) options.index.kind = a.get("index");
-  if (a.has("strategy")) options.strategy = StrategyConfig::from_json(json_arg(a, "strategy"));
+  std::shared_ptr<CandidateRanker> candidate;
+  if (!a.has("no-candidate-ranker"))
+    candidate = TwoTowerFile::load_candidate_ranker(weights, manifest, dir);
+  // A candidate ranker's strategy (defining the scene it was fitted for) is the default one.
+  if (a.has("strategy"))
+    options.strategy = StrategyConfig::from_json(json_arg(a, "strategy"));
+  else if (candidate && !candidate->fitted().strategy_json.empty())
+    options.strategy = StrategyConfig::from_json(candidate->fitted().strategy_json);
   options.use_ranker = !a.has("no-ranker");
   options.cache_capacity = 0;
   Recommender rec(model, data, options, ranker);
+  if (candidate) rec.set_candidate_ranker(candidate);
 
   RecommendRequest req;
   if (a.has("request")) req = request_from_json(json_arg(a, "request"));
   if (a.has("user")) req.user_id = a.get("user");
-  if (a.has("scene")) req.scene = a.get("scene");
+  if (a.has("scene"))
+    req.scene = a.get("scene");
+  else if (candidate && !a.has("request"))
+    req.scene = candidate->fitted().scene;
   if (a.has("item")) req.item_id = a.get("item");
   if (a.has("k")) {
     const long long k = a.get_int("k", 10);

@@ -84,9 +84,14 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
 EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
                        std::shared_ptr<const TwoTowerModel> model, const SyntheticTruth* truth,
                        std::shared_ptr<const RankingModel> ranker,
-                       std::shared_ptr<const TwoTowerModel> features_model) {
+                       std::shared_ptr<const TwoTowerModel> features_model,
+                       std::shared_ptr<const CandidateRanker> candidate_ranker) {
   RECSYS_CHECK(!features_model || !req.candidate_ranker_json.empty(),
                "evaluate: a features model is for the candidate ranker; the request fits none");
+  RECSYS_CHECK(!candidate_ranker || req.candidate_ranker_json.empty(),
+               "evaluate: the request fits a candidate ranker and one is given; choose one");
+  RECSYS_CHECK(!candidate_ranker || req.model == "pipeline",
+               "evaluate: a candidate ranker needs model 'pipeline', got '", req.model, "'");
   const Split split = make_split(data.interactions, req.split);
   const Interactions fit = req.on == "test" ? merge(split.train, split.validation) : split.train;
   const Interactions& heldout = req.on == "test" ? split.test : split.validation;
@@ -146,7 +151,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     check_params({});
     RECSYS_CHECK(model, "evaluate: model 'pipeline' needs a trained model");
     const RecommenderOptions ro = RecommenderOptions::from_json(req.recommender_json);
-    std::shared_ptr<const CandidateRanker> cr;
+    std::shared_ptr<const CandidateRanker> cr = std::move(candidate_ranker);
     if (!req.candidate_ranker_json.empty()) {
       CandidateRankerConfig base;
       base.exclude_seen = req.options.exclude_seen;

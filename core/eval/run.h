@@ -11,6 +11,7 @@
 #include "data/synthetic.h"
 #include "eval/evaluate.h"
 #include "retrieval/two_tower.h"
+#include "serving/candidate_ranker.h"
 
 namespace recsys::eval {
 
@@ -47,11 +48,13 @@ struct EvalRun {
 // Recommender over `model` and `ranker` fed with the fit logs when it is "pipeline"), and
 // evaluates. `truth` adds the synthetic shop's true top-K recall.
 // features_model: the two-tower the candidate ranker's training features come from (one trained
-// before its cut), else `model`.
+// before its cut), else `model`. candidate_ranker: a fitted one (from the model's files) that the
+// pipeline serves with; not with request.candidate_ranker_json, which fits one.
 EvalRun run_evaluation(const Dataset& data, const EvalRequest& request,
                        std::shared_ptr<const TwoTowerModel> model = nullptr,
                        const SyntheticTruth* truth = nullptr,
                        std::shared_ptr<const RankingModel> ranker = nullptr,
-                       std::shared_ptr<const TwoTowerModel> features_model = nullptr);
+                       std::shared_ptr<const TwoTowerModel> features_model = nullptr,
+                       std::shared_ptr<const CandidateRanker> candidate_ranker = nullptr);
 
 }  // namespace recsys::eval

@@ -1,5 +1,7 @@
 #include "io/two_tower_file.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
@@ -52,7 +54,7 @@ TrainingInfo training_info_from_json(std::string_view json) {
 }
 
 ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& info,
-                              RankingModel* ranker) {
+                              RankingModel* ranker, const CandidateRanker* candidate_ranker) {
   RECSYS_CHECK(!ranker || &ranker->retrieval() == &model,
                "model files: the ranker belongs to another model");
   auto& m = const_cast<TwoTowerModel&>(model);  // parameters() hands out mutable pointers
@@ -75,6 +77,17 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
       t.shape = {tensor->rows(), tensor->cols()};
       if (name.size() > 5 && name.compare(name.size() - 5, 5, "/bias") == 0)
         t.shape = {tensor->cols()};
+      t.data.assign(tensor->data(), tensor->data() + tensor->size());
+      shapes[t.name] = t.shape;
+      tensors.push_back(std::move(t));
+    }
+  if (candidate_ranker)
+    for (const auto& [name, tensor] : const_cast<CandidateRanker*>(candidate_ranker)->tensors()) {
+      io::Tensor t;
+      t.name = name;
+      t.shape = {tensor->cols()};  // mean, scale and biases are rows
+      if (tensor->rows() > 1 || name.compare(name.size() - 7, 7, "/kernel") == 0)
+        t.shape = {tensor->rows(), tensor->cols()};
       t.data.assign(tensor->data(), tensor->data() + tensor->size());
       shapes[t.name] = t.shape;
       tensors.push_back(std::move(t));
@@ -108,6 +121,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   if (ranker)
     j["ranking"] = {{"config", nlohmann::json::parse(ranker->config().to_json())},
                     {"item_counts", ranker->item_counts()}};
+  if (candidate_ranker) j["candidate_ranker"] = nlohmann::json::parse(candidate_ranker->manifest_json());
   ModelFiles f;
   f.weights = io::write_safetensors(
       tensors, {{"format", kFormat}, {"format_version", std::to_string(kTwoTowerFormatVersion)}});
@@ -144,6 +158,40 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
     std::copy(t->data.begin(), t->data.end(), tensor->data());
   }
   ranker->prepare();
+  return ranker;
+}
+
+std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker(std::string_view weights,
+                                                                    std::string_view manifest,
+                                                                    const std::string& source) {
+  const std::string where = source + "/manifest.json";
+  const nlohmann::json j = parse_json(manifest, where);
+  if (!j.is_object() || !j.contains("candidate_ranker")) return nullptr;
+  auto ranker = CandidateRanker::from_manifest_json(j["candidate_ranker"].dump(),
+                                                    where + " candidate_ranker");
+  const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
+  std::size_t stored = 0;
+  for (const auto& t : st.tensors) stored += t.name.rfind("candidate_ranker/", 0) == 0;
+  const auto tensors = ranker->tensors();
+  RECSYS_CHECK_FORMAT(stored == tensors.size(), source, "/model.safetensors: ", stored,
+                      " candidate_ranker tensors, its config has ", tensors.size());
+  for (auto& [name, tensor] : tensors) {
+    const io::Tensor* t = st.find(name);
+    RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", name, "'");
+    RECSYS_CHECK_FORMAT(t->dtype == "F32", source, "/model.safetensors: tensor '", name,
+                        "' has dtype ", t->dtype, ", expected F32");
+    const bool row = tensor->rows() == 1 && t->shape.size() == 1;
+    RECSYS_CHECK_FORMAT(
+        t->elements() == tensor->size() &&
+            (row || (t->shape.size() == 2 && t->shape[0] == tensor->rows() &&
+                     t->shape[1] == tensor->cols())),
+        source, "/model.safetensors: tensor '", name,
+        "' does not have the shape of the candidate ranker's config");
+    for (float v : t->data)
+      RECSYS_CHECK_FORMAT(std::isfinite(v), source, "/model.safetensors: tensor '", name,
+                          "' holds ", v);
+    std::copy(t->data.begin(), t->data.end(), tensor->data());
+  }
   return ranker;
 }
 
@@ -244,11 +292,18 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
     }
     std::copy(t->data.begin(), t->data.end(), p.value->data());
   }
-  std::size_t ranking_tensors = 0;
-  for (const auto& t : st.tensors) ranking_tensors += t.name.rfind("ranking/", 0) == 0;
+  std::size_t ranking_tensors = 0, candidate_tensors = 0;
+  for (const auto& t : st.tensors) {
+    ranking_tensors += t.name.rfind("ranking/", 0) == 0;
+    candidate_tensors += t.name.rfind("candidate_ranker/", 0) == 0;
+  }
   RECSYS_CHECK_FORMAT(
       ranking_tensors == 0 || j.contains("ranking"), source,
       "/model.safetensors: ranking tensors without a 'ranking' entry in the manifest");
+  RECSYS_CHECK_FORMAT(candidate_tensors == 0 || j.contains("candidate_ranker"), source,
+                      "/model.safetensors: candidate_ranker tensors without a 'candidate_ranker' "
+                      "entry in the manifest");
+  ranking_tensors += candidate_tensors;
   RECSYS_CHECK_FORMAT(st.tensors.size() - ranking_tensors == params.size(), source,
                       "/model.safetensors: ", st.tensors.size() - ranking_tensors,
                       " tensors, the model has ", params.size(), " (unexpected extra tensors)");

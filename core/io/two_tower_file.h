@@ -12,6 +12,7 @@
 #include "ranking/ranking_model.h"
 #include "retrieval/training_info.h"
 #include "retrieval/two_tower.h"
+#include "serving/candidate_ranker.h"
 
 namespace recsys {
 
@@ -29,9 +30,12 @@ constexpr int kTwoTowerFormatVersion = 1;
 class TwoTowerFile {
  public:
   // With a ranker, its tensors (ranking/...) join the weights and the manifest gets "ranking":
-  // {"config", "item_counts"} (a ranker belongs to the model it was trained on).
+  // {"config", "item_counts"} (a ranker belongs to the model it was trained on). With a candidate
+  // ranker, its tensors (candidate_ranker/...) join them and the manifest gets
+  // "candidate_ranker": {"config", "features", "scene", "strategy", "fit"}.
   static ModelFiles save(const TwoTowerModel& model, const TrainingInfo& info = TrainingInfo(),
-                         RankingModel* ranker = nullptr);
+                         RankingModel* ranker = nullptr,
+                         const CandidateRanker* candidate_ranker = nullptr);
   // Validates everything (format, version, config, vocabularies, every tensor's name, dtype and
   // shape, the file's size) before returning; a bad file is an Error and no model is built.
   static TwoTowerModel load(std::string_view weights, std::string_view manifest,
@@ -41,6 +45,11 @@ class TwoTowerFile {
                                                    std::string_view manifest,
                                                    std::shared_ptr<const TwoTowerModel> model,
                                                    const std::string& source = "model");
+  // The candidate ranker stored with a model, or null when there is none; every tensor's name,
+  // dtype and shape and the feature list are checked first.
+  static std::shared_ptr<CandidateRanker> load_candidate_ranker(std::string_view weights,
+                                                                std::string_view manifest,
+                                                                const std::string& source = "model");
   // The training metadata of a manifest.
   static TrainingInfo training_info(std::string_view manifest);
 };

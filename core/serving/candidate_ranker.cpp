@@ -4,6 +4,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "common/check.h"
 #include "data/json_options.h"
 #include "nn/adam.h"
@@ -85,10 +87,12 @@ std::vector<std::string> CandidateRanker::feature_names() {
 
 CandidateRanker::CandidateRanker(const CandidateRankerConfig& config, std::vector<float> mean,
                                  std::vector<float> scale)
-    : config_(config), mean_(std::move(mean)), scale_(std::move(scale)) {
+    : config_(config) {
   config_.validate();
-  RECSYS_CHECK(mean_.size() == kFeatures && scale_.size() == kFeatures,
-               "candidate ranker: ", mean_.size(), " feature means for ", kFeatures, " features");
+  RECSYS_CHECK(mean.size() == kFeatures && scale.size() == kFeatures,
+               "candidate ranker: ", mean.size(), " feature means for ", kFeatures, " features");
+  mean_ = Eigen::Map<const nn::Matrix>(mean.data(), 1, kFeatures);
+  scale_ = Eigen::Map<const nn::Matrix>(scale.data(), 1, kFeatures);
   Rng rng(config_.seed, 3);
   int in = kFeatures;
   for (int h : config_.hidden) {
@@ -162,13 +166,104 @@ void CandidateRanker::features(const ServingState& s, const ResolvedRequest& r,
   }
 }
 
+std::vector<std::pair<std::string, nn::Matrix*>> CandidateRanker::tensors() {
+  std::vector<std::pair<std::string, nn::Matrix*>> t{{"candidate_ranker/mean", &mean_},
+                                                     {"candidate_ranker/scale", &scale_}};
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const std::string p = "candidate_ranker/dense_" + std::to_string(l);
+    t.emplace_back(p + "/kernel", &layers_[l].W);
+    t.emplace_back(p + "/bias", &layers_[l].b);
+  }
+  return t;
+}
+
+std::string CandidateRanker::manifest_json() const {
+  const auto& c = config_;
+  nlohmann::json config{{"hidden", c.hidden},
+                        {"epochs", c.epochs},
+                        {"batch_size", c.batch_size},
+                        {"learning_rate", c.learning_rate},
+                        {"window_days", c.window_days},
+                        {"seed", c.seed},
+                        {"exclude_seen", c.exclude_seen},
+                        {"objective", c.objective}};
+  nlohmann::json j{{"config", config},
+                   {"features", feature_names()},
+                   {"scene", fitted_.scene},
+                   {"fit",
+                    {{"cut", fitted_.cut},
+                     {"examples", fitted_.examples},
+                     {"positives", fitted_.positives},
+                     {"users", fitted_.users}}}};
+  j["strategy"] = fitted_.strategy_json.empty() ? nlohmann::json::object()
+                                                : nlohmann::json::parse(fitted_.strategy_json);
+  return j.dump();
+}
+
+std::shared_ptr<CandidateRanker> CandidateRanker::from_manifest_json(std::string_view json,
+                                                                     const std::string& where) {
+  const nlohmann::json j = parse_json_object(json, where);
+  auto need = [&](const char* key, bool ok, const char* what) {
+    RECSYS_CHECK_FORMAT(j.contains(key) && ok, where, ": '", key, "' must be ", what,
+                        j.contains(key) ? ", got " + j.at(key).dump().substr(0, 60) : ", missing");
+  };
+  need("config", j.contains("config") && j["config"].is_object(), "an object");
+  need("features", j.contains("features") && j["features"].is_array(), "an array of names");
+  need("scene", j.contains("scene") && j["scene"].is_string(), "a string");
+  need("strategy", j.contains("strategy") && j["strategy"].is_object(), "an object");
+  std::vector<std::string> names;
+  for (const auto& n : j["features"]) {
+    RECSYS_CHECK_FORMAT(n.is_string(), where, ": 'features' must be an array of names, got ",
+                        n.dump().substr(0, 60));
+    names.push_back(n.get<std::string>());
+  }
+  const auto ours = feature_names();
+  if (names != ours) {
+    std::string got, want;
+    for (const auto& n : names) got += (got.empty() ? "" : ", ") + n;
+    for (const auto& n : ours) want += (want.empty() ? "" : ", ") + n;
+    RECSYS_FAIL(Format, where, ": the candidate ranker reads the features [", got.substr(0, 300),
+                "], this version computes [", want.substr(0, 300), "]");
+  }
+  CandidateRankerConfig config;
+  try {
+    config = CandidateRankerConfig::from_json(j["config"].dump());
+  } catch (const Error& e) {
+    RECSYS_FAIL(Format, where, ": ", e.what());
+  }
+  auto r = std::make_shared<CandidateRanker>(config, std::vector<float>(kFeatures, 0.0f),
+                                             std::vector<float>(kFeatures, 0.0f));
+  for (auto& l : r->layers_) {
+    l.W.setZero();
+    l.b.setZero();
+  }
+  Fitted f;
+  f.scene = j["scene"].get<std::string>();
+  f.strategy_json = j["strategy"].empty() ? "" : j["strategy"].dump();
+  if (!f.strategy_json.empty()) {
+    try {
+      StrategyConfig::from_json(f.strategy_json);  // checked now, not when a page serves it
+    } catch (const Error& e) {
+      RECSYS_FAIL(Format, where, ": its strategy: ", e.what());
+    }
+  }
+  if (j.contains("fit") && j["fit"].is_object()) {
+    const auto& fit = j["fit"];
+    f.cut = fit.value("cut", std::int64_t{0});
+    f.examples = fit.value("examples", std::int64_t{0});
+    f.positives = fit.value("positives", std::int64_t{0});
+    f.users = fit.value("users", std::int32_t{0});
+  }
+  r->fitted_ = std::move(f);
+  return r;
+}
+
 void CandidateRanker::standardise(const nn::Matrix& X, nn::Matrix& Z) const {
   RECSYS_CHECK(X.cols() == kFeatures, "candidate ranker: ", X.cols(), " features, expected ",
                kFeatures);
   Z.resize(X.rows(), X.cols());
   for (Eigen::Index c = 0; c < X.cols(); ++c)
-    Z.col(c) = (X.col(c).array() - mean_[static_cast<std::size_t>(c)]) *
-               scale_[static_cast<std::size_t>(c)];
+    Z.col(c) = (X.col(c).array() - mean_(0, c)) * scale_(0, c);
 }
 
 void CandidateRanker::predict(const nn::Matrix& X, std::vector<float>& out) const {
@@ -273,6 +368,13 @@ float CandidateRanker::train_epoch(const nn::Matrix& X, const std::vector<float>
   return static_cast<float>(total / static_cast<double>(std::max<std::size_t>(batches, 1)));
 }
 
+std::int64_t candidate_ranker_cut(const Interactions& logs, double window_days) {
+  RECSYS_CHECK(logs.size() > 0, "candidate ranker: no interactions to learn from");
+  std::int64_t last = logs.events().front().timestamp;
+  for (const auto& e : logs.events()) last = std::max(last, e.timestamp);
+  return last - static_cast<std::int64_t>(window_days * 86400);
+}
+
 CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> model,
                                         const Dataset& data, const RecommenderOptions& options,
                                         const std::string& scene,
@@ -281,10 +383,7 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
   config.validate();
   RECSYS_CHECK(model, "candidate ranker: no model");
   const Interactions& logs = data.interactions;
-  RECSYS_CHECK(logs.size() > 0, "candidate ranker: no interactions to learn from");
-  std::int64_t last = logs.events().front().timestamp;
-  for (const auto& e : logs.events()) last = std::max(last, e.timestamp);
-  const auto cut = last - static_cast<std::int64_t>(config.window_days * 86400);
+  const auto cut = candidate_ranker_cut(logs, config.window_days);
   std::vector<Interaction> before;
   for (const auto& e : logs.events())
     if (e.timestamp < cut) before.push_back(e);
@@ -362,6 +461,14 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
   fit.ranker = std::make_shared<CandidateRanker>(config, mean, scale);
   Rng rng(config.seed, 7);
   for (int e = 0; e < config.epochs; ++e) fit.epoch_losses.push_back(fit.ranker->train_epoch(X, labels, groups, rng));
+  CandidateRanker::Fitted fitted;
+  fitted.scene = scene;
+  fitted.strategy_json = options.strategy.to_json();
+  fitted.cut = cut;
+  fitted.examples = fit.examples;
+  fitted.positives = fit.positives;
+  fitted.users = fit.users;
+  fit.ranker->set_fitted(std::move(fitted));
   return fit;
 }
 

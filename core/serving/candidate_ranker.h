@@ -63,16 +63,37 @@ class CandidateRanker {
                     const std::vector<std::size_t>& groups, Rng& rng);
   const CandidateRankerConfig& config() const { return config_; }
 
+  // What it was fitted for, kept in model files: the scene whose candidates it saw and the
+  // strategy (JSON) that defined the scene; the cut and the size of its training set.
+  struct Fitted {
+    std::string scene, strategy_json;
+    std::int64_t cut = 0, examples = 0, positives = 0;
+    std::int32_t users = 0;
+  };
+  const Fitted& fitted() const { return fitted_; }
+  void set_fitted(Fitted f) { fitted_ = std::move(f); }
+
+  // Model files (io/two_tower_file.h): the tensors by name (candidate_ranker/mean, /scale, then
+  // candidate_ranker/dense_L/kernel and /bias) and the manifest's entry {"config", "features",
+  // "scene", "strategy", "fit"}.
+  std::vector<std::pair<std::string, nn::Matrix*>> tensors();
+  std::string manifest_json() const;
+  // A ranker of the manifest entry's shape with zero weights (fill them through tensors()); an
+  // entry of another feature list (another version of the product) is an error naming both.
+  static std::shared_ptr<CandidateRanker> from_manifest_json(std::string_view json,
+                                                             const std::string& where);
+
  private:
   void standardise(const nn::Matrix& X, nn::Matrix& Z) const;
   // Forward and backward over rows of Z with the logits' gradient from `loss`; one Adam step.
   template <class Loss>
   float step(const nn::Matrix& Z, const std::vector<std::size_t>& rows, Loss&& loss);
   CandidateRankerConfig config_;
-  std::vector<float> mean_, scale_;
+  nn::Matrix mean_, scale_;  // 1 × kFeatures: Z = (X - mean) · scale
   std::vector<nn::Dense> layers_;  // hidden ReLU layers, then one logit
   std::vector<nn::AdamSlot> slots_;  // W and b of each layer
   std::unique_ptr<nn::Adam> adam_;
+  Fitted fitted_;
 };
 
 struct CandidateRankerFit {
@@ -82,6 +103,9 @@ struct CandidateRankerFit {
   std::int64_t cut = 0;  // the cut's timestamp
   std::vector<double> epoch_losses;
 };
+
+// The cut of a fit: window_days before the last event of the logs (which must not be empty).
+std::int64_t candidate_ranker_cut(const Interactions& logs, double window_days);
 
 // Fits a candidate ranker for `scene` of a Recommender over `model` with these options, on
 // `data` (the catalog and the fit logs): the cut is window_days before the logs' last event.

@@ -8,7 +8,11 @@
 #include "eval/run.h"
 #include "eval/scorers.h"
 #include "fixture.h"
+#include "io/safetensors.h"
+#include "io/two_tower_file.h"
 #include "serving/candidate_ranker.h"
+
+#include <nlohmann/json.hpp>
 #include "serving/recommender.h"
 
 using namespace recsys;
@@ -20,6 +24,13 @@ Dataset fit_data(const test::ShopFixture& f) {
   d.catalog = f.shop.data.catalog;
   d.interactions = f.split.train;
   return d;
+}
+// A scene of 50 personal and 20 popular candidates, ranked.
+RecommenderOptions mix_options() {
+  RecommenderOptions o;
+  o.strategy.scenes["mix"] = SceneConfig{
+      Scene::Default, {{SourceKind::Personal, 50}, {SourceKind::Popular, 20}}, true, 0, 0};
+  return o;
 }
 }  // namespace
 
@@ -72,9 +83,7 @@ TEST_CASE("the candidate ranker learns from a cut inside the fit logs and serves
           "[serving][ranker]") {
   const auto& f = test::default_fixture();
   const Dataset data = fit_data(f);
-  RecommenderOptions o;
-  o.strategy.scenes["mix"] = SceneConfig{
-      Scene::Default, {{SourceKind::Personal, 50}, {SourceKind::Popular, 20}}, true, 0, 0};
+  const RecommenderOptions o = mix_options();
   CandidateRankerConfig c;
   c.epochs = 3;
   c.window_days = 30;
@@ -176,4 +185,89 @@ TEST_CASE("evaluation requests keep pipeline fields to the pipeline and check th
   const auto ok = EvalRequest::from_json(
       R"({"model":"pipeline","scene":"home_page","candidate_ranker":{"objective":"pointwise"}})");
   CHECK(CandidateRankerConfig::from_json(ok.candidate_ranker_json).objective == "pointwise");
+}
+
+TEST_CASE("a candidate ranker saved with its model loads back identically, and bad files are refused",
+          "[serving][ranker][io]") {
+  const auto& f = test::default_fixture();
+  const Dataset data = fit_data(f);
+  const RecommenderOptions o = mix_options();
+  CandidateRankerConfig c;
+  c.epochs = 2;
+  c.hidden = {8};
+  const CandidateRankerFit fit = fit_candidate_ranker(f.model, data, o, "mix", c);
+  const ModelFiles files = TwoTowerFile::save(*f.model, TrainingInfo(), nullptr, fit.ranker.get());
+  auto back = TwoTowerFile::load_candidate_ranker(files.weights, files.manifest);
+  REQUIRE(back);
+  CHECK(back->fitted().scene == "mix");
+  CHECK(back->fitted().cut == fit.cut);
+  CHECK(back->fitted().examples == fit.examples);
+  CHECK(back->config().hidden == std::vector<int>{8});
+  // The stored strategy defines the scene it was fitted for.
+  CHECK(StrategyConfig::from_json(back->fitted().strategy_json).scenes.count("mix") == 1);
+  // The model loads as before; the same requests get the same lists and scores.
+  auto model = std::make_shared<TwoTowerModel>(TwoTowerFile::load(files.weights, files.manifest));
+  Recommender a(f.model, data, o), b(model, data, o);
+  a.set_candidate_ranker(fit.ranker);
+  b.set_candidate_ranker(back);
+  for (std::int32_t user = 0; user < 20; ++user) {
+    RecommendRequest req;
+    req.user_id = data.interactions.users().token(user);
+    req.scene = "mix";
+    req.k = 10;
+    const auto la = a.recommend(req), lb = b.recommend(req);
+    REQUIRE(la.size() == lb.size());
+    for (std::size_t i = 0; i < la.size(); ++i) {
+      CHECK(la[i].item == lb[i].item);
+      CHECK(la[i].score() == lb[i].score());
+    }
+  }
+  // Files without one have none.
+  const ModelFiles plain = TwoTowerFile::save(*f.model);
+  CHECK(TwoTowerFile::load_candidate_ranker(plain.weights, plain.manifest) == nullptr);
+  // Bad files: each refused with a message naming what is wrong.
+  auto manifest = nlohmann::json::parse(files.manifest);
+  auto with = [&](auto change) {
+    auto j = manifest;
+    change(j["candidate_ranker"]);
+    return j.dump();
+  };
+  CHECK_THROWS_WITH(TwoTowerFile::load_candidate_ranker(files.weights, with([](auto& cr) {
+                      cr["features"][0] = "shoe_size";
+                    })),
+                    Catch::Contains("the candidate ranker reads the features [shoe_size") &&
+                        Catch::Contains("this version computes [personal_score"));
+  CHECK_THROWS_WITH(TwoTowerFile::load_candidate_ranker(files.weights, with([](auto& cr) {
+                      cr["config"]["hidden"] = {9};
+                    })),
+                    Catch::Contains("tensor 'candidate_ranker/dense_0/kernel' does not have the "
+                                    "shape of the candidate ranker's config"));
+  CHECK_THROWS_WITH(TwoTowerFile::load_candidate_ranker(files.weights, with([](auto& cr) {
+                      cr["config"]["hidden"] = {8, 4};
+                    })),
+                    Catch::Contains("6 candidate_ranker tensors, its config has 8"));
+  CHECK_THROWS_WITH(TwoTowerFile::load_candidate_ranker(files.weights, with([](auto& cr) {
+                      cr["config"]["objective"] = "vibes";
+                    })),
+                    Catch::Contains("objective must be listwise or pointwise, got 'vibes'"));
+  CHECK_THROWS_WITH(TwoTowerFile::load_candidate_ranker(files.weights, with([](auto& cr) {
+                      cr["strategy"] = {{"scenes", {{"mix", {{"sources", {{{"source", "tarot"}}}}}}}}};
+                    })),
+                    Catch::Contains("its strategy") && Catch::Contains("tarot"));
+  CHECK_THROWS_WITH(TwoTowerFile::load_candidate_ranker(files.weights, with([](auto& cr) {
+                      cr.erase("scene");
+                    })),
+                    Catch::Contains("'scene' must be a string, missing"));
+  // Its tensors without the manifest's entry: the model itself is refused.
+  auto j = manifest;
+  j.erase("candidate_ranker");
+  CHECK_THROWS_WITH(TwoTowerFile::load(files.weights, j.dump()),
+                    Catch::Contains("candidate_ranker tensors without a 'candidate_ranker' entry"));
+  // A non-finite weight.
+  io::Safetensors st = io::read_safetensors(files.weights, "model");
+  for (auto& t : st.tensors)
+    if (t.name == "candidate_ranker/dense_1/bias") t.data[0] = std::nanf("");
+  CHECK_THROWS_WITH(
+      TwoTowerFile::load_candidate_ranker(io::write_safetensors(st.tensors), files.manifest),
+      Catch::Contains("tensor 'candidate_ranker/dense_1/bias' holds nan"));
 }

@@ -1,7 +1,8 @@
 // The Recommend page: first recommendations within 1 s, session events change them, "why?",
-// scenes, Online Retail, and a corrupt model file refused while the previous model keeps working.
+// scenes, Online Retail with its candidate ranker (the native CLI's list), and a corrupt model file refused while the previous model keeps working.
 import { test, expect } from '@playwright/test';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 const ids = (page) => page.locator('#cards .card').evaluateAll((els) => els.map((e) => e.dataset.id));
 
@@ -56,6 +57,20 @@ test('Online Retail, and a corrupt model file is refused while the old model kee
   await page.selectOption('#dataset', 'online-retail');
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'online-retail', { timeout: 20_000 });
   await expect(page.locator('#model-status')).toContainText('3,659 items');
+  // The demo model's candidate ranker serves "For you" in its scene: a known customer's list is the
+  // one `recsys recommend` serves natively from the same files.
+  await expect(page.locator('#model-status')).toContainText('with a candidate ranker (scene retail)');
+  const customer = '12347';
+  await page.fill('#user', customer);
+  await page.locator('#user').blur();  // commits the field (a change event), as leaving it does
+  await expect(page.locator('#session')).toContainText(`user ${customer}`);
+  const diversity = await page.locator('#diversity').inputValue();
+  const cli = spawnSync('build/recsys', ['recommend', '--model', 'data/demo/online-retail-model', '--data', 'online-retail',
+    '--user', customer, '--k', '10', '--diversity', diversity, '--json'], { encoding: 'utf8' });
+  expect(cli.status, cli.stderr).toBe(0);
+  const native = JSON.parse(cli.stdout);
+  expect(native.map((r) => r.explanation.source).join(' ')).toMatch(/neighbours|personal/);
+  expect(await ids(page)).toEqual(native.map((r) => r.id));
   const before = await ids(page);
   const weights = readFileSync('data/demo/online-retail-model/model.safetensors');
   const manifest = readFileSync('data/demo/online-retail-model/manifest.json');

@@ -70,3 +70,37 @@ test('useRanker: false holds across reload(), like the CLI --no-ranker', () => {
   assert.deepEqual(cli.map((r) => r.id), plain.map((r) => r.id));
   rec.dispose();
 });
+
+test('the Online Retail demo model serves with its candidate ranker, natively and in wasm alike', () => {
+  const retailDir = `${root}data/demo/online-retail-model`;
+  const dataDir = `${root}data/online_retail`;
+  const retail = rs.loadOnlineRetail({ items: readFileSync(`${dataDir}/items.csv`, 'utf8'), baskets: readFileSync(`${dataDir}/baskets.csv`, 'utf8') });
+  return rs.loadModel({ weights: `${retailDir}/model.safetensors`, manifest: `${retailDir}/manifest.json` }).then((m) => {
+    assert.equal(m.candidateRanker.scene, 'retail');
+    const rec = rs.createRecommender({ model: m, dataset: retail, cacheCapacity: 0 });
+    const off = rs.createRecommender({ model: m, dataset: retail, cacheCapacity: 0, useCandidateRanker: false, strategy: m.candidateRanker.strategy });
+    assert.equal(rec.defaultScene, 'retail');
+    let differ = 0;
+    for (const userId of ['12347', '12748', '17850', '14911']) {
+      for (const [r, flag] of [[rec, []], [off, ['--no-candidate-ranker', '--scene', 'retail', '--strategy', JSON.stringify(m.candidateRanker.strategy)]]]) {
+        const cli = JSON.parse(execFileSync(`${root}build/recsys`, ['recommend', '--model', retailDir, '--data', 'online-retail',
+          '--user', userId, '--k', '10', '--json', ...flag], { encoding: 'utf8' }));
+        const js = r.recommend({ userId, scene: 'retail', k: 10 });
+        assert.deepEqual(js.map((x) => x.id), cli.map((x) => x.id), `user ${userId} ${flag.join(' ')}`);
+        for (let i = 0; i < js.length; i++) assert.ok(Math.abs(js[i].score - cli[i].score) < 1e-5);
+      }
+      differ += JSON.stringify(rec.recommend({ userId, k: 10 })) !== JSON.stringify(off.recommend({ userId, scene: 'retail', k: 10 }));
+    }
+    assert.ok(differ > 0, 'the candidate ranker changes the lists');
+    // Its options are checked before any training.
+    for (const [args, message] of [
+      [['--scene', 'retail'], 'options --scene and --strategy are the candidate ranker\'s: they need --candidate-ranker'],
+      [['--candidate-ranker', '{"epochs":0}'], "candidate ranker: 'epochs' must be an integer >= 1, got 0"],
+      [['--candidate-ranker', '{}', '--scene', 'attic'], "option '--scene': unknown scene 'attic'"],
+    ]) {
+      assert.throws(() => execFileSync(`${root}build/recsys`, ['train', '--data', 'synthetic', ...args], { encoding: 'utf8', stdio: 'pipe' }),
+        (e) => e.stderr.includes(message), message);
+    }
+    [rec, off, m, retail].forEach((o) => o.dispose());
+  });
+});

@@ -15,7 +15,7 @@ const BELOW = {
   strategy: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking'],
   serving: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy'],
   eval: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving'],
-  io: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking'],
+  io: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving'],
   experiment: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving'],
   cli: ['common', 'data', 'features', 'nn', 'retrieval', 'ranking', 'strategy', 'serving', 'eval', 'io', 'experiment'],
 };

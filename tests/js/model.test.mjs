@@ -224,6 +224,43 @@ test('the pipeline evaluation scores exactly the lists the Recommender serves', 
     { name: 'TypeError', message: 'pipeline.featuresModel needs pipeline.candidateRanker' });
   assert.throws(() => rs.evaluate(shop, { model: 'pipeline', pipeline: { model, candidateRanker: { objective: 'psychic' } }, ...split }),
     { message: "candidate ranker: objective must be listwise or pointwise, got 'psychic'" });
+  // A candidate ranker fitted here travels in the model files; the loaded model serves with it (its
+  // scene and strategy the defaults), and the pipeline evaluation scores exactly those lists.
+  assert.equal(model.hasCandidateRanker, false);
+  const fitted = model.fitCandidateRanker(fit, { scene: 'mix', strategy: mix, config: { epochs: 2, seed: 5 } });
+  assert.ok(fitted.positives > 0 && fitted.examples > fitted.positives && fitted.users > 0, JSON.stringify(fitted));
+  assert.equal(fitted.epochLosses.length, 2);
+  const before = model.candidateRanker;
+  assert.throws(() => model.fitCandidateRanker(fit, { scene: 'attic', strategy: mix }), { message: "candidate ranker: unknown scene 'attic'" });
+  assert.throws(() => model.fitCandidateRanker(fit, { scene: 'mix', strategy: mix, config: { epochs: 0 } }),
+    { message: "candidate ranker: 'epochs' must be an integer >= 1, got 0" });
+  assert.deepEqual(model.candidateRanker, before, 'a failed fit leaves the candidate ranker as it was');
+  const loaded = await rs.loadModel(model.toFiles());
+  assert.ok(loaded.hasCandidateRanker && loaded.hasRanker);
+  assert.deepEqual(loaded.candidateRanker, before);
+  assert.equal(loaded.candidateRanker.scene, 'mix');
+  assert.equal(loaded.candidateRanker.fit.examples, fitted.examples);
+  assert.ok(loaded.candidateRanker.features.includes('ease_reciprocal_rank'));
+  const served = rs.createRecommender({ model: loaded, dataset: fit, cacheCapacity: 0, useRanker: false });
+  assert.equal(served.defaultScene, 'mix');
+  const e = rs.evaluate(shop, { model: 'pipeline', pipeline: { model: loaded, useRanker: false }, ...split });
+  assert.equal(e.model, 'pipeline mix + candidate ranker');
+  let changed = 0;
+  const plain = rs.createRecommender({ model: loaded, dataset: fit, cacheCapacity: 0, useRanker: false, useCandidateRanker: false, strategy: mix });
+  assert.equal(plain.defaultScene, 'default');
+  for (const [userId, items] of Object.entries(e.lists)) {
+    const exclude = [...new Set(had.get(userId))];
+    assert.deepEqual(items, served.recommend({ userId, k: 10, filters: { exclude } }).map((t) => t.id), `user ${userId}`);
+    const without = plain.recommend({ userId, scene: 'mix', k: 10, filters: { exclude } }).map((t) => t.id);
+    changed += JSON.stringify(without) !== JSON.stringify(items);
+  }
+  assert.ok(changed > 0, 'the candidate ranker changes some lists');
+  const off = rs.evaluate(shop, { model: 'pipeline', pipeline: { model: loaded, useRanker: false, useCandidateRanker: false }, ...split });
+  assert.equal(off.model, 'pipeline default');
+  // The Recommender reloads a model with its candidate ranker (or without one).
+  served.reload(model);
+  assert.equal(served.recommend({ userId: Object.keys(e.lists)[0], k: 3 }).length, 3);
+  [served, plain, loaded].forEach((o) => o.dispose());
   const ease = rs.evaluate(shop, { model: 'ease', params: { lambda: 50 } });
   const pop = rs.evaluate(shop, { model: 'popularity' });
   assert.ok(ease.ndcg > pop.ndcg, `EASE ${ease.ndcg} vs popularity ${pop.ndcg}`);
