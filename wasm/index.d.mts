@@ -199,6 +199,8 @@ export interface CandidateRankerConfig {
   learning_rate?: number;
   /** The label window: the last window_days of the fit logs. */
   window_days?: number;
+  /** 'window': labels are what each user had in the last window_days; 'last': each user's own last event (leave-last-out). */
+  holdout?: 'window' | 'last';
   seed?: number;
   /** Training candidates exclude what each user had before the cut (the explore protocol). */
   exclude_seen?: boolean;

@@ -371,12 +371,8 @@ int cmd_train(const std::vector<std::string>& argv) {
     fit_data.name = data.name;
     fit_data.catalog = data.catalog;
     fit_data.interactions = trainer.train_data();
-    const std::int64_t cut = candidate_ranker_cut(fit_data.interactions, cr_config.window_days);
     Dataset past = fit_data;
-    past.interactions =
-        fit_data.interactions.filter([cut](const Interaction& e) { return e.timestamp < cut; });
-    RECSYS_CHECK(!past.interactions.empty(), "candidate ranker: no interactions before the cut (",
-                 cr_config.window_days, " days before the last event)");
+    past.interactions = candidate_ranker_history(fit_data.interactions, cr_config);
     TwoTowerConfig fc = cfg;
     fc.epochs = std::max(1, trainer.current_epoch().epoch);
     TrainingJobOptions fjo;

@@ -122,6 +122,81 @@ void TwoTowerModel::init_weights() {
   };
   user_tower_ = make_tower(user_input_dim());
   item_tower_ = make_tower(item_input_dim());
+  if (config_.history_encoder == "attention") {
+    // Drawn after everything else, so that a pooled model's weights do not change. Small
+    // positions and query / key weights (attention starts near a uniform mean of the history),
+    // Wv near the identity (the values start as the items themselves).
+    const int d = config_.item_id_dim, n = config_.history_length;
+    const float sq = 1.0f / std::sqrt(static_cast<float>(d));
+    pos_.resize(n, d);
+    wq_.resize(d, d);
+    wk_.resize(d, d);
+    wv_.resize(d, d);
+    for (Eigen::Index i = 0; i < pos_.size(); ++i) pos_.data()[i] = 0.02f * rng.normal();
+    for (Eigen::Index i = 0; i < wq_.size(); ++i) wq_.data()[i] = sq * rng.normal();
+    for (Eigen::Index i = 0; i < wk_.size(); ++i) wk_.data()[i] = sq * rng.normal();
+    for (Eigen::Index i = 0; i < wv_.size(); ++i) wv_.data()[i] = 0.1f * sq * rng.normal();
+    wv_ += Matrix::Identity(d, d);
+    grad_pos_.setZero(n, d);
+    grad_wq_.setZero(d, d);
+    grad_wk_.setZero(d, d);
+    grad_wv_.setZero(d, d);
+  }
+}
+
+void TwoTowerModel::attend(const std::int32_t* items, int n, float* z, AttentionWork& w) const {
+  const int d = config_.item_id_dim, is = item_slots();
+  if (n == 0) {
+    std::fill(z, z + d, 0.0f);
+    return;
+  }
+  w.X.resize(n, d);
+  for (int j = 0; j < n; ++j) {
+    auto x = w.X.row(j);
+    x = pos_.row(j);
+    for (int s = 0; s < is; ++s)
+      x += item_id_.table.row(item_id_rows_[static_cast<std::size_t>(items[j]) * is + s]);
+  }
+  w.q.noalias() = w.X.row(0) * wq_;
+  w.u.noalias() = w.q * wk_.transpose();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  w.a.noalias() = (w.X * w.u.transpose()).transpose() * scale;
+  const float top = w.a.maxCoeff();
+  w.a = (w.a.array() - top).exp();
+  w.a /= w.a.sum();
+  w.c.noalias() = w.a * w.X;
+  Eigen::Map<nn::RowVector> out(z, d);
+  out.noalias() = w.X.row(0) + w.c * wv_;
+}
+
+void TwoTowerModel::attend_backward(const std::int32_t* items, int n, const float* dz_ptr,
+                                    AttentionWork& w) {
+  if (n == 0) return;
+  const int d = config_.item_id_dim, is = item_slots();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const Eigen::Map<const nn::RowVector> dz(dz_ptr, d);
+  Matrix dX = Matrix::Zero(n, d);
+  // z = x_0 + c Wv, c = a X.
+  dX.row(0) += dz;
+  grad_wv_.noalias() += w.c.transpose() * dz;
+  const nn::RowVector dc = dz * wv_.transpose();
+  dX.noalias() += w.a.transpose() * dc;
+  const nn::RowVector da = (w.X * dc.transpose()).transpose();
+  // a = softmax(s), s = X u^T · scale.
+  const float mean = (w.a.array() * da.array()).sum();
+  const nn::RowVector ds = (w.a.array() * (da.array() - mean)).matrix() * scale;
+  dX.noalias() += ds.transpose() * w.u;
+  const nn::RowVector du = ds * w.X;
+  // u = q Wk^T, q = x_0 Wq.
+  grad_wk_.noalias() += du.transpose() * w.q;
+  const nn::RowVector dq = du * wk_;
+  grad_wq_.noalias() += w.X.row(0).transpose() * dq;
+  dX.row(0).noalias() += dq * wq_.transpose();
+  grad_pos_.topRows(n) += dX;
+  for (int j = 0; j < n; ++j)
+    for (int s = 0; s < is; ++s)
+      item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(items[j]) * is + s],
+                        dX.row(j).data());
 }
 
 void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
@@ -132,6 +207,7 @@ void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
             is = item_slots();
   X.setZero(B, user_input_dim());
   std::vector<float> w;
+  AttentionWork attention;
   for (Eigen::Index r = 0; r < B; ++r) {
     float* x = X.row(r).data();
     const std::int32_t u = users[r];
@@ -147,6 +223,10 @@ void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
     }
     if (!config_.has_history()) continue;
     const std::int32_t b = offsets[r], e = offsets[r + 1];
+    if (config_.history_encoder == "attention") {
+      attend(history.data() + b, e - b, x + du, attention);
+      continue;
+    }
     history_weights(static_cast<std::size_t>(e - b), config_.history_decay, w);
     for (std::int32_t j = b; j < e; ++j) {
       const std::int32_t item = history[j];
@@ -321,6 +401,13 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
     if (config_.price_buckets > 0) price_bucket_.add_grad(item_price_bucket_[i], gi + off);
   };
   std::vector<float> w;
+  AttentionWork attention;
+  if (config_.history_encoder == "attention") {
+    grad_pos_.setZero();
+    grad_wq_.setZero();
+    grad_wk_.setZero();
+    grad_wv_.setZero();
+  }
   for (std::size_t r = 0; r < b.size(); ++r) {
     const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
     const std::int32_t u = b.users[r];
@@ -329,7 +416,12 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
     else
       for (int s = 0; s < us; ++s)
         user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
-    if (config_.has_history()) {
+    if (config_.has_history() && config_.history_encoder == "attention") {
+      const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
+      std::vector<float> z(static_cast<std::size_t>(di));
+      attend(b.history_items.data() + hb, he - hb, z.data(), attention);  // again, for its work
+      attend_backward(b.history_items.data() + hb, he - hb, g + du, attention);
+    } else if (config_.has_history()) {
       const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
       history_weights(static_cast<std::size_t>(he - hb), config_.history_decay, w);
       for (std::int32_t j = hb; j < he; ++j)
@@ -405,6 +497,12 @@ std::vector<TwoTowerModel::Param> TwoTowerModel::parameters() {
   };
   tower("user", user_tower_);
   tower("item", item_tower_);
+  if (config_.history_encoder == "attention") {
+    p.push_back(Param{"user/history_position", &pos_, &grad_pos_, nullptr});
+    p.push_back(Param{"user/attention_query", &wq_, &grad_wq_, nullptr});
+    p.push_back(Param{"user/attention_key", &wk_, &grad_wk_, nullptr});
+    p.push_back(Param{"user/attention_value", &wv_, &grad_wv_, nullptr});
+  }
   return p;
 }
 

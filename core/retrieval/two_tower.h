@@ -116,6 +116,16 @@ class TwoTowerModel {
   float forward(const TrainingBatch& batch, TowerWork& uw, TowerWork& iw, nn::Matrix* dU,
                 nn::Matrix* dV) const;
   void check_batch(const TrainingBatch& batch) const;
+  // The attention history encoder (config history_encoder "attention") for one row's history of
+  // n items (most recent first): writes z (item_id_dim floats); `work` keeps what backward needs.
+  struct AttentionWork {
+    nn::Matrix X;           // n × d: item embeddings + positions
+    nn::RowVector q, u, a;  // q = x_0 Wq, u = q Wk^T (so scores = X u^T / sqrt d), a = softmax
+    nn::RowVector c;        // a^T X
+  };
+  void attend(const std::int32_t* items, int n, float* z, AttentionWork& work) const;
+  // Given dz for that row: accumulates the encoder's gradients and the items' embedding rows'.
+  void attend_backward(const std::int32_t* items, int n, const float* dz, AttentionWork& work);
 
   TwoTowerConfig config_;
   Vocabulary items_, users_, categories_, brands_;
@@ -132,6 +142,8 @@ class TwoTowerModel {
   std::int32_t anonymous_row_ = 0;
   nn::Embedding user_id_, item_id_, title_, category_, brand_, price_bucket_;
   std::vector<nn::Dense> user_tower_, item_tower_;
+  // The attention encoder's position embeddings (history_length × d) and Wq, Wk, Wv (d × d).
+  nn::Matrix pos_, wq_, wk_, wv_, grad_pos_, grad_wq_, grad_wk_, grad_wv_;
   TowerWork user_work_, item_work_;
 };
 

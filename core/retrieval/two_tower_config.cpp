@@ -63,6 +63,13 @@ void TwoTowerConfig::validate() const {
                "two-tower config: 'history_length' must be in [0, 1000], got ", history_length);
   RECSYS_CHECK(in(history_decay, 0, 1) && history_decay > 0,
                "two-tower config: 'history_decay' must be in (0, 1], got ", history_decay);
+  RECSYS_CHECK(history_encoder == "pooled" || history_encoder == "attention",
+               "two-tower config: 'history_encoder' must be pooled or attention, got '",
+               history_encoder, "'");
+  RECSYS_CHECK(history_encoder == "pooled" || (history_length > 0 && item_id_dim > 0),
+               "two-tower config: 'history_encoder' attention needs history_length > 0 and "
+               "item_id_dim > 0, got ",
+               history_length, " and ", item_id_dim);
   RECSYS_CHECK(in(anonymous_rate, 0, 1),
                "two-tower config: 'anonymous_rate' must be in [0, 1], got ", anonymous_rate);
   RECSYS_CHECK(in(item_id_dim, 0, 4096),
@@ -152,6 +159,8 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       c.history_distinct = boolean();
     else if (k == "history_decay")
       c.history_decay = number();
+    else if (k == "history_encoder")
+      c.history_encoder = f.string();
     else if (k == "anonymous_rate")
       c.anonymous_rate = number();
     else if (k == "item_id_dim")
@@ -247,6 +256,8 @@ std::string TwoTowerConfig::to_json() const {
                    {"learning_rate", float_as_double(learning_rate)},
                    {"epochs", epochs},
                    {"seed", seed}};
+  // Only when set: files of the pooled encoder stay as they were.
+  if (history_encoder != "pooled") j["history_encoder"] = history_encoder;
   return j.dump();
 }
 

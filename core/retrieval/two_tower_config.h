@@ -28,6 +28,11 @@ struct TwoTowerConfig {
   int history_length = 20;        // last N items pooled into the user (0: no history feature)
   float history_decay = 0.8f;     // weight of the k-th most recent item: decay^k (then normalised)
   bool history_distinct = false;  // pool the last N distinct items (repeats count once)
+  // How the user tower reads the history: "pooled" (the decay-weighted mean of the items'
+  // embeddings) or "attention" (SASRec-style, Kang & McAuley 2018: the items' embeddings plus
+  // learnt position embeddings, one causal self-attention head read at the most recent position,
+  // with a residual: z = x_0 + softmax(x_0 Wq (X Wk)^T / sqrt(d)) X Wv; history_decay unused).
+  std::string history_encoder = "pooled";
   float anonymous_rate = 0.1f;    // share of training examples whose user id is hidden
   // Item tower.
   int item_id_dim = 32;  // 0: no item-id embedding (the seed preset)

@@ -28,6 +28,8 @@ void CandidateRankerConfig::validate() const {
                "candidate ranker: learning_rate must be in (0, 1], got ", learning_rate);
   RECSYS_CHECK(window_days > 0 && window_days <= 3650,
                "candidate ranker: window_days must be in (0, 3650], got ", window_days);
+  RECSYS_CHECK(holdout == "window" || holdout == "last",
+               "candidate ranker: holdout must be window or last, got '", holdout, "'");
   RECSYS_CHECK(objective == "listwise" || objective == "pointwise",
                "candidate ranker: objective must be listwise or pointwise, got '", objective, "'");
 }
@@ -52,6 +54,8 @@ CandidateRankerConfig CandidateRankerConfig::from_json(std::string_view json,
       c.learning_rate = static_cast<float>(f.number());
     } else if (k == "window_days") {
       c.window_days = f.number();
+    } else if (k == "holdout") {
+      c.holdout = f.string();
     } else if (k == "seed") {
       c.seed = static_cast<std::uint64_t>(f.integer(0));
     } else if (k == "exclude_seen") {
@@ -184,6 +188,7 @@ std::string CandidateRanker::manifest_json() const {
                         {"batch_size", c.batch_size},
                         {"learning_rate", c.learning_rate},
                         {"window_days", c.window_days},
+                        {"holdout", c.holdout},
                         {"seed", c.seed},
                         {"exclude_seen", c.exclude_seen},
                         {"objective", c.objective}};
@@ -375,6 +380,23 @@ std::int64_t candidate_ranker_cut(const Interactions& logs, double window_days) 
   return last - static_cast<std::int64_t>(window_days * 86400);
 }
 
+Interactions candidate_ranker_history(const Interactions& logs,
+                                      const CandidateRankerConfig& config) {
+  const bool last_out = config.holdout == "last";
+  const auto cut = last_out ? 0 : candidate_ranker_cut(logs, config.window_days);
+  std::vector<Interaction> before;
+  for (std::int32_t user = 0; user < logs.num_users(); ++user) {
+    const auto h = logs.history(user);
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (last_out ? i + 1 < h.size() : h[i].timestamp < cut) before.push_back(h[i]);
+  }
+  RECSYS_CHECK(!before.empty(), "candidate ranker: no interactions before the cut (",
+               last_out ? std::string("each user's last event")
+                        : std::to_string(config.window_days) + " days before the last event",
+               ")");
+  return Interactions(logs.users(), logs.num_items(), std::move(before));
+}
+
 CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> model,
                                         const Dataset& data, const RecommenderOptions& options,
                                         const std::string& scene,
@@ -383,16 +405,15 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
   config.validate();
   RECSYS_CHECK(model, "candidate ranker: no model");
   const Interactions& logs = data.interactions;
-  const auto cut = candidate_ranker_cut(logs, config.window_days);
-  std::vector<Interaction> before;
-  for (const auto& e : logs.events())
-    if (e.timestamp < cut) before.push_back(e);
-  RECSYS_CHECK(!before.empty(), "candidate ranker: no interactions before the cut (",
-               config.window_days, " days before the last event)");
+  const bool last_out = config.holdout == "last";
+  const auto cut = last_out ? 0 : candidate_ranker_cut(logs, config.window_days);
+  auto label = [&](const Interaction& e, std::size_t i, std::size_t n) {
+    return last_out ? i + 1 == n : e.timestamp >= cut;
+  };
   Dataset past;
   past.name = data.name + " before the cut";
   past.catalog = data.catalog;
-  past.interactions = Interactions(logs.users(), logs.num_items(), std::move(before));
+  past.interactions = candidate_ranker_history(logs, config);
   RecommenderOptions o = options;
   o.cache_capacity = 0;
   const Recommender rec(features_model ? features_model : model, past, o, nullptr);
@@ -409,10 +430,10 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
   for (std::int32_t user = 0; user < logs.num_users(); ++user) {
     const auto h = logs.history(user);
     std::vector<std::int32_t> after, had;
-    for (const auto& e : h) {
-      const std::int32_t m = st.data_to_model[e.item];
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const std::int32_t m = st.data_to_model[h[i].item];
       if (m < 0) continue;
-      (e.timestamp < cut ? had : after).push_back(m);
+      (label(h[i], i, h.size()) ? after : had).push_back(m);
     }
     if (had.empty() || after.empty()) continue;
     RecommendRequest req;
@@ -442,8 +463,9 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
     }
     for (std::int32_t m : after) next[static_cast<std::size_t>(m)] = 0;
   }
-  RECSYS_CHECK(fit.positives > 0, "candidate ranker: no user had any of its candidates in the ",
-               config.window_days, "-day window after the cut");
+  RECSYS_CHECK(fit.positives > 0, "candidate ranker: no user had any of its candidates ",
+               last_out ? std::string("as its last event")
+                        : "in the " + std::to_string(config.window_days) + "-day window after the cut");
   X.resize(static_cast<Eigen::Index>(labels.size()), CandidateRanker::kFeatures);
   Eigen::Index row = 0;
   for (const auto& B : blocks) {

@@ -29,6 +29,10 @@ struct CandidateRankerConfig {
   int batch_size = 256;
   float learning_rate = 3e-3f;
   double window_days = 30;  // the label window: the last window_days of the fit logs
+  // "window": the cut is window_days before the logs' last event, the labels what each user had
+  // after it (for temporal evaluation); "last": each user's own last event is the label and the
+  // events before it the history (for leave-last-out evaluation).
+  std::string holdout = "window";
   std::uint64_t seed = 11;
   // The training candidates exclude the items each user had before the cut (the explore
   // protocol); off: they may come back (repeat).
@@ -38,7 +42,7 @@ struct CandidateRankerConfig {
   std::string objective = "listwise";
   void validate() const;
   // Merges onto `base`: {"hidden", "epochs", "batch_size", "learning_rate", "window_days",
-  // "seed", "exclude_seen", "objective"}; unknown keys and bad values are errors naming them.
+  // "holdout", "seed", "exclude_seen", "objective"}; unknown keys and bad values are errors naming them.
   static CandidateRankerConfig from_json(std::string_view json,
                                          const CandidateRankerConfig& base);
   static CandidateRankerConfig from_json(std::string_view json);
@@ -107,8 +111,13 @@ struct CandidateRankerFit {
 // The cut of a fit: window_days before the last event of the logs (which must not be empty).
 std::int64_t candidate_ranker_cut(const Interactions& logs, double window_days);
 
+// The logs a fit's candidates and features come from: the events before the cut (holdout
+// "window"), or all but each user's last event ("last").
+Interactions candidate_ranker_history(const Interactions& logs, const CandidateRankerConfig& config);
+
 // Fits a candidate ranker for `scene` of a Recommender over `model` with these options, on
-// `data` (the catalog and the fit logs): the cut is window_days before the logs' last event.
+// `data` (the catalog and the fit logs): the cut is window_days before the logs' last event (or,
+// with holdout "last", each user's last event).
 // `features_model` (optional) is a two-tower trained only on the logs before the cut, so that the
 // personal features of the training rows are not inflated by the window they are labelled from;
 // without it the serving model is used.

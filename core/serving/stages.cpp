@@ -260,6 +260,7 @@ void score_candidates(const ServingState& s, const ResolvedRequest& r,
     std::vector<RankingPrediction> p;
     s.ranker->predict(user.data(), items, r.scene->page, {}, p);
     const std::string& objective = s.strategy.objective;
+    float top = 0;
     for (std::size_t c = 0; c < cands.size(); ++c) {
       cands[c].p_click = p[c].click;
       cands[c].p_purchase = p[c].purchase;
@@ -268,7 +269,11 @@ void score_candidates(const ServingState& s, const ResolvedRequest& r,
           : objective == "purchases"
               ? p[c].purchase
               : p[c].purchase * static_cast<float>(s.model->item_price()[items[c]]);
+      top = std::max(top, cands[c].relevance);
     }
+    const auto w = static_cast<float>(s.strategy.ranker_weight);
+    if (w < 1 && top > 0)
+      for (auto& c : cands) c.relevance = w * c.relevance / top + (1 - w) * c.norm;
   } else {
     for (auto& c : cands) c.relevance = c.norm;
   }

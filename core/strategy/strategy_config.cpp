@@ -65,6 +65,8 @@ void StrategyConfig::validate() const {
                "strategy: 'objective' must be clicks, purchases or revenue, got '", objective, "'");
   RECSYS_CHECK(std::isfinite(ease_lambda) && ease_lambda > 0,
                "strategy: 'ease_lambda' must be > 0, got ", ease_lambda);
+  RECSYS_CHECK(ranker_weight >= 0 && ranker_weight <= 1,
+               "strategy: 'ranker_weight' must be in [0, 1], got ", ranker_weight);
   RECSYS_CHECK(std::isfinite(trending_half_life_days) && trending_half_life_days > 0,
                "strategy: 'trending_half_life_days' must be > 0, got ", trending_half_life_days);
   RECSYS_CHECK(scenes.count("default"), "strategy: the 'default' scene is required");
@@ -102,6 +104,8 @@ StrategyConfig StrategyConfig::from_json(std::string_view text) {
       c.trending_half_life_days = f.number();
     else if (k == "ease_lambda")
       c.ease_lambda = f.number();
+    else if (k == "ranker_weight")
+      c.ranker_weight = f.number();
     else if (k == "boosts") {
       f.require(v.is_array(), "an array");
       c.boosts.clear();
@@ -192,7 +196,8 @@ std::string StrategyConfig::to_json() const {
                         {"exclude_seen", exclude_seen},
                         {"boosts", boosts_j},
                         {"trending_half_life_days", trending_half_life_days},
-                        {"ease_lambda", ease_lambda}}
+                        {"ease_lambda", ease_lambda},
+                        {"ranker_weight", ranker_weight}}
       .dump();
 }
 

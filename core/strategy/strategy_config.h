@@ -66,10 +66,13 @@ struct StrategyConfig {
   std::vector<Boost> boosts;
   double trending_half_life_days = 7;
   double ease_lambda = 100;  // the ease source's L2 penalty (Steck 2019)
+  // The click / purchase ranker's share of a ranked candidate's relevance: w · p / max(p) +
+  // (1 - w) · the retrieval's normalised score (1: the ranker alone; 0: the retrieval order).
+  double ranker_weight = 1;
 
   static StrategyConfig defaults();
   // Merges onto the defaults: {"objective", "exclude_purchased", "exclude_in_cart",
-  // "exclude_out_of_stock", "exclude_seen", "trending_half_life_days", "ease_lambda", "boosts": [{category,
+  // "exclude_out_of_stock", "exclude_seen", "trending_half_life_days", "ease_lambda", "ranker_weight", "boosts": [{category,
   // brand, factor}], "scenes": {name: {"page", "sources": [{"source", "quota"}], "rank",
   // "diversity", "category_cap"}}}. Unknown keys, sources and bad values are errors.
   static StrategyConfig from_json(std::string_view json);

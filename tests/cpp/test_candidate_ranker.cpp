@@ -10,6 +10,7 @@
 #include "fixture.h"
 #include "io/safetensors.h"
 #include "io/two_tower_file.h"
+#include "ranking/fit.h"
 #include "serving/candidate_ranker.h"
 
 #include <nlohmann/json.hpp>
@@ -270,4 +271,65 @@ TEST_CASE("a candidate ranker saved with its model loads back identically, and b
   CHECK_THROWS_WITH(
       TwoTowerFile::load_candidate_ranker(io::write_safetensors(st.tensors), files.manifest),
       Catch::Contains("tensor 'candidate_ranker/dense_1/bias' holds nan"));
+}
+
+TEST_CASE("ranker_weight blends the ranker's probability with the retrieval's score",
+          "[serving][ranker]") {
+  const auto& f = test::default_fixture();
+  const Dataset data = fit_data(f);
+  ImpressionOptions io;
+  io.users = 200;
+  RankingConfig rc;
+  rc.epochs = 1;
+  const auto ranker = fit_ranker(f.model, data, data.interactions, rc, io).ranker;
+  auto list = [&](double w) {
+    RecommenderOptions o;
+    o.strategy.ranker_weight = w;
+    o.strategy.scenes["default"].diversity = 0;
+    Recommender rec(f.model, data, o, ranker);
+    RecommendRequest req;
+    req.user_id = data.interactions.users().token(5);
+    req.k = 10;
+    return rec.recommend(req);
+  };
+  const auto alone = list(1), none = list(0), half = list(0.5);
+  // 0: the retrieval's order (relevance = its normalised score); 1: the ranker's probability.
+  REQUIRE(alone.size() == 10);
+  REQUIRE(none.size() == 10);
+  for (std::size_t i = 1; i < alone.size(); ++i) {
+    CHECK(alone[i - 1].explanation.p_click >= alone[i].explanation.p_click);
+    CHECK(none[i - 1].explanation.retrieval_score >= none[i].explanation.retrieval_score);
+  }
+  auto ids = [](const std::vector<Recommendation>& l) {
+    std::vector<std::int32_t> v;
+    for (const auto& r : l) v.push_back(r.item);
+    return v;
+  };
+  CHECK(ids(alone) != ids(none));
+  CHECK(half.size() == 10);
+  CHECK_THROWS_WITH(StrategyConfig::from_json(R"({"ranker_weight": 1.5})"),
+                    "strategy: 'ranker_weight' must be in [0, 1], got 1.5");
+}
+
+TEST_CASE("the candidate ranker's holdout 'last' labels each user's last event",
+          "[serving][ranker]") {
+  const auto& f = test::default_fixture();
+  const Dataset data = fit_data(f);
+  const RecommenderOptions o = mix_options();
+  CandidateRankerConfig c;
+  c.epochs = 1;
+  c.holdout = "last";
+  const Interactions past = candidate_ranker_history(data.interactions, c);
+  std::int32_t with_history = 0;
+  for (std::int32_t u = 0; u < data.interactions.num_users(); ++u) {
+    const auto n = data.interactions.history(u).size();
+    CHECK(past.history(u).size() == (n > 0 ? n - 1 : 0));
+    with_history += n >= 2;
+  }
+  const CandidateRankerFit fit = fit_candidate_ranker(f.model, data, o, "mix", c);
+  CHECK(fit.users > 0);
+  CHECK(fit.users <= with_history);
+  CHECK(fit.positives == fit.users);  // one label per user, among its candidates
+  CHECK_THROWS_WITH(CandidateRankerConfig::from_json(R"({"holdout": "random"})"),
+                    "candidate ranker: holdout must be window or last, got 'random'");
 }

@@ -11,6 +11,7 @@
 #include "eval/training_job.h"
 #include "nn/losses.h"
 #include "retrieval/topk.h"
+#include "io/two_tower_file.h"
 #include "retrieval/trainer.h"
 #include "retrieval/two_tower.h"
 
@@ -97,13 +98,18 @@ void check_model_gradients(TwoTowerModel& model, const TrainingBatch& batch) {
 }
 }  // namespace
 
-TEST_CASE("two-tower gradients match finite differences in both presets",
+TEST_CASE("two-tower gradients match finite differences in both presets and the attention encoder",
           "[retrieval][gradcheck]") {
   const auto shop = small_shop();
   const auto& x = shop.data.interactions;
-  for (const char* preset : {"seed", "default"}) {
+  for (const char* preset : {"seed", "default", "attention"}) {
     INFO("preset " << preset);
-    TwoTowerModel model(tiny(preset), shop.data.catalog, x.users());
+    TwoTowerConfig c = tiny(preset == std::string("attention") ? "default" : preset);
+    if (preset == std::string("attention")) {
+      c.history_encoder = "attention";
+      c.history_length = 6;
+    }
+    TwoTowerModel model(c, shop.data.catalog, x.users());
     Trainer trainer(model, x);
     std::vector<std::int64_t> ids;
     for (std::int64_t k = 0; k < 16; ++k) ids.push_back(k * 31 % trainer.examples_per_epoch());
@@ -293,6 +299,49 @@ TEST_CASE("two-tower configs: presets, JSON and errors", "[retrieval][config]") 
                     Catch::Contains("'batch_size' must be an integer"));
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"item_id_dim": 0})"),
                     Catch::Contains("history feature needs item_id_dim"));
+  CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"history_encoder": "lstm"})"),
+                    "two-tower config: 'history_encoder' must be pooled or attention, got 'lstm'");
+  CHECK_THROWS_WITH(
+      TwoTowerConfig::from_json(R"({"history_encoder": "attention", "history_length": 0})"),
+      "two-tower config: 'history_encoder' attention needs history_length > 0 and item_id_dim > "
+      "0, got 0 and 32");
+  // The pooled encoder's JSON does not name it (its files stay as they were); attention's does.
+  CHECK(d.to_json().find("history_encoder") == std::string::npos);
+  const auto a = TwoTowerConfig::from_json(R"({"history_encoder": "attention"})");
+  CHECK(TwoTowerConfig::from_json(a.to_json()).history_encoder == "attention");
+}
+
+TEST_CASE("the attention history encoder: order matters, files round-trip, training learns",
+          "[retrieval][attention]") {
+  const auto shop = small_shop();
+  const auto& x = shop.data.interactions;
+  TwoTowerConfig c = tiny("default");
+  c.history_encoder = "attention";
+  c.history_length = 5;
+  TwoTowerModel model(c, shop.data.catalog, x.users());
+  const auto params = model.parameters();
+  CHECK(std::count_if(params.begin(), params.end(), [](const auto& p) {
+          return p.name == "user/history_position" || p.name.rfind("user/attention_", 0) == 0;
+        }) == 4);
+  // Positions make the order count (a pooled mean with decay 1 would not see it).
+  UserQuery q1, q2;
+  q1.history = {1, 2, 3};
+  q2.history = {3, 2, 1};
+  nn::Matrix u;
+  model.user_embeddings({q1, q2, UserQuery{}}, u);
+  CHECK((u.row(0) - u.row(1)).norm() > 1e-4);
+  CHECK(u.row(2).allFinite());  // no history: the encoder adds nothing
+  // Save and load: the same embeddings, bit for bit.
+  Trainer trainer(model, x);
+  while (!trainer.done()) trainer.train_steps(100);
+  const ModelFiles f = TwoTowerFile::save(model);
+  const TwoTowerModel back = TwoTowerFile::load(f.weights, f.manifest);
+  CHECK(back.config().history_encoder == "attention");
+  nn::Matrix v;
+  model.user_embeddings({q1, q2}, u);
+  back.user_embeddings({q1, q2}, v);
+  CHECK(u == v);
+  CHECK(trainer.history().back().mean_loss < trainer.history().front().mean_loss);
 }
 
 TEST_CASE("native and wasm reach the same loss after the same steps", "[retrieval][cross-target]") {
