@@ -12,6 +12,7 @@ export const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const PACKAGES = {
   build: ['cmake', 'ninja-build', 'g++', 'gzip', 'zlib1g-dev', 'libboost-math-dev', 'libeigen3-dev', 'nlohmann-json3-dev', 'catch2', 'emscripten'],
   browser: ['chromium'],
+  fuzz: ['clang-14', 'libclang-rt-14-dev'],  // libFuzzer and the sanitizers' runtimes for clang
 };
 
 // Emscripten 3.1.6 on Debian needs Debian's node modules (acorn) on NODE_PATH (TOOLCHAIN.md 0).
@@ -162,4 +163,24 @@ export function ensureDemoData() {
       '--out', retail]);
   }
   log('demo data present (data/demo/)');
+}
+
+/**
+ * The native Catch2 suite built with AddressSanitizer + UndefinedBehaviorSanitizer in
+ * build-sanitize/ (-O1 -g1, the usual sanitizer build: line numbers in reports) and run under
+ * ctest; any finding (a memory error, a leak at exit, undefined behaviour) fails. Returns seconds.
+ */
+export function sanitizeSuite() {
+  const dir = join(root, 'build-sanitize');
+  if (!existsSync(join(dir, 'build.ninja'))) {
+    run('cmake', ['-S', '.', '-B', dir, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=None', '-DCMAKE_CXX_FLAGS=-O1 -g1', '-DRECSYS_SANITIZE=ON']);
+  }
+  const build = run('cmake', ['--build', dir, '-j', String(jobs()), '--target', 'unit_tests']).secs;
+  const env = {
+    ...process.env,
+    ASAN_OPTIONS: 'detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1',
+    UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+  };
+  const ctest = run('ctest', ['--test-dir', dir, '--output-on-failure', '-j', String(jobs())], { env }).secs;
+  return { build, ctest };
 }

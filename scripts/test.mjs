@@ -1,6 +1,7 @@
-// npm test: set-up, native build + ctest, wasm build + ctest, node --test for the JS API, and
-// Playwright in Debian's Chromium. Prints the time of each stage.
-import { build, ensureDemoData, jobs, log, root, run, setup } from './lib.mjs';
+// npm test: set-up, native build + ctest, wasm build + ctest, node --test for the JS API,
+// Playwright in Debian's Chromium, and the native suite under ASan + UBSan. Prints the time of
+// each stage.
+import { build, ensureDemoData, jobs, log, root, run, sanitizeSuite, setup } from './lib.mjs';
 
 const t0 = Date.now();
 const times = {};
@@ -14,6 +15,10 @@ stage('wasm ctest', () => run('ctest', ['--test-dir', 'build-wasm', '--output-on
 stage('demo data', () => ensureDemoData());
 stage('node --test', () => run(process.execPath, ['--test', '--test-reporter=spec', 'tests/js/']));
 stage('playwright', () => run(process.execPath, [`${root}/node_modules/@playwright/test/cli.js`, 'test']));
+// The native suite again under ASan + UBSan (about 13 minutes on 2 cores: its own build, then a
+// ctest about 4x slower); RECSYS_SKIP_SANITIZE=1 leaves it out of a local run.
+if (process.env.RECSYS_SKIP_SANITIZE !== '1') stage('sanitizers', () => sanitizeSuite());
+else log('sanitizers skipped (RECSYS_SKIP_SANITIZE=1)');
 
 log('all tests passed');
 for (const [k, v] of Object.entries(times)) log(`  ${k.padEnd(14)} ${v.toFixed(1)} s`);

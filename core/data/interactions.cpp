@@ -206,7 +206,7 @@ Interactions Interactions::from_json(std::string_view text, const Catalog& catal
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     fail_at(source, 0, "", "", std::string("invalid JSON: ") + e.what());
   }
   const nlohmann::json* list = &doc;

@@ -8,7 +8,7 @@ namespace recsys {
 nlohmann::json parse_json(std::string_view text, std::string_view what) {
   try {
     return nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     RECSYS_FAIL(Format, what, ": invalid JSON: ", e.what());
   }
 }

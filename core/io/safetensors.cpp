@@ -89,7 +89,7 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(header_text.begin(), header_text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     RECSYS_FAIL(Format, source, ": the header is not valid JSON: ", e.what());
   }
   RECSYS_CHECK_FORMAT(header.is_object(), source, ": the header is not a JSON object");
