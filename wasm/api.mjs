@@ -204,9 +204,11 @@ export class Model extends Handle {
    * The candidate ranker's description, or null: {scene, strategy, config, features, fit} — the
    * scene and strategy it was fitted for (a Recommender over this model uses them by default).
    */
-  get candidateRanker() { return this.#candidate ? JSON.parse(this.#candidate.infoJson()) : null; }
+  get candidateRanker() { return this._candidateInfo(this.#candidate); }
   /** @internal */
   get _candidate() { return this.#candidate; }
+  /** @internal The description of a candidate-ranker handle (this model's, or null: null). */
+  _candidateInfo(handle) { return handle ? JSON.parse(handle.infoJson()) : null; }
   /**
    * Fits a candidate ranker for a scene on a dataset's logs (a cut config.windowDays before their
    * end; candidates of the scene from the logs before it, labelled by what came after) and
@@ -499,7 +501,8 @@ export class Recommender extends Handle {
   _track(sessionHandle, itemId, event, timestamp) { this._h.track(sessionHandle, itemId, event, timestamp); }
   /** Requests served, cache hits and hit ratio, the index in use. */
   stats() { return this._h.stats(); }
-  /** Serves another model (same items) with its rankers: rebuilds the index, clears the cache. */
+  /** Serves another model (same items) with its rankers (the strategy and default scene stay):
+   *  rebuilds the index, clears the cache. */
   reload(model) {
     if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
     this._h.reload(model._h, model._ranker, this.#useCandidate ? model._candidate : null);
@@ -738,7 +741,7 @@ export class Recsys {
       // The model's own candidate ranker serves (with its scene and strategy as the defaults),
       // unless one is fitted here or it is turned off — as in createRecommender().
       stored = candidateRanker === undefined && useCandidateRanker ? pm._candidate : null;
-      fitted = stored ? JSON.parse(stored.infoJson()) : null;
+      fitted = pm._candidateInfo(stored);
       if (featuresModel !== undefined && !(featuresModel instanceof Model)) {
         throw typeError(`pipeline.featuresModel must be a Model, got ${describe(featuresModel)}`);
       }
@@ -790,7 +793,7 @@ export class Recsys {
     if (typeof useCandidateRanker !== 'boolean') throw typeError(`useCandidateRanker must be a boolean, got ${describe(useCandidateRanker)}`);
     const indexOptions = typeof index === 'string' ? { kind: index } : checkObject(index, 'index');
     const candidate = useCandidateRanker ? model._candidate : null;
-    const fitted = candidate ? JSON.parse(candidate.infoJson()) : null;
+    const fitted = model._candidateInfo(candidate);
     // The options become the core's RecommenderOptions (JSON), which the core validates.
     const options = {
       index: indexOptions, strategy: strategy === undefined ? (fitted?.strategy ?? {}) : checkObject(strategy, 'strategy'),

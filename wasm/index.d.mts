@@ -336,6 +336,7 @@ export class Recommender extends Handle {
   recommend(request?: RecommendRequest): Recommendation[];
   createSession(options?: { userId?: string }): Session;
   stats(): { requests: number; cacheHits: number; cacheSize: number; cacheHitRatio: number; index: IndexKind };
+  /** Serves another model (same items) with its ranker and candidate ranker; the strategy and default scene stay. */
   reload(model: Model): void;
 }
 

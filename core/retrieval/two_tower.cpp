@@ -400,7 +400,7 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
     }
     if (config_.price_buckets > 0) price_bucket_.add_grad(item_price_bucket_[i], gi + off);
   };
-  std::vector<float> w;
+  std::vector<float> w, z(static_cast<std::size_t>(di));
   AttentionWork attention;
   if (config_.history_encoder == "attention") {
     grad_pos_.setZero();
@@ -418,8 +418,8 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
         user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
     if (config_.has_history() && config_.history_encoder == "attention") {
       const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
-      std::vector<float> z(static_cast<std::size_t>(di));
-      attend(b.history_items.data() + hb, he - hb, z.data(), attention);  // again, for its work
+      // Forward again for this row's work: O(n·d + d²), cheaper than keeping every row's.
+      attend(b.history_items.data() + hb, he - hb, z.data(), attention);
       attend_backward(b.history_items.data() + hb, he - hb, g + du, attention);
     } else if (config_.has_history()) {
       const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
