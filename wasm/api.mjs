@@ -35,18 +35,33 @@ function requireFull(module, what) {
   }
 }
 
-/** Owns one C++ object; subclasses expose its methods. */
+/**
+ * Owns one C++ object of one engine; subclasses expose its methods. Each createRecsys() — and so
+ * each Worker — has its own wasm memory: a handle passed to another engine is refused (a pointer
+ * into one memory means nothing in another), and one posted to a Worker arrives as a plain
+ * object, which no method accepts.
+ */
 class Handle {
   #handle;
   #kind;
-  constructor(handle, kind) {
+  #engine;
+  constructor(handle, kind, engine) {
     this.#handle = handle;
     this.#kind = kind;
+    this.#engine = engine;
     registry?.register(this, handle, this);
   }
   /** The live C++ object; throws when disposed. @protected */
   get _h() {
     if (!this.#handle) throw stateError(`${this.#kind} has been disposed`);
+    return this.#handle;
+  }
+  /** The live C++ object as an argument of a call on engine: named in the errors. @internal */
+  _in(engine, name) {
+    if (!this.#handle) throw stateError(`${name}: the ${this.#kind} has been disposed`);
+    if (this.#engine !== engine) {
+      throw stateError(`${name}: the ${this.#kind} belongs to another engine (each createRecsys(), and each Worker, has its own memory); create or load it on this one`);
+    }
     return this.#handle;
   }
   /** Frees the C++ object now. Safe to call twice. */
@@ -119,7 +134,7 @@ function guessFormat(text) {
 
 /** A catalog of items. */
 export class Catalog extends Handle {
-  constructor(handle) { super(handle, 'Catalog'); }
+  constructor(handle, module) { super(handle, 'Catalog', module); }
   /** Number of items. */
   get size() { return this._h.size(); }
   /** Row index of an item id, or -1. */
@@ -134,7 +149,7 @@ export class Catalog extends Handle {
 
 /** A catalog plus interactions on it. */
 export class Dataset extends Handle {
-  constructor(handle, module) { super(handle, 'Dataset'); this._m = module; }
+  constructor(handle, module) { super(handle, 'Dataset', module); this._m = module; }
   get numUsers() { return this._h.numUsers(); }
   get numItems() { return this._h.numItems(); }
   get numInteractions() { return this._h.numInteractions(); }
@@ -175,7 +190,7 @@ export class Model extends Handle {
   #candidate;
   #ids = [];  // item index -> id, filled as recommend() meets them
   constructor(handle, module, ranker = null, candidate = null) {
-    super(handle, 'Model');
+    super(handle, 'Model', module);
     this.#m = module;
     this.#ranker = ranker;
     this.#candidate = candidate;
@@ -195,16 +210,16 @@ export class Model extends Handle {
     return (recsys ?? await sharedRecsys()).loadModel(files);
   }
   /** Whether a ranking model comes with this model (re-ranks in a Recommender). */
-  get hasRanker() { return this.#ranker !== null; }
+  get hasRanker() { return this._h && this.#ranker !== null; }
   /** @internal */
   get _ranker() { return this.#ranker; }
   /** Whether a candidate ranker comes with this model (scores a Recommender's candidates). */
-  get hasCandidateRanker() { return this.#candidate !== null; }
+  get hasCandidateRanker() { return this._h && this.#candidate !== null; }
   /**
    * The candidate ranker's description, or null: {scene, strategy, config, features, fit} — the
    * scene and strategy it was fitted for (a Recommender over this model uses them by default).
    */
-  get candidateRanker() { return this._candidateInfo(this.#candidate); }
+  get candidateRanker() { return this._h && this._candidateInfo(this.#candidate); }
   /** @internal */
   get _candidate() { return this.#candidate; }
   /** @internal The description of a candidate-ranker handle (this model's, or null: null). */
@@ -227,8 +242,8 @@ export class Model extends Handle {
       throw typeError(`featuresModel must be a Model, got ${describe(featuresModel)}`);
     }
     const recommender = { strategy: checkObject(strategy, 'strategy'), useRanker: false };
-    const fit = this.#m.fitCandidateRanker(this._h, dataset._h, JSON.stringify(recommender), scene,
-      JSON.stringify(checkObject(config, 'config')), featuresModel ? featuresModel._h : null);
+    const fit = this.#m.fitCandidateRanker(this._h, dataset._in(this.#m, 'dataset'), JSON.stringify(recommender), scene,
+      JSON.stringify(checkObject(config, 'config')), featuresModel ? featuresModel._in(this.#m, 'featuresModel') : null);
     if (this.#candidate) {
       registry?.unregister(this.#candidate);
       this.#candidate.delete();
@@ -243,7 +258,7 @@ export class Model extends Handle {
   fitRanker(dataset) {
     requireFull(this.#m, 'Model.fitRanker()');
     if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
-    const r = this.#m.fitRanker(this._h, dataset._h);
+    const r = this.#m.fitRanker(this._h, dataset._in(this.#m, 'dataset'));
     this.#ranker?.delete();
     this.#ranker = r;
   }
@@ -264,6 +279,8 @@ export class Model extends Handle {
   get numUsers() { return this._h.numUsers(); }
   /** Embedding size. */
   get dim() { return this._h.dim(); }
+  /** FNV-1a 64 (hex) of the configuration, vocabularies and every weight: equal means the same model. */
+  get checksum() { return this._h.checksum(); }
   /** The model's configuration (preset, sizes, loss settings). */
   get config() { return JSON.parse(this._h.configJson()); }
   /**
@@ -306,12 +323,12 @@ export class Model extends Handle {
 export class Trainer extends Handle {
   #m;
   #history = [];
-  constructor(handle, module) { super(handle, 'Trainer'); this.#m = module; }
+  constructor(handle, module) { super(handle, 'Trainer', module); this.#m = module; }
   get done() { return this._h.done(); }
   get stepsPerEpoch() { return this._h.stepsPerEpoch(); }
   get examplesPerEpoch() { return this._h.examplesPerEpoch(); }
   /** Epoch reports so far: {epoch, meanLoss, seconds, examples, validationRecall?}. */
-  get history() { return this.#history.slice(); }
+  get history() { return this._h && this.#history.slice(); }
   /** Validation recall@10 of the most popular items (null without validation data). */
   get popularityRecall() { const r = this._h.popularityRecall(); return r < 0 ? null : r; }
   /** Validation recall@10 of the model now (null without validation data). */
@@ -383,7 +400,7 @@ async function textOf(source, name) {
 /** A visit: events that change the next recommendations at once. Create with recommender.createSession(). */
 export class Session extends Handle {
   #rec;
-  constructor(handle, recommender) { super(handle, 'Session'); this.#rec = recommender; }
+  constructor(handle, recommender, module) { super(handle, 'Session', module); this.#rec = recommender; }
   get userId() { return this._h.userId() || null; }
   /** Events so far. */
   get size() { return this._h.size(); }
@@ -419,14 +436,14 @@ export class Recommender extends Handle {
   #scene;
   #useCandidate;
   constructor(handle, module, scene = 'default', useCandidate = true) {
-    super(handle, 'Recommender');
+    super(handle, 'Recommender', module);
     this.#m = module;
     this.#sourceNames = module.enums().sources;
     this.#scene = scene;
     this.#useCandidate = useCandidate;
   }
   /** The scene of a request that names none: the candidate ranker's scene when one serves. */
-  get defaultScene() { return this.#scene; }
+  get defaultScene() { return this._h && this.#scene; }
   /**
    * @param {{userId?: string, session?: Session, scene?: 'home_page'|'cart_page'|'product_page'|'default'|string,
    *   k?: number, diversity?: number, itemId?: string,
@@ -454,7 +471,7 @@ export class Recommender extends Handle {
     const h = this._h;
     const p = (session === undefined
       ? h.recommend(userId, scene, k, lambda, itemId, categories, brands, exclude, priceMin, priceMax)
-      : h.recommendSession(session._h, userId, scene, k, lambda, itemId, categories, brands, exclude, priceMin, priceMax)) >>> 2;
+      : h.recommendSession(session._in(this.#m, 'session'), userId, scene, k, lambda, itemId, categories, brands, exclude, priceMin, priceMax)) >>> 2;
     return this.#read(p);
   }
   // The list in wasm memory at word p (bindings.cpp, write_list): n, then 9 words per item.
@@ -495,7 +512,7 @@ export class Recommender extends Handle {
   }
   /** A session for a known user, or an anonymous one. */
   createSession({ userId = '' } = {}) {
-    return new Session(this._h.createSession(checkString(userId, 'userId')), this);
+    return new Session(this._h.createSession(checkString(userId, 'userId')), this, this.#m);
   }
   /** @internal */
   _track(sessionHandle, itemId, event, timestamp) { this._h.track(sessionHandle, itemId, event, timestamp); }
@@ -505,14 +522,14 @@ export class Recommender extends Handle {
    *  rebuilds the index, clears the cache. */
   reload(model) {
     if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
-    this._h.reload(model._h, model._ranker, this.#useCandidate ? model._candidate : null);
+    this._h.reload(model._in(this.#m, 'model'), model._ranker, this.#useCandidate ? model._candidate : null);
   }
 }
 
 /** Top-K inner-product search over your own vectors (exact, int8 or IVF). */
 export class VectorIndex extends Handle {
   #m;
-  constructor(handle, module) { super(handle, 'VectorIndex'); this.#m = module; }
+  constructor(handle, module) { super(handle, 'VectorIndex', module); this.#m = module; }
   get kind() { return this._h.name(); }
   get size() { return this._h.size(); }
   get dim() { return this._h.dim(); }
@@ -555,7 +572,7 @@ export class VectorIndex extends Handle {
  * off-policy estimates, run step by step. Create it with recsys.createExperiment().
  */
 export class Experiment extends Handle {
-  constructor(handle) { super(handle, 'Experiment'); }
+  constructor(handle, module) { super(handle, 'Experiment', module); }
   /** Whether every part has run its planned sessions. */
   get done() { return this._h.done(); }
   /** A/B sessions run so far. */
@@ -638,7 +655,7 @@ export class Recsys {
   loadCatalog(text, { format = undefined, source = undefined } = {}) {
     checkString(text, 'text');
     const fmt = checkString(format ?? guessFormat(text), 'format');
-    return new Catalog(this.#m.loadCatalog(text, fmt, checkString(source ?? `catalog.${fmt}`, 'source')));
+    return new Catalog(this.#m.loadCatalog(text, fmt, checkString(source ?? `catalog.${fmt}`, 'source')), this.#m);
   }
 
   /** Parses a catalog and its interactions (CSV or JSON text each). */
@@ -671,7 +688,11 @@ export class Recsys {
     // The options become the core's config and job settings (JSON), which the core validates.
     const cfg = { ...checkObject(config, 'config'), preset: checkString(preset, 'preset') };
     for (const [key, v] of [['epochs', epochs], ['batch_size', batchSize], ['seed', seed], ['learning_rate', learningRate]]) {
-      if (v !== undefined) cfg[key] = checkNumber(v, key === 'batch_size' ? 'batchSize' : key === 'learning_rate' ? 'learningRate' : key);
+      if (v === undefined) continue;
+      const name = key === 'batch_size' ? 'batchSize' : key === 'learning_rate' ? 'learningRate' : key;
+      // JSON has no Infinity (it would reach the core as null): refused here, by name.
+      if (!Number.isFinite(checkNumber(v, name))) throw rangeError(`${name} must be finite, got ${v}`);
+      cfg[key] = v;
     }
     const opts = { split: checkString(split, 'split') };
     for (const [key, v] of [['validation_start', validationStart], ['test_start', testStart]]) {
@@ -681,7 +702,7 @@ export class Recsys {
     }
     if (validationUsers !== undefined) opts.validation_users = checkNumber(validationUsers, 'validationUsers');
     if (patience !== undefined) opts.early_stopping_patience = checkNumber(patience, 'patience');
-    return new Trainer(this.#m.createTrainingJob(dataset._h, JSON.stringify(cfg), JSON.stringify(opts)), this.#m);
+    return new Trainer(this.#m.createTrainingJob(dataset._in(this.#m, 'dataset'), JSON.stringify(cfg), JSON.stringify(opts)), this.#m);
   }
 
   /**
@@ -776,8 +797,9 @@ export class Recsys {
       req[key] = v;
     }
     const ranker = evaluated && pipeline !== undefined && evaluated._ranker ? evaluated._ranker : null;
-    return JSON.parse(this.#m.evaluate(dataset._h, JSON.stringify(req), evaluated ? evaluated._h : null, ranker,
-      features ? features._h : null, stored));
+    return JSON.parse(this.#m.evaluate(dataset._in(this.#m, 'dataset'), JSON.stringify(req),
+      evaluated ? evaluated._in(this.#m, pipeline ? 'pipeline.model' : 'model') : null, ranker,
+      features ? features._in(this.#m, 'pipeline.featuresModel') : null, stored));
   }
 
   /**
@@ -799,7 +821,7 @@ export class Recsys {
       index: indexOptions, strategy: strategy === undefined ? (fitted?.strategy ?? {}) : checkObject(strategy, 'strategy'),
       cacheCapacity, useRanker,
     };
-    const h = this.#m.createRecommender(model._h, dataset._h, JSON.stringify(options), model._ranker, candidate);
+    const h = this.#m.createRecommender(model._in(this.#m, 'model'), dataset._in(this.#m, 'dataset'), JSON.stringify(options), model._ranker, candidate);
     return new Recommender(h, this.#m, fitted?.scene ?? 'default', useCandidateRanker);
   }
 
@@ -822,7 +844,7 @@ export class Recsys {
     if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
     if (!(dataset instanceof Dataset)) throw typeError(`dataset must be a Dataset, got ${describe(dataset)}`);
     checkObject(config, 'config');
-    return new Experiment(this.#m.createExperiment(model._h, model._ranker, dataset._h, JSON.stringify(config)));
+    return new Experiment(this.#m.createExperiment(model._in(this.#m, 'model'), model._ranker, dataset._in(this.#m, 'dataset'), JSON.stringify(config)), this.#m);
   }
 
   /**

@@ -253,6 +253,9 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("numItems", optional_override([](const TwoTowerModel& m) { return m.num_items(); }))
       .function("numUsers", optional_override([](const TwoTowerModel& m) { return m.num_users(); }))
       .function("dim", optional_override([](const TwoTowerModel& m) { return m.dim(); }))
+      .function("checksum", optional_override([](const TwoTowerModel& m) {
+                  return recsys::checksum_hex(m.checksum());
+                }))
       .function("configJson",
                 optional_override([](const TwoTowerModel& m) { return m.config().to_json(); }))
 #ifndef RECSYS_SERVE_ONLY

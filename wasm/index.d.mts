@@ -185,6 +185,8 @@ export class Model extends Handle {
   readonly numItems: number;
   readonly numUsers: number;
   readonly dim: number;
+  /** FNV-1a 64 (hex) of the configuration, vocabularies and every weight: equal means the same model. */
+  readonly checksum: string;
   readonly config: Record<string, unknown>;
   /** The model's own top-k (exact, no strategy): k in [1, numItems]. */
   recommend(query?: { userId?: string; history?: string[]; k?: number }): { id: string; score: number }[];

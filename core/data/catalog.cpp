@@ -25,6 +25,14 @@ bool is_core_field(std::string_view name) {
 void validate(const ItemRecord& item, const Vocabulary& ids, std::string_view source,
               std::int64_t line) {
   if (item.id.empty()) fail_at(source, line, "id", item.id, "empty item id");
+  check_text(source, line, "id", item.id, kMaxIdBytes);
+  check_text(source, line, "title", item.title, kMaxTextBytes);
+  check_text(source, line, "category", item.category, kMaxIdBytes);
+  check_text(source, line, "brand", item.brand, kMaxIdBytes);
+  for (const auto& [k, v] : item.attributes) {
+    check_text(source, line, "attribute name", k, kMaxIdBytes);
+    check_text(source, line, k, v, kMaxTextBytes);
+  }
   if (ids.contains(item.id)) fail_at(source, line, "id", item.id, "duplicate item id");
   if (!std::isfinite(item.price)) fail_at(source, line, "price", "", "price is not finite");
   if (item.price < 0)

@@ -182,6 +182,7 @@ Interactions Interactions::from_csv(std::string_view text, const Catalog& catalo
     Interaction e;
     const std::string user = trim(row[c_user]);
     if (user.empty()) fail_at(source, line, "user", user, "empty user id");
+    check_text(source, line, "user", user, kMaxIdBytes);
     const std::string item = trim(row[c_item]);
     e.item = catalog.find(item);
     if (e.item < 0) fail_at(source, line, "item", item, "item id not in the catalog");
@@ -232,6 +233,7 @@ Interactions Interactions::from_json(std::string_view text, const Catalog& catal
     Interaction e;
     const std::string user = text_of("user");
     if (user.empty()) fail_at(where, 0, "user", user, "empty user id");
+    check_text(where, 0, "user", user, kMaxIdBytes);
     const std::string item = text_of("item");
     e.item = catalog.find(item);
     if (e.item < 0) fail_at(where, 0, "item", item, "item id not in the catalog");

@@ -18,8 +18,77 @@ void fail_at(std::string_view source, std::int64_t line, std::string_view field,
   if (!field.empty()) msg += "field '" + std::string(field) + "': ";
   msg += problem;
   if (!value.empty() || !field.empty())
-    msg += " (value '" + std::string(value.substr(0, 80)) + "')";
+    msg += " (value '" + display_value(value) + "')";
   throw Error(ErrorKind::Format, msg);
+}
+
+namespace {
+// The length of the well-formed UTF-8 sequence at s[i], or 0 when there is none.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t j) { return static_cast<unsigned char>(s[j]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t j = 2; j < n; ++j)
+    if (b(i + j) < 0x80 || b(i + j) > 0xBF) return 0;
+  return n;
+}
+}  // namespace
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string display_value(std::string_view value) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    const std::size_t n = utf8_sequence(value, i);
+    if (out.size() + (n == 0 ? 4 : n) > 80) break;
+    if (n == 0) {
+      static const char* hex = "0123456789abcdef";
+      const auto c = static_cast<unsigned char>(value[i]);
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+      ++i;
+    } else {
+      out.append(value.substr(i, n));
+      i += n;
+    }
+  }
+  if (i < value.size()) out += "\u2026";
+  return out;
+}
+
+void check_text(std::string_view source, std::int64_t line, std::string_view field,
+                std::string_view value, std::size_t max_bytes) {
+  if (value.size() > max_bytes)
+    fail_at(source, line, field, value,
+            "longer than " + std::to_string(max_bytes) + " bytes (" +
+                std::to_string(value.size()) + ")");
+  if (!valid_utf8(value)) fail_at(source, line, field, value, "not valid UTF-8");
 }
 
 std::string trim(std::string_view s) {

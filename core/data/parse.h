@@ -14,6 +14,19 @@ namespace recsys {
 
 std::string trim(std::string_view s);
 
+// Limits of text fields: ids (items, users, categories, brands, attribute names) and free text
+// (titles, attribute values), in bytes of UTF-8.
+constexpr std::size_t kMaxIdBytes = 1024;
+constexpr std::size_t kMaxTextBytes = 65536;
+// Whether s is well-formed UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
+bool valid_utf8(std::string_view s);
+// A text field that is well-formed UTF-8 of at most max_bytes, or fail_at naming it.
+void check_text(std::string_view source, std::int64_t line, std::string_view field,
+                std::string_view value, std::size_t max_bytes);
+// A value as an error message shows it: at most 80 bytes, cut at a character, "…" when cut,
+// bytes that are not UTF-8 as \xNN.
+std::string display_value(std::string_view value);
+
 // Strict parsers: the whole (trimmed) text must be one finite number. Return false otherwise.
 bool try_parse_double(std::string_view text, double& out);
 bool try_parse_int64(std::string_view text, std::int64_t& out);

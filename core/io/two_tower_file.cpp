@@ -11,6 +11,13 @@
 namespace recsys {
 
 namespace {
+
+// Every value of a stored tensor is finite, or a Format error naming the tensor and the element.
+void check_finite(const io::Tensor& t, const std::string& source, const std::string& name) {
+  for (std::size_t i = 0; i < t.data.size(); ++i)
+    RECSYS_CHECK_FORMAT(std::isfinite(t.data[i]), source, "/model.safetensors: tensor '", name,
+                        "' holds a non-finite value (", t.data[i], ") at element ", i);
+}
 constexpr const char* kFormat = "recsys-wasm.two-tower";
 
 nlohmann::json info_json(const TrainingInfo& i) {
@@ -155,6 +162,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
                                   : t->shape.size() == 1 && tensor->rows() == 1),
         source, "/model.safetensors: tensor '", name,
         "' does not have the shape of the ranking config");
+    check_finite(*t, source, name);
     std::copy(t->data.begin(), t->data.end(), tensor->data());
   }
   ranker->prepare();
@@ -187,9 +195,7 @@ std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker(std::string
                      t->shape[1] == tensor->cols())),
         source, "/model.safetensors: tensor '", name,
         "' does not have the shape of the candidate ranker's config");
-    for (float v : t->data)
-      RECSYS_CHECK_FORMAT(std::isfinite(v), source, "/model.safetensors: tensor '", name,
-                          "' holds ", v);
+    check_finite(*t, source, name);
     std::copy(t->data.begin(), t->data.end(), tensor->data());
   }
   return ranker;
@@ -205,6 +211,12 @@ TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
 TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view manifest_text,
                                  const std::string& source) {
   const std::string where = source + "/manifest.json";
+  // Files from anywhere: sizes are checked before anything is parsed, every field after.
+  RECSYS_CHECK_FORMAT(manifest_text.size() <= kMaxManifestBytes, where, ": ",
+                      manifest_text.size(), " bytes, over the ", kMaxManifestBytes >> 20,
+                      " MiB limit");
+  RECSYS_CHECK_FORMAT(weights.size() <= kMaxWeightsBytes, source, "/model.safetensors: ",
+                      weights.size(), " bytes, over the ", kMaxWeightsBytes >> 20, " MiB limit");
   const nlohmann::json j = parse_json_object(manifest_text, where);
   const auto format = get<std::string>(j, "format", where);
   RECSYS_CHECK_FORMAT(format == kFormat, where, ": format is '", format, "', expected '", kFormat,
@@ -290,6 +302,7 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
                        : std::to_string(p.value->rows()) + ", " + std::to_string(p.value->cols()),
                   "]");
     }
+    check_finite(*t, source, p.name);
     std::copy(t->data.begin(), t->data.end(), p.value->data());
   }
   std::size_t ranking_tensors = 0, candidate_tensors = 0;

@@ -26,6 +26,9 @@ struct ModelFiles {
 };
 
 constexpr int kTwoTowerFormatVersion = 1;
+// The largest files load() reads (a file from an untrusted place is refused before parsing).
+constexpr std::uint64_t kMaxWeightsBytes = 2048ull << 20;
+constexpr std::uint64_t kMaxManifestBytes = 512ull << 20;
 
 class TwoTowerFile {
  public:

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/check.h"
+#include "common/hash.h"
 #include "common/rng.h"
 #include "features/hashing.h"
 #include "features/history.h"
@@ -475,6 +476,23 @@ void TwoTowerModel::user_embeddings(const std::vector<UserQuery>& queries, Matri
   user_input(users, offsets, history, w.input);
   run_tower(user_tower_, w);
   out = std::move(w.out);
+}
+
+std::uint64_t TwoTowerModel::checksum() const {
+  Fnv1a h;
+  h.str(config_.to_json());
+  for (const Vocabulary* v : {&items_, &users_, &categories_, &brands_}) {
+    h.u64(static_cast<std::uint64_t>(v->size()));
+    for (const auto& t : v->tokens()) h.str(t);
+  }
+  // parameters() only hands out pointers; nothing is written through them here.
+  for (const Param& p : const_cast<TwoTowerModel*>(this)->parameters()) {
+    h.str(p.name);
+    h.u64(static_cast<std::uint64_t>(p.value->rows()));
+    h.u64(static_cast<std::uint64_t>(p.value->cols()));
+    h.bytes(p.value->data(), sizeof(float) * static_cast<std::size_t>(p.value->size()));
+  }
+  return h.value();
 }
 
 std::vector<TwoTowerModel::Param> TwoTowerModel::parameters() {

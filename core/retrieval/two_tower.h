@@ -89,6 +89,9 @@ class TwoTowerModel {
   // Every trainable tensor, in a fixed order; names are the model file's tensor names.
   std::vector<Param> parameters();
   void clear_sparse_grads();
+  // FNV-1a 64 over the configuration, the vocabularies and every weight, bit for bit: equal
+  // checksums mean the same model (a failed call must leave it unchanged).
+  std::uint64_t checksum() const;
 
  private:
   friend class TwoTowerFile;

@@ -66,11 +66,18 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
   s.users = data.interactions.users();
   const std::int32_t n = s.model->num_items();
   s.catalog_row.resize(static_cast<std::size_t>(n));
+  std::int32_t missing = 0, first_missing = -1;
   for (std::int32_t i = 0; i < n; ++i) {
     s.catalog_row[i] = s.catalog.find(s.model->items().token(i));
-    RECSYS_CHECK_FOUND(s.catalog_row[i] >= 0, "recommender: the model's item '",
-                       s.model->items().token(i), "' is not in the catalog");
+    if (s.catalog_row[i] < 0 && missing++ == 0) first_missing = i;
   }
+  // A model is served only with a catalog that holds every item it knows (it may hold more).
+  RECSYS_CHECK_FOUND(missing == 0, "recommender: the model's item vocabulary (", n,
+                     " items) does not match the catalog of dataset '", data.name, "' (",
+                     s.catalog.size(), " items): ", missing,
+                     " of the model's items are not in the catalog, the first '",
+                     first_missing < 0 ? std::string() : s.model->items().token(first_missing),
+                     "'");
   s.data_to_model.assign(static_cast<std::size_t>(s.catalog.size()), -1);
   for (std::int32_t i = 0; i < n; ++i) s.data_to_model[s.catalog_row[i]] = i;
   s.out_of_stock.assign(static_cast<std::size_t>(n), 0);

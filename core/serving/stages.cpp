@@ -51,9 +51,9 @@ ResolvedRequest resolve_request(const ServingState& s, const RecommendRequest& r
   } else {
     r.lambda = r.scene->diversity;
   }
-  RECSYS_CHECK(!std::isnan(req.price_min) && !std::isnan(req.price_max),
-               "recommend: priceMin and priceMax must be numbers, got ", req.price_min, " and ",
-               req.price_max);
+  RECSYS_CHECK_TYPE(!std::isnan(req.price_min) && !std::isnan(req.price_max),
+                    "recommend: priceMin and priceMax must be numbers, got ", req.price_min,
+                    " and ", req.price_max);
   RECSYS_CHECK(req.price_min <= req.price_max, "recommend: priceMin ", req.price_min,
                " is above priceMax ", req.price_max);
   r.user = !req.user_id.empty() ? req.user_id : session ? session->user_id() : "";

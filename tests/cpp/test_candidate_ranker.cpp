@@ -270,7 +270,7 @@ TEST_CASE("a candidate ranker saved with its model loads back identically, and b
     if (t.name == "candidate_ranker/dense_1/bias") t.data[0] = std::nanf("");
   CHECK_THROWS_WITH(
       TwoTowerFile::load_candidate_ranker(io::write_safetensors(st.tensors), files.manifest),
-      Catch::Contains("tensor 'candidate_ranker/dense_1/bias' holds nan"));
+      Catch::Contains("tensor 'candidate_ranker/dense_1/bias' holds a non-finite value (nan)"));
 }
 
 TEST_CASE("ranker_weight blends the ranker's probability with the retrieval's score",
