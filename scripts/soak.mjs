@@ -32,7 +32,11 @@ const page = await browser.newPage();
 const problems = [];
 page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-await page.goto(`http://127.0.0.1:${port}/index.html`);
+page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+// A blank page of the demo's origin (no app of its own running, no favicon request); the engine
+// comes from the server's /dist/ as in the demo pages.
+await page.route('**/soak.html', (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><link rel="icon" href="data:,"><title>soak</title>' }));
+await page.goto(`http://127.0.0.1:${port}/soak.html`);
 page.setDefaultTimeout(0);
 
 const t0 = Date.now();
@@ -40,7 +44,7 @@ const result = await page.evaluate(async ({ calls, cycles }) => {
   const { createRecsys } = await import('/dist/index.mjs');
   const rs = await createRecsys();
   let seed = 12345;
-  const rand = (n) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  const rand = (n) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
   const scenes = ['default', 'home_page', 'cart_page', 'product_page'];
   const events = ['view', 'click', 'add_to_cart', 'purchase'];
   const mem = () => rs.memoryUsage();
@@ -71,7 +75,7 @@ const result = await page.evaluate(async ({ calls, cycles }) => {
     }
     if (i % 7 === 0) {
       session.track({ itemId: items[rand(items.length)], event: events[rand(4)], timestamp: (t += 1 + rand(60)) });
-      tracked++;
+      if (i >= warmup) tracked++;
     }
     const scene = scenes[rand(4)];
     const request = { scene, k: 1 + rand(50) };
@@ -83,10 +87,10 @@ const result = await page.evaluate(async ({ calls, cycles }) => {
     try {
       const list = rec.recommend(request);
       if (list.length > request.k) throw new Error(`more than k items: ${list.length}`);
-      served++;
+      if (i >= warmup) served++;
     } catch (e) {
       if (e.kind !== 'range' || request.k !== 0) throw e;
-      refused++;
+      if (i >= warmup) refused++;
     }
   }
   const seconds = (performance.now() - started) / 1000;
@@ -126,8 +130,8 @@ const lc = result.lifecycles;
 const cycleHeapGrowth = lc.at(-1).heapBytes - lc[2].heapBytes;  // after two warm-up cycles
 const cycleLiveGrowth = lc.at(-1).allocatedBytes - lc[2].allocatedBytes;
 const MB = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-log(`${result.served.toLocaleString()} recommend calls served and ${result.refused} refused after ${result.warmup.toLocaleString()} warm-up calls, ` +
-  `${result.tracked.toLocaleString()} session events, in ${result.seconds.toFixed(1)} s (${(1000 * result.seconds / (calls + result.warmup)).toFixed(3)} ms per call); cache hits ${result.stats.cacheHits}`);
+log(`after ${result.warmup.toLocaleString()} warm-up calls, ${result.served.toLocaleString()} recommend calls served and ${result.refused} refused (k = 0), ` +
+  `${result.tracked.toLocaleString()} session events; ${(calls + result.warmup).toLocaleString()} calls in ${result.seconds.toFixed(1)} s (${(1000 * result.seconds / (calls + result.warmup)).toFixed(3)} ms per call); cache hits ${result.stats.cacheHits}`);
 log(`  wasm heap after warm-up ${MB(cp[0].heapBytes)}, at the end ${MB(cp.at(-1).heapBytes)} (growth ${heapGrowth} bytes)`);
 log(`  malloc live bytes across ${cp.length} checkpoints: ${MB(Math.min(...cp.map((c) => c.allocatedBytes)))} .. ${MB(Math.max(...cp.map((c) => c.allocatedBytes)))} (range ${liveRange} bytes)`);
 log(`${cycles} create / train / serve / dispose cycles: heap ${lc.map((c) => (c.heapBytes / 2 ** 20).toFixed(0)).join(' ')} MiB; ` +
