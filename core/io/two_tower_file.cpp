@@ -1,6 +1,9 @@
 #include "io/two_tower_file.h"
 
 #include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,9 +32,35 @@ nlohmann::json info_json(const TrainingInfo& i) {
   return j;
 }
 
+// Whether v is an integer that T holds (nlohmann's get<int> would cast 1e300 or 1.5 silently;
+// the first is undefined behaviour).
+template <class T>
+bool fits(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+  if (!v.is_number_integer()) return false;
+  const auto x = v.get<std::int64_t>();
+  return x >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+         x <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
+}
+
+template <class T>
+struct is_int_vector : std::false_type {};
+template <class I>
+struct is_int_vector<std::vector<I>> : std::is_integral<I> {};
+
 template <class T>
 T get(const nlohmann::json& j, const char* key, const std::string& where) {
   RECSYS_CHECK_FORMAT(j.is_object() && j.contains(key), where, ": missing '", key, "'");
+  const nlohmann::json& v = j.at(key);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    RECSYS_CHECK_FORMAT(fits<T>(v), where, ": '", key, "' must be an integer, got ",
+                        v.dump().substr(0, 60));
+  } else if constexpr (is_int_vector<T>::value) {
+    RECSYS_CHECK_FORMAT(v.is_array(), where, ": '", key, "' must be an array of integers");
+    for (std::size_t i = 0; i < v.size(); ++i)
+      RECSYS_CHECK_FORMAT(fits<typename T::value_type>(v[i]), where, ": '", key, "'[", i,
+                          "] must be an integer, got ", v[i].dump().substr(0, 60));
+  }
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
