@@ -170,6 +170,18 @@ export function ensureDemoData() {
  * build-sanitize/ (-O1 -g1, the usual sanitizer build: line numbers in reports) and run under
  * ctest; any finding (a memory error, a leak at exit, undefined behaviour) fails. Returns seconds.
  */
+/**
+ * The CLI built with RECSYS_PORTABLE_FLOATS in build-portable/: its floats are bit-identical to the
+ * wasm build's (the determinism test trains with both). Returns seconds.
+ */
+export function buildPortable() {
+  const dir = join(root, 'build-portable');
+  if (!existsSync(join(dir, 'build.ninja'))) {
+    run('cmake', ['-S', '.', '-B', dir, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', '-DRECSYS_PORTABLE_FLOATS=ON', '-DRECSYS_BUILD_TESTS=OFF']);
+  }
+  return run('cmake', ['--build', dir, '-j', String(jobs()), '--target', 'recsys']).secs;
+}
+
 export function sanitizeSuite() {
   const dir = join(root, 'build-sanitize');
   if (!existsSync(join(dir, 'build.ninja'))) {

@@ -1,7 +1,7 @@
-// npm test: set-up, native build + ctest, wasm build + ctest, node --test for the JS API,
+// npm test: set-up, native build + ctest, wasm build + ctest, the portable-floats CLI, node --test for the JS API,
 // Playwright in Debian's Chromium, and the native suite under ASan + UBSan. Prints the time of
 // each stage.
-import { build, ensureDemoData, jobs, log, root, run, sanitizeSuite, setup } from './lib.mjs';
+import { build, buildPortable, ensureDemoData, jobs, log, root, run, sanitizeSuite, setup } from './lib.mjs';
 
 const t0 = Date.now();
 const times = {};
@@ -13,6 +13,7 @@ stage('native ctest', () => run('ctest', ['--test-dir', 'build', '--output-on-fa
 stage('wasm build', () => build({ native: false, wasm: true }));
 stage('wasm ctest', () => run('ctest', ['--test-dir', 'build-wasm', '--output-on-failure', '-j', String(jobs())]));
 stage('demo data', () => ensureDemoData());
+stage('portable CLI', () => buildPortable());  // for tests/js/determinism.test.mjs
 stage('node --test', () => run(process.execPath, ['--test', '--test-reporter=spec', 'tests/js/']));
 stage('playwright', () => run(process.execPath, [`${root}/node_modules/@playwright/test/cli.js`, 'test']));
 // The native suite again under ASan + UBSan (about 13 minutes on 2 cores: its own build, then a

@@ -119,9 +119,27 @@ const char* backend() {
   return "wasm-simd128";
 }
 #else
+#ifdef RECSYS_PORTABLE_FLOATS
+// The wasm kernel's order of additions, lane for lane: sixteen partial sums, folded as it folds
+// them, then the tail. The same floats in, the same float out, on any target.
+float dot(const float* a, const float* b, int d) {
+  float s[16] = {};
+  int i = 0;
+  for (; i + 16 <= d; i += 16)
+    for (int l = 0; l < 16; ++l) s[l] += a[i + l] * b[i + l];
+  for (; i + 4 <= d; i += 4)
+    for (int l = 0; l < 4; ++l) s[l] += a[i + l] * b[i + l];
+  float t[4];
+  for (int l = 0; l < 4; ++l) t[l] = (s[l] + s[4 + l]) + (s[8 + l] + s[12 + l]);
+  float r = t[0] + t[1] + t[2] + t[3];
+  for (; i < d; ++i) r += a[i] * b[i];
+  return r;
+}
+#else
 float dot(const float* a, const float* b, int d) {
   return Eigen::Map<const Eigen::VectorXf>(a, d).dot(Eigen::Map<const Eigen::VectorXf>(b, d));
 }
+#endif
 
 std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, int d) {
   return portable::dot_i8(a, b, d);
@@ -144,7 +162,7 @@ inline std::int32_t hsum_i32(v128_t v) {
 void scores(const float* items, std::int64_t n, int d, const float* q, float* out) {
   // One row at a time, front to back: interleaving rows (to share the query loads) confuses the
   // hardware prefetcher once rows are 512 bytes or longer (measured: 3x slower at d = 128).
-#ifdef __wasm_simd128__
+#if defined(__wasm_simd128__) || defined(RECSYS_PORTABLE_FLOATS)
   for (std::int64_t r = 0; r < n; ++r) out[r] = dot(items + r * d, q, d);
 #else
   if (d % 8 != 0) {

@@ -1,17 +1,23 @@
 // Determinism: the native CLI and the wasm module, given the same shop config and seeds, generate
-// the same data (bit for bit), score the same model with the same metrics (within 1e-5), fit the
-// same baselines; training repeats bit for bit within a build and reaches the same ranking
-// metrics across builds (within 1e-5; the weights themselves differ in their last bits there).
+// the same data (bit for bit), score the same model with the same metrics (within 1e-5) and fit
+// the same baselines. Training repeats bit for bit within a build; the native build with
+// RECSYS_PORTABLE_FLOATS trains the same weights as wasm, bit for bit, so every metric agrees; the
+// default (SSE2) native build reaches the same ranking metrics (within 1e-5) with weights that
+// differ in their last bits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRecsys } from 'recsys-wasm';
 
 const cli = new URL('../../build/recsys', import.meta.url).pathname;
 const recsys = (...args) => execFileSync(cli, args, { encoding: 'utf8' });
+// The CLI built with RECSYS_PORTABLE_FLOATS (npm test builds it: scripts/lib.mjs buildPortable).
+const portableCli = new URL('../../build-portable/recsys', import.meta.url).pathname;
+if (!existsSync(portableCli)) throw new Error(`${portableCli} is missing: npm test builds it (or cmake -DRECSYS_PORTABLE_FLOATS=ON -B build-portable)`);
+const portable = (...args) => execFileSync(portableCli, args, { encoding: 'utf8' });
 const rs = await createRecsys();
 const dir = mkdtempSync(join(tmpdir(), 'recsys-determinism-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +80,22 @@ test('the same seed: the same weights within a build, the same accuracy across b
     close(js, native, `two-tower seed ${seed}`, RANKING);
     close(js, native, `two-tower seed ${seed}`, METRICS, 1e-3);
     for (const m of models) m.dispose();
+  }
+});
+
+test('the same seed: the same weights, bit for bit, from the portable-floats native build and wasm', async () => {
+  for (const seed of [3, 4]) {
+    const out = join(dir, `portable-${seed}`);
+    portable('train', '--data', data, '--epochs', '2', '--seed', String(seed), '--patience', '0', '--out', out, '--quiet');
+    const trainer = rs.createTrainer(shop, { epochs: 2, seed, patience: 0 });
+    await trainer.train();
+    const model = trainer.model;
+    const { weights } = model.toFiles();
+    assert.deepEqual(weights, new Uint8Array(readFileSync(join(out, 'model.safetensors'))), `seed ${seed}: the weights differ`);
+    const native = JSON.parse(portable('eval', '--data', data, '--model', out, '--json'));
+    close(rs.evaluate(shop, { model }), native, `two-tower seed ${seed}, portable build`, METRICS);
+    model.dispose();
+    trainer.dispose();
   }
 });
 
