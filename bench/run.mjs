@@ -2,7 +2,9 @@
 // eval, retrieval, session, requests, simulator; baseline builds an earlier commit's dist/ for
 // --baseline).
 // Benchmarks print ratios against peers measured in the same run and write bench/results/<name>.json.
-import { build, log, setup } from '../scripts/lib.mjs';
+// It installs nothing: missing prerequisites stop it with the command to run, and an optional peer
+// that is not installed (PyTorch) is skipped, and said.
+import { build, checkSetup, log } from '../scripts/lib.mjs';
 
 const BENCHES = {
   train: () => import('./train/index.mjs'),
@@ -22,7 +24,7 @@ for (const n of names) {
     process.exit(2);
   }
 }
-setup({ browser: true });
+checkSetup({ browser: true });  // installs nothing: says what is missing
 build();
 for (const n of names) {
   log(`benchmark ${n}`);

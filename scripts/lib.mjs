@@ -81,6 +81,23 @@ export function ensureNodeModules() {
   writeFileSync(stamp, sha);
 }
 
+/**
+ * What `npm run bench` needs, checked without installing anything: stops with the command that
+ * installs what is missing (npm test and npm start install it).
+ */
+export function checkSetup({ browser = false } = {}) {
+  const wanted = (browser ? ['build', 'browser'] : ['build']).flatMap((g) => PACKAGES[g]);
+  const missing = spawnSync('dpkg-query', ['--version']).status === 0 ? wanted.filter((p) => !installed(p)) : [];
+  const problems = [];
+  if (missing.length) problems.push(`Debian packages missing: ${missing.join(' ')} (apt-get install -y ${missing.join(' ')}, or run npm test once)`);
+  const lock = join(root, 'package-lock.json');
+  const stamp = join(root, 'node_modules', '.recsys-lock-sha256');
+  const sha = createHash('sha256').update(readFileSync(lock)).digest('hex');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== sha) problems.push('node_modules missing or stale (npm ci, or run npm test once)');
+  if (problems.length) fail(`npm run bench installs nothing:\n  ${problems.join('\n  ')}`);
+  log('prerequisites present (nothing installed)');
+}
+
 export function setup({ browser = false } = {}) {
   ensurePackages(browser ? ['build', 'browser'] : ['build']);
   ensureNodeModules();

@@ -1,7 +1,8 @@
 // npm run bench -- train: the seed workload (10,000 users, 5,000 items, 100,000 interactions, seed
 // preset, batch 128, Adam 0.001, one epoch = 100,000 examples, 3 epochs) natively, in Node and in
-// Chromium, against TensorFlow.js (wasm and cpu backends) in the same Chromium and PyTorch (one
-// thread) when Debian's python3-torch is installed. Throughput = examples/s over epochs 2-3 (epoch
+// Chromium, against TensorFlow.js (wasm and cpu backends) in the same Chromium and PyTorch (1
+// and 2 threads, an idiomatic loop: bench/train/torch_seed.py) when Debian's python3-torch is
+// installed (skipped, and said, when not). Throughput = examples/s over epochs 2-3 (epoch
 // 1 is the warm-up); loss = mean in-batch loss of epoch 3. TF.js runs single-threaded, like the
 // engine. Writes bench/results/train.json.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -20,6 +21,7 @@ function summarize(name, r) {
 export async function run({ quick = false } = {}) {
   const epochs = quick ? 2 : EPOCHS;
   const results = {};
+  const skipped = [];
   await waitForIdle();
   console.log('native (build/recsys train --preset seed --split none) …');
   const native = runJson(join(root, 'build', 'recsys'), ['train', '--preset', 'seed', '--split', 'none', '--epochs', String(epochs), '--patience', '0', '--json']);
@@ -35,14 +37,18 @@ export async function run({ quick = false } = {}) {
   const torchOk = existsSync('/usr/bin/python3') &&
     (await import('node:child_process')).spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
   if (torchOk) {
-    console.log('PyTorch (1 thread) …');
     const dir = join(root, 'build', 'bench', 'shop');
     mkdirSync(dir, { recursive: true });
     runJson(join(root, 'build', 'recsys'), ['generate', '--json', '--out', dir]);
-    const torch = runJson('/usr/bin/python3', [join(root, 'bench', 'train', 'torch_seed.py'), dir, String(epochs)]);
-    results.pytorch = summarize(`PyTorch ${torch.torch} CPU (1 thread)`, { epochs: torch.epochs, extra: { peakMemoryBytes: torch.peakRssBytes, memoryKind: 'process peak RSS' } });
+    for (const threads of [1, 2]) {
+      await waitForIdle();
+      console.log(`PyTorch (${threads} thread${threads > 1 ? 's' : ''}, idiomatic loop) …`);
+      const torch = runJson('/usr/bin/python3', [join(root, 'bench', 'train', 'torch_seed.py'), dir, String(epochs), String(threads)]);
+      results[`pytorch_${threads}t`] = summarize(`PyTorch ${torch.torch} CPU (${torch.threads} thread${torch.threads > 1 ? 's' : ''})`, { epochs: torch.epochs, extra: { peakMemoryBytes: torch.peakRssBytes, memoryKind: 'process peak RSS' } });
+    }
   } else {
-    console.log('PyTorch: skipped (install Debian python3-torch to include it)');
+    skipped.push('PyTorch: skipped, python3 cannot import torch (apt-get install python3-torch to include it)');
+    console.log(skipped[skipped.length - 1]);
   }
 
   await withBrowserPage(async (page, base, version) => {
@@ -77,14 +83,15 @@ export async function run({ quick = false } = {}) {
     browserVsTfjsWasm: results.browser.examplesPerSecond / results.tfjs_wasm.examplesPerSecond,
     browserVsTfjsCpu: results.browser.examplesPerSecond / results.tfjs_cpu.examplesPerSecond,
     lossBrowserMinusTfjsWasm: results.browser.finalLoss - results.tfjs_wasm.finalLoss,
-    nativeVsPytorch: results.pytorch ? results.native.examplesPerSecond / results.pytorch.examplesPerSecond : null,
+    nativeVsPytorch: results.pytorch_1t ? results.native.examplesPerSecond / results.pytorch_1t.examplesPerSecond : null,
+    nativeVsPytorch2t: results.pytorch_2t ? results.native.examplesPerSecond / results.pytorch_2t.examplesPerSecond : null,
   };
   const targets = {
     'Chromium >= 5x TF.js wasm (examples/s)': ratios.browserVsTfjsWasm >= 5,
     'final loss no worse than TF.js wasm': ratios.lossBrowserMinusTfjsWasm <= 0.01,
-    'native >= 2x PyTorch one thread': ratios.nativeVsPytorch === null ? null : ratios.nativeVsPytorch >= 2,
+    'native >= 2x PyTorch one thread (idiomatic loop)': ratios.nativeVsPytorch === null ? null : ratios.nativeVsPytorch >= 2,
   };
-  const out = { benchmark: 'train', date: new Date().toISOString(), machine: machine(), epochs, workload: 'synthetic shop seed 42: 10,000 users, 5,000 items, 100,000 interactions; seed preset; batch 128; Adam 0.001', results, ratios, targets };
+  const out = { benchmark: 'train', date: new Date().toISOString(), machine: machine(), epochs, workload: 'synthetic shop seed 42: 10,000 users, 5,000 items, 100,000 interactions; seed preset; batch 128; Adam 0.001', results, ratios, targets, skipped };
   const file = writeResult('train', out);
 
   console.log(`\n${'run'.padEnd(52)} ${'examples/s'.padStart(11)} ${'final loss'.padStart(11)} ${'peak memory'.padStart(14)}`);
@@ -92,7 +99,8 @@ export async function run({ quick = false } = {}) {
     console.log(`${r.name.padEnd(52)} ${fmt(r.examplesPerSecond).padStart(11)} ${fmt(r.finalLoss, 4).padStart(11)} ${`${fmt(r.peakMemoryBytes / 2 ** 20, 1)} MiB`.padStart(14)}${r.note ? `  (${r.note})` : ''}`);
   }
   console.log(`\nChromium: recsys / TF.js wasm = ${fmt(ratios.browserVsTfjsWasm, 2)}x, recsys / TF.js cpu = ${fmt(ratios.browserVsTfjsCpu, 2)}x; final loss recsys - TF.js wasm = ${fmt(ratios.lossBrowserMinusTfjsWasm, 4)}`);
-  if (ratios.nativeVsPytorch !== null) console.log(`native: recsys / PyTorch = ${fmt(ratios.nativeVsPytorch, 2)}x`);
+  if (ratios.nativeVsPytorch !== null) console.log(`native (1 thread): recsys / PyTorch 1 thread = ${fmt(ratios.nativeVsPytorch, 2)}x, / PyTorch 2 threads = ${fmt(ratios.nativeVsPytorch2t, 2)}x`);
+  for (const s of skipped) console.log(`  ${s}`);
   for (const [k, v] of Object.entries(targets)) console.log(`  ${v === null ? 'n/a ' : v ? 'met ' : 'MISS'}  ${k}`);
   console.log(`wrote ${file}`);
   return out;

@@ -2,6 +2,9 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -98,6 +101,10 @@ usage:
   recsys bench-index [--n N] [--d D] [--queries Q] [--k K] [--json]
       Build and query the exact, int8 and IVF indexes on clustered unit vectors: build time,
       single-query latency, a 128-query batch, recall@K against exact (npm run bench -- retrieval).
+  recsys bench-bandwidth [--mib M] [--json]
+      This machine's single-thread memory read bandwidth: the best of 7 passes summing an M MiB
+      buffer (default 256) as 32-bit integers (vectorised: bound by memory, not by arithmetic).
+      The bound that the exact scan is held to (npm run bench -- retrieval).
   recsys version
 )";
 
@@ -576,9 +583,14 @@ int cmd_bench_index(const std::vector<std::string>& argv) {
     }
     std::sort(lat.begin(), lat.end());
     std::vector<std::vector<ScoredItem>> out;
-    const auto b0 = now();
-    index->search(queries.data(), 128, k, nullptr, out);
-    const double batch_ms = ms(b0, now());
+    std::vector<double> batch;
+    for (int rep = 0; rep < 3; ++rep) {
+      const auto b0 = now();
+      index->search(queries.data(), 128, k, nullptr, out);
+      batch.push_back(ms(b0, now()));
+    }
+    std::sort(batch.begin(), batch.end());
+    const double batch_ms = batch[1];  // median of 3
     const double recall =
         kind == "exact" ? 1.0 : recall_against(*exact, *index, queries.topRows(nq), k);
     results.push_back({{"kind", kind},
@@ -598,6 +610,60 @@ int cmd_bench_index(const std::vector<std::string>& argv) {
     std::cout << nlohmann::json{{"n", n}, {"d", d}, {"k", k}, {"queries", nq}, {"results", results}}
                      .dump(1)
               << "\n";
+  return 0;
+}
+
+// One sequential read stream, summed as integers (compilers vectorise integer sums: they
+// reassociate freely). Out of line: inlined into main() the plain loop was not vectorised
+// (measured: 4 GB/s).
+__attribute__((noinline)) std::uint32_t sum_u32(const std::uint32_t* p, std::size_t n) {
+  std::uint32_t s = 0;
+  std::size_t i = 0;
+#ifdef __SSE2__
+  // Four independent 16-byte accumulators: the fastest read loop measured here (8.6-8.9 GB/s
+  // against 7.5 for the compiler's vectorisation of the plain loop).
+  __m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
+  const auto* v = reinterpret_cast<const __m128i*>(p);
+  for (; i + 16 <= n; i += 16, v += 4) {
+    a = _mm_add_epi32(a, _mm_loadu_si128(v));
+    b = _mm_add_epi32(b, _mm_loadu_si128(v + 1));
+    c = _mm_add_epi32(c, _mm_loadu_si128(v + 2));
+    d = _mm_add_epi32(d, _mm_loadu_si128(v + 3));
+  }
+  alignas(16) std::uint32_t lanes[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(lanes), _mm_add_epi32(_mm_add_epi32(a, b), _mm_add_epi32(c, d)));
+  s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+#endif
+  for (; i < n; ++i) s += p[i];
+  return s;
+}
+
+int cmd_bench_bandwidth(const std::vector<std::string>& argv) {
+  const Args a(argv, {"mib"}, {"json"});
+  const auto mib = a.get_int("mib", 256);
+  RECSYS_CHECK(mib >= 1 && mib <= 16384, "bench-bandwidth: --mib must be in [1, 16384], got ", mib);
+  std::vector<std::uint32_t> buf(static_cast<std::size_t>(mib) << 18);
+  for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<std::uint32_t>(i);
+  double best = 1e300;
+  std::uint32_t sink = 0;
+  for (int pass = 0; pass < 7; ++pass) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::uint32_t s = sum_u32(buf.data(), buf.size());
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    sink ^= s;
+  }
+  const double bytes = static_cast<double>(buf.size()) * sizeof(std::uint32_t);
+  const double gbs = bytes / best / 1e9;
+  if (a.has("json"))
+    std::cout << nlohmann::json{{"bytes", bytes}, {"best_seconds", best}, {"read_gb_per_s", gbs},
+                                {"method", "best of 7 single-thread passes summing " +
+                                               std::to_string(mib) + " MiB as uint32"},
+                                {"checksum", sink}}
+                     .dump(1)
+              << "\n";
+  else
+    std::printf("read %lld MiB: best %.2f ms = %.2f GB/s (checksum %u)\n",
+                static_cast<long long>(mib), best * 1e3, gbs, sink);
   return 0;
 }
 
@@ -899,6 +965,7 @@ int main(int argc, char** argv) {
     if (cmd == "experiment") return cmd_experiment(rest);
     if (cmd == "bench-simulator") return cmd_bench_simulator(rest);
     if (cmd == "bench-index") return cmd_bench_index(rest);
+    if (cmd == "bench-bandwidth") return cmd_bench_bandwidth(rest);
     if (cmd == "version") {
       std::printf("recsys %s\n", RECSYS_VERSION);
       return 0;

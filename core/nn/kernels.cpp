@@ -2,6 +2,7 @@
 
 #include "common/check.h"
 
+#include <algorithm>
 #include <vector>
 
 #ifdef __wasm_simd128__
@@ -150,14 +151,6 @@ const char* backend() {
 }
 #endif
 
-namespace {
-#ifdef __wasm_simd128__
-inline std::int32_t hsum_i32(v128_t v) {
-  return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
-         wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
-}
-#endif
-}  // namespace
 
 void scores(const float* items, std::int64_t n, int d, const float* q, float* out) {
   // One row at a time, front to back: interleaving rows (to share the query loads) confuses the
@@ -188,44 +181,7 @@ void scores_i8(const std::int8_t* items, std::int64_t n, int d, const std::int8_
 void scores_i8_scaled(const std::int8_t* items, std::int64_t n, int d, const std::int8_t* q,
                       const float* scale, float* out) {
 #ifdef __wasm_simd128__
-  // Codes are within [-63, 63] (the int8 index quantises to 7 bits), so a product fits in 12 bits
-  // and eight of them in an int16 lane: products accumulate in int16 for four 16-byte chunks
-  // before one widening add into int32. Four rows at a time share each load of the query.
-  std::int64_t r = 0;
-  if (d % 16 == 0) {
-    const int chunks = d / 16;
-    for (; r + 4 <= n; r += 4) {
-      const std::int8_t* a = items + r * d;
-      v128_t s0 = wasm_i32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-      for (int c0 = 0; c0 < chunks; c0 += 4) {
-        v128_t h0 = wasm_i16x8_splat(0), h1 = h0, h2 = h0, h3 = h0;
-        const int c1 = c0 + 4 < chunks ? c0 + 4 : chunks;
-        for (int c = c0; c < c1; ++c) {
-          const v128_t qv = wasm_v128_load(q + 16 * c);
-          const v128_t v0 = wasm_v128_load(a + 16 * c), v1 = wasm_v128_load(a + d + 16 * c),
-                       v2 = wasm_v128_load(a + 2 * d + 16 * c),
-                       v3 = wasm_v128_load(a + 3 * d + 16 * c);
-          h0 = wasm_i16x8_add(h0, wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(v0, qv),
-                                                 wasm_i16x8_extmul_high_i8x16(v0, qv)));
-          h1 = wasm_i16x8_add(h1, wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(v1, qv),
-                                                 wasm_i16x8_extmul_high_i8x16(v1, qv)));
-          h2 = wasm_i16x8_add(h2, wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(v2, qv),
-                                                 wasm_i16x8_extmul_high_i8x16(v2, qv)));
-          h3 = wasm_i16x8_add(h3, wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(v3, qv),
-                                                 wasm_i16x8_extmul_high_i8x16(v3, qv)));
-        }
-        s0 = wasm_i32x4_add(s0, wasm_i32x4_extadd_pairwise_i16x8(h0));
-        s1 = wasm_i32x4_add(s1, wasm_i32x4_extadd_pairwise_i16x8(h1));
-        s2 = wasm_i32x4_add(s2, wasm_i32x4_extadd_pairwise_i16x8(h2));
-        s3 = wasm_i32x4_add(s3, wasm_i32x4_extadd_pairwise_i16x8(h3));
-      }
-      out[r] = static_cast<float>(hsum_i32(s0)) * scale[r];
-      out[r + 1] = static_cast<float>(hsum_i32(s1)) * scale[r + 1];
-      out[r + 2] = static_cast<float>(hsum_i32(s2)) * scale[r + 2];
-      out[r + 3] = static_cast<float>(hsum_i32(s3)) * scale[r + 3];
-    }
-  }
-  for (; r < n; ++r) out[r] = static_cast<float>(dot_i8(items + r * d, q, d)) * scale[r];
+  scores_i8_scaled_multi(items, n, d, q, 1, scale, out, 0);
 #elif defined(__SSE2__)
   if (d % 16 != 0) {
     for (std::int64_t r = 0; r < n; ++r)
@@ -257,6 +213,170 @@ void scores_i8_scaled(const std::int8_t* items, std::int64_t n, int d, const std
   for (std::int64_t r = 0; r < n; ++r)
     out[r] = static_cast<float>(portable::dot_i8(items + r * d, q, d)) * scale[r];
 #endif
+}
+
+namespace {
+#ifdef __wasm_simd128__
+// Four int32x4 partial sums → one vector of their four totals (a transposed reduction: six
+// shuffles and three adds instead of sixteen lane extractions).
+inline v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
+  const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5),
+                                   wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+  const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5),
+                                   wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5),
+                        wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+// Rows r..r+3 against Q queries widened to int16 (q16 + t·d for query t): eight codes per step
+// are loaded sign-extended to int16 (v128.load8x8_s) and multiplied pairwise into int32 lanes
+// (i32x4.dot_i16x8_s, exact for any int8 values), so nothing accumulates in int16.
+template <int Q>
+inline void i8_tile4(const std::int8_t* a, int d, const std::int16_t* q16, const float* scale,
+                     float* out, std::int64_t ld) {
+  v128_t acc[Q][4];
+  for (int t = 0; t < Q; ++t)
+    for (int i = 0; i < 4; ++i) acc[t][i] = wasm_i32x4_splat(0);
+  for (int c = 0; c < d; c += 8) {
+    v128_t x[4];
+    for (int i = 0; i < 4; ++i) x[i] = wasm_i16x8_load8x8(a + i * d + c);
+    for (int t = 0; t < Q; ++t) {
+      const v128_t qv = wasm_v128_load(q16 + t * d + c);
+      for (int i = 0; i < 4; ++i) acc[t][i] = wasm_i32x4_add(acc[t][i], wasm_i32x4_dot_i16x8(x[i], qv));
+    }
+  }
+  const v128_t s = wasm_v128_load(scale);
+  for (int t = 0; t < Q; ++t)
+    wasm_v128_store(out + t * ld, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hsum4_i32(
+                                                     acc[t][0], acc[t][1], acc[t][2], acc[t][3])),
+                                                 s));
+}
+#endif
+}  // namespace
+
+void scores_i8_scaled_multi(const std::int8_t* items, std::int64_t n, int d,
+                            const std::int8_t* queries, int m, const float* scale, float* out,
+                            std::int64_t ld) {
+#ifdef __wasm_simd128__
+  std::int64_t r = 0;
+  if (d % 8 == 0 && n >= 4) {
+    // Queries widened to int16 once per call; rows in fours, queries in pairs.
+    std::vector<std::int16_t> q16(queries, queries + static_cast<std::size_t>(m) * d);
+    for (; r + 4 <= n; r += 4) {
+      const std::int8_t* a = items + r * d;
+      int t = 0;
+      for (; t + 2 <= m; t += 2) i8_tile4<2>(a, d, q16.data() + t * d, scale + r, out + t * ld + r, ld);
+      if (t < m) i8_tile4<1>(a, d, q16.data() + t * d, scale + r, out + t * ld + r, ld);
+    }
+  }
+  for (; r < n; ++r)
+    for (int t = 0; t < m; ++t)
+      out[t * ld + r] = static_cast<float>(dot_i8(items + r * d, queries + t * d, d)) * scale[r];
+#else
+  for (int t = 0; t < m; ++t)
+    scores_i8_scaled(items, n, d, queries + static_cast<std::int64_t>(t) * d, scale, out + t * ld);
+#endif
+}
+
+std::int64_t panel_floats(std::int64_t n, int d) {
+  return (n + kPanel - 1) / kPanel * kPanel * static_cast<std::int64_t>(d);
+}
+
+void pack_panels(const float* rows, std::int64_t n, int d, float* panels) {
+  // Panel p covers exactly the floats of rows [8p, 8p + 8): packing moves values within that
+  // range only, so rows == panels (in place) works; one panel is copied aside first.
+  const std::int64_t count = (n + kPanel - 1) / kPanel;
+  std::vector<float> tmp(static_cast<std::size_t>(kPanel) * d);
+  for (std::int64_t p = 0; p < count; ++p) {
+    const std::int64_t first = p * kPanel;
+    const std::int64_t have = std::min<std::int64_t>(kPanel, n - first);
+    std::copy(rows + first * d, rows + (first + have) * d, tmp.begin());
+    float* out = panels + first * d;
+    for (int l = 0; l < kPanel; ++l)
+      for (int j = 0; j < d; ++j) out[j * kPanel + l] = l < have ? tmp[l * d + j] : 0.0f;
+  }
+}
+
+namespace {
+// M queries × NP panels: M · NP · kPanel scores, each a chain of adds in j order.
+template <int M, int NP>
+inline void panel_tile(const float* p, int d, const float* q, float* out, std::int64_t ld) {
+  const std::int64_t stride = static_cast<std::int64_t>(d) * kPanel;
+#ifdef __wasm_simd128__
+  v128_t acc[M][NP][2];
+  for (int t = 0; t < M; ++t)
+    for (int u = 0; u < NP; ++u) acc[t][u][0] = acc[t][u][1] = wasm_f32x4_splat(0);
+  for (int j = 0; j < d; ++j) {
+    v128_t x[NP][2];
+    for (int u = 0; u < NP; ++u) {
+      x[u][0] = wasm_v128_load(p + u * stride + j * kPanel);
+      x[u][1] = wasm_v128_load(p + u * stride + j * kPanel + 4);
+    }
+    for (int t = 0; t < M; ++t) {
+      const v128_t s = wasm_v128_load32_splat(q + t * d + j);
+      for (int u = 0; u < NP; ++u) {
+        acc[t][u][0] = wasm_f32x4_add(acc[t][u][0], wasm_f32x4_mul(s, x[u][0]));
+        acc[t][u][1] = wasm_f32x4_add(acc[t][u][1], wasm_f32x4_mul(s, x[u][1]));
+      }
+    }
+  }
+  for (int t = 0; t < M; ++t)
+    for (int u = 0; u < NP; ++u) {
+      wasm_v128_store(out + t * ld + u * kPanel, acc[t][u][0]);
+      wasm_v128_store(out + t * ld + u * kPanel + 4, acc[t][u][1]);
+    }
+#else
+  // GCC / Clang vector extensions, four lanes (SSE2, which every x86-64 has; wider types are
+  // lowered poorly without AVX): two per panel row, no reassociation, so each lane adds in j
+  // order as the wasm path does.
+  typedef float f4 __attribute__((vector_size(16)));
+  f4 acc[M][NP][2];
+  for (int t = 0; t < M; ++t)
+    for (int u = 0; u < NP; ++u) acc[t][u][0] = acc[t][u][1] = f4{};
+  for (int j = 0; j < d; ++j) {
+    f4 x[NP][2];
+    for (int u = 0; u < NP; ++u) {
+      __builtin_memcpy(&x[u][0], p + u * stride + j * kPanel, sizeof(f4));
+      __builtin_memcpy(&x[u][1], p + u * stride + j * kPanel + 4, sizeof(f4));
+    }
+    for (int t = 0; t < M; ++t) {
+      const f4 s = f4{} + q[t * d + j];
+      for (int u = 0; u < NP; ++u) {
+        acc[t][u][0] += s * x[u][0];
+        acc[t][u][1] += s * x[u][1];
+      }
+    }
+  }
+  for (int t = 0; t < M; ++t)
+    for (int u = 0; u < NP; ++u) {
+      __builtin_memcpy(out + t * ld + u * kPanel, &acc[t][u][0], sizeof(f4));
+      __builtin_memcpy(out + t * ld + u * kPanel + 4, &acc[t][u][1], sizeof(f4));
+    }
+#endif
+}
+
+template <int M, int NP>
+void panel_run(const float* panels, std::int64_t count, int d, const float* q, float* out,
+               std::int64_t ld) {
+  const std::int64_t stride = static_cast<std::int64_t>(d) * kPanel;
+  std::int64_t p = 0;
+  for (; p + NP <= count; p += NP) panel_tile<M, NP>(panels + p * stride, d, q, out + p * kPanel, ld);
+  for (; p < count; ++p) panel_tile<M, 1>(panels + p * stride, d, q, out + p * kPanel, ld);
+}
+}  // namespace
+
+void panel_scores(const float* panels, std::int64_t count, int d, const float* queries, int m,
+                  float* out, std::int64_t ld) {
+  // Tiles of four queries × one panel (eight accumulators) for batches; one query runs four
+  // panels at a time, so that eight independent chains hide the add latency.
+  int t = 0;
+  for (; t + 4 <= m; t += 4) panel_run<4, 1>(panels, count, d, queries + t * d, out + t * ld, ld);
+  switch (m - t) {
+    case 3: panel_run<3, 1>(panels, count, d, queries + t * d, out + t * ld, ld); break;
+    case 2: panel_run<2, 2>(panels, count, d, queries + t * d, out + t * ld, ld); break;
+    case 1: panel_run<1, 4>(panels, count, d, queries + t * d, out + t * ld, ld); break;
+    default: break;
+  }
 }
 
 }  // namespace recsys::nn::kernels

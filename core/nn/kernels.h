@@ -30,6 +30,30 @@ void scores_i8(const std::int8_t* items, std::int64_t n, int d, const std::int8_
 // int8 index's 7-bit codes; the SIMD path accumulates in int16 and relies on that bound).
 void scores_i8_scaled(const std::int8_t* items, std::int64_t n, int d, const std::int8_t* q,
                       const float* scale, float* out);
+// Several queries against the same int8 rows: out[q * ld + r] = <items row r, queries row q> ·
+// scale[r] for q in [0, m) (queries m × d, codes in [-63, 63]). Rows are read once per pair of
+// queries: the batch path of the int8 index.
+void scores_i8_scaled_multi(const std::int8_t* items, std::int64_t n, int d,
+                            const std::int8_t* queries, int m, const float* scale, float* out,
+                            std::int64_t ld);
+
+// Panel layout for float scans: items in groups of kPanel, each group stored dimension-major
+// ([d][kPanel]: element j of its eight items, then element j + 1, ...), the last group padded
+// with zeros. A scan then needs no horizontal sums, and a tile of queries shares every load of
+// the items (the register-blocked GEMM of the exact index's batches). Every score is
+// Σ_j q[j] · x[j] added in j order, the order of portable::dot, on every target: the same bits
+// natively and in wasm.
+inline constexpr int kPanel = 8;
+// Floats that n items of d dimensions take in panel layout.
+std::int64_t panel_floats(std::int64_t n, int d);
+// rows (n × d, row-major) → panels (panel_floats(n, d) floats). In place when rows == panels
+// (a buffer of panel_floats(n, d) floats whose first n · d hold the rows).
+void pack_panels(const float* rows, std::int64_t n, int d, float* panels);
+// Scores of m queries (m × d, row-major, any m) against `count` consecutive panels:
+// out[q * ld + i] for the i-th item of those panels (i < count · kPanel, padding included).
+void panel_scores(const float* panels, std::int64_t count, int d, const float* queries, int m,
+                  float* out, std::int64_t ld);
+
 // Name of the dot-product implementation: "wasm-simd128" or "eigen".
 const char* backend();
 

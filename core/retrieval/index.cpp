@@ -100,66 +100,84 @@ const char* allowed_mask(const ItemFilter* f) {
   return f && !f->empty() ? f->mask().data() : nullptr;
 }
 
-// Exact float32 brute force.
+// Exact float32 brute force over the vectors in panel layout (nn::kernels::pack_panels): a scan
+// without horizontal sums, and for batches a register-blocked GEMM, four queries per tile, over
+// blocks of items that stay in cache while every query tile passes over them: the items are
+// streamed from memory once per batch, not once per query.
 class ExactIndex : public Index {
  public:
   void build(const nn::Matrix& items) override {
     RECSYS_CHECK(items.rows() > 0 && items.cols() > 0, "exact index: no vectors to index");
     RECSYS_CHECK(items.allFinite(), "exact index: the vectors contain NaN or infinity");
-    items_ = items;
+    const auto n = static_cast<std::int32_t>(items.rows());
+    const int d = static_cast<int>(items.cols());
+    std::vector<float> panels(static_cast<std::size_t>(nn::kernels::panel_floats(n, d)));
+    nn::kernels::pack_panels(items.data(), n, d, panels.data());
+    adopt(panels, n, d);
+  }
+  // The caller fills the rows into a buffer of panel size, which is packed in place: no copy.
+  float* reserve(std::int32_t n, int d) override {
+    RECSYS_CHECK(n > 0 && d > 0, "exact index: reserve needs n > 0 and d > 0, got ", n, " x ", d);
+    staged_.assign(static_cast<std::size_t>(nn::kernels::panel_floats(n, d)), 0.0f);
+    staged_n_ = n;
+    staged_d_ = d;
+    return staged_.data();
   }
   void build_reserved() override {
-    RECSYS_CHECK_STATE(staging_.size() > 0, "exact index: build_reserved() without reserve()");
-    if (!staging_.allFinite()) {
-      staging_.resize(0, 0);
+    RECSYS_CHECK_STATE(!staged_.empty(), "exact index: build_reserved() without reserve()");
+    std::vector<float> panels;
+    panels.swap(staged_);
+    const std::size_t used = static_cast<std::size_t>(staged_n_) * staged_d_;
+    if (!std::all_of(panels.begin(), panels.begin() + used, [](float x) { return std::isfinite(x); }))
       RECSYS_FAIL(Range, "exact index: the vectors contain NaN or infinity");
-    }
-    items_.swap(staging_);  // adopt the storage: no copy
-    staging_.resize(0, 0);
+    nn::kernels::pack_panels(panels.data(), staged_n_, staged_d_, panels.data());
+    adopt(panels, staged_n_, staged_d_);
   }
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
     check_search(*this, m, k, filter);
     out.assign(static_cast<std::size_t>(m), {});
     const char* allowed = allowed_mask(filter);
-    const auto n = static_cast<std::int32_t>(items_.rows());
-    const int d = dim();
-    if (m == 1) {
-      // One query: a SIMD scan in blocks, selecting as it goes.
-      constexpr std::int32_t kBlock = 4096;
-      std::vector<float> s(kBlock);
-      TopK top(k);
-      for (std::int32_t b = 0; b < n; b += kBlock) {
-        const std::int32_t c = std::min(kBlock, n - b);
-        nn::kernels::scores(items_.data() + static_cast<std::int64_t>(b) * d, c, d, queries,
-                            s.data());
-        top.push_block(s.data(), c, b, nullptr, allowed);
-      }
-      out[0] = top.sorted();
-      return;
-    }
-    // Batches: a GEMM per block of items, then selection per query.
-    const Eigen::Map<const nn::Matrix> Q(queries, m, d);
-    constexpr std::int32_t kBlock = 8192;
+    constexpr int P = nn::kernels::kPanel;
+    // Items per block: for one query a long run (the scan is bound by memory bandwidth); for
+    // batches a block of about 256 KB, which stays in cache while the query tiles pass.
+    const std::int32_t block =
+        m <= 4 ? 4096 : std::max<std::int32_t>(P, (262144 / (d_ * 4)) / P * P);
+    constexpr std::int32_t kQueryTile = 32;  // queries scored per pass over a block
     std::vector<TopK> tops(static_cast<std::size_t>(m), TopK(k));
-    nn::Matrix S;
-    for (std::int32_t b = 0; b < n; b += kBlock) {
-      const std::int32_t c = std::min(kBlock, n - b);
-      S.noalias() = Q * items_.middleRows(b, c).transpose();
-      for (std::int32_t q = 0; q < m; ++q)
-        tops[q].push_block(S.row(q).data(), c, b, nullptr, allowed);
+    std::vector<float> s(static_cast<std::size_t>(std::min(m, kQueryTile)) * block);
+    for (std::int32_t b = 0; b < n_; b += block) {
+      const std::int32_t c = std::min(block, n_ - b);
+      const float* panels = panels_.data() + static_cast<std::int64_t>(b / P) * P * d_;
+      const std::int64_t count = (c + P - 1) / P;
+      for (std::int32_t q0 = 0; q0 < m; q0 += kQueryTile) {
+        const int mq = std::min(kQueryTile, m - q0);
+        nn::kernels::panel_scores(panels, count, d_, queries + static_cast<std::int64_t>(q0) * d_,
+                                  mq, s.data(), block);
+        for (int t = 0; t < mq; ++t)
+          tops[q0 + t].push_block(s.data() + static_cast<std::size_t>(t) * block, c, b, nullptr,
+                                  allowed);
+      }
     }
     for (std::int32_t q = 0; q < m; ++q) out[q] = tops[q].sorted();
   }
   std::string name() const override { return "exact"; }
-  std::int32_t size() const override { return static_cast<std::int32_t>(items_.rows()); }
-  int dim() const override { return static_cast<int>(items_.cols()); }
-  std::size_t memory_bytes() const override {
-    return static_cast<std::size_t>(items_.size()) * sizeof(float);
-  }
+  std::int32_t size() const override { return n_; }
+  int dim() const override { return d_; }
+  std::size_t memory_bytes() const override { return panels_.size() * sizeof(float); }
 
  private:
-  nn::Matrix items_;
+  void adopt(std::vector<float>& panels, std::int32_t n, int d) {
+    panels_.swap(panels);
+    n_ = n;
+    d_ = d;
+  }
+  std::vector<float> staged_;  // reserve()d rows, packed by build_reserved()
+  std::int32_t staged_n_ = 0;
+  int staged_d_ = 0;
+  std::vector<float> panels_;
+  std::int32_t n_ = 0;
+  int d_ = 0;
 };
 
 }  // namespace

@@ -28,7 +28,25 @@ void TopK::push(std::int32_t item, float score) {
 void TopK::push_block(const float* scores, std::int32_t count, std::int32_t first_id,
                       const std::int32_t* ids, const char* allowed) {
   float t = threshold();
-  for (std::int32_t j = 0; j < count; ++j) {
+  std::int32_t j = 0;
+  // Most scores of a long scan fall below the threshold: test sixteen at a time with a
+  // branch-free OR of comparisons (vectorised on both targets), and look closer only where one
+  // reaches it.
+  constexpr std::int32_t kChunk = 16;
+  for (; j + kChunk <= count; j += kChunk) {
+    int any = 0;
+    for (int l = 0; l < kChunk; ++l) any |= scores[j + l] >= t;
+    if (!any) continue;
+    for (int l = 0; l < kChunk; ++l) {
+      const std::int32_t at = j + l;
+      if (scores[at] < t) continue;
+      const std::int32_t item = ids ? ids[at] : first_id + at;
+      if (allowed && !allowed[item]) continue;
+      push(item, scores[at]);
+      t = threshold();
+    }
+  }
+  for (; j < count; ++j) {
     if (scores[j] < t) continue;  // cheap rejection of most candidates
     const std::int32_t item = ids ? ids[j] : first_id + j;
     if (allowed && !allowed[item]) continue;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "common/check.h"
@@ -140,6 +141,92 @@ TEST_CASE("SIMD dot kernels agree with a naive loop", "[index][kernels]") {
       }
     }
   }
+}
+
+TEST_CASE("panel scans add in j order (bit-equal to the portable dot) for every tile shape",
+          "[index][kernels]") {
+  // The exact index's layout: groups of eight items stored dimension-major. Query counts cover
+  // every tile (4, 3, 2 and 1 queries; 1 runs four panels at a time), item counts the padding.
+  Rng r(11);
+  for (int d : {1, 3, 8, 17, 64, 100}) {
+    for (std::int64_t n : {1, 7, 8, 9, 33, 70}) {
+      std::vector<float> rows(static_cast<std::size_t>(n * d));
+      for (auto& x : rows) x = static_cast<float>(r.normal());
+      std::vector<float> panels(static_cast<std::size_t>(nn::kernels::panel_floats(n, d)), -1.0f);
+      nn::kernels::pack_panels(rows.data(), n, d, panels.data());
+      // In place gives the same panels.
+      std::vector<float> inplace(panels.size(), 0.0f);
+      std::copy(rows.begin(), rows.end(), inplace.begin());
+      nn::kernels::pack_panels(inplace.data(), n, d, inplace.data());
+      CHECK(inplace == panels);
+      const std::int64_t count = (n + nn::kernels::kPanel - 1) / nn::kernels::kPanel;
+      const std::int64_t ld = count * nn::kernels::kPanel;
+      for (int m : {1, 2, 3, 4, 5, 9}) {
+        std::vector<float> q(static_cast<std::size_t>(m) * d), out(static_cast<std::size_t>(m * ld), 7.0f);
+        for (auto& x : q) x = static_cast<float>(r.normal());
+        nn::kernels::panel_scores(panels.data(), count, d, q.data(), m, out.data(), ld);
+        for (int t = 0; t < m; ++t)
+          for (std::int64_t i = 0; i < ld; ++i) {
+            INFO("d " << d << ", n " << n << ", m " << m << ", query " << t << ", item " << i);
+            const float expect =
+                i < n ? nn::kernels::portable::dot(rows.data() + i * d, q.data() + t * d, d) : 0.0f;
+            CHECK(out[static_cast<std::size_t>(t * ld + i)] == expect);
+          }
+      }
+    }
+  }
+}
+
+TEST_CASE("the int8 multi-query scan equals one query at a time and the naive sum",
+          "[index][kernels]") {
+  Rng r(12);
+  for (int d : {8, 16, 24, 64, 100, 128}) {
+    for (std::int64_t n : {1, 4, 5, 9, 13}) {
+      for (int m : {1, 2, 3, 5}) {
+        std::vector<std::int8_t> rows(static_cast<std::size_t>(n * d)), q(static_cast<std::size_t>(m) * d);
+        for (auto& x : rows) x = static_cast<std::int8_t>(static_cast<int>(r.below(127)) - 63);
+        for (auto& x : q) x = static_cast<std::int8_t>(static_cast<int>(r.below(127)) - 63);
+        if (n >= 4) std::fill(rows.begin(), rows.begin() + 4 * d, std::int8_t{63});
+        std::fill(q.begin(), q.begin() + d, std::int8_t{63});  // extremes: 63 · 63 · d
+        std::vector<float> scale(static_cast<std::size_t>(n)), out(static_cast<std::size_t>(m * n));
+        for (auto& x : scale) x = static_cast<float>(r.uniform(0.5, 2));
+        nn::kernels::scores_i8_scaled_multi(rows.data(), n, d, q.data(), m, scale.data(), out.data(), n);
+        for (int t = 0; t < m; ++t)
+          for (std::int64_t i = 0; i < n; ++i) {
+            INFO("d " << d << ", n " << n << ", m " << m << ", query " << t << ", row " << i);
+            std::int64_t dot = 0;
+            for (int j = 0; j < d; ++j) dot += rows[static_cast<std::size_t>(i * d + j)] * q[static_cast<std::size_t>(t * d + j)];
+            CHECK(out[static_cast<std::size_t>(t * n + i)] == static_cast<float>(dot) * scale[static_cast<std::size_t>(i)]);
+          }
+      }
+    }
+  }
+}
+
+TEST_CASE("exact index: reserve + build_reserved (packed in place) equals build", "[index]") {
+  const nn::Matrix items = gaussian(1001, 20, 21), queries = gaussian(37, 20, 22);
+  auto a = make_index(IndexOptions{}), b = make_index(IndexOptions{});
+  a->build(items);
+  float* buf = b->reserve(1001, 20);
+  std::copy(items.data(), items.data() + items.size(), buf);
+  b->build_reserved();
+  CHECK(b->size() == 1001);
+  CHECK(b->dim() == 20);
+  std::vector<std::vector<ScoredItem>> ra, rb;
+  a->search(queries.data(), 37, 10, nullptr, ra);
+  b->search(queries.data(), 37, 10, nullptr, rb);
+  for (int q = 0; q < 37; ++q) {
+    CHECK(ids(ra[q]) == ids(rb[q]));
+    CHECK(ids(ra[q]) == oracle(items, queries.row(q).data(), 10));
+  }
+  // A failed reserved build (a NaN) keeps the previous vectors.
+  float* bad = b->reserve(5, 20);
+  std::fill(bad, bad + 100, 0.5f);
+  bad[37] = std::nanf("");
+  CHECK_THROWS_WITH(b->build_reserved(), Catch::Contains("NaN or infinity"));
+  CHECK(b->size() == 1001);
+  b->search(queries.data(), 37, 10, nullptr, rb);
+  CHECK(ids(rb[0]) == ids(ra[0]));
 }
 
 TEST_CASE("exact index equals the argsort oracle, single and batched, with filters", "[index]") {
