@@ -22,7 +22,7 @@ RecommendRequest request_from_json(std::string_view text) {
     else if (k == "k") {
       f.require(f.value().is_number(), "an integer");
       f.require_range(
-          f.value().is_number_integer() && f.value().get<long long>() > -(1LL << 31) && f.value().get<long long>() < (1LL << 31),
+          recsys::is_int32(f.value()),
           "an integer");
       r.k = f.value().get<int>();
     } else if (k == "diversity")

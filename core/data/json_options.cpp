@@ -48,12 +48,17 @@ double JsonField::number() const {
   return value_.get<double>();
 }
 
+bool is_int32(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return j.get<unsigned long long>() < (1ULL << 31);
+  return j.is_number_integer() && j.get<long long>() >= -(1LL << 31) &&
+         j.get<long long>() < (1LL << 31);
+}
+
 int JsonField::integer(long long lo) const {
   // A string is a type error; 1.5 or an integer out of bounds is a range error.
   RECSYS_CHECK_TYPE(value_.is_number(), what_, ": '", key_, "' must be an integer >= ", lo,
                     ", got ", value_.dump());
-  RECSYS_CHECK(value_.is_number_integer() && value_.get<long long>() >= lo &&
-                   value_.get<long long>() < (1LL << 31),
+  RECSYS_CHECK(is_int32(value_) && value_.get<long long>() >= lo,
                what_, ": '", key_, "' must be an integer >= ", lo, ", got ", value_.dump());
   return value_.get<int>();
 }

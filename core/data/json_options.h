@@ -19,6 +19,10 @@ nlohmann::json parse_json(std::string_view text, std::string_view what);
 // The same, and it must be an object.
 nlohmann::json parse_json_object(std::string_view text, std::string_view what);
 
+// Whether j is an integer that fits int32 (what get<int>() may then read). An unsigned number
+// above 2^63 is not: read as long long it would wrap to a negative value.
+bool is_int32(const nlohmann::json& j);
+
 // One key of an options object and its value, read with checks.
 class JsonField {
  public:

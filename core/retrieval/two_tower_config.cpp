@@ -187,7 +187,7 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       f.require(v.is_array(), "an array of sizes");
       c.hidden.clear();
       for (const auto& h : v) {
-        f.require(h.is_number_integer() && h.get<long long>() > -(1LL << 31) && h.get<long long>() < (1LL << 31),
+        f.require(recsys::is_int32(h),
                   "an array of sizes");
         c.hidden.push_back(h.get<int>());
       }

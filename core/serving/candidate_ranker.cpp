@@ -43,8 +43,7 @@ CandidateRankerConfig CandidateRankerConfig::from_json(std::string_view json,
       f.require(f.value().is_array(), "an array of layer widths");
       c.hidden.clear();
       for (const auto& h : f.value()) {
-        f.require(h.is_number_integer() && h.get<long long>() > -(1LL << 31) &&
-                      h.get<long long>() < (1LL << 31),
+        f.require(recsys::is_int32(h),
                   "an array of layer widths");
         c.hidden.push_back(h.get<int>());
       }

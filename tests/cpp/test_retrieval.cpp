@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/check.h"
+#include "data/json_options.h"
 #include "data/split.h"
 #include "data/synthetic.h"
 #include "eval/training_job.h"
@@ -297,6 +298,19 @@ TEST_CASE("two-tower configs: presets, JSON and errors", "[retrieval][config]") 
                     Catch::Contains("'temperature'"));
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"batch_size": 1.5})"),
                     Catch::Contains("'batch_size' must be an integer"));
+  // Integers beyond int32, as signed and as unsigned JSON numbers (2^64 - 1 used to wrap to -1
+  // and pass as a negative size): refused, naming the field and the value as written.
+  for (const char* big : {"2147483648", "-2147483649", "18446744073709551615", "9223372036854775808"}) {
+    INFO(big);
+    CHECK_THROWS_WITH(TwoTowerConfig::from_json(std::string(R"({"hidden": [)") + big + "]}"),
+                      Catch::Contains("'hidden' must be an array of sizes, got [" + std::string(big)));
+    CHECK_THROWS_WITH(TwoTowerConfig::from_json(std::string(R"({"batch_size": )") + big + "}"),
+                      Catch::Contains("'batch_size' must be an integer, got " + std::string(big)));
+  }
+  CHECK(is_int32(nlohmann::json::parse("2147483647")));
+  CHECK(is_int32(nlohmann::json::parse("-2147483648")));
+  CHECK_FALSE(is_int32(nlohmann::json::parse("18446744073709551615")));
+  CHECK_FALSE(is_int32(nlohmann::json::parse("1.0")));
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"item_id_dim": 0})"),
                     Catch::Contains("history feature needs item_id_dim"));
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"history_encoder": "lstm"})"),
