@@ -13,6 +13,8 @@ const BENCHES = {
   session: () => import('./session/index.mjs'),
   requests: () => import('./requests/index.mjs'),
   simulator: () => import('./simulator/index.mjs'),
+  size: () => import('./size/index.mjs'),
+  firstpage: () => import('./firstpage/index.mjs'),
   baseline: () => import('./baseline.mjs'),
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -30,3 +32,6 @@ for (const n of names) {
   log(`benchmark ${n}`);
   await (await BENCHES[n]()).run({ quick });
 }
+// The README's table, from every result file (this run's and the latest of the others).
+const { write } = await import('./table.mjs');
+log(`benchmark table: ${write()}`);

@@ -16,7 +16,7 @@ const arg = (name, fallback) => {
 };
 const seconds = Number(arg('seconds', '60'));
 if (!(seconds > 0)) fail(`--seconds must be a positive number, got ${arg('seconds')}`);
-const TARGETS = ['catalog', 'dataset', 'online_retail', 'extract', 'model', 'configs', 'recommender'];
+const TARGETS = ['catalog', 'dataset', 'online_retail', 'extract', 'model', 'configs', 'recommender', 'shop'];
 const only = arg('only', '') ? arg('only', '').split(',') : TARGETS;
 for (const t of only) if (!TARGETS.includes(t)) fail(`--only: unknown target '${t}' (expected ${TARGETS.join(', ')})`);
 

@@ -155,10 +155,10 @@ export function ensureDemoData() {
     if (out) writeFileSync(out, r.stdout);
   };
   const summary = join(demo, 'synthetic', 'summary.json');
-  if (!fresh(summary) || !fresh(join(demo, 'synthetic', 'interactions.csv'))) {
+  if (!fresh(summary) || !fresh(join(demo, 'synthetic', 'interactions.csv')) || !fresh(join(demo, 'synthetic', 'shop.bin'))) {
     mkdirSync(join(demo, 'synthetic'), { recursive: true });
     recsys(['generate', '--json', '--out', join(demo, 'synthetic'), '--format', 'csv'], summary);
-    log('wrote data/demo/synthetic/ (summary.json, catalog.csv, interactions.csv)');
+    log('wrote data/demo/synthetic/ (summary.json, catalog.csv, interactions.csv, shop.bin)');
   }
   const model = join(demo, 'model');
   if (!fresh(join(model, 'manifest.json'))) {

@@ -658,8 +658,16 @@ export class Recsys {
     return new Catalog(this.#m.loadCatalog(text, fmt, checkString(source ?? `catalog.${fmt}`, 'source')), this.#m);
   }
 
-  /** Parses a catalog and its interactions (CSV or JSON text each). */
-  loadDataset({ catalog, interactions, catalogFormat = undefined, interactionsFormat = undefined } = {}) {
+  /**
+   * Parses a catalog and its interactions (CSV or JSON text each), or loads the binary form of both
+   * (`shop`: the bytes of a shop.bin, docs/shop-format.md; no text to parse).
+   */
+  loadDataset({ catalog, interactions, catalogFormat = undefined, interactionsFormat = undefined, shop = undefined } = {}) {
+    if (shop !== undefined) {
+      if (catalog !== undefined || interactions !== undefined) throw typeError('loadDataset: give shop, or catalog and interactions, not both');
+      if (!(shop instanceof Uint8Array) && !(shop instanceof ArrayBuffer)) throw typeError(`shop must be a Uint8Array or an ArrayBuffer, got ${describe(shop)}`);
+      return new Dataset(this.#m.loadShop(shop instanceof Uint8Array ? shop : new Uint8Array(shop), 'shop.bin'), this.#m);
+    }
     checkString(catalog, 'catalog');
     checkString(interactions, 'interactions');
     const cf = checkString(catalogFormat ?? guessFormat(catalog), 'catalogFormat');

@@ -23,6 +23,7 @@
 #include "data/dataset.h"
 #include "data/interactions.h"
 #include "data/online_retail.h"
+#include "data/shop_file.h"
 #include "data/synthetic.h"
 #include "eval/run.h"
 #include "eval/training_job.h"
@@ -659,6 +660,9 @@ EMSCRIPTEN_BINDINGS(recsys) {
                                        events_format, events_source);
         });
       }));
+  function("loadShop", optional_override([](const std::string& bytes, const std::string& source) {
+             return guarded([&] { return recsys::read_shop(bytes, source); });
+           }));
   function("loadOnlineRetailExtract",
            optional_override([](const std::string& items_csv, const std::string& baskets_csv) {
              return guarded([&] {

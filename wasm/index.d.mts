@@ -480,6 +480,8 @@ export class Recsys {
     catalogFormat?: 'csv' | 'json';
     interactionsFormat?: 'csv' | 'json';
   }): Dataset;
+  /** The binary form of a dataset (a shop.bin, docs/shop-format.md): nothing to parse. */
+  loadDataset(files: { shop: Uint8Array | ArrayBuffer }): Dataset;
   loadOnlineRetail(files: { items: string; baskets: string }): Dataset;
   loadOnlineRetailCsv(text: string, options?: { source?: string }): Dataset;
   createTrainer(dataset: Dataset, options?: TrainerOptions): Trainer;

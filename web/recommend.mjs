@@ -5,21 +5,26 @@ import { createRecsys } from '../dist/index.mjs';
 const $ = (id) => document.getElementById(id);
 const t0 = performance.now();
 // The default model and the default shop (written by `npm start` with the native CLI) download
-// while the engine starts. Loading the shop's CSV files takes about a third of the time that
-// generating it in the page does; without them the page generates the same shop itself.
+// while the engine starts. Without them the page generates the same shop itself.
 const fetchAll = (urls, kinds) => Promise.all(urls.map((u, i) => fetch(u).then((r) => (r.ok ? r[kinds[i]]() : null))))
   .catch(() => urls.map(() => null));
 const defaultModel = fetchAll(['data/demo/model/model.safetensors', 'data/demo/model/manifest.json'], ['arrayBuffer', 'text']);
-const defaultShop = fetchAll(['data/demo/synthetic/catalog.csv', 'data/demo/synthetic/interactions.csv'], ['text', 'text']);
+// The shop in its binary form (shop.bin, docs/shop-format.md: nothing to parse), else its CSV files.
+const defaultShop = fetch('data/demo/synthetic/shop.bin').then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null)
+  .then(async (shop) => {
+    if (shop) return { shop };
+    const [catalog, interactions] = await fetchAll(['data/demo/synthetic/catalog.csv', 'data/demo/synthetic/interactions.csv'], ['text', 'text']);
+    return catalog && interactions ? { catalog, interactions } : null;
+  });
 // The page only serves, so it loads the serving engine (about 60 % of the full one's download);
 // without the shop's files it needs the full engine, to generate the shop.
 const serveEngine = createRecsys({ engine: 'serve' });
 serveEngine.catch(() => {});  // reported below when used
 const shopFiles = await defaultShop;
-const rs = shopFiles.every(Boolean) ? await serveEngine : await createRecsys();
+const rs = shopFiles ? await serveEngine : await createRecsys();
 performance.mark('recsys:engine');
 async function syntheticShop() {
-  if (shopFiles.every(Boolean)) return rs.loadDataset({ catalog: shopFiles[0], interactions: shopFiles[1] });
+  if (shopFiles) return rs.loadDataset(shopFiles);
   return rs.generateShop();
 }
 const SOURCES = {

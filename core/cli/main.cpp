@@ -21,6 +21,7 @@
 #include "data/online_retail.h"
 #include "data/parse.h"
 #include "data/split.h"
+#include "data/shop_file.h"
 #include "data/synthetic.h"
 #include "eval/evaluate.h"
 #include "eval/run.h"
@@ -44,7 +45,8 @@ usage:
   recsys generate [--seed N] [--users N] [--items N] [--interactions N] [--config FILE|JSON]
                   [--out DIR] [--format csv|json]
       Generate the seeded synthetic shop; print its statistics and checksum; with --out, write
-      DIR/catalog.<fmt>, DIR/interactions.<fmt> and DIR/config.json.
+      DIR/catalog.<fmt>, DIR/interactions.<fmt>, DIR/shop.bin (the same data in binary form,
+      docs/shop-format.md) and DIR/config.json.
   recsys stats --data synthetic|online-retail|DIR|FILE [--json]
       Load a dataset and print its statistics and checksum.
   recsys online-retail --raw FILE[.gz] [--out DIR]
@@ -101,8 +103,8 @@ usage:
   recsys bench-index [--n N] [--d D] [--queries Q] [--k K] [--json]
       Build and query the exact, int8 and IVF indexes on clustered unit vectors: build time,
       single-query latency, a 128-query batch, recall@K against exact (npm run bench -- retrieval).
-  recsys bench-bandwidth [--mib M] [--json]
-      This machine's single-thread memory read bandwidth: the best of 7 passes summing an M MiB
+  recsys bench-bandwidth [--mib M] [--passes P] [--json]
+      This machine's single-thread memory read bandwidth: the best of P passes (7) summing an M MiB
       buffer (default 256) as 32-bit integers (vectorised: bound by memory, not by arithmetic).
       The bound that the exact scan is held to (npm run bench -- retrieval).
   recsys version
@@ -167,14 +169,19 @@ int cmd_generate(const std::vector<std::string>& argv) {
     const std::string dir = a.get("out");
     make_dirs(dir);
     const auto& d = shop.data;
-    write_file(dir + "/catalog." + format,
-               format == "csv" ? d.catalog.to_csv() : d.catalog.to_json());
-    write_file(dir + "/interactions." + format, format == "csv"
-                                                    ? d.interactions.to_csv(d.catalog)
-                                                    : d.interactions.to_json(d.catalog));
+    const std::string catalog_text = format == "csv" ? d.catalog.to_csv() : d.catalog.to_json();
+    const std::string events_text = format == "csv" ? d.interactions.to_csv(d.catalog)
+                                                    : d.interactions.to_json(d.catalog);
+    write_file(dir + "/catalog." + format, catalog_text);
+    write_file(dir + "/interactions." + format, events_text);
+    // The binary form (docs/shop-format.md) of exactly what the text files load as.
+    Dataset loaded = parse_dataset(catalog_text, format, "catalog." + format, events_text, format,
+                                   "interactions." + format);
+    loaded.name = d.name;
+    write_file(dir + "/shop.bin", write_shop(loaded));
     write_file(dir + "/config.json", nlohmann::json::parse(cfg.to_json()).dump(2) + "\n");
     if (!a.has("json"))
-      std::printf("wrote %s/catalog.%s, interactions.%s, config.json\n", dir.c_str(),
+      std::printf("wrote %s/catalog.%s, interactions.%s, shop.bin, config.json\n", dir.c_str(),
                   format.c_str(), format.c_str());
   }
   return 0;
@@ -639,14 +646,17 @@ __attribute__((noinline)) std::uint32_t sum_u32(const std::uint32_t* p, std::siz
 }
 
 int cmd_bench_bandwidth(const std::vector<std::string>& argv) {
-  const Args a(argv, {"mib"}, {"json"});
+  const Args a(argv, {"mib", "passes"}, {"json"});
   const auto mib = a.get_int("mib", 256);
+  const auto passes = a.get_int("passes", 7);
   RECSYS_CHECK(mib >= 1 && mib <= 16384, "bench-bandwidth: --mib must be in [1, 16384], got ", mib);
+  RECSYS_CHECK(passes >= 1 && passes <= 1000, "bench-bandwidth: --passes must be in [1, 1000], got ",
+               passes);
   std::vector<std::uint32_t> buf(static_cast<std::size_t>(mib) << 18);
   for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<std::uint32_t>(i);
   double best = 1e300;
   std::uint32_t sink = 0;
-  for (int pass = 0; pass < 7; ++pass) {
+  for (long long pass = 0; pass < passes; ++pass) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::uint32_t s = sum_u32(buf.data(), buf.size());
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -656,7 +666,7 @@ int cmd_bench_bandwidth(const std::vector<std::string>& argv) {
   const double gbs = bytes / best / 1e9;
   if (a.has("json"))
     std::cout << nlohmann::json{{"bytes", bytes}, {"best_seconds", best}, {"read_gb_per_s", gbs},
-                                {"method", "best of 7 single-thread passes summing " +
+                                {"method", "best of " + std::to_string(passes) + " single-thread passes summing " +
                                                std::to_string(mib) + " MiB as uint32"},
                                 {"checksum", sink}}
                      .dump(1)

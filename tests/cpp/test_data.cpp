@@ -7,9 +7,12 @@
 #include "common/check.h"
 #include "data/catalog.h"
 #include "data/csv.h"
+#include "data/dataset.h"
 #include "data/interactions.h"
 #include "data/parse.h"
+#include "data/shop_file.h"
 #include "data/split.h"
+#include "data/synthetic.h"
 
 using namespace recsys;
 
@@ -267,4 +270,75 @@ TEST_CASE("temporal split has no leakage across the cuts", "[split]") {
   CHECK(capped.test.max_timestamp() < t0 + 100000);
   CHECK(capped.test.size() < s.test.size());
   CHECK_THROWS_WITH(temporal_split(x, t0, v0), Catch::Contains("validation_start"));
+}
+
+TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV", "[shop]") {
+  SyntheticConfig sc;
+  sc.users = 40;
+  sc.items = 30;
+  sc.interactions = 300;
+  Dataset d = generate_synthetic_shop(sc).data;
+  // Attributes, non-ASCII text and an empty title travel too.
+  ItemRecord extra{"sku-ü", "", "Käse", "brand ✓", 12.5, {{"colour", "red"}, {"size", "L"}}};
+  Catalog cat = d.catalog;
+  cat.add(extra);
+  Dataset with_extra;
+  with_extra.name = "shop test";
+  with_extra.catalog = cat;
+  with_extra.interactions = Interactions(d.interactions.users(), cat.size(), d.interactions.events());
+  const std::string bytes = write_shop(with_extra);
+  CHECK(is_shop_file(bytes));
+  const Dataset back = read_shop(bytes);
+  CHECK(checksum(back) == checksum(with_extra));
+  CHECK(back.name == "shop test");
+  CHECK(back.catalog.record(cat.size() - 1).attributes == extra.attributes);
+  CHECK(back.catalog.title(cat.size() - 1).empty());
+  CHECK(write_shop(back) == bytes);
+  // The same data as its CSV files load.
+  const Dataset csv = parse_dataset(d.catalog.to_csv(), "csv", "catalog.csv",
+                                    d.interactions.to_csv(d.catalog), "csv", "interactions.csv");
+  CHECK(checksum(read_shop(write_shop(csv))) == checksum(csv));
+
+  SECTION("every truncation is a format error naming the file") {
+    for (std::size_t n = 0; n < bytes.size(); n += (n < 200 ? 1 : 97)) {
+      INFO("first " << n << " bytes");
+      try {
+        (void)read_shop(std::string_view(bytes).substr(0, n), "cut.bin");
+        FAIL("a truncated file was accepted");
+      } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::Format);
+        CHECK_THAT(e.what(), Catch::StartsWith("cut.bin: "));
+      }
+    }
+  }
+  SECTION("magic, version, checksum, trailing bytes, counts and indices are checked") {
+    auto expect = [](std::string b, const char* what) {
+      CHECK_THROWS_WITH(read_shop(b, "f.bin"), Catch::Contains(what));
+    };
+    std::string b = bytes;
+    b[0] = 'X';
+    expect(b, "f.bin: not a recsys shop file (bad magic)");
+    b = bytes;
+    b[8] = 2;  // version 2
+    expect(b, "shop format version 2 is not supported (this build reads version 1)");
+    b = bytes + "x";
+    expect(b, "1 bytes after the last event column");
+    // A flipped bit in the last event type: an unknown event code, named with its index.
+    b = bytes;
+    b.back() = 9;
+    expect(b, "field 'event': unknown code 9");
+    // A price changed by one bit: only the checksum can tell.
+    b = bytes;
+    const std::size_t price_at = sizeof kShopMagic + 4 + 8 + 4 + with_extra.name.size() + 8 + 4 +
+                                 with_extra.catalog.id(0).size() + 4 + with_extra.catalog.title(0).size() +
+                                 4 + with_extra.catalog.categories().token(with_extra.catalog.category(0)).size() +
+                                 4 + with_extra.catalog.brands().token(with_extra.catalog.brand(0)).size();
+    b[price_at] ^= 1;
+    expect(b, "of the data read does not match the file's");
+    // An absurd item count cannot allocate: it must fit the bytes that remain.
+    b = bytes;
+    const std::size_t items_at = sizeof kShopMagic + 4 + 8 + 4 + with_extra.name.size();
+    b.replace(items_at, 8, std::string("\xff\xff\xff\x7f\0\0\0\0", 8));
+    expect(b, "item count 2147483647 does not fit the");
+  }
 }

@@ -12,6 +12,7 @@
 #include "common/check.h"
 #include "data/dataset.h"
 #include "data/online_retail.h"
+#include "data/shop_file.h"
 #include "data/synthetic.h"
 #include "eval/run.h"
 #include "experiment/experiment.h"
@@ -75,6 +76,16 @@ void dataset(const std::uint8_t* d, std::size_t n) {
     for (const auto& e : ds.interactions.events())
       FUZZ_CHECK(e.item >= 0 && e.item < ds.catalog.size());
     (void)compute_stats(ds);
+  });
+}
+
+void shop(const std::uint8_t* d, std::size_t n) {
+  expect_clear([&] {
+    const Dataset ds = read_shop(text(d, n), "shop.bin");
+    for (const auto& e : ds.interactions.events())
+      FUZZ_CHECK(e.item >= 0 && e.item < ds.catalog.size());
+    // What was read writes back to a file that reads as the same data.
+    FUZZ_CHECK(checksum(read_shop(write_shop(ds), "again")) == checksum(ds));
   });
 }
 
@@ -232,7 +243,7 @@ const std::vector<NamedTarget>& targets() {
   static const std::vector<NamedTarget> t{
       {"catalog", catalog},       {"dataset", dataset}, {"online_retail", online_retail},
       {"extract", extract},       {"model", model},     {"configs", configs},
-      {"recommender", recommender}};
+      {"recommender", recommender}, {"shop", shop}};
   return t;
 }
 

@@ -24,7 +24,8 @@ struct NamedTarget {
 // then safetensors bytes, then the manifest: the model, its ranker and its candidate ranker),
 // configs (byte 0 chooses the parser: two-tower, strategy, recommender options, experiment,
 // candidate ranker, evaluation request, synthetic shop, request JSON), recommender (a request /
-// session-event program against a small shop, checking the invariants of every answer).
+// session-event program against a small shop, checking the invariants of every answer), shop
+// (a binary shop file, docs/shop-format.md).
 const std::vector<NamedTarget>& targets();
 
 }  // namespace recsys::fuzz

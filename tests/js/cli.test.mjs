@@ -104,3 +104,25 @@ test('the Online Retail demo model serves with its candidate ranker, natively an
     [rec, off, m, retail].forEach((o) => o.dispose());
   });
 });
+
+test('the binary shop (shop.bin, what the Recommend page loads) is the same dataset as its CSV files', () => {
+  const bytes = readFileSync(`${shopDir}/shop.bin`);
+  const bin = rs.loadDataset({ shop: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) });
+  const a = bin.stats();
+  const b = dataset.stats();
+  assert.equal(a.checksum, b.checksum);
+  assert.equal(a.interactions, b.interactions);
+  assert.equal(bin.numUsers, dataset.numUsers);
+  // The same lists from it as from the CSV dataset.
+  const request = { userId: 'user_42', k: 10 };
+  const fromCsv = rs.createRecommender({ model, dataset });
+  const fromBin = rs.createRecommender({ model, dataset: bin });
+  assert.deepEqual(fromBin.recommend(request).map((r) => r.id), fromCsv.recommend(request).map((r) => r.id));
+  fromCsv.dispose();
+  fromBin.dispose();
+  bin.dispose();
+  // Bad input: a cut file is a format error naming it; the wrong type or both forms at once a TypeError.
+  assert.throws(() => rs.loadDataset({ shop: new Uint8Array(bytes.subarray(0, 1000)) }), (e) => e.kind === 'format' && /^shop\.bin: item count 5000 does not fit the 959 bytes that remain$/.test(e.message));
+  assert.throws(() => rs.loadDataset({ shop: 'shop.bin' }), { name: 'TypeError', message: /shop must be a Uint8Array or an ArrayBuffer, got/ });
+  assert.throws(() => rs.loadDataset({ shop: bytes.buffer, catalog: 'x' }), { name: 'TypeError', message: /give shop, or catalog and interactions, not both/ });
+});
