@@ -719,18 +719,10 @@ export class Recsys {
    */
   async loadModel({ weights, manifest } = {}) {
     const [w, m] = await Promise.all([bytesOf(weights, 'weights'), textOf(manifest, 'manifest')]);
-    const handle = this.#m.loadModel(w, m, 'model');
-    let ranker = null;
-    let candidate = null;
-    try {
-      ranker = this.#m.loadRanker(w, m, handle);
-      candidate = this.#m.loadCandidateRanker(w, m);
-    } catch (e) {
-      ranker?.delete();
-      handle.delete();
-      throw e;
-    }
-    return new Model(handle, this.#m, ranker, candidate);
+    // One parse of both files for the model, its ranker and its candidate ranker; a bad file
+    // throws before any handle exists.
+    const { model, ranker, candidate } = this.#m.loadModelAll(w, m);
+    return new Model(model, this.#m, ranker, candidate);
   }
 
   /**

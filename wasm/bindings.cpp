@@ -376,6 +376,19 @@ EMSCRIPTEN_BINDINGS(recsys) {
                return c ? val(c) : val::null();
              });
            }));
+  // The model, its ranker and its candidate ranker from one parse of the files:
+  // {model, ranker (or null), candidate (or null)}.
+  function("loadModelAll",
+           optional_override([](const std::string& weights, const std::string& manifest) {
+             return guarded([&] {
+               auto all = recsys::TwoTowerFile::load_all(weights, manifest, "model");
+               val out = val::object();
+               out.set("model", val(ModelPtr(all.model)));
+               out.set("ranker", all.ranker ? val(RankerPtr(all.ranker)) : val::null());
+               out.set("candidate", all.candidate ? val(CandidatePtr(all.candidate)) : val::null());
+               return out;
+             });
+           }));
   function("loadRanker", optional_override([](const std::string& weights,
                                               const std::string& manifest, ModelPtr model) {
              return guarded([&] {

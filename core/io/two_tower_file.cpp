@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -69,6 +70,20 @@ T get(const nlohmann::json& j, const char* key, const std::string& where) {
   }
 }
 }  // namespace
+
+// The manifest and the weights of one load, each parsed once: load_all() builds the model, its
+// ranker and its candidate ranker from them (the three loads used to parse both files each).
+struct TwoTowerFile::Parsed {
+  nlohmann::json manifest;
+  std::string_view weights;
+  std::string source;
+  std::optional<io::Safetensors> st;
+  // The weights file, read (and validated) on first use.
+  const io::Safetensors& tensors() {
+    if (!st) st = io::read_safetensors(weights, source + "/model.safetensors");
+    return *st;
+  }
+};
 
 std::string training_info_json(const TrainingInfo& info) {
   return info_json(info).dump();
@@ -170,8 +185,15 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
                                                         std::shared_ptr<const TwoTowerModel> model,
                                                         const std::string& source) {
   RECSYS_CHECK(model, "load_ranker: no model");
+  Parsed p{parse_json(manifest, source + "/manifest.json"), weights, source, std::nullopt};
+  return load_ranker_parsed(p, std::move(model));
+}
+
+std::shared_ptr<RankingModel> TwoTowerFile::load_ranker_parsed(
+    Parsed& p, std::shared_ptr<const TwoTowerModel> model) {
+  const std::string& source = p.source;
   const std::string where = source + "/manifest.json";
-  const nlohmann::json j = parse_json(manifest, where);
+  const nlohmann::json& j = p.manifest;
   if (!j.is_object() || !j.contains("ranking")) return nullptr;
   const auto& r = j["ranking"];
   RECSYS_CHECK_FORMAT(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
@@ -179,7 +201,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
   const auto counts = get<std::vector<double>>(r, "item_counts", where + " ranking");
   auto ranker =
       std::make_shared<RankingModel>(RankingConfig::from_json(r["config"].dump()), model, counts);
-  const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
+  const io::Safetensors& st = p.tensors();
   for (auto& [name, tensor] : ranker->tensors()) {
     const io::Tensor* t = st.find(name);
     RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", name, "'");
@@ -201,12 +223,18 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
 std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker(std::string_view weights,
                                                                     std::string_view manifest,
                                                                     const std::string& source) {
+  Parsed p{parse_json(manifest, source + "/manifest.json"), weights, source, std::nullopt};
+  return load_candidate_ranker_parsed(p);
+}
+
+std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker_parsed(Parsed& p) {
+  const std::string& source = p.source;
   const std::string where = source + "/manifest.json";
-  const nlohmann::json j = parse_json(manifest, where);
+  const nlohmann::json& j = p.manifest;
   if (!j.is_object() || !j.contains("candidate_ranker")) return nullptr;
   auto ranker = CandidateRanker::from_manifest_json(j["candidate_ranker"].dump(),
                                                     where + " candidate_ranker");
-  const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
+  const io::Safetensors& st = p.tensors();
   std::size_t stored = 0;
   for (const auto& t : st.tensors) stored += t.name.rfind("candidate_ranker/", 0) == 0;
   const auto tensors = ranker->tensors();
@@ -246,7 +274,31 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
                       " MiB limit");
   RECSYS_CHECK_FORMAT(weights.size() <= kMaxWeightsBytes, source, "/model.safetensors: ",
                       weights.size(), " bytes, over the ", kMaxWeightsBytes >> 20, " MiB limit");
-  const nlohmann::json j = parse_json_object(manifest_text, where);
+  Parsed p{parse_json_object(manifest_text, where), weights, source, std::nullopt};
+  return load_parsed(p);
+}
+
+TwoTowerFile::LoadedModel TwoTowerFile::load_all(std::string_view weights,
+                                                 std::string_view manifest_text,
+                                                 const std::string& source) {
+  const std::string where = source + "/manifest.json";
+  RECSYS_CHECK_FORMAT(manifest_text.size() <= kMaxManifestBytes, where, ": ",
+                      manifest_text.size(), " bytes, over the ", kMaxManifestBytes >> 20,
+                      " MiB limit");
+  RECSYS_CHECK_FORMAT(weights.size() <= kMaxWeightsBytes, source, "/model.safetensors: ",
+                      weights.size(), " bytes, over the ", kMaxWeightsBytes >> 20, " MiB limit");
+  Parsed p{parse_json_object(manifest_text, where), weights, source, std::nullopt};
+  LoadedModel out;
+  out.model = std::make_shared<TwoTowerModel>(load_parsed(p));
+  out.ranker = load_ranker_parsed(p, out.model);
+  out.candidate = load_candidate_ranker_parsed(p);
+  return out;
+}
+
+TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
+  const std::string& source = p.source;
+  const std::string where = source + "/manifest.json";
+  const nlohmann::json& j = p.manifest;
   const auto format = get<std::string>(j, "format", where);
   RECSYS_CHECK_FORMAT(format == kFormat, where, ": format is '", format, "', expected '", kFormat,
                       "'");
@@ -311,7 +363,7 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
   m.build_title_words();
   m.init_weights();  // allocates every tensor with its shape; the values are overwritten below
 
-  const io::Safetensors st = io::read_safetensors(weights, source + "/model.safetensors");
+  const io::Safetensors& st = p.tensors();
   auto params = m.parameters();
   for (const auto& p : params) {
     const io::Tensor* t = st.find(p.name);

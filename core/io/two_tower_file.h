@@ -55,6 +55,24 @@ class TwoTowerFile {
                                                                 const std::string& source = "model");
   // The training metadata of a manifest.
   static TrainingInfo training_info(std::string_view manifest);
+
+  // load, load_ranker and load_candidate_ranker in one pass over the files: the manifest and the
+  // weights are parsed and validated once (what the JS API's loadModel calls). Null ranker /
+  // candidate when the files have none.
+  struct LoadedModel {
+    std::shared_ptr<TwoTowerModel> model;
+    std::shared_ptr<RankingModel> ranker;
+    std::shared_ptr<CandidateRanker> candidate;
+  };
+  static LoadedModel load_all(std::string_view weights, std::string_view manifest,
+                              const std::string& source = "model");
+
+ private:
+  struct Parsed;  // the manifest and the weights of one load (two_tower_file.cpp)
+  static TwoTowerModel load_parsed(Parsed& p);
+  static std::shared_ptr<RankingModel> load_ranker_parsed(Parsed& p,
+                                                          std::shared_ptr<const TwoTowerModel> model);
+  static std::shared_ptr<CandidateRanker> load_candidate_ranker_parsed(Parsed& p);
 };
 
 }  // namespace recsys

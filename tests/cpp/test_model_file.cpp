@@ -225,9 +225,21 @@ TEST_CASE("a ranker saved with its model loads back identically", "[io][model][r
     CHECK(p1[i].click == p2[i].click);
     CHECK(p1[i].purchase == p2[i].purchase);
   }
+  // load_all (one parse of the files) gives the same model and ranker as the separate loads.
+  const auto all = TwoTowerFile::load_all(f.weights, f.manifest);
+  CHECK(all.model->checksum() == back->checksum());
+  REQUIRE(all.ranker);
+  CHECK(all.candidate == nullptr);
+  std::vector<RankingPrediction> p3;
+  all.ranker->predict(u.data(), {0, 5, 9}, Scene::Home, {}, p3);
+  for (int i = 0; i < 3; ++i) CHECK(p3[i].click == p1[i].click);
   // A model without a ranker has none.
   const ModelFiles plain = TwoTowerFile::save(*model);
   CHECK(TwoTowerFile::load_ranker(plain.weights, plain.manifest, back) == nullptr);
+  CHECK(TwoTowerFile::load_all(plain.weights, plain.manifest).ranker == nullptr);
+  // A bad file is the same error through load_all.
+  CHECK_THROWS_WITH(TwoTowerFile::load_all(f.weights.substr(0, f.weights.size() - 4), f.manifest),
+                    Catch::Contains("model/model.safetensors"));
   // Ranking tensors without the manifest entry are refused.
   auto j = nlohmann::json::parse(f.manifest);
   j.erase("ranking");
