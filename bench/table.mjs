@@ -98,6 +98,12 @@ export function rows() {
     add('size', 'serving engine .wasm, gzip -9 (KB)', kb(size.engines.serving.wasm.gzipBytes), `TF.js 4.22 + wasm backend, all files: ${kb(size.tfjs.totalGzipBytes)}`, `${f(size.ratios.servingVsTfjs)}× (with glue and wrapper)`, '≤ 150 KB', size.targets['serving engine .wasm <= 150 KB gzipped'], '`npm run bench -- size`', day(size));
     add('size', 'full engine .wasm, gzip -9 (KB)', kb(size.engines.full.wasm.gzipBytes), `the same: ${kb(size.tfjs.totalGzipBytes)}`, `${f(size.ratios.fullVsTfjs)}×`, '≤ 250 KB', size.targets['full engine .wasm <= 250 KB gzipped'], '`npm run bench -- size`', day(size));
   }
+  const fp = load('firstpage');
+  if (fp) {
+    const s = fp.summary;
+    add('firstpage', `first recommendations on the Recommend page, localhost, median of ${fp.loads.length} cold loads (ms; engine / dataset / model marks)`,
+      `${n0(s.visibleMs)} (${n0(s.engineMs)} / ${n0(s.datasetMs)} / ${n0(s.modelMs)})`, '—', '—', '≤ 500 ms', s.visibleMs <= 500, '`npm run bench -- firstpage`', day(fp));
+  }
   return out;
 }
 
