@@ -299,14 +299,6 @@ EMSCRIPTEN_BINDINGS(recsys) {
                                    reinterpret_cast<const unsigned char*>(saved_weights().data())));
            }));
   function("releaseSavedWeights", optional_override([]() { std::string().swap(saved_weights()); }));
-  function("loadModel",
-           optional_override([](const std::string& weights, const std::string& manifest,
-                                const std::string& source) {
-             return guarded([&] {
-               return std::make_shared<TwoTowerModel>(
-                   recsys::TwoTowerFile::load(weights, manifest, source));
-             });
-           }));
 
 #ifndef RECSYS_SERVE_ONLY
   class_<TrainingJob>("TrainingJob")
@@ -369,13 +361,6 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("infoJson", optional_override([](const recsys::CandidateRanker& c) {
                   return guarded([&] { return c.manifest_json(); });
                 }));
-  function("loadCandidateRanker",
-           optional_override([](const std::string& weights, const std::string& manifest) {
-             return guarded([&] {
-               CandidatePtr c = recsys::TwoTowerFile::load_candidate_ranker(weights, manifest, "model");
-               return c ? val(c) : val::null();
-             });
-           }));
   // The model, its ranker and its candidate ranker from one parse of the files:
   // {model, ranker (or null), candidate (or null)}.
   function("loadModelAll",
@@ -387,13 +372,6 @@ EMSCRIPTEN_BINDINGS(recsys) {
                out.set("ranker", all.ranker ? val(RankerPtr(all.ranker)) : val::null());
                out.set("candidate", all.candidate ? val(CandidatePtr(all.candidate)) : val::null());
                return out;
-             });
-           }));
-  function("loadRanker", optional_override([](const std::string& weights,
-                                              const std::string& manifest, ModelPtr model) {
-             return guarded([&] {
-               RankerPtr r = recsys::TwoTowerFile::load_ranker(weights, manifest, model, "model");
-               return r ? val(r) : val::null();
              });
            }));
 #ifndef RECSYS_SERVE_ONLY

@@ -265,8 +265,9 @@ TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
   return training_info_from_json(j["training"].dump());
 }
 
-TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view manifest_text,
-                                 const std::string& source) {
+TwoTowerFile::Parsed TwoTowerFile::parse_files(std::string_view weights,
+                                               std::string_view manifest_text,
+                                               const std::string& source) {
   const std::string where = source + "/manifest.json";
   // Files from anywhere: sizes are checked before anything is parsed, every field after.
   RECSYS_CHECK_FORMAT(manifest_text.size() <= kMaxManifestBytes, where, ": ",
@@ -274,20 +275,19 @@ TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view mani
                       " MiB limit");
   RECSYS_CHECK_FORMAT(weights.size() <= kMaxWeightsBytes, source, "/model.safetensors: ",
                       weights.size(), " bytes, over the ", kMaxWeightsBytes >> 20, " MiB limit");
-  Parsed p{parse_json_object(manifest_text, where), weights, source, std::nullopt};
+  return Parsed{parse_json_object(manifest_text, where), weights, source, std::nullopt};
+}
+
+TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view manifest_text,
+                                 const std::string& source) {
+  Parsed p = parse_files(weights, manifest_text, source);
   return load_parsed(p);
 }
 
 TwoTowerFile::LoadedModel TwoTowerFile::load_all(std::string_view weights,
                                                  std::string_view manifest_text,
                                                  const std::string& source) {
-  const std::string where = source + "/manifest.json";
-  RECSYS_CHECK_FORMAT(manifest_text.size() <= kMaxManifestBytes, where, ": ",
-                      manifest_text.size(), " bytes, over the ", kMaxManifestBytes >> 20,
-                      " MiB limit");
-  RECSYS_CHECK_FORMAT(weights.size() <= kMaxWeightsBytes, source, "/model.safetensors: ",
-                      weights.size(), " bytes, over the ", kMaxWeightsBytes >> 20, " MiB limit");
-  Parsed p{parse_json_object(manifest_text, where), weights, source, std::nullopt};
+  Parsed p = parse_files(weights, manifest_text, source);
   LoadedModel out;
   out.model = std::make_shared<TwoTowerModel>(load_parsed(p));
   out.ranker = load_ranker_parsed(p, out.model);

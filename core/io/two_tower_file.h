@@ -69,6 +69,9 @@ class TwoTowerFile {
 
  private:
   struct Parsed;  // the manifest and the weights of one load (two_tower_file.cpp)
+  // The size limits, then the manifest parsed; the weights are read on first use.
+  static Parsed parse_files(std::string_view weights, std::string_view manifest,
+                            const std::string& source);
   static TwoTowerModel load_parsed(Parsed& p);
   static std::shared_ptr<RankingModel> load_ranker_parsed(Parsed& p,
                                                           std::shared_ptr<const TwoTowerModel> model);
