@@ -609,7 +609,11 @@ export class Experiment extends Handle {
 export class Recsys {
   #m;
   #enums = null;
-  constructor(module) { this.#m = module; }
+  #poolThreads;
+  constructor(module, poolThreads = 1) {
+    this.#m = module;
+    this.#poolThreads = poolThreads;
+  }
 
   /** Version of the C++ core. */
   get version() { return this.#m.version(); }
@@ -629,6 +633,19 @@ export class Recsys {
 
   /** 'full', or 'serve' for the smaller serving engine (no training, evaluation, generation, saving). */
   get engine() { return this.#m.engine(); }
+
+  /** Threads of the numeric kernels: 1 in the single-thread build, more in the pthread build. */
+  get threads() { return this.#m.threads(); }
+
+  /**
+   * Changes the thread count of the pthread build (1 .. the count it was created with: its pool
+   * holds that many Workers); results do not depend on it. The single-thread build accepts 1.
+   */
+  setThreads(n) {
+    const most = Math.max(1, this.#poolThreads ?? 1);
+    if (!Number.isInteger(n) || n < 1 || n > most) throw rangeError(`threads must be an integer in [1, ${most}], got ${describe(n)}`);
+    this.#m.setThreads(n);
+  }
 
   /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
   memoryUsage() {
@@ -894,19 +911,38 @@ function sharedRecsys() {
  * => bytes }. Internal: entry points call it.
  * @internal
  */
-export function makeCreateRecsys(engines, node = null) {
+export function makeCreateRecsys(engines, node = null, threaded = null) {
   const names = Object.keys(engines);
   const list = names.map((n) => `'${n}'`).join(' or ');
   /**
    * Loads the WebAssembly module: the full engine, or with engine: 'serve' the serving engine
    * (about 60 % of the download: load data and models, recommend, sessions, indexes). In Node the
-   * .wasm next to this file is read from disk.
-   * @param {{engine?: 'full'|'serve', wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
+   * .wasm next to this file is read from disk. threads: 'auto' (the default) loads the full
+   * engine's pthread build in a cross-origin-isolated page, with one thread per core up to 8,
+   * and the single-thread build everywhere else; a number asks for that many (1 = single-thread).
+   * Results are the same on any thread count.
+   * @param {{engine?: 'full'|'serve', threads?: 'auto'|number, wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
    */
   async function createRecsys(options = {}) {
     checkObject(options, 'options');
-    const { engine = names[0] } = options;
+    const { engine = names[0], threads = 'auto' } = options;
     if (!Object.hasOwn(engines, engine)) throw rangeError(`engine must be ${list}, got ${describe(engine)}`);
+    if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) {
+      throw rangeError(`threads must be 'auto' or an integer >= 1, got ${describe(threads)}`);
+    }
+    // The pthread build's pool holds one Worker per extra core, up to 7 (CMakeLists.txt).
+    const cores = Number(globalThis.navigator?.hardwareConcurrency) || 2;
+    const most = Math.min(7, Math.max(1, cores - 1)) + 1;
+    const isolated = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+    const canThread = Boolean(threaded) && engine === 'full' && isolated;
+    if (typeof threads === 'number' && threads > 1) {
+      if (!threaded || engine !== 'full') {
+        throw rangeError(`threads: ${threads} needs the full engine's pthread build, which ${engine !== 'full' ? "the serving engine doesn't have" : 'runs only in pages and Workers, not here'}; use threads: 'auto' or 1`);
+      }
+      if (!isolated) throw rangeError(`threads: ${threads} needs a cross-origin-isolated page (crossOriginIsolated is false: serve it with COOP: same-origin and COEP: require-corp); use threads: 'auto' or 1`);
+      if (threads > most) throw rangeError(`threads must be in [1, ${most}] here (one per core, up to 8), got ${threads}`);
+    }
+    const count = threads === 'auto' ? (canThread && cores > 1 ? most : 1) : threads;
     const args = {};
     if (options.wasmBinary) {
       args.wasmBinary = options.wasmBinary;
@@ -916,6 +952,12 @@ export function makeCreateRecsys(engines, node = null) {
     if (options.wasmUrl) {
       const url = String(options.wasmUrl);
       args.locateFile = (path, prefix) => (path.endsWith('.wasm') ? url : prefix + path);
+    }
+    if (count > 1) {
+      const { default: factory } = await threaded();
+      const module = await factory(args);
+      module.setThreads(count);
+      return new Recsys(module, count);
     }
     const { default: factory } = await engines[engine]();
     const module = await factory(args);

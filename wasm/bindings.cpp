@@ -19,6 +19,7 @@
 #include <string>
 
 #include "common/check.h"
+#include "common/parallel.h"
 #include "data/catalog.h"
 #include "data/dataset.h"
 #include "data/interactions.h"
@@ -620,6 +621,12 @@ EMSCRIPTEN_BINDINGS(recsys) {
              o.set("sources", string_array(recsys::source_names()));
              o.set("errorKinds", string_array(recsys::error_kind_names()));
              return o;
+           }));
+  // Threads of the numeric kernels: 1 unless this is the pthread engine (parallel.h).
+  function("maxThreads", optional_override([]() { return recsys::parallel::max_threads(); }));
+  function("threads", optional_override([]() { return recsys::parallel::threads(); }));
+  function("setThreads", optional_override([](int n) {
+             guarded([&] { recsys::parallel::set_threads(n); });
            }));
 #ifdef RECSYS_SERVE_ONLY
   function("engine", optional_override([]() { return std::string("serve"); }));

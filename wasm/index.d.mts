@@ -461,6 +461,10 @@ export class Experiment extends Handle {
 export class Recsys {
   readonly version: string;
   readonly engine: 'full' | 'serve';
+  /** Threads of the numeric kernels: 1 in the single-thread build, more in the pthread build. */
+  readonly threads: number;
+  /** Changes the pthread build's thread count (1 .. the count it was created with); same results. */
+  setThreads(n: number): void;
   /** The names the API accepts, from the C++ core (frozen arrays). */
   readonly enums: {
     readonly scenes: readonly Scene[];
@@ -508,9 +512,12 @@ export class Recsys {
 }
 
 /** Loads the full engine, or with engine: 'serve' the smaller serving engine (no training,
- *  evaluation, shop generation or model saving: those throw an Error saying so). */
+ *  evaluation, shop generation or model saving: those throw an Error saying so). threads: 'auto'
+ *  (default) runs the full engine's pthread build on every core (up to 8) in a cross-origin-isolated
+ *  page and the single-thread build elsewhere; a number asks for that many. Same results either way. */
 export function createRecsys(options?: {
   engine?: 'full' | 'serve';
+  threads?: 'auto' | number;
   wasmBinary?: ArrayBuffer | Uint8Array;
   wasmUrl?: string | URL;
 }): Promise<Recsys>;

@@ -1,6 +1,7 @@
 // recsys-wasm for pages, module Workers and bundlers (package.json "exports": "browser" and
 // "default"): the full engine, and the serving engine with createRecsys({ engine: 'serve' }),
-// each loaded on first use. Node gets index.node.mjs; recsys-wasm/serve holds the serving engine
+// each loaded on first use; in a cross-origin-isolated page the full engine's pthread build
+// (recsys-mt.*) runs on every core. Node gets index.node.mjs; recsys-wasm/serve holds the serving engine
 // alone.
 import { makeCreateRecsys } from './api.mjs';
 
@@ -9,5 +10,5 @@ export { Catalog, Dataset, Experiment, Model, Recommender, Recsys, Session, Trai
 export const createRecsys = makeCreateRecsys({
   full: () => import('./recsys.mjs'),
   serve: () => import('./recsys-serve.mjs'),
-});
+}, null, () => import('./recsys-mt.mjs'));
 export default createRecsys;

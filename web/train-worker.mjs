@@ -1,5 +1,6 @@
 // Module Worker of the Train page: trains step by step and reports progress, so the page never
-// freezes. Messages in: {type: 'start', options} | {type: 'stop'}. Out: progress, epoch, done, error.
+// freezes. createRecsys() picks the pthread engine when the page is cross-origin isolated (the
+// demo server's headers), so training uses every core; the start message says which engine runs. Messages in: {type: 'start', options} | {type: 'stop'}. Out: progress, epoch, done, error.
 import { createRecsys } from '../dist/index.mjs';
 
 const ready = createRecsys();
@@ -29,7 +30,7 @@ self.onmessage = async ({ data: msg }) => {
     shop = await dataset(rs, o.dataset);
     trainer = rs.createTrainer(shop, { preset: o.preset, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, patience: 0 });
     self.postMessage({ type: 'start', stepsPerEpoch: trainer.stepsPerEpoch, epochs: o.epochs, popularityRecall: trainer.popularityRecall,
-      examplesPerEpoch: trainer.examplesPerEpoch });
+      examplesPerEpoch: trainer.examplesPerEpoch, threads: rs.threads });
     const controller = new AbortController();
     await trainer.train({
       sliceSteps: 10,

@@ -35,6 +35,9 @@ worker.onmessage = ({ data: msg }) => {
     run.totalSteps = msg.stepsPerEpoch * msg.epochs;
     run.popularity = msg.popularityRecall;
     $('progress').textContent = `${msg.examplesPerEpoch.toLocaleString()} examples per epoch, ${run.totalSteps.toLocaleString()} steps`;
+    $('engine').textContent = msg.threads > 1
+      ? `training runs in a Web Worker: pthread build, ${msg.threads} threads`
+      : `training runs in a Web Worker: single-thread engine${crossOriginIsolated ? '' : ' (the page is not cross-origin isolated)'}`;
   } else if (msg.type === 'progress') {
     const r = msg.report;
     run.lossData[0].push(r.totalSteps);

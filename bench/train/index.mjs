@@ -53,24 +53,27 @@ export async function run({ quick = false } = {}) {
 
   await withBrowserPage(async (page, base, version) => {
     results.chromium = version;
-    for (const which of ['engine', 'wasm', 'cpu']) {
+    for (const which of ['engine', 'engine-mt', 'wasm', 'cpu']) {
       await waitForIdle();
-      console.log(`Chromium ${version}: ${which === 'engine' ? 'recsys wasm' : `TF.js ${which} backend`} …`);
+      const ours = which.startsWith('engine');
+      console.log(`Chromium ${version}: ${ours ? `recsys wasm (${which === 'engine' ? '1 thread' : 'pthread build'})` : `TF.js ${which} backend`} …`);
       await page.goto(`${base}/bench/train/page.html`);
       await page.waitForFunction(() => window.benchReady === true);
       // The cpu backend runs at a few hundred examples/s: 3 epochs would take ~17 minutes, so its
       // throughput is measured on 2 x 60 steps (the first 60 are the warm-up) and it has no final loss.
-      const opts = which === 'cpu' && !process.env.BENCH_FULL ? { epochs: 2, maxSteps: 100 } : { epochs };
+      const opts = which === 'cpu' && !process.env.BENCH_FULL ? { epochs: 2, maxSteps: 100 }
+        : which === 'engine-mt' ? { epochs, threads: 'auto' } : which === 'engine' ? { epochs, threads: 1 } : { epochs };
       const backend = which.startsWith('wasm') ? 'wasm' : which;
-      const r = await page.evaluate(([w, o]) => window.runBench(w, o), [which === 'engine' ? 'engine' : backend, opts]);
-      const key = which === 'engine' ? 'browser' : `tfjs_${which.replace('-', '_')}`;
+      const r = await page.evaluate(([w, o]) => window.runBench(w, o), [ours ? 'engine' : backend, opts]);
+      const key = which === 'engine' ? 'browser' : which === 'engine-mt' ? 'browser_mt' : `tfjs_${which.replace('-', '_')}`;
       const label = which === 'engine' ? 'recsys wasm in Chromium (1 thread)'
+        : which === 'engine-mt' ? `recsys wasm in Chromium (pthread build, ${r.threads} threads)`
         : `TF.js ${r.features.version} ${backend} backend${backend === 'wasm' ? ` (SIMD ${r.features.simd}, ${r.features.threads} thread${r.features.threads > 1 ? 's' : ''})` : ''}`;
       const partial = opts.maxSteps !== undefined;
       results[key] = summarize(label, {
         epochs: r.epochs,
-        extra: { peakMemoryBytes: which === 'engine' ? r.wasmHeapBytes : r.peakTensorBytes,
-          memoryKind: which === 'engine' ? 'wasm heap' : 'peak TF.js tensor bytes', jsHeapBytes: r.usedJsHeapBytes },
+        extra: { peakMemoryBytes: ours ? r.wasmHeapBytes : r.peakTensorBytes,
+          memoryKind: ours ? 'wasm heap' : 'peak TF.js tensor bytes', jsHeapBytes: r.usedJsHeapBytes, threads: ours ? r.threads : r.features.threads },
       });
       if (partial) {
         results[key].finalLoss = null;
@@ -83,12 +86,14 @@ export async function run({ quick = false } = {}) {
     browserVsTfjsWasm: results.browser.examplesPerSecond / results.tfjs_wasm.examplesPerSecond,
     browserVsTfjsCpu: results.browser.examplesPerSecond / results.tfjs_cpu.examplesPerSecond,
     lossBrowserMinusTfjsWasm: results.browser.finalLoss - results.tfjs_wasm.finalLoss,
+    browserThreadsVsOne: results.browser_mt ? results.browser_mt.examplesPerSecond / results.browser.examplesPerSecond : null,
     nativeVsPytorch: results.pytorch_1t ? results.native.examplesPerSecond / results.pytorch_1t.examplesPerSecond : null,
     nativeVsPytorch2t: results.pytorch_2t ? results.native.examplesPerSecond / results.pytorch_2t.examplesPerSecond : null,
   };
   const targets = {
     'Chromium >= 5x TF.js wasm (examples/s)': ratios.browserVsTfjsWasm >= 5,
     'final loss no worse than TF.js wasm': ratios.lossBrowserMinusTfjsWasm <= 0.01,
+    'Chromium pthread build >= 1.6x the single-thread engine on 2 cores (examples/s)': ratios.browserThreadsVsOne === null ? null : ratios.browserThreadsVsOne >= 1.6,
     'native >= 2x PyTorch one thread (idiomatic loop)': ratios.nativeVsPytorch === null ? null : ratios.nativeVsPytorch >= 2,
   };
   const out = { benchmark: 'train', date: new Date().toISOString(), machine: machine(), epochs, workload: 'synthetic shop seed 42: 10,000 users, 5,000 items, 100,000 interactions; seed preset; batch 128; Adam 0.001', results, ratios, targets, skipped };
@@ -98,7 +103,8 @@ export async function run({ quick = false } = {}) {
   for (const r of Object.values(results).filter((x) => typeof x === 'object')) {
     console.log(`${r.name.padEnd(52)} ${fmt(r.examplesPerSecond).padStart(11)} ${fmt(r.finalLoss, 4).padStart(11)} ${`${fmt(r.peakMemoryBytes / 2 ** 20, 1)} MiB`.padStart(14)}${r.note ? `  (${r.note})` : ''}`);
   }
-  console.log(`\nChromium: recsys / TF.js wasm = ${fmt(ratios.browserVsTfjsWasm, 2)}x, recsys / TF.js cpu = ${fmt(ratios.browserVsTfjsCpu, 2)}x; final loss recsys - TF.js wasm = ${fmt(ratios.lossBrowserMinusTfjsWasm, 4)}`);
+  if (ratios.browserThreadsVsOne !== null) console.log(`\nChromium: pthread build (${results.browser_mt.threads} threads) / single-thread engine = ${fmt(ratios.browserThreadsVsOne, 2)}x`);
+  console.log(`Chromium: recsys / TF.js wasm = ${fmt(ratios.browserVsTfjsWasm, 2)}x, recsys / TF.js cpu = ${fmt(ratios.browserVsTfjsCpu, 2)}x; final loss recsys - TF.js wasm = ${fmt(ratios.lossBrowserMinusTfjsWasm, 4)}`);
   if (ratios.nativeVsPytorch !== null) console.log(`native (1 thread): recsys / PyTorch 1 thread = ${fmt(ratios.nativeVsPytorch, 2)}x, / PyTorch 2 threads = ${fmt(ratios.nativeVsPytorch2t, 2)}x`);
   for (const s of skipped) console.log(`  ${s}`);
   for (const [k, v] of Object.entries(targets)) console.log(`  ${v === null ? 'n/a ' : v ? 'met ' : 'MISS'}  ${k}`);

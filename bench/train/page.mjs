@@ -6,19 +6,20 @@ import { trainTimed } from './engine-loop.mjs';
 
 const log = (s) => { document.getElementById('log').textContent += `\n${s}`; console.log(s); };
 
-async function workload() {
-  const rs = await createRecsys();
+async function workload(threads = 1) {
+  const rs = await createRecsys({ threads });
   const shop = rs.generateShop();  // 10,000 users, 5,000 items, 100,000 interactions
   return { rs, shop };
 }
 
-async function runEngine({ epochs = 3, preset = 'seed' } = {}) {
-  const { rs, shop } = await workload();
+async function runEngine({ epochs = 3, preset = 'seed', threads = 1 } = {}) {
+  const { rs, shop } = await workload(threads);
+  log(`engine: ${rs.threads} thread${rs.threads > 1 ? 's' : ''}`);
   const trainer = rs.createTrainer(shop, { preset, split: 'none', epochs, patience: 0 });
   const out = trainTimed(rs, trainer, (e) => log(`engine epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, ${Math.round(e.examples / e.seconds)} examples/s`));
   trainer.dispose();
   shop.dispose();
-  return out;
+  return { ...out, threads: rs.threads };
 }
 
 async function runTfjs({ backend, epochs = 3, threads = 1, maxSteps = Infinity, embeddingGradient = 'scatter' } = {}) {

@@ -1,6 +1,7 @@
 // recsys: the native command line. Subcommands: generate, stats, online-retail, version.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -17,6 +18,7 @@
 #include "cli/data_source.h"
 #include "cli/request_json.h"
 #include "common/check.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "data/online_retail.h"
 #include "data/parse.h"
@@ -56,8 +58,9 @@ usage:
                [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split leave-last-out|temporal|none]
                [--validation-start DATE --test-start DATE] [--before DATE]
                [--validation-users N] [--patience N] [--out DIR] [--quiet] [--ranker]
-               [--candidate-ranker JSON|FILE [--scene NAME] [--strategy JSON|FILE]]
-      Train a two-tower model with a live progress line; with --out, write DIR/model.safetensors
+               [--candidate-ranker JSON|FILE [--scene NAME] [--strategy JSON|FILE]] [--threads N|auto]
+      Train a two-tower model with a live progress line (--threads: the kernels' threads, default
+      1; the weights are the same on any count); with --out, write DIR/model.safetensors
       and DIR/manifest.json. --ranker adds a click / purchase ranker; --candidate-ranker '{...}'
       a candidate ranker for the scene (default: default) of the strategy, fitted on a cut
       window_days before the end of the training logs with features from a second two-tower
@@ -245,13 +248,26 @@ std::string clock_text(double seconds) {
 
 std::string json_arg(const Args& a, const char* name);
 
+// --threads N|auto: the threads of the numeric kernels (results are the same on any count);
+// auto = the machine's cores, up to parallel::kMaxThreads.
+void set_threads_arg(const Args& a) {
+  const std::string v = a.get("threads", "1");
+  if (v == "auto") {
+    const unsigned hc = std::thread::hardware_concurrency();
+    parallel::set_threads(std::clamp(static_cast<int>(hc), 1, parallel::max_threads()));
+    return;
+  }
+  parallel::set_threads(static_cast<int>(a.get_int("threads", 1)));
+}
+
 int cmd_train(const std::vector<std::string>& argv) {
   const Args a(
       argv,
       {"data", "preset", "config", "epochs", "batch-size", "lr", "seed", "out", "validation-users",
        "patience", "split", "validation-start", "test-start", "test-end", "before",
-       "candidate-ranker", "scene", "strategy"},
+       "candidate-ranker", "scene", "strategy", "threads"},
       {"quiet", "json", "first-interactions", "new-items-only", "ranker"});
+  set_threads_arg(a);
   RECSYS_CHECK(a.has("candidate-ranker") || (!a.has("scene") && !a.has("strategy")),
                "options --scene and --strategy are the candidate ranker's: they need "
                "--candidate-ranker");

@@ -1,10 +1,17 @@
 #include "nn/adam.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/check.h"
+#include "common/parallel.h"
 
 namespace recsys::nn {
+
+namespace {
+// Rows per parallel chunk: about 8,192 values (below that a fork-join costs more than it saves).
+std::int64_t rows_per_chunk(Eigen::Index d) { return std::max<std::int64_t>(8, 8192 / std::max<Eigen::Index>(d, 1)); }
+}  // namespace
 
 Adam::Adam(AdamConfig config) : config_(config) {
   set_learning_rate(config.learning_rate);
@@ -52,13 +59,15 @@ void Adam::update(float* param, const float* grad, Eigen::Index rows, Eigen::Ind
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon, lr = lr_t_;
   float* m = slot.m.data();
   float* v = slot.v.data();
-  const Eigen::Index n = rows * cols;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const float g = grad[i];
-    m[i] = b1 * m[i] + (1 - b1) * g;
-    v[i] = b2 * v[i] + (1 - b2) * g * g;
-    param[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
-  }
+  // Element-wise: chunks across the threads give the same values.
+  parallel::for_chunks(rows * cols, 64, 16384, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) {
+      const float g = grad[i];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      param[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
+    }
+  });
 }
 
 void Adam::update_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
@@ -70,17 +79,21 @@ void Adam::update_rows(Matrix& table, const std::vector<std::int32_t>& rows, con
   }
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon, lr = lr_t_;
   const Eigen::Index d = table.cols();
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    float* p = table.row(rows[k]).data();
-    float* m = slot.m.row(rows[k]).data();
-    float* v = slot.v.row(rows[k]).data();
-    const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
-    for (Eigen::Index i = 0; i < d; ++i) {
-      m[i] = b1 * m[i] + (1 - b1) * g[i];
-      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
+  // The rows are distinct (an embedding's gradient rows): chunks of them update independently.
+  parallel::for_chunks(static_cast<std::int64_t>(rows.size()), 1, rows_per_chunk(d),
+                       [&](std::int64_t kb, std::int64_t ke) {
+    for (std::int64_t k = kb; k < ke; ++k) {
+      float* p = table.row(rows[k]).data();
+      float* m = slot.m.row(rows[k]).data();
+      float* v = slot.v.row(rows[k]).data();
+      const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
+      for (Eigen::Index i = 0; i < d; ++i) {
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
+      }
     }
-  }
+  });
 }
 
 void Adam::ensure_slot(const Matrix& table, AdamSlot& slot, bool rows) const {
@@ -145,20 +158,23 @@ void Adam::update_rows_catch_up(Matrix& table, const std::vector<std::int32_t>& 
   ensure_slot(table, slot, true);
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon, lr = lr_t_;
   const Eigen::Index d = table.cols();
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const std::int32_t r = rows[k];
-    float* p = table.row(r).data();
-    float* m = slot.m.row(r).data();
-    float* v = slot.v.row(r).data();
-    catch_up(p, m, v, d, slot.row_step[r]);
-    const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
-    for (Eigen::Index i = 0; i < d; ++i) {
-      m[i] = b1 * m[i] + (1 - b1) * g[i];
-      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
+  parallel::for_chunks(static_cast<std::int64_t>(rows.size()), 1, rows_per_chunk(d) / 2,
+                       [&](std::int64_t kb, std::int64_t ke) {
+    for (std::int64_t k = kb; k < ke; ++k) {
+      const std::int32_t r = rows[k];
+      float* p = table.row(r).data();
+      float* m = slot.m.row(r).data();
+      float* v = slot.v.row(r).data();
+      catch_up(p, m, v, d, slot.row_step[r]);
+      const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
+      for (Eigen::Index i = 0; i < d; ++i) {
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
+      }
+      slot.row_step[r] = t_;
     }
-    slot.row_step[r] = t_;
-  }
+  });
 }
 
 void Adam::flush(Matrix& table, AdamSlot& slot) {
@@ -167,11 +183,14 @@ void Adam::flush(Matrix& table, AdamSlot& slot) {
   // catch_up() applies steps up to t_ - 1; the current step counts as pending too.
   const std::int64_t saved = t_;
   ++t_;
-  for (Eigen::Index r = 0; r < table.rows(); ++r) {
-    if (slot.row_step[r] >= saved) continue;
-    catch_up(table.row(r).data(), slot.m.row(r).data(), slot.v.row(r).data(), d, slot.row_step[r]);
-    slot.row_step[r] = saved;
-  }
+  parallel::for_chunks(table.rows(), 1, rows_per_chunk(d), [&](std::int64_t rb, std::int64_t re) {
+    for (std::int64_t r = rb; r < re; ++r) {
+      if (slot.row_step[r] >= saved) continue;
+      catch_up(table.row(r).data(), slot.m.row(r).data(), slot.v.row(r).data(), d,
+               slot.row_step[r]);
+      slot.row_step[r] = saved;
+    }
+  });
   t_ = saved;
 }
 

@@ -1,9 +1,12 @@
 #include "nn/losses.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <limits>
 
 #include "common/check.h"
+#include "common/parallel.h"
 #include "nn/kernels.h"
 
 namespace recsys::nn {
@@ -31,21 +34,26 @@ float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
     for (Eigen::Index i = 0; i < B; ++i)
       for (Eigen::Index j = 0; j < C; ++j)
         if (j != i && item_ids[j] == item_ids[i]) logits(i, j) = kMasked;
-  double total = 0;
-  // Softmax in place: logits becomes P, then dlogits = (P - I) / B.
-  for (Eigen::Index i = 0; i < B; ++i) {
-    auto row = logits.row(i);
-    const float m = row.maxCoeff();
-    const float positive = row(i);
-    float sum = 0;
-    for (Eigen::Index j = 0; j < C; ++j) {
-      const float e = std::exp(row(j) - m);  // exp(-inf) = 0 for masked entries
-      row(j) = e;
-      sum += e;
+  // Softmax in place: logits becomes P, then dlogits = (P - I) / B. Rows in chunks across the
+  // threads; the loss adds the rows' terms in row order afterwards (the same sum on any count).
+  std::vector<float> row_loss(static_cast<std::size_t>(B));
+  parallel::for_chunks(B, 1, std::max<Eigen::Index>(8, 4096 / C), [&](std::int64_t ib, std::int64_t ie) {
+    for (std::int64_t i = ib; i < ie; ++i) {
+      auto row = logits.row(i);
+      const float m = row.maxCoeff();
+      const float positive = row(i);
+      float sum = 0;
+      for (Eigen::Index j = 0; j < C; ++j) {
+        const float e = std::exp(row(j) - m);  // exp(-inf) = 0 for masked entries
+        row(j) = e;
+        sum += e;
+      }
+      row_loss[static_cast<std::size_t>(i)] = std::log(sum) + m - positive;
+      row /= sum;
     }
-    total += static_cast<double>(std::log(sum) + m - positive);
-    row /= sum;
-  }
+  });
+  double total = 0;
+  for (float l : row_loss) total += static_cast<double>(l);
   if (dU || dV) {
     logits.diagonal().array() -= 1.0f;
     logits *= inv_t / static_cast<float>(B);  // dLoss/d(U Vᵀ)

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/check.h"
+#include "common/parallel.h"
 #include "data/json_options.h"
 #include "nn/kernels.h"
 
@@ -137,13 +138,25 @@ class ExactIndex : public Index {
               std::vector<std::vector<ScoredItem>>& out) const override {
     check_search(*this, m, k, filter);
     out.assign(static_cast<std::size_t>(m), {});
+    // A batch splits across the threads by queries, in multiples of the query tile: each chunk is
+    // the scan of its own queries, so the lists are the same on any thread count.
+    parallel::for_chunks(m, kQueryTile, kQueryTile, [&](std::int64_t q0, std::int64_t q1) {
+      scan(queries + q0 * d_, static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0);
+    });
+  }
+  std::string name() const override { return "exact"; }
+  std::int32_t size() const override { return n_; }
+
+ private:
+  static constexpr std::int32_t kQueryTile = 32;  // queries scored per pass over a block
+  void scan(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
+            std::vector<ScoredItem>* out) const {
     const char* allowed = allowed_mask(filter);
     constexpr int P = nn::kernels::kPanel;
     // Items per block: for one query a long run (the scan is bound by memory bandwidth); for
     // batches a block of about 256 KB, which stays in cache while the query tiles pass.
     const std::int32_t block =
         m <= 4 ? 4096 : std::max<std::int32_t>(P, (262144 / (d_ * 4)) / P * P);
-    constexpr std::int32_t kQueryTile = 32;  // queries scored per pass over a block
     std::vector<TopK> tops(static_cast<std::size_t>(m), TopK(k));
     std::vector<float> s(static_cast<std::size_t>(std::min(m, kQueryTile)) * block);
     for (std::int32_t b = 0; b < n_; b += block) {
@@ -161,8 +174,8 @@ class ExactIndex : public Index {
     }
     for (std::int32_t q = 0; q < m; ++q) out[q] = tops[q].sorted();
   }
-  std::string name() const override { return "exact"; }
-  std::int32_t size() const override { return n_; }
+
+ public:
   int dim() const override { return d_; }
   std::size_t memory_bytes() const override { return panels_.size() * sizeof(float); }
 

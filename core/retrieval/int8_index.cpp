@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/check.h"
+#include "common/parallel.h"
 #include "nn/kernels.h"
 #include "retrieval/index.h"
 
@@ -49,6 +50,17 @@ class Int8Index : public Index {
                  "int8 index: the filter has ", filter ? filter->size() : 0, " items, the index ",
                  size());
     out.assign(static_cast<std::size_t>(m), {});
+    // A batch splits across the threads by queries (as the exact index does).
+    parallel::for_chunks(m, kQueryTile, kQueryTile, [&](std::int64_t q0, std::int64_t q1) {
+      scan(queries + q0 * dim(), static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0);
+    });
+  }
+  std::string name() const override { return "int8"; }
+
+ private:
+  static constexpr int kQueryTile = 16;
+  void scan(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
+            std::vector<ScoredItem>* out) const {
     const char* allowed = filter && !filter->empty() ? filter->mask().data() : nullptr;
     const std::int32_t n = size();
     const int d = dim();
@@ -59,7 +71,6 @@ class Int8Index : public Index {
     // Blocks of items stay in cache while the queries pass over them, two queries per pass
     // (scores_i8_scaled_multi reads each row once per pair).
     const std::int32_t block = m == 1 ? 8192 : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
-    constexpr int kQueryTile = 16;
     std::vector<TopK> candidates(static_cast<std::size_t>(m), TopK(depth));
     std::vector<float> approx(static_cast<std::size_t>(std::min(m, kQueryTile)) * block);
     for (std::int32_t b = 0; b < n; b += block) {
@@ -82,7 +93,8 @@ class Int8Index : public Index {
       out[q] = top.sorted();
     }
   }
-  std::string name() const override { return "int8"; }
+
+ public:
   std::int32_t size() const override { return static_cast<std::int32_t>(items_.rows()); }
   int dim() const override { return static_cast<int>(items_.cols()); }
   std::size_t memory_bytes() const override {

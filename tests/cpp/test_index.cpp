@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "common/check.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "data/split.h"
 #include "data/synthetic.h"
@@ -336,4 +337,39 @@ TEST_CASE("index errors are clear and change nothing", "[index][errors]") {
                     Catch::Contains("unknown key 'nprob'"));
   CHECK_THROWS_WITH(ItemFilter(5).keep_price({1, 2, 3, 4, 5}, 3, 1),
                     Catch::Contains("price range"));
+}
+
+TEST_CASE("batch search gives the same lists on 1, 2 and 3 threads (exact and int8)",
+          "[index][threads]") {
+  if (!parallel::supported()) SUCCEED("this build has no threads");
+  const nn::Matrix items = gaussian(5000, 48, 7);
+  const nn::Matrix queries = gaussian(150, 48, 8);  // five 32-query tiles and a tail
+  for (const char* kind : {"exact", "int8"}) {
+    IndexOptions o;
+    o.kind = kind;
+    auto index = make_index(o);
+    index->build(items);
+    ItemFilter filter(index->size());
+    for (std::int32_t i = 0; i < index->size(); i += 7) filter.exclude(i);
+    auto run = [&](int threads) {
+      parallel::set_threads(threads);
+      std::vector<std::vector<ScoredItem>> out;
+      index->search(queries.data(), static_cast<std::int32_t>(queries.rows()), 10, &filter, out);
+      parallel::set_threads(1);
+      return out;
+    };
+    const auto one = run(1);
+    for (int t : {2, 3}) {
+      const auto many = run(t);
+      REQUIRE(many.size() == one.size());
+      for (std::size_t q = 0; q < one.size(); ++q) {
+        INFO(kind << " query " << q << " threads " << t);
+        REQUIRE(many[q].size() == one[q].size());
+        for (std::size_t r = 0; r < one[q].size(); ++r) {
+          CHECK(many[q][r].item == one[q][r].item);
+          CHECK(many[q][r].score == one[q][r].score);
+        }
+      }
+    }
+  }
 }

@@ -2,10 +2,16 @@
 // hand-computed loss values, Adam's first step, kernels against their portable reference.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "common/check.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "nn/adam.h"
 #include "nn/kernels.h"
@@ -297,4 +303,95 @@ TEST_CASE("Adam's lazy catch-up equals the dense (Keras) update of an embedding 
   // And the moments agree too.
   CHECK((ds.m - ls.m).cwiseAbs().maxCoeff() < 1e-6f);
   CHECK((ds.v - ls.v).cwiseAbs().maxCoeff() < 1e-6f);
+}
+
+TEST_CASE("matrix kernels give the same bits on any thread count", "[nn][kernels][threads]") {
+  if (!parallel::supported()) SUCCEED("this build has no threads");
+  Rng rng(21);
+  // Sizes around the chunk boundaries (multiples of 8, odd tails) and the training shapes.
+  const int shapes[][3] = {{128, 64, 128}, {128, 128, 128}, {256, 33, 128}, {77, 129, 65},
+                           {64, 300, 96},  {1000, 64, 24},  {40, 512, 40},  {129, 17, 200}};
+  for (const auto& s : shapes) {
+    const int m = s[0], k = s[1], n = s[2];
+    const Matrix A = random_matrix(m, k, rng), B = random_matrix(k, n, rng),
+                 Bt = random_matrix(n, k, rng), A2 = random_matrix(k, m, rng),
+                 B2 = random_matrix(k, n, rng), C0 = random_matrix(m, n, rng);
+    auto all = [&] {
+      std::vector<Matrix> out(4);
+      kernels::matmul(A, B, out[0]);
+      kernels::matmul_bt(A, Bt, out[1]);
+      kernels::matmul_at(A2, B2, out[2]);
+      out[3] = C0;
+      kernels::matmul(A, B, out[3], true);
+      return out;
+    };
+    parallel::set_threads(1);
+    const auto one = all();
+    for (int t : {2, 3}) {
+      parallel::set_threads(t);
+      const auto many = all();
+      for (std::size_t i = 0; i < one.size(); ++i) {
+        INFO("shape " << m << "x" << k << "x" << n << ", kernel " << i << ", threads " << t);
+        REQUIRE(one[i].rows() == many[i].rows());
+        CHECK(std::memcmp(one[i].data(), many[i].data(), sizeof(float) * one[i].size()) == 0);
+      }
+    }
+    parallel::set_threads(1);
+  }
+}
+
+TEST_CASE("the thread pool: chunks cover the range, errors come back, nesting runs inline",
+          "[threads]") {
+  CHECK_THROWS_WITH(parallel::set_threads(0), Catch::Contains("threads must be in [1, "));
+  CHECK_THROWS_WITH(parallel::set_threads(parallel::max_threads() + 1),
+                    Catch::Contains("got " + std::to_string(parallel::max_threads() + 1)));
+  CHECK(parallel::threads() == 1);
+  const int t = parallel::supported() ? 2 : 1;
+  parallel::set_threads(t);
+  std::vector<int> hits(1000, 0);
+  std::vector<std::pair<std::int64_t, std::int64_t>> chunks(4);
+  std::atomic<int> calls{0};
+  parallel::for_chunks(1000, 8, 10, [&](std::int64_t b, std::int64_t e) {
+    if (b > 0) CHECK(b % 8 == 0);
+    for (std::int64_t i = b; i < e; ++i) ++hits[static_cast<std::size_t>(i)];
+    ++calls;
+  });
+  CHECK(std::count(hits.begin(), hits.end(), 1) == 1000);
+  CHECK(calls == t);
+  // A range too small for two chunks runs as one call.
+  calls = 0;
+  parallel::for_chunks(15, 8, 10, [&](std::int64_t b, std::int64_t e) {
+    CHECK((b == 0 && e == 15));
+    ++calls;
+  });
+  CHECK(calls == 1);
+  // The error of the first failing task, by position, comes back; every task still ran.
+  std::atomic<int> ran{0};
+  CHECK_THROWS_WITH(parallel::for_tasks(6,
+                                        [&](int i) {
+                                          ++ran;
+                                          if (i == 2 || i == 4)
+                                            RECSYS_FAIL(Range, "task ", i, " failed");
+                                        }),
+                    "task 2 failed");
+  CHECK(ran == 6);
+  // Inside a loop, loops run inline and set_threads refuses.
+  std::atomic<int> inner{0};
+  parallel::for_tasks(2, [&](int) {
+    parallel::for_chunks(100, 1, 1, [&](std::int64_t b, std::int64_t e) {
+      CHECK((b == 0 && e == 100));
+      ++inner;
+    });
+    CHECK_THROWS_WITH(parallel::set_threads(1), Catch::Contains("inside a parallel loop"));
+  });
+  CHECK(inner == 2);
+  // The pool keeps working across many short loops (the training pattern).
+  std::int64_t sum = 0;
+  for (int r = 0; r < 2000; ++r) {
+    std::vector<std::int64_t> part(2, 0);
+    parallel::for_tasks(2, [&](int i) { part[static_cast<std::size_t>(i)] = r + i; });
+    sum += part[0] + part[1];
+  }
+  CHECK(sum == 2 * (1999 * 2000 / 2) + 2000);
+  parallel::set_threads(1);
 }

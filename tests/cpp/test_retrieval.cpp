@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/check.h"
+#include "common/parallel.h"
 #include "data/json_options.h"
 #include "data/split.h"
 #include "data/synthetic.h"
@@ -403,4 +404,29 @@ TEST_CASE("early stopping keeps the weights of the best epoch", "[retrieval][tra
   CHECK(t.current_epoch().validation_recall == best);
   CHECK(t.current_epoch().epoch < static_cast<int>(t.history().size()));
   CHECK(t.validation_score() == Approx(best));  // the restored weights score as that epoch did
+}
+
+TEST_CASE("training gives the same weights, bit for bit, on 1 and 2 threads",
+          "[retrieval][threads]") {
+  if (!parallel::supported()) SUCCEED("this build has no threads");
+  const auto shop = small_shop(5);
+  const auto& x = shop.data.interactions;
+  for (const char* preset : {"seed", "default"}) {
+    auto run = [&](int threads) {
+      parallel::set_threads(threads);
+      TwoTowerConfig cfg = TwoTowerConfig::preset_named(preset);
+      cfg.batch_size = 128;  // products big enough to be split
+      cfg.epochs = 1;
+      TwoTowerModel model(cfg, shop.data.catalog, x.users());
+      Trainer t(model, x);
+      std::vector<double> losses;
+      for (int k = 0; k < 4 && !t.done(); ++k) losses.push_back(t.train_steps(5).mean_loss);
+      parallel::set_threads(1);
+      return std::make_pair(losses, model.checksum());
+    };
+    const auto a = run(1), b = run(2);
+    INFO("preset " << preset);
+    CHECK(a.first == b.first);
+    CHECK(a.second == b.second);
+  }
 }

@@ -66,3 +66,17 @@ test('the serving engine is the smaller download', () => {
   const size = (f) => statSync(new URL(`../../build-wasm/dist/${f}`, import.meta.url)).size;
   assert.ok(size('recsys-serve.wasm') < 0.7 * size('recsys.wasm'), `${size('recsys-serve.wasm')} vs ${size('recsys.wasm')}`);
 });
+
+test('threads: Node runs the single-thread engines; more threads is a clear error', async () => {
+  assert.equal(full.threads, 1);
+  assert.equal(serve.threads, 1);
+  assert.equal((await createRecsys({ threads: 1 })).threads, 1);
+  await assert.rejects(createRecsys({ threads: 2 }), {
+    name: 'RangeError',
+    message: "threads: 2 needs the full engine's pthread build, which runs only in pages and Workers, not here; use threads: 'auto' or 1",
+  });
+  await assert.rejects(createRecsys({ threads: 'many' }), { name: 'RangeError', message: "threads must be 'auto' or an integer >= 1, got \"many\"" });
+  full.setThreads(1);
+  assert.throws(() => full.setThreads(2), { name: 'RangeError', message: 'threads must be an integer in [1, 1], got number 2' });
+  assert.equal(full.threads, 1);
+});

@@ -1,0 +1,35 @@
+// A small fork-join pool for the numeric kernels: the caller and threads() - 1 helpers split a
+// loop into contiguous chunks. Every chunk computes what the one-thread loop computes for its
+// range, in the same order, so results do not depend on the thread count (bit for bit; the
+// kernels that use it are tested for that). Without thread support (the single-thread wasm
+// engine) there is one thread and every loop runs inline.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace recsys::parallel {
+
+// True when this build can run threads (native, and the wasm engine built with -pthread).
+bool supported();
+// The most threads set_threads accepts: 1 without thread support, else kMaxThreads.
+int max_threads();
+constexpr int kMaxThreads = 16;
+// Threads used by parallel loops, the caller included (1 = everything inline; the default).
+int threads();
+// Sets the thread count (1 .. max_threads()); helpers start or stop here, not inside a loop.
+// Not to be called from inside a parallel loop.
+void set_threads(int n);
+
+// Runs body(begin, end) over [0, n) split into at most threads() contiguous chunks whose
+// boundaries are multiples of `align`, and returns when all are done. Runs inline when
+// threads() == 1, n < 2 * min_chunk, or when called from inside a parallel loop. An exception
+// thrown by a chunk is rethrown here (the first chunk's, by position).
+void for_chunks(std::int64_t n, std::int64_t align, std::int64_t min_chunk,
+                const std::function<void(std::int64_t, std::int64_t)>& body);
+
+// Runs the tasks task(0) .. task(count - 1) on the pool (the caller takes its share) and returns
+// when all are done; inline under the same conditions as for_chunks.
+void for_tasks(int count, const std::function<void(int)>& task);
+
+}  // namespace recsys::parallel

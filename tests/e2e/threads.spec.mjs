@@ -1,0 +1,67 @@
+// The pthread engine: createRecsys() loads it in a cross-origin-isolated page (the demo server
+// sends COOP/COEP), with one thread per core; it trains to the same weights and searches to the
+// same lists as the single-thread engine, and the Train page says which engine runs.
+import { test, expect } from '@playwright/test';
+
+test('the pthread engine loads in an isolated page and gives the single-thread results', async ({ page }) => {
+  await page.goto('/index.html');
+  const r = await page.evaluate(async () => {
+    const { createRecsys } = await import('/dist/index.mjs');
+    const cores = navigator.hardwareConcurrency;
+    const [mt, one] = [await createRecsys(), await createRecsys({ threads: 1 })];
+    const digest = async (bytes) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+    const train = async (rs, preset) => {
+      const shop = rs.generateShop({ users: 1500, items: 800, interactions: 15000, seed: 3 });
+      const trainer = rs.createTrainer(shop, { preset, split: 'none', epochs: 1, batchSize: 128, patience: 0 });
+      const losses = [];
+      for (let k = 0; k < 6 && !trainer.done; k++) losses.push(trainer.step(10).meanLoss);
+      const files = trainer.model.toFiles();
+      const out = { losses, weights: await digest(files.weights) };
+      trainer.dispose();
+      shop.dispose();
+      return out;
+    };
+    const search = (rs, kind) => {
+      let seed = 7;
+      const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
+      const n = 6000, d = 32, m = 100;
+      const items = Float32Array.from({ length: n * d }, rand);
+      const queries = Float32Array.from({ length: m * d }, rand);
+      const index = rs.createIndex({ kind }).build(items, n, d);
+      const { ids, scores } = index.search(queries, { m, k: 10 });
+      index.dispose();
+      return { ids: Array.from(ids), scores: Array.from(scores) };
+    };
+    const out = { isolated: crossOriginIsolated, cores, threads: [mt.threads, one.threads], train: {}, search: {} };
+    for (const preset of ['seed', 'default']) out.train[preset] = [await train(mt, preset), await train(one, preset)];
+    for (const kind of ['exact', 'int8']) out.search[kind] = [search(mt, kind), search(one, kind)];
+    const message = async (f) => { try { await f(); return 'no error'; } catch (e) { return `${e.name}: ${e.message}`; } };
+    out.errors = {
+      tooMany: await message(() => createRecsys({ threads: 99 })),
+      serve: await message(() => createRecsys({ engine: 'serve', threads: 2 })),
+      bad: await message(() => createRecsys({ threads: 0 })),
+    };
+    return out;
+  });
+  expect(r.isolated).toBe(true);
+  expect(r.threads).toEqual([Math.min(8, Math.max(2, r.cores)), 1]);
+  for (const preset of ['seed', 'default']) {
+    const [mt, one] = r.train[preset];
+    expect(mt.losses.length).toBeGreaterThan(2);
+    expect(mt.losses).toEqual(one.losses);
+    expect(mt.weights).toBe(one.weights);
+  }
+  for (const kind of ['exact', 'int8']) expect(r.search[kind][0]).toEqual(r.search[kind][1]);
+  const most = Math.min(8, Math.max(2, r.cores));
+  expect(r.errors.tooMany).toBe(`RangeError: threads must be in [1, ${most}] here (one per core, up to 8), got 99`);
+  expect(r.errors.serve).toBe("RangeError: threads: 2 needs the full engine's pthread build, which the serving engine doesn't have; use threads: 'auto' or 1");
+  expect(r.errors.bad).toBe("RangeError: threads must be 'auto' or an integer >= 1, got number 0");
+});
+
+test('the Train page trains on the pthread engine in its Worker and says so', async ({ page }) => {
+  await page.goto('/train.html');
+  await page.fill('#epochs', '1');
+  await page.click('#start');
+  await expect(page.locator('#engine')).toContainText(/pthread build, \d+ threads/, { timeout: 20_000 });
+  await expect(page.locator('body')).toHaveAttribute('data-done', 'true', { timeout: 60_000 });
+});
