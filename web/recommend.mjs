@@ -21,7 +21,8 @@ const defaultShop = fetch('data/demo/synthetic/shop.bin').then((r) => (r.ok ? r.
 const serveEngine = createRecsys({ engine: 'serve' });
 serveEngine.catch(() => {});  // reported below when used
 const shopFiles = await defaultShop;
-const rs = shopFiles ? await serveEngine : await createRecsys();
+// On the main thread: the single-thread build (a wait for a helper thread would spin here).
+const rs = shopFiles ? await serveEngine : await createRecsys({ threads: 1 });
 performance.mark('recsys:engine');
 async function syntheticShop() {
   if (shopFiles) return rs.loadDataset(shopFiles);

@@ -2,7 +2,7 @@
 // freezes. Messages: {id, kind: 'synthetic', config} or {id, kind: 'online-retail'}.
 import { createRecsys } from '../dist/index.mjs';
 
-const ready = createRecsys();
+const ready = createRecsys({ threads: 1 });  // generating a shop gains nothing from threads
 
 self.onmessage = async ({ data: msg }) => {
   const t0 = performance.now();
