@@ -341,7 +341,12 @@ TEST_CASE("index errors are clear and change nothing", "[index][errors]") {
 
 TEST_CASE("batch search gives the same lists on 1, 2 and 3 threads (exact and int8)",
           "[index][threads]") {
-  if (!parallel::supported()) SUCCEED("this build has no threads");
+  if (!parallel::supported()) {
+    // The single-thread wasm build: one thread only (the pthread build is checked in Chromium,
+    // tests/e2e/threads.spec.mjs).
+    CHECK_THROWS_WITH(parallel::set_threads(2), Catch::Contains("built without threads"));
+    return;
+  }
   const nn::Matrix items = gaussian(5000, 48, 7);
   const nn::Matrix queries = gaussian(150, 48, 8);  // five 32-query tiles and a tail
   for (const char* kind : {"exact", "int8"}) {

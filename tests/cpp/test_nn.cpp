@@ -306,7 +306,12 @@ TEST_CASE("Adam's lazy catch-up equals the dense (Keras) update of an embedding 
 }
 
 TEST_CASE("matrix kernels give the same bits on any thread count", "[nn][kernels][threads]") {
-  if (!parallel::supported()) SUCCEED("this build has no threads");
+  if (!parallel::supported()) {
+    // The single-thread wasm build: one thread only (the pthread build is checked in Chromium,
+    // tests/e2e/threads.spec.mjs).
+    CHECK_THROWS_WITH(parallel::set_threads(2), Catch::Contains("built without threads"));
+    return;
+  }
   Rng rng(21);
   // Sizes around the chunk boundaries (multiples of 8, odd tails) and the training shapes.
   const int shapes[][3] = {{128, 64, 128}, {128, 128, 128}, {256, 33, 128}, {77, 129, 65},

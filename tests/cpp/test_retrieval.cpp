@@ -408,7 +408,12 @@ TEST_CASE("early stopping keeps the weights of the best epoch", "[retrieval][tra
 
 TEST_CASE("training gives the same weights, bit for bit, on 1 and 2 threads",
           "[retrieval][threads]") {
-  if (!parallel::supported()) SUCCEED("this build has no threads");
+  if (!parallel::supported()) {
+    // The single-thread wasm build: one thread only (the pthread build is checked in Chromium,
+    // tests/e2e/threads.spec.mjs).
+    CHECK_THROWS_WITH(parallel::set_threads(2), Catch::Contains("built without threads"));
+    return;
+  }
   const auto shop = small_shop(5);
   const auto& x = shop.data.interactions;
   for (const char* preset : {"seed", "default"}) {
