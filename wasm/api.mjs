@@ -917,15 +917,16 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
   /**
    * Loads the WebAssembly module: the full engine, or with engine: 'serve' the serving engine
    * (about 60 % of the download: load data and models, recommend, sessions, indexes). In Node the
-   * .wasm next to this file is read from disk. threads: 'auto' (the default) loads the full
-   * engine's pthread build in a cross-origin-isolated page, with one thread per core up to 8,
-   * and the single-thread build everywhere else; a number asks for that many (1 = single-thread).
+   * .wasm next to this file is read from disk. threads: 'auto' loads the full engine's pthread
+   * build in a cross-origin-isolated page, with one thread per core up to 8, and the single-thread
+   * build everywhere else; a number asks for that many; 1 (the default) is the single-thread build
+   * (the pthread build's Workers do not survive bundlers yet).
    * Results are the same on any thread count.
    * @param {{engine?: 'full'|'serve', threads?: 'auto'|number, wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
    */
   async function createRecsys(options = {}) {
     checkObject(options, 'options');
-    const { engine = names[0], threads = 'auto' } = options;
+    const { engine = names[0], threads = 1 } = options;
     if (!Object.hasOwn(engines, engine)) throw rangeError(`engine must be ${list}, got ${describe(engine)}`);
     if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) {
       throw rangeError(`threads must be 'auto' or an integer >= 1, got ${describe(threads)}`);

@@ -513,8 +513,8 @@ export class Recsys {
 
 /** Loads the full engine, or with engine: 'serve' the smaller serving engine (no training,
  *  evaluation, shop generation or model saving: those throw an Error saying so). threads: 'auto'
- *  (default) runs the full engine's pthread build on every core (up to 8) in a cross-origin-isolated
- *  page and the single-thread build elsewhere; a number asks for that many. Same results either way. */
+ *  runs the full engine's pthread build on every core (up to 8) in a cross-origin-isolated page and
+ *  the single-thread build elsewhere; a number asks for that many (default 1). Same results either way. */
 export function createRecsys(options?: {
   engine?: 'full' | 'serve';
   threads?: 'auto' | number;

@@ -1,9 +1,9 @@
 // Module Worker of the Train page: trains step by step and reports progress, so the page never
-// freezes. createRecsys() picks the pthread engine when the page is cross-origin isolated (the
+// freezes. createRecsys({ threads: 'auto' }) picks the pthread engine when the page is cross-origin isolated (the
 // demo server's headers), so training uses every core; the start message says which engine runs. Messages in: {type: 'start', options} | {type: 'stop'}. Out: progress, epoch, done, error.
 import { createRecsys } from '../dist/index.mjs';
 
-const ready = createRecsys();
+const ready = createRecsys({ threads: 'auto' });
 let stopRequested = false;
 
 async function dataset(rs, name) {

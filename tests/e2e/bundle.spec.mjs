@@ -96,7 +96,7 @@ for (const name of ['full', 'serve']) {
     expect(b.names.filter((f) => f.endsWith('.d.mts') || f.endsWith('.d.ts'))).toEqual([]);
     const wasm = b.names.filter((f) => f.endsWith('.wasm')).map((f) => f.replace(/^assets\//, '').replace(/-[\w-]{8}\.wasm$/, '.wasm'));
     // The default entry can load either engine (each on first use); the serve entry only its own.
-    expect(wasm.sort()).toEqual(name === 'full' ? ['recsys-serve.wasm', 'recsys.wasm'] : ['recsys-serve.wasm']);
+    expect(wasm.sort()).toEqual(name === 'full' ? ['recsys-mt.wasm', 'recsys-serve.wasm', 'recsys.wasm'] : ['recsys-serve.wasm']);
     for (const f of b.out.filter((x) => x.endsWith('.js'))) {
       const js = readFileSync(f, 'utf8');
       expect(js).not.toContain('node:fs');

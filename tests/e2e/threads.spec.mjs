@@ -1,4 +1,4 @@
-// The pthread engine: createRecsys() loads it in a cross-origin-isolated page (the demo server
+// The pthread engine: createRecsys({ threads: 'auto' }) loads it in a cross-origin-isolated page (the demo server
 // sends COOP/COEP), with one thread per core; it trains to the same weights and searches to the
 // same lists as the single-thread engine, and the Train page says which engine runs.
 import { test, expect } from '@playwright/test';
@@ -8,7 +8,7 @@ test('the pthread engine loads in an isolated page and gives the single-thread r
   const r = await page.evaluate(async () => {
     const { createRecsys } = await import('/dist/index.mjs');
     const cores = navigator.hardwareConcurrency;
-    const [mt, one] = [await createRecsys(), await createRecsys({ threads: 1 })];
+    const [mt, one] = [await createRecsys({ threads: 'auto' }), await createRecsys()];
     const digest = async (bytes) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
     const train = async (rs, preset) => {
       const shop = rs.generateShop({ users: 1500, items: 800, interactions: 15000, seed: 3 });
