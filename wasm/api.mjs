@@ -935,8 +935,11 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
     const cores = Number(globalThis.navigator?.hardwareConcurrency) || 2;
     const most = Math.min(7, Math.max(1, cores - 1)) + 1;
     const isolated = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
-    const canThread = Boolean(threaded) && engine === 'full' && isolated;
+    // wasmBinary / wasmUrl name one .wasm, the single-thread build's: it cannot start the pthread one.
+    const ownWasm = Boolean(options.wasmBinary || options.wasmUrl);
+    const canThread = Boolean(threaded) && engine === 'full' && isolated && !ownWasm;
     if (typeof threads === 'number' && threads > 1) {
+      if (ownWasm) throw rangeError(`threads: ${threads} cannot be combined with wasmBinary or wasmUrl (they give the single-thread build's .wasm); use threads: 1`);
       if (!threaded || engine !== 'full') {
         throw rangeError(`threads: ${threads} needs the full engine's pthread build, which ${engine !== 'full' ? "the serving engine doesn't have" : 'runs only in pages and Workers, not here'}; use threads: 'auto' or 1`);
       }

@@ -623,7 +623,6 @@ EMSCRIPTEN_BINDINGS(recsys) {
              return o;
            }));
   // Threads of the numeric kernels: 1 unless this is the pthread engine (parallel.h).
-  function("maxThreads", optional_override([]() { return recsys::parallel::max_threads(); }));
   function("threads", optional_override([]() { return recsys::parallel::threads(); }));
   function("setThreads", optional_override([](int n) {
              guarded([&] { recsys::parallel::set_threads(n); });

@@ -40,6 +40,8 @@ test('the pthread engine loads in an isolated page and gives the single-thread r
       tooMany: await message(() => createRecsys({ threads: 99 })),
       serve: await message(() => createRecsys({ engine: 'serve', threads: 2 })),
       bad: await message(() => createRecsys({ threads: 0 })),
+      // 'auto' with the caller's own .wasm (the single-thread build's) stays single-thread.
+      ownWasm: (await createRecsys({ threads: 'auto', wasmUrl: '/dist/recsys.wasm' })).threads,
     };
     return out;
   });
@@ -55,6 +57,7 @@ test('the pthread engine loads in an isolated page and gives the single-thread r
   const most = Math.min(8, Math.max(2, r.cores));
   expect(r.errors.tooMany).toBe(`RangeError: threads must be in [1, ${most}] here (one per core, up to 8), got 99`);
   expect(r.errors.serve).toBe("RangeError: threads: 2 needs the full engine's pthread build, which the serving engine doesn't have; use threads: 'auto' or 1");
+  expect(r.errors.ownWasm).toBe(1);
   expect(r.errors.bad).toBe("RangeError: threads must be 'auto' or an integer >= 1, got number 0");
 });
 

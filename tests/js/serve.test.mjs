@@ -76,6 +76,10 @@ test('threads: Node runs the single-thread engines; more threads is a clear erro
     message: "threads: 2 needs the full engine's pthread build, which runs only in pages and Workers, not here; use threads: 'auto' or 1",
   });
   await assert.rejects(createRecsys({ threads: 'many' }), { name: 'RangeError', message: "threads must be 'auto' or an integer >= 1, got \"many\"" });
+  await assert.rejects(createRecsys({ threads: 2, wasmBinary: new Uint8Array(8) }), {
+    name: 'RangeError',
+    message: "threads: 2 cannot be combined with wasmBinary or wasmUrl (they give the single-thread build's .wasm); use threads: 1",
+  });
   full.setThreads(1);
   assert.throws(() => full.setThreads(2), { name: 'RangeError', message: 'threads must be an integer in [1, 1], got number 2' });
   assert.equal(full.threads, 1);
