@@ -384,6 +384,18 @@ async function readSource(source, name) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+// Bytes copied into the engine's heap in one HEAPU8.set (embind's std::string conversion copies
+// a Uint8Array byte by byte in JS: about 40 ms per MB, and leaks its copy when the call throws);
+// returns [pointer, length] for a binding that takes the bytes over and frees them on every path
+// (HeapBytes in bindings.cpp).
+const utf8 = new TextEncoder();
+function heapBytes(m, bytes) {
+  const p = m._malloc(Math.max(1, bytes.length));
+  if (!p) throw new RangeError(`out of memory: cannot place ${bytes.length} bytes in the engine's heap`);
+  m.HEAPU8.set(bytes, p);
+  return [p, bytes.length];
+}
+
 async function bytesOf(source, name) {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
@@ -683,7 +695,7 @@ export class Recsys {
     if (shop !== undefined) {
       if (catalog !== undefined || interactions !== undefined) throw typeError('loadDataset: give shop, or catalog and interactions, not both');
       if (!(shop instanceof Uint8Array) && !(shop instanceof ArrayBuffer)) throw typeError(`shop must be a Uint8Array or an ArrayBuffer, got ${describe(shop)}`);
-      return new Dataset(this.#m.loadShop(shop instanceof Uint8Array ? shop : new Uint8Array(shop), 'shop.bin'), this.#m);
+      return new Dataset(this.#m.loadShop(...heapBytes(this.#m, shop instanceof Uint8Array ? shop : new Uint8Array(shop))), this.#m);
     }
     checkString(catalog, 'catalog');
     checkString(interactions, 'interactions');
@@ -738,7 +750,7 @@ export class Recsys {
     const [w, m] = await Promise.all([bytesOf(weights, 'weights'), textOf(manifest, 'manifest')]);
     // One parse of both files for the model, its ranker and its candidate ranker; a bad file
     // throws before any handle exists.
-    const { model, ranker, candidate } = this.#m.loadModelAll(w, m);
+    const { model, ranker, candidate } = this.#m.loadModelAll(...heapBytes(this.#m, w), ...heapBytes(this.#m, utf8.encode(m)));
     return new Model(model, this.#m, ranker, candidate);
   }
 

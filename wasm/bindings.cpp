@@ -13,10 +13,13 @@
 #include <malloc.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "common/check.h"
 #include "common/parallel.h"
@@ -201,6 +204,26 @@ SearchBuffers& search_buffers() {
 }
 
 // The bytes of the last saved model: handed to JS as a view that the wrapper copies at once.
+// Bytes the JS side placed in the heap (heapBytes() in api.mjs: _malloc and one HEAPU8.set),
+// taken over here and freed on every path. Embind's std::string conversion of a Uint8Array copies
+// it byte by byte in JS (about 40 ms per MB in V8), which dominated loading a model or a shop.bin;
+// and embind frees its own copy of an argument only when the call returns, so a call that throws
+// (guarded() raises the JS Error from inside the call) leaked it.
+class HeapBytes {
+ public:
+  HeapBytes(double ptr, double size)
+      : p_(reinterpret_cast<char*>(static_cast<std::uintptr_t>(ptr))),
+        n_(static_cast<std::size_t>(size)) {}
+  HeapBytes(const HeapBytes&) = delete;
+  HeapBytes& operator=(const HeapBytes&) = delete;
+  ~HeapBytes() { std::free(p_); }
+  std::string_view view() const { return {p_, n_}; }
+
+ private:
+  char* p_;
+  std::size_t n_;
+};
+
 std::string& saved_weights() {
   static std::string bytes;
   return bytes;
@@ -365,9 +388,12 @@ EMSCRIPTEN_BINDINGS(recsys) {
   // The model, its ranker and its candidate ranker from one parse of the files:
   // {model, ranker (or null), candidate (or null)}.
   function("loadModelAll",
-           optional_override([](const std::string& weights, const std::string& manifest) {
+           optional_override([](double weights_ptr, double weights_size, double manifest_ptr,
+                                double manifest_size) {
+             const HeapBytes weights(weights_ptr, weights_size);
+             const HeapBytes manifest(manifest_ptr, manifest_size);
              return guarded([&] {
-               auto all = recsys::TwoTowerFile::load_all(weights, manifest, "model");
+               auto all = recsys::TwoTowerFile::load_all(weights.view(), manifest.view(), "model");
                val out = val::object();
                out.set("model", val(ModelPtr(all.model)));
                out.set("ranker", all.ranker ? val(RankerPtr(all.ranker)) : val::null());
@@ -657,8 +683,9 @@ EMSCRIPTEN_BINDINGS(recsys) {
                                        events_format, events_source);
         });
       }));
-  function("loadShop", optional_override([](const std::string& bytes, const std::string& source) {
-             return guarded([&] { return recsys::read_shop(bytes, source); });
+  function("loadShop", optional_override([](double ptr, double size) {
+             const HeapBytes bytes(ptr, size);
+             return guarded([&] { return recsys::read_shop(bytes.view(), "shop.bin"); });
            }));
   function("loadOnlineRetailExtract",
            optional_override([](const std::string& items_csv, const std::string& baskets_csv) {

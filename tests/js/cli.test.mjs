@@ -126,3 +126,23 @@ test('the binary shop (shop.bin, what the Recommend page loads) is the same data
   assert.throws(() => rs.loadDataset({ shop: 'shop.bin' }), { name: 'TypeError', message: /shop must be a Uint8Array or an ArrayBuffer, got/ });
   assert.throws(() => rs.loadDataset({ shop: bytes.buffer, catalog: 'x' }), { name: 'TypeError', message: /give shop, or catalog and interactions, not both/ });
 });
+
+test('the bytes of a shop.bin or a model file are placed in the heap in one copy and freed whether loading works or fails', async () => {
+  const shop = new Uint8Array(readFileSync(`${shopDir}/shop.bin`));
+  const weights = new Uint8Array(readFileSync(`${modelDir}/model.safetensors`));
+  const manifest = readFileSync(`${modelDir}/manifest.json`, 'utf8');
+  rs.loadDataset({ shop }).dispose();  // warm-up: the allocator's first growth
+  (await rs.loadModel({ weights, manifest })).dispose();
+  const before = rs.memoryUsage().allocatedBytes;
+  for (let i = 0; i < 3; i++) {
+    rs.loadDataset({ shop }).dispose();
+    (await rs.loadModel({ weights, manifest })).dispose();
+    assert.throws(() => rs.loadDataset({ shop: shop.subarray(0, 5000) }), (e) => e.kind === 'format' && /^shop\.bin: /.test(e.message));
+    await assert.rejects(rs.loadModel({ weights: weights.subarray(0, weights.length - 8), manifest }), (e) => e.kind === 'format');
+  }
+  const grown = rs.memoryUsage().allocatedBytes - before;
+  assert.ok(grown < 4096, `allocated bytes grew by ${grown} over 3 rounds of a ${shop.length}-byte shop and a ${weights.length}-byte model`);
+  // The caller's bytes are read, never changed or detached.
+  assert.equal(weights.length, readFileSync(`${modelDir}/model.safetensors`).length);
+  assert.equal(weights[weights.length - 1], readFileSync(`${modelDir}/model.safetensors`).at(-1));
+});
