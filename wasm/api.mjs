@@ -120,6 +120,7 @@ function checkObject(value, name) {
 }
 
 function describe(v) {
+  if (v === undefined) return 'undefined';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
@@ -394,6 +395,18 @@ function heapBytes(m, bytes) {
   if (!p) throw new RangeError(`out of memory: cannot place ${bytes.length} bytes in the engine's heap`);
   m.HEAPU8.set(bytes, p);
   return [p, bytes.length];
+}
+// Several arguments (bytes, or strings as UTF-8) placed the same way, as one flat list of
+// pointer, length pairs; if one cannot be placed, those placed before it are freed.
+function heapArgs(m, parts) {
+  const out = [];
+  try {
+    for (const b of parts) out.push(...heapBytes(m, typeof b === 'string' ? utf8.encode(b) : b));
+  } catch (e) {
+    for (let i = 0; i < out.length; i += 2) m._free(out[i]);
+    throw e;
+  }
+  return out;
 }
 
 async function bytesOf(source, name) {
@@ -684,7 +697,7 @@ export class Recsys {
   loadCatalog(text, { format = undefined, source = undefined } = {}) {
     checkString(text, 'text');
     const fmt = checkString(format ?? guessFormat(text), 'format');
-    return new Catalog(this.#m.loadCatalog(text, fmt, checkString(source ?? `catalog.${fmt}`, 'source')), this.#m);
+    return new Catalog(this.#m.loadCatalog(...heapArgs(this.#m, [text, fmt, checkString(source ?? `catalog.${fmt}`, 'source')])), this.#m);
   }
 
   /**
@@ -701,14 +714,14 @@ export class Recsys {
     checkString(interactions, 'interactions');
     const cf = checkString(catalogFormat ?? guessFormat(catalog), 'catalogFormat');
     const xf = checkString(interactionsFormat ?? guessFormat(interactions), 'interactionsFormat');
-    return new Dataset(this.#m.loadDataset(catalog, cf, `catalog.${cf}`, interactions, xf, `interactions.${xf}`), this.#m);
+    return new Dataset(this.#m.loadDataset(...heapArgs(this.#m, [catalog, cf, `catalog.${cf}`, interactions, xf, `interactions.${xf}`])), this.#m);
   }
 
   /** Loads the committed UCI Online Retail extract (data/online_retail/items.csv + baskets.csv). */
   loadOnlineRetail({ items, baskets } = {}) {
     checkString(items, 'items');
     checkString(baskets, 'baskets');
-    return new Dataset(this.#m.loadOnlineRetailExtract(items, baskets), this.#m);
+    return new Dataset(this.#m.loadOnlineRetailExtract(...heapArgs(this.#m, [items, baskets])), this.#m);
   }
 
   /**
@@ -750,7 +763,7 @@ export class Recsys {
     const [w, m] = await Promise.all([bytesOf(weights, 'weights'), textOf(manifest, 'manifest')]);
     // One parse of both files for the model, its ranker and its candidate ranker; a bad file
     // throws before any handle exists.
-    const { model, ranker, candidate } = this.#m.loadModelAll(...heapBytes(this.#m, w), ...heapBytes(this.#m, utf8.encode(m)));
+    const { model, ranker, candidate } = this.#m.loadModelAll(...heapArgs(this.#m, [w, m]));
     return new Model(model, this.#m, ranker, candidate);
   }
 
@@ -905,7 +918,7 @@ export class Recsys {
   /** Loads the raw UCI Online Retail CSV. */
   loadOnlineRetailCsv(text, { source = 'online_retail.csv' } = {}) {
     requireFull(this.#m, 'loadOnlineRetailCsv()');
-    return new Dataset(this.#m.loadOnlineRetailCsv(checkString(text, 'text'), checkString(source, 'source')), this.#m);
+    return new Dataset(this.#m.loadOnlineRetailCsv(...heapArgs(this.#m, [checkString(text, 'text'), checkString(source, 'source')])), this.#m);
   }
 }
 

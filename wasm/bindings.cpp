@@ -203,7 +203,6 @@ SearchBuffers& search_buffers() {
   return b;
 }
 
-// The bytes of the last saved model: handed to JS as a view that the wrapper copies at once.
 // Bytes the JS side placed in the heap (heapBytes() in api.mjs: _malloc and one HEAPU8.set),
 // taken over here and freed on every path. Embind's std::string conversion of a Uint8Array copies
 // it byte by byte in JS (about 40 ms per MB in V8), which dominated loading a model or a shop.bin;
@@ -224,6 +223,7 @@ class HeapBytes {
   std::size_t n_;
 };
 
+// The bytes of the last saved model: handed to JS as a view that the wrapper copies at once.
 std::string& saved_weights() {
   static std::string bytes;
   return bytes;
@@ -669,35 +669,44 @@ EMSCRIPTEN_BINDINGS(recsys) {
            }));
 #endif
 
-  function("loadCatalog", optional_override([](const std::string& text, const std::string& format,
-                                               const std::string& source) {
-             return guarded([&] { return recsys::parse_catalog(text, format, source); });
+  // The texts come as (pointer, length) pairs placed by heapArgs() in api.mjs: one TextEncoder
+  // pass and one copy each, freed on every path (see HeapBytes).
+  function("loadCatalog",
+           optional_override([](double tp, double tn, double fp, double fn, double sp, double sn) {
+             const HeapBytes text(tp, tn), format(fp, fn), source(sp, sn);
+             return guarded([&] {
+               return recsys::parse_catalog(text.view(), format.view(), std::string(source.view()));
+             });
            }));
-  function(
-      "loadDataset",
-      optional_override([](const std::string& catalog_text, const std::string& catalog_format,
-                           const std::string& catalog_source, const std::string& events_text,
-                           const std::string& events_format, const std::string& events_source) {
-        return guarded([&] {
-          return recsys::parse_dataset(catalog_text, catalog_format, catalog_source, events_text,
-                                       events_format, events_source);
-        });
-      }));
+  function("loadDataset", optional_override([](double cp, double cn, double cfp, double cfn,
+                                               double csp, double csn, double ep, double en,
+                                               double efp, double efn, double esp, double esn) {
+             const HeapBytes catalog(cp, cn), catalog_format(cfp, cfn), catalog_source(csp, csn);
+             const HeapBytes events(ep, en), events_format(efp, efn), events_source(esp, esn);
+             return guarded([&] {
+               return recsys::parse_dataset(
+                   catalog.view(), catalog_format.view(), std::string(catalog_source.view()),
+                   events.view(), events_format.view(), std::string(events_source.view()));
+             });
+           }));
   function("loadShop", optional_override([](double ptr, double size) {
              const HeapBytes bytes(ptr, size);
              return guarded([&] { return recsys::read_shop(bytes.view(), "shop.bin"); });
            }));
   function("loadOnlineRetailExtract",
-           optional_override([](const std::string& items_csv, const std::string& baskets_csv) {
+           optional_override([](double ip, double in, double bp, double bn) {
+             const HeapBytes items(ip, in), baskets(bp, bn);
              return guarded([&] {
-               return recsys::load_online_retail_extract(items_csv, baskets_csv,
+               return recsys::load_online_retail_extract(items.view(), baskets.view(),
                                                          "data/online_retail");
              });
            }));
 #ifndef RECSYS_SERVE_ONLY
-  function("loadOnlineRetailCsv",
-           optional_override([](const std::string& text, const std::string& source) {
-             return guarded([&] { return recsys::load_online_retail_csv(text, source).data; });
+  function("loadOnlineRetailCsv", optional_override([](double tp, double tn, double sp, double sn) {
+             const HeapBytes text(tp, tn), source(sp, sn);
+             return guarded([&] {
+               return recsys::load_online_retail_csv(text.view(), std::string(source.view())).data;
+             });
            }));
 #endif
 }

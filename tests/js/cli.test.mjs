@@ -146,3 +146,24 @@ test('the bytes of a shop.bin or a model file are placed in the heap in one copy
   assert.equal(weights.length, readFileSync(`${modelDir}/model.safetensors`).length);
   assert.equal(weights[weights.length - 1], readFileSync(`${modelDir}/model.safetensors`).at(-1));
 });
+
+test('text loads (CSV catalog and events, Online Retail) leave no bytes behind whether they work or fail', () => {
+  const catalog = readFileSync(`${shopDir}/catalog.csv`, 'utf8');
+  const interactions = readFileSync(`${shopDir}/interactions.csv`, 'utf8');
+  const items = readFileSync(`${root}data/online_retail/items.csv`, 'utf8');
+  const baskets = readFileSync(`${root}data/online_retail/baskets.csv`, 'utf8');
+  const round = () => {
+    rs.loadDataset({ catalog, interactions }).dispose();
+    rs.loadCatalog(catalog).dispose();
+    rs.loadOnlineRetail({ items, baskets }).dispose();
+    // The same texts cut short: each fails with a message naming the file.
+    assert.throws(() => rs.loadDataset({ catalog, interactions: `${interactions}user_1,item_1,view,x\n` }), (e) => e.kind === 'format' && /interactions\.csv/.test(e.message));
+    assert.throws(() => rs.loadCatalog(`${catalog}"unterminated`), (e) => e.kind === 'format' && /catalog\.csv/.test(e.message));
+    assert.throws(() => rs.loadOnlineRetail({ items, baskets: `${baskets}x,y,z\n` }), (e) => e.kind === 'format' && /baskets\.csv/.test(e.message));
+  };
+  round();  // warm-up: the allocator's first growth
+  const before = rs.memoryUsage().allocatedBytes;
+  for (let i = 0; i < 3; i++) round();
+  const grown = rs.memoryUsage().allocatedBytes - before;
+  assert.ok(grown < 4096, `allocated bytes grew by ${grown} over 3 rounds of ${catalog.length + interactions.length + items.length + baskets.length} bytes of text`);
+});
