@@ -200,7 +200,8 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker_parsed(
                       ": 'ranking' needs config and item_counts");
   const auto counts = get<std::vector<double>>(r, "item_counts", where + " ranking");
   auto ranker =
-      std::make_shared<RankingModel>(RankingConfig::from_json(r["config"].dump()), model, counts);
+      std::make_shared<RankingModel>(RankingConfig::from_json(r["config"].dump()), model, counts,
+                                     /*prepare_now=*/false);
   const io::Safetensors& st = p.tensors();
   for (auto& [name, tensor] : ranker->tensors()) {
     const io::Tensor* t = st.find(name);
@@ -361,7 +362,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   }
   m.build_id_rows();
   m.build_title_words();
-  m.init_weights();  // allocates every tensor with its shape; the values are overwritten below
+  m.init_weights(false);  // every tensor with its shape, zero: the values are read below
 
   const io::Safetensors& st = p.tensors();
   auto params = m.parameters();

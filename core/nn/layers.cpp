@@ -27,6 +27,14 @@ Dense::Dense(int in, int out, Activation act, Rng& rng) : activation(act) {
   grad_b = Matrix::Zero(1, out);
 }
 
+Dense::Dense(int in, int out, Activation act) : activation(act) {
+  RECSYS_CHECK(in > 0 && out > 0, "Dense: sizes must be positive, got ", in, " x ", out);
+  W = Matrix::Zero(in, out);
+  b = Matrix::Zero(1, out);
+  grad_W = Matrix::Zero(in, out);
+  grad_b = Matrix::Zero(1, out);
+}
+
 void Dense::forward(const Matrix& X, Matrix& Y) const {
   RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ",
                W.rows());
@@ -46,6 +54,12 @@ Embedding::Embedding(int rows, int dim, Rng& rng, float init_scale) {
   RECSYS_CHECK(rows > 0 && dim > 0, "Embedding: sizes must be positive, got ", rows, " x ", dim);
   table.resize(rows, dim);
   uniform_init(table, -init_scale, init_scale, rng);
+  slot_.assign(static_cast<std::size_t>(rows), -1);
+}
+
+Embedding::Embedding(int rows, int dim) {
+  RECSYS_CHECK(rows > 0 && dim > 0, "Embedding: sizes must be positive, got ", rows, " x ", dim);
+  table = Matrix::Zero(rows, dim);
   slot_.assign(static_cast<std::size_t>(rows), -1);
 }
 

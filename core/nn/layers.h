@@ -28,6 +28,8 @@ struct Dense {
 
   Dense() = default;
   Dense(int in, int out, Activation act, Rng& rng);
+  // Zero weights of this shape, for a model whose values are loaded next (no draws).
+  Dense(int in, int out, Activation act);
   int in() const { return static_cast<int>(W.rows()); }
   int out() const { return static_cast<int>(W.cols()); }
   // Y (n × out) = act(X (n × in) · W + b).
@@ -46,6 +48,8 @@ struct Embedding {
 
   Embedding() = default;
   Embedding(int rows, int dim, Rng& rng, float init_scale = 0.05f);
+  // A zero table of this shape, for a model whose values are loaded next (no draws).
+  Embedding(int rows, int dim);
   int rows() const { return static_cast<int>(table.rows()); }
   int dim() const { return static_cast<int>(table.cols()); }
   // out (n × dim) row r = table[ids[r]]; throws on an id out of range.

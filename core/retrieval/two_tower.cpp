@@ -98,27 +98,37 @@ int TwoTowerModel::item_input_dim() const {
          (config_.price_feature == "none" ? 0 : 1);
 }
 
-void TwoTowerModel::init_weights() {
+void TwoTowerModel::init_weights(bool draw) {
+  // Loading a model file only needs the shapes: drawing every element (a 1M-row table is 64M
+  // draws) would be thrown away at once.
   Rng rng(config_.seed, 7);
+  auto table = [&](int rows, int dim) {
+    return draw ? nn::Embedding(rows, dim, rng) : nn::Embedding(rows, dim);
+  };
   const int user_rows = (config_.user_buckets > 0 ? config_.user_buckets : users_.size()) + 1;
-  user_id_ = nn::Embedding(user_rows, config_.user_id_dim, rng);
+  user_id_ = table(user_rows, config_.user_id_dim);
   if (config_.item_id_dim > 0)
-    item_id_ = nn::Embedding((config_.item_buckets > 0 ? config_.item_buckets : items_.size()) + 1,
-                             config_.item_id_dim, rng);
-  if (config_.title_dim > 0) title_ = nn::Embedding(config_.title_buckets, config_.title_dim, rng);
-  if (config_.category_dim > 0)
-    category_ = nn::Embedding(categories_.size() + 1, config_.category_dim, rng);
-  if (config_.brand_dim > 0) brand_ = nn::Embedding(brands_.size() + 1, config_.brand_dim, rng);
+    item_id_ = table((config_.item_buckets > 0 ? config_.item_buckets : items_.size()) + 1,
+                     config_.item_id_dim);
+  if (config_.title_dim > 0) title_ = table(config_.title_buckets, config_.title_dim);
+  if (config_.category_dim > 0) category_ = table(categories_.size() + 1, config_.category_dim);
+  if (config_.brand_dim > 0) brand_ = table(brands_.size() + 1, config_.brand_dim);
   if (config_.price_buckets > 0)
-    price_bucket_ = nn::Embedding(config_.price_buckets, config_.price_bucket_dim, rng);
+    price_bucket_ = table(config_.price_buckets, config_.price_bucket_dim);
   auto make_tower = [&](int in) {
     std::vector<nn::Dense> layers;
     for (int h : config_.hidden) {
-      layers.emplace_back(in, h, nn::Activation::Relu, rng);
+      if (draw)
+        layers.emplace_back(in, h, nn::Activation::Relu, rng);
+      else
+        layers.emplace_back(in, h, nn::Activation::Relu);
       in = h;
     }
-    layers.emplace_back(in, config_.output_dim,
-                        config_.output_relu ? nn::Activation::Relu : nn::Activation::Linear, rng);
+    const auto act = config_.output_relu ? nn::Activation::Relu : nn::Activation::Linear;
+    if (draw)
+      layers.emplace_back(in, config_.output_dim, act, rng);
+    else
+      layers.emplace_back(in, config_.output_dim, act);
     return layers;
   };
   user_tower_ = make_tower(user_input_dim());
@@ -129,15 +139,17 @@ void TwoTowerModel::init_weights() {
     // Wv near the identity (the values start as the items themselves).
     const int d = config_.item_id_dim, n = config_.history_length;
     const float sq = 1.0f / std::sqrt(static_cast<float>(d));
-    pos_.resize(n, d);
-    wq_.resize(d, d);
-    wk_.resize(d, d);
-    wv_.resize(d, d);
-    for (Eigen::Index i = 0; i < pos_.size(); ++i) pos_.data()[i] = 0.02f * rng.normal();
-    for (Eigen::Index i = 0; i < wq_.size(); ++i) wq_.data()[i] = sq * rng.normal();
-    for (Eigen::Index i = 0; i < wk_.size(); ++i) wk_.data()[i] = sq * rng.normal();
-    for (Eigen::Index i = 0; i < wv_.size(); ++i) wv_.data()[i] = 0.1f * sq * rng.normal();
-    wv_ += Matrix::Identity(d, d);
+    pos_.setZero(n, d);
+    wq_.setZero(d, d);
+    wk_.setZero(d, d);
+    wv_.setZero(d, d);
+    if (draw) {
+      for (Eigen::Index i = 0; i < pos_.size(); ++i) pos_.data()[i] = 0.02f * rng.normal();
+      for (Eigen::Index i = 0; i < wq_.size(); ++i) wq_.data()[i] = sq * rng.normal();
+      for (Eigen::Index i = 0; i < wk_.size(); ++i) wk_.data()[i] = sq * rng.normal();
+      for (Eigen::Index i = 0; i < wv_.size(); ++i) wv_.data()[i] = 0.1f * sq * rng.normal();
+      wv_ += Matrix::Identity(d, d);
+    }
     grad_pos_.setZero(n, d);
     grad_wq_.setZero(d, d);
     grad_wk_.setZero(d, d);

@@ -105,7 +105,8 @@ class TwoTowerModel {
   void resolve_sizes();
   void build_id_rows();
   void build_title_words();
-  void init_weights();
+  // Every tensor with its shape: drawn from the seed, or zero when the values are loaded next.
+  void init_weights(bool draw = true);
   int user_slots() const { return config_.user_buckets > 0 ? config_.user_hashes : 1; }
   int item_slots() const { return config_.item_buckets > 0 ? config_.item_hashes : 1; }
   int user_input_dim() const;

@@ -28,20 +28,22 @@ CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& 
   RECSYS_CHECK(o.neighbours >= 1, "co-occurrence: neighbours must be >= 1, got ", o.neighbours);
   RECSYS_CHECK(o.min_count >= 1, "co-occurrence: min_count must be >= 1, got ", o.min_count);
   const auto n = static_cast<std::size_t>(logs.num_items());
-  std::vector<std::unordered_map<std::int32_t, std::int32_t>> co(n);
+  // Baskets of distinct items, kept (as CSR: basket -> items, then item -> baskets) only when
+  // small enough to count pairs in; each item's row is then counted in a dense scratch array. No
+  // hash map per item: the counting is a few linear passes, which is what createRecommender
+  // spends its time on for a shop of 100,000 events.
   std::vector<std::int64_t> count(n, 0);
-  std::vector<std::int32_t> basket;
+  std::vector<std::int32_t> basket, basket_items;
+  std::vector<std::size_t> basket_start{0};
   auto flush = [&]() {
     std::sort(basket.begin(), basket.end());
     basket.erase(std::unique(basket.begin(), basket.end()), basket.end());
     if (!basket.empty()) ++baskets_;
     for (std::int32_t i : basket) ++count[i];
-    if (basket.size() <= 200)  // a huge basket is a bulk order, not a signal of complements
-      for (std::size_t a = 0; a < basket.size(); ++a)
-        for (std::size_t b = a + 1; b < basket.size(); ++b) {
-          ++co[basket[a]][basket[b]];
-          ++co[basket[b]][basket[a]];
-        }
+    if (basket.size() >= 2 && basket.size() <= 200) {  // a huge basket is a bulk order
+      basket_items.insert(basket_items.end(), basket.begin(), basket.end());
+      basket_start.push_back(basket_items.size());
+    }
     basket.clear();
   };
   for (std::int32_t u = 0; u < logs.num_users(); ++u) {
@@ -55,19 +57,53 @@ CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& 
     }
     flush();
   }
+  const std::size_t num_baskets = basket_start.size() - 1;
+  std::vector<std::size_t> item_start(n + 1, 0);
+  for (std::int32_t i : basket_items) ++item_start[static_cast<std::size_t>(i) + 1];
+  for (std::size_t i = 0; i < n; ++i) item_start[i + 1] += item_start[i];
+  std::vector<std::int32_t> item_baskets(basket_items.size());
+  {
+    std::vector<std::size_t> fill(item_start.begin(), item_start.end() - 1);
+    for (std::size_t b = 0; b < num_baskets; ++b)
+      for (std::size_t k = basket_start[b]; k < basket_start[b + 1]; ++k)
+        item_baskets[fill[static_cast<std::size_t>(basket_items[k])]++] =
+            static_cast<std::int32_t>(b);
+  }
+  std::vector<std::int32_t> co(n, 0), touched;
   neighbours_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = item_start[i]; k < item_start[i + 1]; ++k) {
+      const auto b = static_cast<std::size_t>(item_baskets[k]);
+      for (std::size_t q = basket_start[b]; q < basket_start[b + 1]; ++q) {
+        const std::int32_t j = basket_items[q];
+        if (static_cast<std::size_t>(j) == i) continue;
+        if (co[j]++ == 0) touched.push_back(j);
+      }
+    }
     auto& out = neighbours_[i];
-    for (const auto& [j, c] : co[i])
+    for (std::int32_t j : touched) {
+      const std::int32_t c = co[j];
+      co[j] = 0;
       if (c >= o.min_count)
         out.emplace_back(
             j, static_cast<float>(static_cast<double>(c) * static_cast<double>(baskets_) /
                                   (static_cast<double>(count[i]) * static_cast<double>(count[j]))));
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    }
+    touched.clear();
+    // Best lift first, ties by the lower index: a total order, so the result does not depend on
+    // the order pairs were counted in.
+    const auto better = [](const auto& a, const auto& b) {
       return a.second > b.second || (a.second == b.second && a.first < b.first);
-    });
-    if (out.size() > static_cast<std::size_t>(o.neighbours))
-      out.resize(static_cast<std::size_t>(o.neighbours));
+    };
+    const auto keep = static_cast<std::size_t>(o.neighbours);
+    if (out.size() > keep) {
+      std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                        better);
+      out.resize(keep);
+      out.shrink_to_fit();
+    } else {
+      std::sort(out.begin(), out.end(), better);
+    }
   }
 }
 
@@ -113,7 +149,8 @@ ItemNeighbours::ItemNeighbours(const Interactions& logs, const ItemNeighboursOpt
       sims.emplace_back(co[static_cast<std::size_t>(j)] / denom, j);
       co[static_cast<std::size_t>(j)] = 0;
     }
-    const std::size_t m = std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
+    const std::size_t m =
+        std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
     std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(m), sims.end(),
                       [](const auto& a, const auto& b) {
                         return a.first > b.first || (a.first == b.first && a.second < b.second);
@@ -130,7 +167,8 @@ const std::vector<std::pair<float, std::int32_t>>& ItemNeighbours::of(std::int32
 }
 
 ItemNeighbours ItemNeighbours::from_weights(const nn::Matrix& W, int neighbours) {
-  RECSYS_CHECK(W.rows() == W.cols(), "item neighbours: the weights are ", W.rows(), " × ", W.cols());
+  RECSYS_CHECK(W.rows() == W.cols(), "item neighbours: the weights are ", W.rows(), " × ",
+               W.cols());
   RECSYS_CHECK(neighbours >= 1, "item neighbours: neighbours must be >= 1, got ", neighbours);
   ItemNeighbours out;
   out.neighbours_.resize(static_cast<std::size_t>(W.rows()));

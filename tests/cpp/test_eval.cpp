@@ -2,7 +2,9 @@
 // items, K longer than the list), the protocols, and the baselines.
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <Eigen/LU>
@@ -259,6 +261,90 @@ TEST_CASE("item neighbours from weights keep each row's largest off-diagonal wei
   CHECK(n.of(1) == std::vector<std::pair<float, std::int32_t>>{{0.2f, 0}});  // tie: lower index
   CHECK(n.of(2) == std::vector<std::pair<float, std::int32_t>>{{-2.0f, 1}});
   CHECK(ItemNeighbours::from_weights(W, 5).of(0).size() == 2);  // never the item itself
+}
+
+// The pairs counted the plain way (a map of pairs over each basket), for the co-occurrence test.
+static std::map<std::pair<std::int32_t, std::int32_t>, int> basket_pairs(
+    const Interactions& logs, std::int64_t gap, std::vector<std::int64_t>& count,
+    std::int64_t& baskets) {
+  std::map<std::pair<std::int32_t, std::int32_t>, int> pairs;
+  count.assign(static_cast<std::size_t>(logs.num_items()), 0);
+  baskets = 0;
+  for (std::int32_t u = 0; u < logs.num_users(); ++u) {
+    std::vector<std::vector<std::int32_t>> sessions;
+    std::int64_t last = INT64_MIN / 2;
+    for (const auto& e : logs.history(u)) {
+      if (e.timestamp - last > gap || sessions.empty()) sessions.emplace_back();
+      sessions.back().push_back(e.item);
+      last = e.timestamp;
+    }
+    for (auto& b : sessions) {
+      const std::set<std::int32_t> distinct(b.begin(), b.end());
+      ++baskets;
+      for (std::int32_t i : distinct) ++count[i];
+      if (distinct.size() > 200) continue;
+      for (std::int32_t i : distinct)
+        for (std::int32_t j : distinct)
+          if (i != j) ++pairs[{i, j}];
+    }
+  }
+  return pairs;
+}
+
+TEST_CASE("co-occurrence: lift of the pairs in a basket, best first, as counted the plain way",
+          "[eval][baselines]") {
+  // By hand: user a has baskets {0, 1, 2} and {0, 1} (an hour apart), b has {0, 1, 3}.
+  Vocabulary users({"a", "b"});
+  auto ev = [](std::int32_t u, std::int32_t i, std::int64_t t) {
+    return Interaction{u, i, t, 1, Event::Click};
+  };
+  const Interactions tiny(users, 4,
+                          {ev(0, 0, 0), ev(0, 1, 10), ev(0, 2, 20), ev(0, 0, 3600), ev(0, 1, 3610),
+                           ev(1, 0, 0), ev(1, 3, 5), ev(1, 1, 9)});
+  CoOccurrenceOptions o;
+  o.min_count = 1;
+  const CoOccurrence c(tiny, o);
+  CHECK(c.baskets() == 3);
+  // lift(0, 1) = 3 · 3 / (3 · 3) = 1; lift(0, 2) = lift(0, 3) = 1 · 3 / (3 · 1) = 1: ties by index.
+  using N = std::vector<std::pair<std::int32_t, float>>;
+  CHECK(c.neighbours(0) == N{{1, 1.0f}, {2, 1.0f}, {3, 1.0f}});
+  CHECK(c.neighbours(2) == N{{0, 1.0f}, {1, 1.0f}});
+  o.min_count = 2;
+  CHECK(CoOccurrence(tiny, o).neighbours(0) == N{{1, 1.0f}});
+  CHECK(CoOccurrence(tiny, o).neighbours(2).empty());
+  CHECK_THROWS_WITH(c.neighbours(4), "co-occurrence: item index 4 out of range");
+
+  // On a synthetic shop, every item's list equals the pairs counted with a map, ranked by lift.
+  SyntheticConfig sc;
+  sc.users = 300;
+  sc.items = 200;
+  sc.interactions = 6000;
+  const auto shop = generate_synthetic_shop(sc);
+  const Interactions& logs = shop.data.interactions;
+  std::vector<std::int64_t> count;
+  std::int64_t baskets = 0;
+  const auto pairs = basket_pairs(logs, 1800, count, baskets);
+  const CoOccurrence fast(logs);
+  REQUIRE(fast.baskets() == baskets);
+  std::size_t listed = 0;
+  for (std::int32_t i = 0; i < logs.num_items(); ++i) {
+    N want;
+    for (auto it = pairs.lower_bound({i, INT32_MIN}); it != pairs.end() && it->first.first == i;
+         ++it)
+      if (it->second >= 2)
+        want.emplace_back(
+            it->first.second,
+            static_cast<float>(
+                static_cast<double>(it->second) * static_cast<double>(baskets) /
+                (static_cast<double>(count[i]) * static_cast<double>(count[it->first.second]))));
+    std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) {
+      return a.second > b.second || (a.second == b.second && a.first < b.first);
+    });
+    if (want.size() > 50) want.resize(50);
+    CHECK(fast.neighbours(i) == want);
+    listed += want.size();
+  }
+  CHECK(listed > 1000);  // the shop has real baskets, so the comparison is not of empty lists
 }
 
 TEST_CASE("personal top-frequency: own items by count, then recency, then popularity",
