@@ -127,6 +127,7 @@ RankingModel::RankingModel(const RankingConfig& config,
   RECSYS_CHECK(static_cast<std::int32_t>(item_counts.size()) == n,
                "ranking model: ", item_counts.size(), " item counts for ", n, " items");
   retrieval_->item_embeddings(item_vectors_);
+  item_vectors_version_ = retrieval_->weights_version();
   log_price_.resize(static_cast<std::size_t>(n));
   popularity_.resize(static_cast<std::size_t>(n));
   for (std::int32_t i = 0; i < n; ++i) {

@@ -56,6 +56,10 @@ class RankingModel {
 
   const RankingConfig& config() const { return config_; }
   const std::vector<double>& item_counts() const { return item_counts_; }
+  // The retrieval model's item vectors as this ranker took them, and the retrieval model's
+  // weights_version() then: equal to its version now, they are its item vectors now.
+  const nn::Matrix& item_vectors() const { return item_vectors_; }
+  std::uint64_t item_vectors_version() const { return item_vectors_version_; }
   const TwoTowerModel& retrieval() const { return *retrieval_; }
   // Predictions for one user (its two-tower embedding, dim floats) and items shown in `scene` at
   // slots `positions` (empty: slot 0 for every item — the ranking-time convention).
@@ -111,6 +115,7 @@ class RankingModel {
   bool prepared_ = false;
   std::vector<double> item_counts_;
   nn::Matrix item_vectors_;                    // frozen two-tower item embeddings
+  std::uint64_t item_vectors_version_ = 0;
   std::vector<float> log_price_, popularity_;  // standardised
   nn::Embedding category_, brand_;
   nn::Dense cross_;                // in -> in (when cross_layer)

@@ -166,6 +166,7 @@ void Trainer::finish_epoch(StepReport& report) {
 }
 
 StepReport Trainer::train_steps(std::int64_t n) {
+  model_.weights_changed();
   RECSYS_CHECK(n >= 1, "train_steps: n must be >= 1, got ", n);
   StepReport r;
   double loss_sum = 0, train_seconds = 0;

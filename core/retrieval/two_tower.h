@@ -92,6 +92,11 @@ class TwoTowerModel {
   // FNV-1a 64 over the configuration, the vocabularies and every weight, bit for bit: equal
   // checksums mean the same model (a failed call must leave it unchanged).
   std::uint64_t checksum() const;
+  // Counts the times the weights may have changed since construction or loading: whoever writes
+  // them (the Trainer, at each train_steps call) calls weights_changed() first, so that what was
+  // computed from them (a ranker's copy of the item vectors) is known to be stale.
+  std::uint64_t weights_version() const { return weights_version_; }
+  void weights_changed() { ++weights_version_; }
 
  private:
   friend class TwoTowerFile;
@@ -146,6 +151,7 @@ class TwoTowerModel {
   std::int32_t anonymous_row_ = 0;
   nn::Embedding user_id_, item_id_, title_, category_, brand_, price_bucket_;
   std::vector<nn::Dense> user_tower_, item_tower_;
+  std::uint64_t weights_version_ = 0;
   // The attention encoder's position embeddings (history_length × d) and Wq, Wk, Wv (d × d).
   nn::Matrix pos_, wq_, wk_, wv_, grad_pos_, grad_wq_, grad_wk_, grad_wv_;
   TowerWork user_work_, item_work_;

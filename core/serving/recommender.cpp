@@ -44,6 +44,15 @@ bool out_of_stock(const std::map<std::string, std::string>& attrs) {
   it = attrs.find("stock");
   return it != attrs.end() && trim(it->second) == "0";
 }
+// The model's item vectors: the ranker's copy when it was taken from this model's current weights
+// (a model loaded with its ranker: the item tower then runs once, not twice), else computed.
+void current_item_vectors(const TwoTowerModel& model, const RankingModel* ranker, nn::Matrix& out) {
+  if (ranker && &ranker->retrieval() == &model &&
+      ranker->item_vectors_version() == model.weights_version())
+    out = ranker->item_vectors();
+  else
+    model.item_embeddings(out);
+}
 }  // namespace
 
 Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Dataset& data,
@@ -111,7 +120,7 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
     s.popular[i] = static_cast<float>(popularity.all_time()[s.catalog_row[i]]);
     s.trending[i] = static_cast<float>(popularity.trending()[s.catalog_row[i]]);
   }
-  s.model->item_embeddings(s.item_vectors);
+  current_item_vectors(*s.model, s.ranker.get(), s.item_vectors);
   s.index = make_index(index_options_);
   s.index->build(s.item_vectors);
 }
@@ -130,7 +139,7 @@ void Recommender::reload(std::shared_ptr<const TwoTowerModel> model,
                "recommender: the ranker belongs to another model");
   if (!use_ranker_) ranker = nullptr;  // created with use_ranker off: it stays off
   nn::Matrix vectors;
-  model->item_embeddings(vectors);
+  current_item_vectors(*model, ranker.get(), vectors);
   auto index = make_index(index_options_);
   index->build(vectors);
   // Nothing above changed this object; commit.

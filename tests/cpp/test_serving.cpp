@@ -11,6 +11,7 @@
 #include "data/synthetic.h"
 #include "eval/metrics.h"
 #include "fixture.h"
+#include "ranking/ranking_model.h"
 #include "retrieval/trainer.h"
 #include "serving/recommender.h"
 #include "strategy/diversity.h"
@@ -393,4 +394,29 @@ TEST_CASE("a custom scene names its page: a product page excludes its product",
   CHECK(rec.item_id(rec.recommend(req)[0].item) == "item_5");
   CHECK_THROWS_WITH(StrategyConfig::from_json(R"({"scenes": {"x": {"page": "checkout"}}})"),
                     Catch::Contains("unknown page 'checkout'"));
+}
+
+TEST_CASE(
+    "the recommender takes its ranker's item vectors only while the model's weights are those",
+    "[serving][ranker]") {
+  const auto& f = test::default_fixture();
+  auto m = std::make_shared<TwoTowerModel>(*f.model);  // a copy this test may train further
+  const std::vector<double> counts(static_cast<std::size_t>(m->num_items()), 1.0);
+  auto ranker = std::make_shared<const RankingModel>(RankingConfig{}, m, counts);
+  nn::Matrix fresh;
+  m->item_embeddings(fresh);
+  Recommender before(m, shop_data(), RecommenderOptions(), ranker);
+  CHECK(before.state().item_vectors == fresh);
+  CHECK(ranker->item_vectors() == fresh);
+
+  // Training the model on: the ranker's copy is stale, and neither a new recommender nor a reload
+  // may serve it.
+  Trainer t(*m, f.split.train);
+  t.train_steps(3);
+  m->item_embeddings(fresh);
+  REQUIRE(!(ranker->item_vectors() == fresh));
+  Recommender after(m, shop_data(), RecommenderOptions(), ranker);
+  CHECK(after.state().item_vectors == fresh);
+  before.reload(m, ranker);
+  CHECK(before.state().item_vectors == fresh);
 }
