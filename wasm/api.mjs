@@ -947,7 +947,11 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
    * build everywhere else; a number asks for that many; 1 (the default) is the single-thread build
    * (the pthread build's Workers do not survive bundlers yet).
    * Results are the same on any thread count.
-   * @param {{engine?: 'full'|'serve', threads?: 'auto'|number, wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL}} [options]
+   * wasmModule: that engine's .wasm already compiled (a WebAssembly.Module, or a promise of one),
+   * e.g. by `WebAssembly.compileStreaming(fetch(url))` in the page's head, so that compiling
+   * overlaps loading the page's scripts.
+   * @param {{engine?: 'full'|'serve', threads?: 'auto'|number, wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL,
+   *   wasmModule?: WebAssembly.Module|Promise<WebAssembly.Module>}} [options]
    */
   async function createRecsys(options = {}) {
     checkObject(options, 'options');
@@ -960,11 +964,18 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
     const cores = Number(globalThis.navigator?.hardwareConcurrency) || 2;
     const most = Math.min(7, Math.max(1, cores - 1)) + 1;
     const isolated = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
-    // wasmBinary / wasmUrl name one .wasm, the single-thread build's: it cannot start the pthread one.
-    const ownWasm = Boolean(options.wasmBinary || options.wasmUrl);
+    // wasmBinary / wasmUrl / wasmModule name one .wasm, the single-thread build's: it cannot start
+    // the pthread one.
+    const given = ['wasmBinary', 'wasmUrl', 'wasmModule'].filter((k) => options[k] !== undefined && options[k] !== null);
+    if (given.length > 1) throw rangeError(`give one of wasmBinary, wasmUrl and wasmModule, got ${given.join(' and ')}`);
+    const { wasmModule } = options;
+    if (wasmModule != null && !(wasmModule instanceof WebAssembly.Module) && typeof wasmModule.then !== 'function') {
+      throw typeError(`wasmModule must be a WebAssembly.Module or a promise of one, got ${describe(wasmModule)}`);
+    }
+    const ownWasm = given.length > 0;
     const canThread = Boolean(threaded) && engine === 'full' && isolated && !ownWasm;
     if (typeof threads === 'number' && threads > 1) {
-      if (ownWasm) throw rangeError(`threads: ${threads} cannot be combined with wasmBinary or wasmUrl (they give the single-thread build's .wasm); use threads: 1`);
+      if (ownWasm) throw rangeError(`threads: ${threads} cannot be combined with ${given[0]} (it gives the single-thread build's .wasm); use threads: 1`);
       if (!threaded || engine !== 'full') {
         throw rangeError(`threads: ${threads} needs the full engine's pthread build, which ${engine !== 'full' ? "the serving engine doesn't have" : 'runs only in pages and Workers, not here'}; use threads: 'auto' or 1`);
       }
@@ -975,7 +986,7 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
     const args = {};
     if (options.wasmBinary) {
       args.wasmBinary = options.wasmBinary;
-    } else if (node && !options.wasmUrl) {
+    } else if (node && !options.wasmUrl && wasmModule == null) {
       args.wasmBinary = await node.wasmBinary(engine);
     }
     if (options.wasmUrl) {
@@ -988,8 +999,24 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
       module.setThreads(count);
       return new Recsys(module, count);
     }
+    let failed = null;
+    if (wasmModule != null) {
+      // Emscripten's hook: instantiate the given module with the glue's imports. A module of
+      // another engine (or not a module) fails here, and createRecsys rejects with why.
+      failed = new Promise((_, reject) => {
+        args.instantiateWasm = (imports, done) => {
+          Promise.resolve(wasmModule)
+            .then((mod) => {
+              if (!(mod instanceof WebAssembly.Module)) throw typeError(`wasmModule must resolve to a WebAssembly.Module, got ${describe(mod)}`);
+              return WebAssembly.instantiate(mod, imports).then((instance) => done(instance, mod));
+            })
+            .catch((e) => reject(e?.kind ? e : fail(Error, 'format', `wasmModule: cannot start the ${engine} engine from it: ${e?.message ?? e}`)));
+          return {};
+        };
+      });
+    }
     const { default: factory } = await engines[engine]();
-    const module = await factory(args);
+    const module = await (failed ? Promise.race([factory(args), failed]) : factory(args));
     return new Recsys(module);
   }
   platform.readFile = node ? node.readFile : null;

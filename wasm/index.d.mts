@@ -520,5 +520,7 @@ export function createRecsys(options?: {
   threads?: 'auto' | number;
   wasmBinary?: ArrayBuffer | Uint8Array;
   wasmUrl?: string | URL;
+  /** That engine's .wasm already compiled, e.g. WebAssembly.compileStreaming(fetch(url)) in the page's head. */
+  wasmModule?: WebAssembly.Module | Promise<WebAssembly.Module>;
 }): Promise<Recsys>;
 export default createRecsys;

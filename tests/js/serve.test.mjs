@@ -2,7 +2,7 @@
 // exactly as the full engine does; what it leaves out is a clear error; it is the smaller download.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRecsys, Model } from 'recsys-wasm';
 import { assertScoresLikeNative, goldenFiles } from './golden.mjs';
 
@@ -67,6 +67,29 @@ test('the serving engine is the smaller download', () => {
   assert.ok(size('recsys-serve.wasm') < 0.7 * size('recsys.wasm'), `${size('recsys-serve.wasm')} vs ${size('recsys.wasm')}`);
 });
 
+test('wasmModule: an engine compiled ahead (as the Recommend page does) serves the same lists; a wrong one is a clear error', async () => {
+  const dist = new URL('../../build-wasm/dist/', import.meta.url);
+  const bytes = (name) => readFileSync(new URL(name, dist));
+  // A promise of a module, as WebAssembly.compileStreaming gives, and a module.
+  const early = await createRecsys({ engine: 'serve', wasmModule: WebAssembly.compile(bytes('recsys-serve.wasm')) });
+  const ready = await createRecsys({ engine: 'serve', wasmModule: await WebAssembly.compile(bytes('recsys-serve.wasm')) });
+  for (const rs of [early, ready]) {
+    assert.equal(rs.engine, 'serve');
+    const model = await Model.load(goldenFiles(), { recsys: rs });
+    assertScoresLikeNative(model);
+    model.dispose();
+  }
+  // The full engine's .wasm does not link with the serving engine's glue.
+  await assert.rejects(createRecsys({ engine: 'serve', wasmModule: WebAssembly.compile(bytes('recsys.wasm')) }),
+    (e) => e.kind === 'format' && /^wasmModule: cannot start the serve engine from it: /.test(e.message));
+  await assert.rejects(createRecsys({ engine: 'serve', wasmModule: Promise.resolve(new Uint8Array(8)) }),
+    { name: 'TypeError', message: 'wasmModule must resolve to a WebAssembly.Module, got an object' });
+  await assert.rejects(createRecsys({ engine: 'serve', wasmModule: new Uint8Array(8) }),
+    { name: 'TypeError', message: 'wasmModule must be a WebAssembly.Module or a promise of one, got an object' });
+  await assert.rejects(createRecsys({ wasmModule: WebAssembly.compile(bytes('recsys.wasm')), wasmUrl: 'x.wasm' }),
+    { name: 'RangeError', message: 'give one of wasmBinary, wasmUrl and wasmModule, got wasmUrl and wasmModule' });
+});
+
 test('threads: Node runs the single-thread engines; more threads is a clear error', async () => {
   assert.equal(full.threads, 1);
   assert.equal(serve.threads, 1);
@@ -78,7 +101,7 @@ test('threads: Node runs the single-thread engines; more threads is a clear erro
   await assert.rejects(createRecsys({ threads: 'many' }), { name: 'RangeError', message: "threads must be 'auto' or an integer >= 1, got \"many\"" });
   await assert.rejects(createRecsys({ threads: 2, wasmBinary: new Uint8Array(8) }), {
     name: 'RangeError',
-    message: "threads: 2 cannot be combined with wasmBinary or wasmUrl (they give the single-thread build's .wasm); use threads: 1",
+    message: "threads: 2 cannot be combined with wasmBinary (it gives the single-thread build's .wasm); use threads: 1",
   });
   full.setThreads(1);
   assert.throws(() => full.setThreads(2), { name: 'RangeError', message: 'threads must be an integer in [1, 1], got number 2' });

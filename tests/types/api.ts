@@ -9,6 +9,8 @@ import { createRecsys as createServe } from 'recsys-wasm/serve';
 
 export async function usage(): Promise<void> {
   const rs: Recsys = await createRecsys({ wasmUrl: new URL('https://example.org/recsys.wasm') });
+  const precompiled: Recsys = await createRecsys({ engine: 'serve', wasmModule: WebAssembly.compileStreaming(fetch('recsys-serve.wasm')) });
+  void precompiled;
   const same: Promise<Recsys> = createRecsysDefault();
   const serving: Recsys = await createRecsys({ engine: 'serve' });
   const engine: 'full' | 'serve' = serving.engine;
