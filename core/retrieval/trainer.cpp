@@ -166,8 +166,8 @@ void Trainer::finish_epoch(StepReport& report) {
 }
 
 StepReport Trainer::train_steps(std::int64_t n) {
-  model_.weights_changed();
   RECSYS_CHECK(n >= 1, "train_steps: n must be >= 1, got ", n);
+  model_.weights_changed();
   StepReport r;
   double loss_sum = 0, train_seconds = 0;
   const std::size_t B = static_cast<std::size_t>(model_.config().batch_size);

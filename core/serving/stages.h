@@ -36,8 +36,6 @@ namespace recsys {
 
 class CandidateRanker;
 
-// Everything the stages read: the model and its index, the catalog joined to the model's items,
-// the users' logged histories, the sources' precomputed scores. Built by the Recommender; the
 // The logs' co-occurrence, counted on first use: only the complementary source reads it, and a
 // page's first recommendations seldom do (counting is about 45 ms of a cold page load).
 // Thread-safe; a count that throws is tried again on the next use. The logs are dropped once
@@ -59,6 +57,8 @@ class LazyCoOccurrence {
   mutable CoOccurrence value_;
 };
 
+// Everything the stages read: the model and its index, the catalog joined to the model's items,
+// the users' logged histories, the sources' precomputed scores. Built by the Recommender; the
 // model-dependent part (model, ranker, item_vectors, index) is replaced by a reload.
 struct ServingState {
   std::shared_ptr<const TwoTowerModel> model;

@@ -23,15 +23,50 @@ PopularitySource::PopularitySource(const Interactions& logs, double half_life_da
   }
 }
 
+namespace {
+// Item pairs counted over sets of distinct items (CSR: set k holds items[start[k] .. start[k+1])),
+// with no hash map: for each item i in turn, co[j] = the number of sets that hold both i and j,
+// for the j != i in `touched` (in the order first seen); row(i, touched, co) reads them, and co
+// is zeroed again after it. What co-occurrence (sets: baskets) and item-kNN (sets:
+// users' items) both count.
+template <class Row>
+void count_pairs(std::size_t n, const std::vector<std::int32_t>& items,
+                 const std::vector<std::size_t>& start, Row row) {
+  const std::size_t num_sets = start.size() - 1;
+  std::vector<std::size_t> item_start(n + 1, 0);
+  for (std::int32_t i : items) ++item_start[static_cast<std::size_t>(i) + 1];
+  for (std::size_t i = 0; i < n; ++i) item_start[i + 1] += item_start[i];
+  std::vector<std::int32_t> item_sets(items.size());
+  {
+    std::vector<std::size_t> fill(item_start.begin(), item_start.end() - 1);
+    for (std::size_t k = 0; k < num_sets; ++k)
+      for (std::size_t q = start[k]; q < start[k + 1]; ++q)
+        item_sets[fill[static_cast<std::size_t>(items[q])]++] = static_cast<std::int32_t>(k);
+  }
+  std::vector<std::int32_t> co(n, 0), touched;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t q = item_start[i]; q < item_start[i + 1]; ++q) {
+      const auto k = static_cast<std::size_t>(item_sets[q]);
+      for (std::size_t r = start[k]; r < start[k + 1]; ++r) {
+        const std::int32_t j = items[r];
+        if (static_cast<std::size_t>(j) == i) continue;
+        if (co[static_cast<std::size_t>(j)]++ == 0) touched.push_back(j);
+      }
+    }
+    row(i, touched, co);
+    for (std::int32_t j : touched) co[static_cast<std::size_t>(j)] = 0;
+    touched.clear();
+  }
+}
+}  // namespace
+
 CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& o) {
   RECSYS_CHECK(o.session_gap >= 0, "co-occurrence: session_gap must be >= 0, got ", o.session_gap);
   RECSYS_CHECK(o.neighbours >= 1, "co-occurrence: neighbours must be >= 1, got ", o.neighbours);
   RECSYS_CHECK(o.min_count >= 1, "co-occurrence: min_count must be >= 1, got ", o.min_count);
   const auto n = static_cast<std::size_t>(logs.num_items());
-  // Baskets of distinct items, kept (as CSR: basket -> items, then item -> baskets) only when
-  // small enough to count pairs in; each item's row is then counted in a dense scratch array. No
-  // hash map per item: the counting is a few linear passes, which is what createRecommender
-  // spends its time on for a shop of 100,000 events.
+  // Baskets of distinct items, kept (as CSR) only when small enough to count pairs in; then
+  // count_pairs() over them.
   std::vector<std::int64_t> count(n, 0);
   std::vector<std::int32_t> basket, basket_items;
   std::vector<std::size_t> basket_start{0};
@@ -57,54 +92,34 @@ CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& 
     }
     flush();
   }
-  const std::size_t num_baskets = basket_start.size() - 1;
-  std::vector<std::size_t> item_start(n + 1, 0);
-  for (std::int32_t i : basket_items) ++item_start[static_cast<std::size_t>(i) + 1];
-  for (std::size_t i = 0; i < n; ++i) item_start[i + 1] += item_start[i];
-  std::vector<std::int32_t> item_baskets(basket_items.size());
-  {
-    std::vector<std::size_t> fill(item_start.begin(), item_start.end() - 1);
-    for (std::size_t b = 0; b < num_baskets; ++b)
-      for (std::size_t k = basket_start[b]; k < basket_start[b + 1]; ++k)
-        item_baskets[fill[static_cast<std::size_t>(basket_items[k])]++] =
-            static_cast<std::int32_t>(b);
-  }
-  std::vector<std::int32_t> co(n, 0), touched;
   neighbours_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t k = item_start[i]; k < item_start[i + 1]; ++k) {
-      const auto b = static_cast<std::size_t>(item_baskets[k]);
-      for (std::size_t q = basket_start[b]; q < basket_start[b + 1]; ++q) {
-        const std::int32_t j = basket_items[q];
-        if (static_cast<std::size_t>(j) == i) continue;
-        if (co[j]++ == 0) touched.push_back(j);
-      }
-    }
-    auto& out = neighbours_[i];
-    for (std::int32_t j : touched) {
-      const std::int32_t c = co[j];
-      co[j] = 0;
-      if (c >= o.min_count)
-        out.emplace_back(
-            j, static_cast<float>(static_cast<double>(c) * static_cast<double>(baskets_) /
-                                  (static_cast<double>(count[i]) * static_cast<double>(count[j]))));
-    }
-    touched.clear();
-    // Best lift first, ties by the lower index: a total order, so the result does not depend on
-    // the order pairs were counted in.
-    const auto better = [](const auto& a, const auto& b) {
-      return a.second > b.second || (a.second == b.second && a.first < b.first);
-    };
-    const auto keep = static_cast<std::size_t>(o.neighbours);
-    if (out.size() > keep) {
-      std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
-                        better);
-      out.resize(keep);
-      out.shrink_to_fit();
-    } else {
-      std::sort(out.begin(), out.end(), better);
-    }
-  }
+  const auto keep = static_cast<std::size_t>(o.neighbours);
+  count_pairs(n, basket_items, basket_start,
+              [&](std::size_t i, const std::vector<std::int32_t>& touched,
+                  const std::vector<std::int32_t>& co) {
+                auto& out = neighbours_[i];
+                for (std::int32_t j : touched) {
+                  const std::int32_t c = co[static_cast<std::size_t>(j)];
+                  if (c >= o.min_count)
+                    out.emplace_back(
+                        j, static_cast<float>(
+                               static_cast<double>(c) * static_cast<double>(baskets_) /
+                               (static_cast<double>(count[i]) * static_cast<double>(count[j]))));
+                }
+                // Best lift first, ties by the lower index: a total order, so the result does
+                // not depend on the order pairs were counted in.
+                const auto better = [](const auto& a, const auto& b) {
+                  return a.second > b.second || (a.second == b.second && a.first < b.first);
+                };
+                if (out.size() > keep) {
+                  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep),
+                                    out.end(), better);
+                  out.resize(keep);
+                  out.shrink_to_fit();
+                } else {
+                  std::sort(out.begin(), out.end(), better);
+                }
+              });
 }
 
 const std::vector<std::pair<std::int32_t, float>>& CoOccurrence::neighbours(
@@ -118,46 +133,43 @@ ItemNeighbours::ItemNeighbours(const Interactions& logs, const ItemNeighboursOpt
   RECSYS_CHECK(o.neighbours >= 1, "item neighbours: neighbours must be >= 1, got ", o.neighbours);
   RECSYS_CHECK(o.shrink >= 0, "item neighbours: shrink must be >= 0, got ", o.shrink);
   const std::int32_t n = logs.num_items();
-  // Distinct items of each user, and the users of each item.
-  std::vector<std::vector<std::int32_t>> user_items(static_cast<std::size_t>(logs.num_users()));
-  std::vector<std::vector<std::int32_t>> item_users(static_cast<std::size_t>(n));
+  // Distinct items of each user, as CSR; then count_pairs() over them.
+  std::vector<std::int32_t> user_items;
+  std::vector<std::size_t> start{0};
+  std::vector<std::size_t> users_of(static_cast<std::size_t>(n), 0);
   for (std::int32_t u = 0; u < logs.num_users(); ++u) {
-    auto& items = user_items[static_cast<std::size_t>(u)];
-    for (const auto& e : logs.history(u)) items.push_back(e.item);
-    std::sort(items.begin(), items.end());
-    items.erase(std::unique(items.begin(), items.end()), items.end());
-    for (std::int32_t i : items) item_users[static_cast<std::size_t>(i)].push_back(u);
+    const std::size_t b = user_items.size();
+    for (const auto& e : logs.history(u)) user_items.push_back(e.item);
+    std::sort(user_items.begin() + static_cast<std::ptrdiff_t>(b), user_items.end());
+    user_items.erase(
+        std::unique(user_items.begin() + static_cast<std::ptrdiff_t>(b), user_items.end()),
+        user_items.end());
+    for (std::size_t q = b; q < user_items.size(); ++q)
+      ++users_of[static_cast<std::size_t>(user_items[q])];
+    start.push_back(user_items.size());
   }
   neighbours_.resize(static_cast<std::size_t>(n));
-  std::vector<float> co(static_cast<std::size_t>(n), 0);
-  std::vector<std::int32_t> touched;
-  for (std::int32_t i = 0; i < n; ++i) {
-    touched.clear();
-    for (std::int32_t u : item_users[static_cast<std::size_t>(i)])
-      for (std::int32_t j : user_items[static_cast<std::size_t>(u)]) {
-        if (j == i) continue;
-        if (co[static_cast<std::size_t>(j)] == 0) touched.push_back(j);
-        co[static_cast<std::size_t>(j)] += 1;
-      }
-    std::vector<std::pair<float, std::int32_t>> sims;
-    sims.reserve(touched.size());
-    for (std::int32_t j : touched) {
-      const float denom =
-          std::sqrt(static_cast<float>(item_users[static_cast<std::size_t>(i)].size()) *
-                    static_cast<float>(item_users[static_cast<std::size_t>(j)].size())) +
-          o.shrink;
-      sims.emplace_back(co[static_cast<std::size_t>(j)] / denom, j);
-      co[static_cast<std::size_t>(j)] = 0;
-    }
-    const std::size_t m =
-        std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
-    std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(m), sims.end(),
-                      [](const auto& a, const auto& b) {
-                        return a.first > b.first || (a.first == b.first && a.second < b.second);
-                      });
-    sims.resize(m);
-    neighbours_[static_cast<std::size_t>(i)] = std::move(sims);
-  }
+  count_pairs(static_cast<std::size_t>(n), user_items, start,
+              [&](std::size_t i, const std::vector<std::int32_t>& touched,
+                  const std::vector<std::int32_t>& co) {
+                std::vector<std::pair<float, std::int32_t>> sims;
+                sims.reserve(touched.size());
+                for (std::int32_t j : touched) {
+                  const float denom =
+                      std::sqrt(static_cast<float>(users_of[i]) * static_cast<float>(users_of[j])) +
+                      o.shrink;
+                  sims.emplace_back(static_cast<float>(co[static_cast<std::size_t>(j)]) / denom, j);
+                }
+                const std::size_t m =
+                    std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
+                std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(m),
+                                  sims.end(), [](const auto& a, const auto& b) {
+                                    return a.first > b.first ||
+                                           (a.first == b.first && a.second < b.second);
+                                  });
+                sims.resize(m);
+                neighbours_[i] = std::move(sims);
+              });
 }
 
 const std::vector<std::pair<float, std::int32_t>>& ItemNeighbours::of(std::int32_t item) const {

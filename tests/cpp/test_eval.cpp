@@ -263,6 +263,16 @@ TEST_CASE("item neighbours from weights keep each row's largest off-diagonal wei
   CHECK(ItemNeighbours::from_weights(W, 5).of(0).size() == 2);  // never the item itself
 }
 
+// A small synthetic shop with real baskets (300 users, 200 items, 6,000 events), for the
+// pair-counting sources' tests.
+static SyntheticShop small_basket_shop() {
+  SyntheticConfig sc;
+  sc.users = 300;
+  sc.items = 200;
+  sc.interactions = 6000;
+  return generate_synthetic_shop(sc);
+}
+
 // The pairs counted the plain way (a map of pairs over each basket), for the co-occurrence test.
 static std::map<std::pair<std::int32_t, std::int32_t>, int> basket_pairs(
     const Interactions& logs, std::int64_t gap, std::vector<std::int64_t>& count,
@@ -315,11 +325,7 @@ TEST_CASE("co-occurrence: lift of the pairs in a basket, best first, as counted 
   CHECK_THROWS_WITH(c.neighbours(4), "co-occurrence: item index 4 out of range");
 
   // On a synthetic shop, every item's list equals the pairs counted with a map, ranked by lift.
-  SyntheticConfig sc;
-  sc.users = 300;
-  sc.items = 200;
-  sc.interactions = 6000;
-  const auto shop = generate_synthetic_shop(sc);
+  const auto shop = small_basket_shop();
   const Interactions& logs = shop.data.interactions;
   std::vector<std::int64_t> count;
   std::int64_t baskets = 0;
@@ -345,6 +351,47 @@ TEST_CASE("co-occurrence: lift of the pairs in a basket, best first, as counted 
     listed += want.size();
   }
   CHECK(listed > 1000);  // the shop has real baskets, so the comparison is not of empty lists
+}
+
+TEST_CASE(
+    "item-kNN: each item's neighbours are the users' co-counts over sqrt(n_i n_j) + shrink, as "
+    "counted the plain way",
+    "[eval][baselines]") {
+  const auto shop = small_basket_shop();
+  const Interactions& logs = shop.data.interactions;
+  std::map<std::pair<std::int32_t, std::int32_t>, int> both;
+  std::vector<int> users_of(static_cast<std::size_t>(logs.num_items()), 0);
+  for (std::int32_t u = 0; u < logs.num_users(); ++u) {
+    std::set<std::int32_t> items;
+    for (const auto& e : logs.history(u)) items.insert(e.item);
+    for (std::int32_t i : items) {
+      ++users_of[i];
+      for (std::int32_t j : items)
+        if (i != j) ++both[{i, j}];
+    }
+  }
+  ItemNeighboursOptions o;
+  o.neighbours = 20;
+  o.shrink = 3;
+  const ItemNeighbours knn(logs, o);
+  REQUIRE(knn.num_items() == logs.num_items());
+  for (std::int32_t i = 0; i < logs.num_items(); ++i) {
+    std::vector<std::pair<float, std::int32_t>> want;
+    for (auto it = both.lower_bound({i, INT32_MIN}); it != both.end() && it->first.first == i;
+         ++it) {
+      const std::int32_t j = it->first.second;
+      want.emplace_back(
+          static_cast<float>(it->second) /
+              (std::sqrt(static_cast<float>(users_of[i]) * static_cast<float>(users_of[j])) +
+               o.shrink),
+          j);
+    }
+    std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    if (want.size() > 20) want.resize(20);
+    CHECK(knn.of(i) == want);
+  }
 }
 
 TEST_CASE("personal top-frequency: own items by count, then recency, then popularity",
