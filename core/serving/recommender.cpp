@@ -105,7 +105,7 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
       if (e.event == Event::Purchase) s.user_bought[u].push_back(m);
     }
   const PopularitySource popularity(x, s.strategy.trending_half_life_days);
-  s.cooccurrence = std::make_shared<const LazyCoOccurrence>(x);
+  s.cooccurrence = CoOccurrence(x);
   bool neighbours = false, ease = false;
   for (const auto& [name, scene] : s.strategy.scenes)
     for (const auto& q : scene.sources) {

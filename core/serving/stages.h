@@ -15,7 +15,6 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -36,27 +35,6 @@ namespace recsys {
 
 class CandidateRanker;
 
-// The logs' co-occurrence, counted on first use: only the complementary source reads it, and a
-// page's first recommendations seldom do (counting is about 45 ms of a cold page load).
-// Thread-safe; a count that throws is tried again on the next use. The logs are dropped once
-// counted.
-class LazyCoOccurrence {
- public:
-  explicit LazyCoOccurrence(Interactions logs) : logs_(std::move(logs)) {}
-  const CoOccurrence& get() const {
-    std::call_once(once_, [this] {
-      value_ = CoOccurrence(logs_);
-      logs_ = Interactions();
-    });
-    return value_;
-  }
-
- private:
-  mutable std::once_flag once_;
-  mutable Interactions logs_;
-  mutable CoOccurrence value_;
-};
-
 // Everything the stages read: the model and its index, the catalog joined to the model's items,
 // the users' logged histories, the sources' precomputed scores. Built by the Recommender; the
 // model-dependent part (model, ranker, item_vectors, index) is replaced by a reload.
@@ -75,7 +53,7 @@ struct ServingState {
   std::vector<char> out_of_stock;                     // per model item
   std::vector<std::vector<std::int32_t>> user_items;  // per logged user: model items, time order
   std::vector<std::vector<std::int32_t>> user_bought;  // per logged user: purchased model items
-  std::shared_ptr<const LazyCoOccurrence> cooccurrence;  // over catalog rows
+  CoOccurrence cooccurrence;                           // over catalog rows
   ItemNeighbours item_neighbours;  // over catalog rows; built only when a scene uses them
   ItemNeighbours ease_neighbours;  // EASE's top weights, likewise
   std::vector<float> popular, trending;                // per model item
