@@ -2,12 +2,15 @@
 // rejection of bad files without touching the model already loaded.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/hash.h"
 #include "data/synthetic.h"
 #include "io/safetensors.h"
 #include "io/two_tower_file.h"
@@ -128,10 +131,11 @@ TEST_CASE("two-tower model files round-trip bit-exactly in both presets", "[io][
   }
 }
 
-TEST_CASE("the golden model keeps loading and scoring identically", "[io][model][golden]") {
-  const TwoTowerModel m = TwoTowerFile::load(slurp(kGolden + "/model.safetensors"),
-                                             slurp(kGolden + "/manifest.json"), kGolden);
-  const auto expected = nlohmann::json::parse(slurp(kGolden + "/expected.json"));
+namespace {
+// Scores every query of an expected.json ({"queries": [{"user", "history", "top": [{"item",
+// "score"}]}]}) with the model's exact top-k (k = the length of each recorded list) and checks the
+// same items in the same order, each score within 1e-5; returns the number of items checked.
+int check_recorded_tops(const TwoTowerModel& m, const nlohmann::json& expected) {
   nn::Matrix V, U;
   m.item_embeddings(V);
   int checked = 0;
@@ -141,7 +145,7 @@ TEST_CASE("the golden model keeps loading and scoring identically", "[io][model]
     for (const auto& id : q["history"])
       query.history.push_back(m.items().find(id.get<std::string>()));
     m.user_embeddings({query}, U);
-    const auto top = top_k_exact(V, U.row(0).data(), 5);
+    const auto top = top_k_exact(V, U.row(0).data(), static_cast<int>(q["top"].size()));
     REQUIRE(top.size() == q["top"].size());
     for (std::size_t r = 0; r < top.size(); ++r) {
       CHECK(m.items().token(top[r].item) == q["top"][r]["item"].get<std::string>());
@@ -149,7 +153,46 @@ TEST_CASE("the golden model keeps loading and scoring identically", "[io][model]
       ++checked;
     }
   }
-  CHECK(checked == 15);
+  return checked;
+}
+}  // namespace
+
+TEST_CASE("the golden model keeps loading and scoring identically", "[io][model][golden]") {
+  const TwoTowerModel m = TwoTowerFile::load(slurp(kGolden + "/model.safetensors"),
+                                             slurp(kGolden + "/manifest.json"), kGolden);
+  CHECK(check_recorded_tops(m, nlohmann::json::parse(slurp(kGolden + "/expected.json"))) == 15);
+}
+
+// tests/golden/torch_v1: written by tools/torch/train_ddp.py (PyTorch, DistributedDataParallel on
+// 2 processes), with PyTorch's own top-10 (expected.json) and a digest of every tensor as PyTorch
+// held it (tensors.json). `npm run test:torch` points RECSYS_TORCH_MODEL at a fresh export.
+TEST_CASE(
+    "a model trained by PyTorch DDP loads, with every tensor intact, and scores as PyTorch did",
+    "[io][model][golden][torch]") {
+  const char* env = std::getenv("RECSYS_TORCH_MODEL");
+  const std::string dir =
+      env && *env ? env : std::string(RECSYS_SOURCE_DIR) + "/tests/golden/torch_v1";
+  INFO("model: " << dir);
+  const std::string weights = slurp(dir + "/model.safetensors");
+  const auto digests = nlohmann::json::parse(slurp(dir + "/tensors.json"));
+  const io::Safetensors st = io::read_safetensors(weights, dir + "/model.safetensors");
+  CHECK(st.metadata.at("format") == "recsys-wasm.two-tower");
+  REQUIRE(st.tensors.size() == digests.size());
+  for (const auto& t : st.tensors) {
+    INFO("tensor " << t.name);
+    REQUIRE(digests.contains(t.name));
+    const auto& d = digests[t.name];
+    CHECK(t.dtype == d["dtype"].get<std::string>());
+    CHECK(t.shape == d["shape"].get<std::vector<std::int64_t>>());
+    Fnv1a h;  // over the values' little-endian bytes, as tensors.json's fnv1a64
+    h.bytes(t.data.data(), t.data.size() * sizeof(float));
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h.value()));
+    CHECK(std::string(hex) == d["fnv1a64"].get<std::string>());
+  }
+  const TwoTowerModel m = TwoTowerFile::load(weights, slurp(dir + "/manifest.json"), dir);
+  const auto expected = nlohmann::json::parse(slurp(dir + "/expected.json"));
+  CHECK(check_recorded_tops(m, expected) == 10 * static_cast<int>(expected["queries"].size()));
 }
 
 TEST_CASE("bad model files are refused and the loaded model stays as it was",
