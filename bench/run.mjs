@@ -15,6 +15,7 @@ const BENCHES = {
   simulator: () => import('./simulator/index.mjs'),
   size: () => import('./size/index.mjs'),
   firstpage: () => import('./firstpage/index.mjs'),
+  precision: () => import('./precision/index.mjs'),
   baseline: () => import('./baseline.mjs'),
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -108,6 +108,21 @@ export function rows() {
     add('firstpage', `first recommendations on the Recommend page, localhost, median of ${fp.loads.length} cold loads (ms; engine / dataset / model marks)`,
       `${n0(s.visibleMs)} (${n0(s.engineMs)} / ${n0(s.datasetMs)} / ${n0(s.modelMs)})`, '—', '—', '≤ 500 ms', s.visibleMs <= 500, '`npm run bench -- firstpage`', day(fp));
   }
+  const pr = load('precision');
+  if (pr) {
+    const cmd = '`npm run bench -- precision`';
+    const pct = (x) => `${x >= 0 ? '+' : ''}${f(100 * x)} %`;
+    const d = pr.delta;
+    for (const p of ['f16', 'int8']) {
+      add('precision', `${p} model file: demo model weights (KB)`, n0(pr.load[p].weightsBytes / 1024), `f32: ${n0(pr.load.f32.weightsBytes / 1024)}`,
+        `${f(pr.load[p].weightsBytes / pr.load.f32.weightsBytes)}×`, '—', null, cmd, day(pr));
+      add('precision', `${p}: validation NDCG@10 against f32, synthetic / Online Retail (mean of ${pr.seeds.length} seeds; test)`,
+        `${pct(d.synthetic[p].validationNdcgChange)} / ${pct(d['online-retail'][p].validationNdcgChange)} (test ${pct(d.synthetic[p].testNdcgChange)} / ${pct(d['online-retail'][p].testNdcgChange)})`,
+        'the f32 file', '—', '≥ −1 % for the page', d.synthetic[p].validationNdcgChange >= -0.01 && d['online-retail'][p].validationNdcgChange >= -0.01, cmd, day(pr));
+      add('precision', `${p}: loadModel() of the demo model, Chromium (ms, median of 7)`, f(pr.load[p].loadMs, 0), `f32: ${f(pr.load.f32.loadMs, 0)}`,
+        `${f(pr.load[p].loadMs / pr.load.f32.loadMs)}×`, '—', null, cmd, day(pr));
+    }
+  }
   return out;
 }
 

@@ -306,14 +306,28 @@ export class Model extends Handle {
   }
   /**
    * The model files: weights (safetensors) and manifest (JSON text).
-   * @param {object} [training] training metadata stored in the manifest
+   * @param {{precision?: 'f32'|'f16'|'int8', training?: object}} [options] precision of the
+   *   two-tower weights (f32: exact; f16 and int8: smaller files, docs/model-format.md) and the
+   *   training metadata stored in the manifest
    * @returns {{weights: Uint8Array, manifest: string}}
    */
-  toFiles(training = {}) {
+  toFiles(options = {}) {
     requireFull(this.#m, 'Model.toFiles()');
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`Model.toFiles: options must be an object, got ${describe(options)}`);
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'precision' && key !== 'training') {
+        throw new TypeError(`Model.toFiles: unknown option '${key}' (known: precision, training)`);
+      }
+    }
+    const { precision = 'f32', training = {} } = options;
+    if (!['f32', 'f16', 'int8'].includes(precision)) {
+      throw new RangeError(`Model.toFiles: precision must be 'f32', 'f16' or 'int8', got ${describe(precision)}`);
+    }
     const manifest = this.#ranker || this.#candidate
-      ? this.#m.saveWithRanker(this._h, this.#ranker, this.#candidate, JSON.stringify(training))
-      : this._h.save(JSON.stringify(training));
+      ? this.#m.saveWithRanker(this._h, this.#ranker, this.#candidate, JSON.stringify(training), precision)
+      : this._h.save(JSON.stringify(training), precision);
     const weights = this.#m.savedWeightsView().slice();  // copy out of wasm memory at once
     this.#m.releaseSavedWeights();
     return { weights, manifest };

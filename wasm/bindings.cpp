@@ -285,10 +285,11 @@ EMSCRIPTEN_BINDINGS(recsys) {
                 optional_override([](const TwoTowerModel& m) { return m.config().to_json(); }))
 #ifndef RECSYS_SERVE_ONLY
       // Saves into saved_weights() and returns the manifest; weightsView() then shows the bytes.
-      .function("save", optional_override([](const TwoTowerModel& m, const std::string& info_json) {
+      .function("save", optional_override([](const TwoTowerModel& m, const std::string& info_json,
+                                             const std::string& precision) {
                   return guarded([&] {
-                    auto f =
-                        recsys::TwoTowerFile::save(m, recsys::training_info_from_json(info_json));
+                    auto f = recsys::TwoTowerFile::save(
+                        m, recsys::training_info_from_json(info_json), nullptr, nullptr, precision);
                     saved_weights() = std::move(f.weights);
                     return f.manifest;
                   });
@@ -404,12 +405,13 @@ EMSCRIPTEN_BINDINGS(recsys) {
 #ifndef RECSYS_SERVE_ONLY
   // ranker, candidate: null or the model's.
   function("saveWithRanker",
-           optional_override([](ModelPtr model, val ranker, val candidate, const std::string& info_json) {
+           optional_override([](ModelPtr model, val ranker, val candidate,
+                                const std::string& info_json, const std::string& precision) {
              return guarded([&] {
                const RankerPtr r = ranker_of(ranker);
                const CandidatePtr c = candidate_of(candidate);
                auto f = recsys::TwoTowerFile::save(
-                   *model, recsys::training_info_from_json(info_json), r.get(), c.get());
+                   *model, recsys::training_info_from_json(info_json), r.get(), c.get(), precision);
                saved_weights() = std::move(f.weights);
                return f.manifest;
              });

@@ -133,6 +133,9 @@ export interface StepReport {
   stoppedEarly: boolean;
 }
 
+/** How a model file stores the two-tower weights. */
+export type ModelPrecision = 'f32' | 'f16' | 'int8';
+
 export interface TrainingInfo {
   dataset?: string;
   epochs?: number;
@@ -190,7 +193,12 @@ export class Model extends Handle {
   readonly config: Record<string, unknown>;
   /** The model's own top-k (exact, no strategy): k in [1, numItems]. */
   recommend(query?: { userId?: string; history?: string[]; k?: number }): { id: string; score: number }[];
-  toFiles(training?: TrainingInfo): { weights: Uint8Array; manifest: string };
+  /**
+   * The model files. precision: 'f32' (the default; exact), 'f16' or 'int8' (the two-tower weights
+   * quantised: about 1/2 and 1/4 of the weights file; docs/model-format.md); training: metadata
+   * stored in the manifest.
+   */
+  toFiles(options?: { precision?: ModelPrecision; training?: TrainingInfo }): { weights: Uint8Array; manifest: string };
 }
 
 /** The candidate ranker's training settings (core/serving/candidate_ranker.h). */

@@ -8,7 +8,7 @@ const t0 = performance.now();
 // while the engine starts. Without them the page generates the same shop itself.
 const fetchAll = (urls, kinds) => Promise.all(urls.map((u, i) => fetch(u).then((r) => (r.ok ? r[kinds[i]]() : null))))
   .catch(() => urls.map(() => null));
-const defaultModel = fetchAll(['data/demo/model/model.safetensors', 'data/demo/model/manifest.json'], ['arrayBuffer', 'text']);
+const defaultModel = fetchAll(['data/demo/page-model/model.safetensors', 'data/demo/page-model/manifest.json'], ['arrayBuffer', 'text']);
 // The shop in its binary form (shop.bin, docs/shop-format.md: nothing to parse), else its CSV files.
 const defaultShop = fetch('data/demo/synthetic/shop.bin').then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null)
   .then(async (shop) => {
@@ -29,9 +29,9 @@ async function syntheticShop() {
   return rs.generateShop();
 }
 const SOURCES = {
-  synthetic: { model: 'data/demo/model', dataset: syntheticShop },
+  synthetic: { model: 'data/demo/page-model', dataset: syntheticShop },
   'online-retail': {
-    model: 'data/demo/online-retail-model',
+    model: 'data/demo/page-online-retail-model',
     dataset: async () => {
       const [items, baskets] = await Promise.all(['items.csv', 'baskets.csv'].map(async (f) => {
         const r = await fetch(`data/online_retail/${f}`);

@@ -41,7 +41,7 @@ self.onmessage = async ({ data: msg }) => {
       },
     }).catch((e) => { if (e.message !== 'stopped') throw e; });
     model = trainer.model;
-    const files = model.toFiles({ dataset: o.dataset, epochs: trainer.history.length });
+    const files = model.toFiles({ training: { dataset: o.dataset, epochs: trainer.history.length } });
     self.postMessage({ type: 'done', stopped: stopRequested, history: trainer.history, files }, [files.weights.buffer]);
   } catch (e) {
     self.postMessage({ type: 'error', name: e?.name ?? 'Error', message: String(e?.message ?? e) });

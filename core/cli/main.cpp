@@ -59,12 +59,17 @@ usage:
                [--validation-start DATE --test-start DATE] [--before DATE]
                [--validation-users N] [--patience N] [--out DIR] [--quiet] [--ranker]
                [--candidate-ranker JSON|FILE [--scene NAME] [--strategy JSON|FILE]] [--threads N|auto]
+               [--precision f32|f16|int8]
       Train a two-tower model with a live progress line (--threads: the kernels' threads, default
       1; the weights are the same on any count); with --out, write DIR/model.safetensors
-      and DIR/manifest.json. --ranker adds a click / purchase ranker; --candidate-ranker '{...}'
-      a candidate ranker for the scene (default: default) of the strategy, fitted on a cut
+      and DIR/manifest.json (--precision: the two-tower weights as float32, the default, float16,
+      or int8 with per-row / per-channel scales; docs/model-format.md). --ranker adds a click /
+      purchase ranker; --candidate-ranker '{...}' a candidate ranker for the scene (default: default) of the strategy, fitted on a cut
       window_days before the end of the training logs with features from a second two-tower
       trained before the cut; it is stored with the model with its scene and strategy.
+  recsys convert --model DIR --precision f32|f16|int8 --out DIR
+      Write a model's files again at another precision (its ranker and candidate ranker with it)
+      and print both sizes.
   recsys recommend --model DIR [--data synthetic|online-retail|DIR] [--user ID] [--scene S]
                    [--item ID] [--k N] [--diversity X] [--history ITEM,ITEM,...] [--events JSON|FILE]
                    [--request JSON|FILE] [--index exact|int8|ivf] [--strategy JSON|FILE]
@@ -265,9 +270,12 @@ int cmd_train(const std::vector<std::string>& argv) {
       argv,
       {"data", "preset", "config", "epochs", "batch-size", "lr", "seed", "out", "validation-users",
        "patience", "split", "validation-start", "test-start", "test-end", "before",
-       "candidate-ranker", "scene", "strategy", "threads"},
+       "candidate-ranker", "scene", "strategy", "threads", "precision"},
       {"quiet", "json", "first-interactions", "new-items-only", "ranker"});
   set_threads_arg(a);
+  const std::string precision = a.get("precision", "f32");
+  RECSYS_CHECK(precision == "f32" || precision == "f16" || precision == "int8",
+               "option '--precision': must be f32, f16 or int8, got '", precision, "'");
   RECSYS_CHECK(a.has("candidate-ranker") || (!a.has("scene") && !a.has("strategy")),
                "options --scene and --strategy are the candidate ranker's: they need "
                "--candidate-ranker");
@@ -425,12 +433,33 @@ int cmd_train(const std::vector<std::string>& argv) {
   if (a.has("out")) {
     const std::string dir = a.get("out");
     make_dirs(dir);
-    const ModelFiles files = TwoTowerFile::save(model, info, ranker.get(), candidate.get());
+    const ModelFiles files =
+        TwoTowerFile::save(model, info, ranker.get(), candidate.get(), precision);
     write_file(dir + "/model.safetensors", files.weights);
     write_file(dir + "/manifest.json", files.manifest);
     std::fprintf(out, "wrote %s/model.safetensors (%zu bytes) and %s/manifest.json\n", dir.c_str(),
                  files.weights.size(), dir.c_str());
   }
+  return 0;
+}
+
+int cmd_convert(const std::vector<std::string>& argv) {
+  const Args a(argv, {"model", "precision", "out"}, {});
+  RECSYS_CHECK(a.has("model") && a.has("precision") && a.has("out"),
+               "convert needs --model DIR --precision f32|f16|int8 --out DIR");
+  const std::string dir = a.get("model"), out = a.get("out");
+  const std::string weights = read_file(dir + "/model.safetensors");
+  const std::string manifest = read_file(dir + "/manifest.json");
+  const auto all = TwoTowerFile::load_all(weights, manifest, dir);
+  const ModelFiles files =
+      TwoTowerFile::save(*all.model, TwoTowerFile::training_info(manifest), all.ranker.get(),
+                         all.candidate.get(), a.get("precision"));
+  make_dirs(out);
+  write_file(out + "/model.safetensors", files.weights);
+  write_file(out + "/manifest.json", files.manifest);
+  std::printf("%s/model.safetensors: %zu bytes (was %zu), %s/manifest.json: %zu bytes\n",
+              out.c_str(), files.weights.size(), weights.size(), out.c_str(),
+              files.manifest.size());
   return 0;
 }
 
@@ -987,6 +1016,7 @@ int main(int argc, char** argv) {
     if (cmd == "online-retail") return cmd_online_retail(rest);
     if (cmd == "train") return cmd_train(rest);
     if (cmd == "recommend") return cmd_recommend(rest);
+    if (cmd == "convert") return cmd_convert(rest);
     if (cmd == "eval") return cmd_eval(rest);
     if (cmd == "experiment") return cmd_experiment(rest);
     if (cmd == "bench-simulator") return cmd_bench_simulator(rest);

@@ -1,6 +1,7 @@
 #include "io/safetensors.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -30,6 +31,42 @@ bool is_little_endian() {
 }
 }  // namespace
 
+std::uint16_t float_to_half(float f) {
+  std::uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const std::uint32_t sign = (x >> 16) & 0x8000u, exp = (x >> 23) & 0xffu;
+  std::uint32_t mant = x & 0x7fffffu;
+  if (exp == 0xff) return static_cast<std::uint16_t>(sign | 0x7c00u | (mant ? 0x200u : 0u));
+  const int e = static_cast<int>(exp) - 127 + 15;
+  if (e >= 31) return static_cast<std::uint16_t>(sign | 0x7c00u);
+  std::uint32_t shift = 13, h;
+  if (e <= 0) {  // a subnormal half (or zero): the implicit bit joins the mantissa
+    if (e < -10) return static_cast<std::uint16_t>(sign);
+    mant |= 0x800000u;
+    shift = static_cast<std::uint32_t>(14 - e);
+    h = mant >> shift;
+  } else {
+    h = (static_cast<std::uint32_t>(e) << 10) | (mant >> 13);
+  }
+  const std::uint32_t rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+  if (rem > halfway || (rem == halfway && (h & 1u))) ++h;  // a carry may reach the exponent: right
+  return static_cast<std::uint16_t>(sign | h);
+}
+
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+  if (exp == 0) {
+    const float v = std::ldexp(static_cast<float>(mant), -24);
+    return sign ? -v : v;
+  }
+  const std::uint32_t x =
+      exp == 31 ? sign | 0x7f800000u | (mant << 13) : sign | ((exp + 112) << 23) | (mant << 13);
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
 std::int64_t Tensor::elements() const {
   std::int64_t n = 1;
   for (auto d : shape) n *= d;
@@ -49,16 +86,22 @@ std::string write_safetensors(const std::vector<Tensor>& tensors,
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
-    RECSYS_CHECK(t.dtype == "F32", "safetensors: tensor '", t.name, "' has dtype ", t.dtype,
-                 ", only F32 is written");
+    RECSYS_CHECK(t.dtype == "F32" || t.dtype == "F16" || t.dtype == "I8", "safetensors: tensor '",
+                 t.name, "' has dtype ", t.dtype, ", only F32, F16 and I8 are written");
     RECSYS_CHECK(!t.name.empty() && t.name != "__metadata__", "safetensors: bad tensor name '",
                  t.name, "'");
     RECSYS_CHECK(!header.contains(t.name), "safetensors: duplicate tensor name '", t.name, "'");
     RECSYS_CHECK(t.elements() == static_cast<std::int64_t>(t.data.size()), "safetensors: tensor '",
                  t.name, "' has ", t.data.size(), " values for its shape");
-    const std::uint64_t bytes = t.data.size() * sizeof(float);
+    if (t.dtype == "I8")
+      for (std::size_t i = 0; i < t.data.size(); ++i)
+        RECSYS_CHECK(
+            t.data[i] == std::nearbyint(t.data[i]) && t.data[i] >= -128 && t.data[i] <= 127,
+            "safetensors: I8 tensor '", t.name, "' has value ", t.data[i], " at ", i,
+            ", not an integer in -128 .. 127");
+    const std::uint64_t bytes = t.data.size() * static_cast<std::uint64_t>(dtype_size(t.dtype));
     header[t.name] = {
-        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string h = header.dump();
@@ -68,8 +111,19 @@ std::string write_safetensors(const std::vector<Tensor>& tensors,
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);
   out += h;
   out.reserve(out.size() + offset);
-  for (const auto& t : tensors)
-    out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
+  for (const auto& t : tensors) {
+    if (t.dtype == "F32") {
+      out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
+    } else if (t.dtype == "F16") {
+      for (float v : t.data) {
+        const std::uint16_t h = float_to_half(v);
+        out.push_back(static_cast<char>(h & 0xff));
+        out.push_back(static_cast<char>(h >> 8));
+      }
+    } else {
+      for (float v : t.data) out.push_back(static_cast<char>(static_cast<std::int8_t>(v)));
+    }
+  }
   return out;
 }
 
@@ -164,12 +218,25 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
   }
   RECSYS_CHECK_FORMAT(expect == data_size, source, ": ", data_size - expect,
                       " unexpected bytes after the last tensor (the file is too large)");
-  // Copy F32 data; other dtypes keep their shape but no values (callers reject them by dtype).
+  // F32, F16 and I8 data into floats; other dtypes keep their shape but no values (callers
+  // reject them by dtype).
   for (const auto& r : ranges) {
     Tensor& t = out.tensors[r.index];
-    if (t.dtype != "F32") continue;
-    t.data.resize(static_cast<std::size_t>((r.end - r.begin) / 4));
-    if (!t.data.empty()) std::memcpy(t.data.data(), data + r.begin, r.end - r.begin);
+    const char* src = data + r.begin;
+    if (t.dtype == "F32") {
+      t.data.resize(static_cast<std::size_t>((r.end - r.begin) / 4));
+      if (!t.data.empty()) std::memcpy(t.data.data(), src, r.end - r.begin);
+    } else if (t.dtype == "F16") {
+      t.data.resize(static_cast<std::size_t>((r.end - r.begin) / 2));
+      for (std::size_t i = 0; i < t.data.size(); ++i)
+        t.data[i] = half_to_float(
+            static_cast<std::uint16_t>(static_cast<unsigned char>(src[2 * i]) |
+                                       (static_cast<unsigned char>(src[2 * i + 1]) << 8)));
+    } else if (t.dtype == "I8") {
+      t.data.resize(static_cast<std::size_t>(r.end - r.begin));
+      for (std::size_t i = 0; i < t.data.size(); ++i)
+        t.data[i] = static_cast<float>(static_cast<std::int8_t>(src[i]));
+    }
   }
   std::vector<Tensor> ordered;
   for (const auto& r : ranges) ordered.push_back(std::move(out.tensors[r.index]));

@@ -14,7 +14,9 @@ namespace recsys::io {
 
 struct Tensor {
   std::string name;
-  std::string dtype = "F32";  // only F32 data is read into floats
+  // F32, F16 and I8 values are read into (and written from) floats: F16 widened exactly, I8 as the
+  // integers -128 .. 127; other dtypes keep their shape but no values.
+  std::string dtype = "F32";
   std::vector<std::int64_t> shape;
   std::vector<float> data;  // row-major
   std::int64_t elements() const;
@@ -27,6 +29,12 @@ struct Safetensors {
 };
 
 // Serialises the tensors in the given order (header padded with spaces to a multiple of 8).
+// IEEE 754 binary16 <-> binary32: round to nearest, ties to even (overflow gives infinity, NaN
+// stays NaN); every half widens exactly.
+std::uint16_t float_to_half(float f);
+float half_to_float(std::uint16_t h);
+
+// Writes F32, F16 (rounded from the floats) and I8 (the floats must be integers in -128 .. 127).
 std::string write_safetensors(const std::vector<Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {});
 // Parses and validates a whole file; errors name `source` and the problem.

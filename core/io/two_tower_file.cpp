@@ -24,6 +24,64 @@ void check_finite(const io::Tensor& t, const std::string& source, const std::str
 }
 constexpr const char* kFormat = "recsys-wasm.two-tower";
 
+bool ends_with(const std::string& s, const char* tail) {
+  const std::size_t n = std::char_traits<char>::length(tail);
+  return s.size() >= n && s.compare(s.size() - n, n, tail) == 0;
+}
+
+// The precisions of docs/model-format.md: f32 (format version 1), f16 and int8 (version 2).
+void check_precision(const std::string& precision, const char* where) {
+  RECSYS_CHECK(precision == "f32" || precision == "f16" || precision == "int8", where,
+               ": precision must be f32, f16 or int8, got '", precision, "'");
+}
+// int8: a table (and the attention's position rows) is scaled per row, a kernel (and Wq, Wk, Wv,
+// read as x · W) per output column; 1-D tensors (biases) stay F32.
+bool int8_per_row(const std::string& name) {
+  return ends_with(name, "_embedding") || ends_with(name, "/history_position");
+}
+
+// The two-tower tensors at `precision`: F16 values (checked to fit), or I8 codes round(x / s) with
+// s = max|x| / 127 per row or column, the scales as F32 tensors named NAME.scale after each.
+std::vector<io::Tensor> at_precision(std::vector<io::Tensor> tensors,
+                                     const std::string& precision) {
+  if (precision == "f32") return tensors;
+  std::vector<io::Tensor> out;
+  for (auto& t : tensors) {
+    if (precision == "f16") {
+      for (std::size_t i = 0; i < t.data.size(); ++i)
+        RECSYS_CHECK(std::fabs(t.data[i]) <= 65504.0f, "model files: tensor '", t.name, "' holds ",
+                     t.data[i], " at element ", i, ", beyond f16's range (65504)");
+      t.dtype = "F16";
+      out.push_back(std::move(t));
+      continue;
+    }
+    if (t.shape.size() != 2) {
+      out.push_back(std::move(t));
+      continue;
+    }
+    const std::int64_t rows = t.shape[0], cols = t.shape[1];
+    const bool by_row = int8_per_row(t.name);
+    io::Tensor scale{t.name + ".scale", "F32", {by_row ? rows : cols}, {}};
+    scale.data.assign(static_cast<std::size_t>(scale.shape[0]), 0.0f);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t c = 0; c < cols; ++c) {
+        float& m = scale.data[static_cast<std::size_t>(by_row ? r : c)];
+        m = std::max(m, std::fabs(t.data[static_cast<std::size_t>(r * cols + c)]));
+      }
+    for (float& m : scale.data) m /= 127.0f;
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const float s = scale.data[static_cast<std::size_t>(by_row ? r : c)];
+        float& x = t.data[static_cast<std::size_t>(r * cols + c)];
+        x = s > 0 ? std::clamp(std::nearbyint(x / s), -127.0f, 127.0f) : 0.0f;
+      }
+    t.dtype = "I8";
+    out.push_back(std::move(t));
+    out.push_back(std::move(scale));
+  }
+  return out;
+}
+
 nlohmann::json info_json(const TrainingInfo& i) {
   nlohmann::json j{{"dataset", i.dataset},       {"epochs", i.epochs},
                    {"best_epoch", i.best_epoch}, {"examples_per_epoch", i.examples_per_epoch},
@@ -105,9 +163,11 @@ TrainingInfo training_info_from_json(std::string_view json) {
 }
 
 ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& info,
-                              RankingModel* ranker, const CandidateRanker* candidate_ranker) {
+                              RankingModel* ranker, const CandidateRanker* candidate_ranker,
+                              const std::string& precision) {
   RECSYS_CHECK(!ranker || &ranker->retrieval() == &model,
                "model files: the ranker belongs to another model");
+  check_precision(precision, "model files");
   auto& m = const_cast<TwoTowerModel&>(model);  // parameters() hands out mutable pointers
   std::vector<io::Tensor> tensors;
   nlohmann::json shapes = nlohmann::json::object();
@@ -121,6 +181,8 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     shapes[t.name] = t.shape;
     tensors.push_back(std::move(t));
   }
+  // The ranker's and the candidate ranker's tensors (small) stay F32 at every precision.
+  tensors = at_precision(std::move(tensors), precision);
   if (ranker)
     for (const auto& [name, tensor] : ranker->tensors()) {
       io::Tensor t;
@@ -144,8 +206,10 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
       tensors.push_back(std::move(t));
     }
   nlohmann::json j;
+  const int version = precision == "f32" ? 1 : 2;  // f32 files stay readable by version-1 builds
   j["format"] = kFormat;
-  j["format_version"] = kTwoTowerFormatVersion;
+  j["format_version"] = version;
+  if (precision != "f32") j["precision"] = precision;
   j["preset"] = model.config_.preset;
   j["config"] = nlohmann::json::parse(model.config_.to_json());
   j["items"] = {{"ids", model.items_.tokens()},
@@ -175,7 +239,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   if (candidate_ranker) j["candidate_ranker"] = nlohmann::json::parse(candidate_ranker->manifest_json());
   ModelFiles f;
   f.weights = io::write_safetensors(
-      tensors, {{"format", kFormat}, {"format_version", std::to_string(kTwoTowerFormatVersion)}});
+      tensors, {{"format", kFormat}, {"format_version", std::to_string(version)}});
   f.manifest = j.dump();  // compact: the item and user lists are long
   return f;
 }
@@ -308,6 +372,13 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
                       version, " is not supported (this build reads 1 to ", kTwoTowerFormatVersion,
                       ")");
   RECSYS_CHECK_FORMAT(j.contains("config") && j["config"].is_object(), where, ": missing 'config'");
+  const std::string precision = version >= 2 && j.contains("precision")
+                                    ? get<std::string>(j, "precision", where)
+                                    : std::string("f32");
+  RECSYS_CHECK_FORMAT(precision == "f32" || precision == "f16" || precision == "int8", where,
+                      ": precision must be f32, f16 or int8, got '", precision, "'");
+  RECSYS_CHECK_FORMAT(version < 2 || j.contains("precision"), where,
+                      ": format_version 2 needs 'precision'");
 
   TwoTowerModel m;
   // Features added after format version 1 are off in configs that predate them.
@@ -366,12 +437,15 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
 
   const io::Safetensors& st = p.tensors();
   auto params = m.parameters();
+  std::size_t scale_tensors = 0;  // int8: one NAME.scale per quantised tensor
   for (const auto& p : params) {
     const io::Tensor* t = st.find(p.name);
     RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", p.name, "'");
-    RECSYS_CHECK_FORMAT(t->dtype == "F32", source, "/model.safetensors: tensor '", p.name,
-                        "' has dtype ", t->dtype, ", expected F32");
     const bool bias = p.value->rows() == 1 && t->shape.size() == 1;
+    const char* dtype = precision == "f16" ? "F16" : precision == "int8" && !bias ? "I8" : "F32";
+    RECSYS_CHECK_FORMAT(t->dtype == dtype, source, "/model.safetensors: tensor '", p.name,
+                        "' has dtype ", t->dtype, ", expected ", dtype, " (precision ", precision,
+                        ")");
     const bool shape_ok = bias ? t->shape[0] == p.value->cols()
                                : (t->shape.size() == 2 && t->shape[0] == p.value->rows() &&
                                   t->shape[1] == p.value->cols());
@@ -386,6 +460,21 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
     }
     check_finite(*t, source, p.name);
     std::copy(t->data.begin(), t->data.end(), p.value->data());
+    if (std::string(dtype) == "I8") {  // codes · their row's or column's scale
+      const std::string sname = p.name + ".scale";
+      const io::Tensor* sc = st.find(sname);
+      const bool by_row = int8_per_row(p.name);
+      const Eigen::Index n = by_row ? p.value->rows() : p.value->cols();
+      RECSYS_CHECK_FORMAT(sc, source, "/model.safetensors: missing tensor '", sname, "'");
+      RECSYS_CHECK_FORMAT(sc->dtype == "F32" && sc->shape.size() == 1 && sc->shape[0] == n, source,
+                          "/model.safetensors: tensor '", sname, "' must be F32 of shape [", n,
+                          "], got ", sc->dtype, " of ", sc->shape.size(), " dimensions");
+      check_finite(*sc, source, sname);
+      for (Eigen::Index r = 0; r < p.value->rows(); ++r)
+        for (Eigen::Index c = 0; c < p.value->cols(); ++c)
+          (*p.value)(r, c) *= sc->data[static_cast<std::size_t>(by_row ? r : c)];
+      ++scale_tensors;
+    }
   }
   std::size_t ranking_tensors = 0, candidate_tensors = 0;
   for (const auto& t : st.tensors) {
@@ -398,7 +487,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   RECSYS_CHECK_FORMAT(candidate_tensors == 0 || j.contains("candidate_ranker"), source,
                       "/model.safetensors: candidate_ranker tensors without a 'candidate_ranker' "
                       "entry in the manifest");
-  ranking_tensors += candidate_tensors;
+  ranking_tensors += candidate_tensors + scale_tensors;
   RECSYS_CHECK_FORMAT(st.tensors.size() - ranking_tensors == params.size(), source,
                       "/model.safetensors: ", st.tensors.size() - ranking_tensors,
                       " tensors, the model has ", params.size(), " (unexpected extra tensors)");

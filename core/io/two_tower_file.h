@@ -25,7 +25,9 @@ struct ModelFiles {
   std::string manifest;  // manifest.json text
 };
 
-constexpr int kTwoTowerFormatVersion = 1;
+// The newest format version this build reads: 1 (float32 weights), 2 (adds "precision": f16 or
+// int8 weights, docs/model-format.md). Files are written at the lowest version that holds them.
+constexpr int kTwoTowerFormatVersion = 2;
 // The largest files load() reads (a file from an untrusted place is refused before parsing).
 constexpr std::uint64_t kMaxWeightsBytes = 2048ull << 20;
 constexpr std::uint64_t kMaxManifestBytes = 512ull << 20;
@@ -36,9 +38,12 @@ class TwoTowerFile {
   // {"config", "item_counts"} (a ranker belongs to the model it was trained on). With a candidate
   // ranker, its tensors (candidate_ranker/...) join them and the manifest gets
   // "candidate_ranker": {"config", "features", "scene", "strategy", "fit"}.
+  // precision: "f32" (bit-exact round trip), "f16" or "int8" (the two-tower tensors quantised,
+  // docs/model-format.md; loading dequantises them to floats).
   static ModelFiles save(const TwoTowerModel& model, const TrainingInfo& info = TrainingInfo(),
                          RankingModel* ranker = nullptr,
-                         const CandidateRanker* candidate_ranker = nullptr);
+                         const CandidateRanker* candidate_ranker = nullptr,
+                         const std::string& precision = "f32");
   // Validates everything (format, version, config, vocabularies, every tensor's name, dtype and
   // shape, the file's size) before returning; a bad file is an Error and no model is built.
   static TwoTowerModel load(std::string_view weights, std::string_view manifest,

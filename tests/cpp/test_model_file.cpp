@@ -131,6 +131,111 @@ TEST_CASE("two-tower model files round-trip bit-exactly in both presets", "[io][
   }
 }
 
+TEST_CASE("float16: every half widens and narrows back exactly; rounding to nearest even",
+          "[io][safetensors][f16]") {
+  int checked = 0;
+  for (std::uint32_t h = 0; h < 65536; ++h) {
+    const float f = io::half_to_float(static_cast<std::uint16_t>(h));
+    if (std::isnan(f)) {
+      CHECK(std::isnan(io::half_to_float(io::float_to_half(f))));
+      continue;
+    }
+    if (io::float_to_half(f) != h) FAIL_CHECK("half " << h << " -> " << f);
+    ++checked;
+  }
+  CHECK(checked == 65536 - 2046);  // all but the NaNs
+  CHECK(io::float_to_half(1.0f) == 0x3c00);
+  CHECK(io::float_to_half(-2.0f) == 0xc000);
+  CHECK(io::float_to_half(0.1f) == 0x2e66);
+  CHECK(io::float_to_half(65504.0f) == 0x7bff);
+  CHECK(io::float_to_half(65519.0f) == 0x7bff);
+  CHECK(io::float_to_half(65520.0f) == 0x7c00);                      // the tie goes up to infinity
+  CHECK(io::float_to_half(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);  // tie: to even
+  CHECK(io::float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3c02);  // tie: to even
+  CHECK(io::float_to_half(std::ldexp(1.0f, -24)) == 0x0001);             // the smallest subnormal
+  CHECK(io::float_to_half(std::ldexp(1.0f, -25)) == 0x0000);             // tie: to even (zero)
+  CHECK(io::float_to_half(3 * std::ldexp(1.0f, -25)) == 0x0002);         // tie: to even
+  CHECK(io::float_to_half(std::ldexp(1.0f, -14) * (1 - std::ldexp(1.0f, -12))) == 0x0400);
+  CHECK(io::half_to_float(0x0001) == std::ldexp(1.0f, -24));
+  CHECK(std::isinf(io::half_to_float(0xfc00)));
+  // F16 and I8 tensors through the writer and the reader.
+  io::Tensor a{"a", "F16", {3}, {0.5f, -1.25f, 1e-3f}}, b{"b", "I8", {2, 2}, {-128, 127, 0, -3}};
+  const auto st = io::read_safetensors(io::write_safetensors({a, b}));
+  CHECK(st.find("a")->dtype == "F16");
+  CHECK(st.find("a")->data ==
+        std::vector<float>{0.5f, -1.25f, io::half_to_float(io::float_to_half(1e-3f))});
+  CHECK(st.find("b")->data == std::vector<float>{-128, 127, 0, -3});
+  io::Tensor c{"c", "I8", {1}, {0.5f}};
+  CHECK_THROWS_WITH(io::write_safetensors({c}), Catch::Contains("not an integer in -128 .. 127"));
+}
+
+TEST_CASE(
+    "f16 and int8 model files: smaller, dequantised within their rounding, refused when wrong",
+    "[io][model][precision]") {
+  TwoTowerModel m = trained_small_model("default");
+  const ModelFiles f32 = TwoTowerFile::save(m);
+  CHECK(nlohmann::json::parse(f32.manifest)["format_version"] == 1);  // f32 files are version 1
+  CHECK_FALSE(nlohmann::json::parse(f32.manifest).contains("precision"));
+  for (const char* precision : {"f16", "int8"}) {
+    INFO("precision " << precision);
+    const ModelFiles f = TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, precision);
+    const auto man = nlohmann::json::parse(f.manifest);
+    CHECK(man["format_version"] == 2);
+    CHECK(man["precision"] == precision);
+    const auto st = io::read_safetensors(f.weights);
+    const bool int8 = std::string(precision) == "int8";
+    CHECK(f.weights.size() < f32.weights.size() * (int8 ? 0.36 : 0.52));
+    TwoTowerModel back = TwoTowerFile::load(f.weights, f.manifest);
+    auto mine = m.parameters();
+    auto theirs = back.parameters();
+    REQUIRE(mine.size() == theirs.size());
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+      INFO("tensor " << mine[k].name);
+      const nn::Matrix& x = *mine[k].value;
+      const nn::Matrix& y = *theirs[k].value;
+      const io::Tensor* t = st.find(mine[k].name);
+      REQUIRE(t);
+      const bool bias = x.rows() == 1 && t->shape.size() == 1;
+      CHECK(t->dtype == (!int8 ? "F16" : bias ? "F32" : "I8"));
+      CHECK((st.find(mine[k].name + ".scale") != nullptr) == (int8 && !bias));
+      const float worst_code = x.cwiseAbs().maxCoeff() / 254.0f * 1.0001f;  // half a step
+      for (Eigen::Index r = 0; r < x.rows(); ++r)
+        for (Eigen::Index c = 0; c < x.cols(); ++c) {
+          const float e = std::fabs(x(r, c) - y(r, c));
+          const float bound =
+              int8 ? (bias ? 0.0f : worst_code)
+                   : std::fabs(x(r, c)) * std::ldexp(1.0f, -11) + std::ldexp(1.0f, -25);
+          if (e > bound) FAIL_CHECK("(" << r << ", " << c << "): " << x(r, c) << " -> " << y(r, c));
+        }
+    }
+    // Quantising what was dequantised gives the same file (every row or column keeps its scale).
+    CHECK(TwoTowerFile::save(back, TrainingInfo(), nullptr, nullptr, precision).weights ==
+          f.weights);
+  }
+  // Refused, naming the problem.
+  const ModelFiles i8 = TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, "int8");
+  const ModelFiles f16 = TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, "f16");
+  CHECK_THROWS_WITH(TwoTowerFile::load(f32.weights, f16.manifest),
+                    Catch::Contains("expected F16 (precision f16)"));
+  CHECK_THROWS_WITH(TwoTowerFile::load(f16.weights, f32.manifest),
+                    Catch::Contains("expected F32 (precision f32)"));
+  auto drop = nlohmann::json::parse(i8.manifest);
+  drop["precision"] = "int4";
+  CHECK_THROWS_WITH(TwoTowerFile::load(i8.weights, drop.dump()),
+                    Catch::Contains("precision must be f32, f16 or int8, got 'int4'"));
+  drop.erase("precision");
+  CHECK_THROWS_WITH(TwoTowerFile::load(i8.weights, drop.dump()),
+                    Catch::Contains("format_version 2 needs 'precision'"));
+  io::Safetensors st = io::read_safetensors(i8.weights);
+  std::vector<io::Tensor> without;
+  for (auto& t : st.tensors)
+    if (t.name != "user/id_embedding.scale") without.push_back(t);
+  CHECK_THROWS_WITH(TwoTowerFile::load(io::write_safetensors(without), i8.manifest),
+                    Catch::Contains("missing tensor 'user/id_embedding.scale'"));
+  CHECK_THROWS_WITH(TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, "bf16"),
+                    Catch::Contains("precision must be f32, f16 or int8, got 'bf16'"));
+}
+
 namespace {
 // Scores every query of an expected.json ({"queries": [{"user", "history", "top": [{"item",
 // "score"}]}]}) with the model's exact top-k (k = the length of each recorded list) and checks the

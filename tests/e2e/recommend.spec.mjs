@@ -65,15 +65,15 @@ test('Online Retail, and a corrupt model file is refused while the old model kee
   await page.locator('#user').blur();  // commits the field (a change event), as leaving it does
   await expect(page.locator('#session')).toContainText(`user ${customer}`);
   const diversity = await page.locator('#diversity').inputValue();
-  const cli = spawnSync('build/recsys', ['recommend', '--model', 'data/demo/online-retail-model', '--data', 'online-retail',
+  const cli = spawnSync('build/recsys', ['recommend', '--model', 'data/demo/page-online-retail-model', '--data', 'online-retail',
     '--user', customer, '--k', '10', '--diversity', diversity, '--json'], { encoding: 'utf8' });
   expect(cli.status, cli.stderr).toBe(0);
   const native = JSON.parse(cli.stdout);
   expect(native.map((r) => r.explanation.source).join(' ')).toMatch(/neighbours|personal/);
   expect(await ids(page)).toEqual(native.map((r) => r.id));
   const before = await ids(page);
-  const weights = readFileSync('data/demo/online-retail-model/model.safetensors');
-  const manifest = readFileSync('data/demo/online-retail-model/manifest.json');
+  const weights = readFileSync('data/demo/page-online-retail-model/model.safetensors');
+  const manifest = readFileSync('data/demo/page-online-retail-model/manifest.json');
   await page.setInputFiles('#model-files', [
     { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: weights.subarray(0, weights.length - 100) },
     { name: 'manifest.json', mimeType: 'application/json', buffer: manifest },

@@ -57,14 +57,52 @@ test('a trained model recommends, saves and loads back identically', async () =>
   assert.ok(recs[0].score >= recs[4].score);
   const anon = model.recommend({ history: ['item_3', 'item_9'], k: 3 });
   assert.equal(anon.length, 3);
-  const files = model.toFiles({ dataset: 'test' });
+  const files = model.toFiles({ training: { dataset: 'test' } });
   assert.ok(files.weights instanceof Uint8Array);
   assert.equal(JSON.parse(files.manifest).format, 'recsys-wasm.two-tower');
   const back = await rs.loadModel(files);
   assert.deepEqual(back.recommend({ userId: 'user_7', k: 5 }), recs);
-  assert.deepEqual(back.toFiles({ dataset: 'test' }).weights, files.weights);
+  assert.deepEqual(back.toFiles({ training: { dataset: 'test' } }).weights, files.weights);
   model.dispose();
   back.dispose();
+  shop.dispose();
+});
+
+test('toFiles({ precision }): f16 and int8 files are smaller, load in both engines and serve nearly the same lists', async () => {
+  const shop = rs.generateShop({ users: 1500, items: 600, interactions: 20000 });
+  const trainer = rs.createTrainer(shop, { preset: 'default', epochs: 2, patience: 0 });
+  while (!trainer.done) trainer.step(100);
+  const model = trainer.model;
+  const f32 = model.toFiles();
+  const serve = await createRecsys({ engine: 'serve' });
+  const queries = [{ userId: 'user_7' }, { history: ['item_3', 'item_9'] }, { userId: 'user_40', history: ['item_12'] }];
+  const top = (m) => queries.map((q) => m.recommend({ ...q, k: 10 }));
+  const exact = top(model);
+  for (const [precision, ratio] of [['f16', 0.52], ['int8', 0.36]]) {
+    const files = model.toFiles({ precision });
+    assert.ok(files.weights.length < ratio * f32.weights.length, `${precision}: ${files.weights.length} bytes against ${f32.weights.length}`);
+    const manifest = JSON.parse(files.manifest);
+    assert.equal(manifest.precision, precision);
+    assert.equal(manifest.format_version, 2);
+    for (const engine of [rs, serve]) {
+      const back = await engine.loadModel(files);
+      const got = top(back);
+      got.forEach((list, q) => {
+        // The quantised weights move scores by far less than the gaps between most neighbours.
+        const shared = list.filter((r) => exact[q].some((e) => e.id === r.id)).length;
+        assert.ok(shared >= 8, `${precision}, query ${q}: ${shared} of 10 items in common`);
+        list.forEach((r, i) => assert.ok(Math.abs(r.score - exact[q][i].score) < (precision === 'f16' ? 2e-3 : 3e-2), `${precision}: score ${r.score} against ${exact[q][i].score}`));
+      });
+      // int8 → int8 again: the same bytes (each row's and column's scale is kept).
+      if (engine === rs) assert.deepEqual(back.toFiles({ precision }).weights, files.weights);
+      back.dispose();
+    }
+  }
+  assert.throws(() => model.toFiles({ precision: 'int4' }), { name: 'RangeError', message: /precision must be 'f32', 'f16' or 'int8', got "int4"/ });
+  assert.throws(() => model.toFiles({ dataset: 'x' }), { name: 'TypeError', message: /unknown option 'dataset' \(known: precision, training\)/ });
+  assert.throws(() => model.toFiles(null), { name: 'TypeError', message: /options must be an object/ });
+  assert.deepEqual(model.toFiles().weights, f32.weights);  // a refused call changed nothing
+  trainer.dispose();
   shop.dispose();
 });
 
