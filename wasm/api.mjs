@@ -462,7 +462,51 @@ export class Session extends Handle {
     this.#rec._track(this._h, itemId, event, t);
     return this;
   }
+  /**
+   * Fine-tunes this visitor's adapter on the user tower's output, on this device: a few Adam steps
+   * on the user's logged history and this session's events, every weight of the model frozen (the
+   * index is untouched). The next recommendations use it. Defaults: the setting chosen on
+   * validation (README, "On-device personalisation"). Returns the loss before each step and after
+   * the last. A failed call leaves the session as it was.
+   * @param {{steps?: number, learningRate?: number, l2?: number}} [options]
+   * @returns {{losses: number[]}}
+   */
+  personalise({ steps = 3, learningRate = 0.005, l2 = 0 } = {}) {
+    const h = this._h;  // a disposed session says so first
+    checkInt32(steps, 'steps');
+    checkNumber(learningRate, 'learningRate');
+    checkNumber(l2, 'l2');
+    return { losses: this.#rec._personalise(h, steps, learningRate, l2) };
+  }
+  /** The adapter (Float32Array), or null when the session has none. */
+  get adapter() {
+    const a = this._h.adapter();
+    return a.length ? Float32Array.from(a) : null;
+  }
+  /** Sets the adapter (an array of the model's dimension, e.g. from a Worker's fine-tuning or a
+   *  saved state) or removes it (null). */
+  setAdapter(values) {
+    const h = this._h;  // a disposed session says so first
+    if (values !== null && !Array.isArray(values) && !(values instanceof Float32Array)) {
+      throw typeError(`adapter must be an array of numbers, a Float32Array or null, got ${describe(values)}`);
+    }
+    h.setAdapter(values);
+    return this;
+  }
+  /** Forgets the events and the adapter. */
+  clear() { this._h.clear(); return this; }
+  /**
+   * The visit as plain data, to keep across visits (the page stores it in IndexedDB) or to export:
+   * {schema: 1, model, userId, events: [{itemId, event, timestamp}], adapter}. `model` is the
+   * served model's checksum: recommender.restoreSession() refuses a state saved for another model.
+   */
+  toJSON() {
+    const a = this.adapter;
+    return { schema: SESSION_SCHEMA, model: this.#rec.modelChecksum, userId: this.userId, events: this.#rec._events(this._h), adapter: a ? Array.from(a) : null };
+  }
 }
+
+const SESSION_SCHEMA = 1;
 
 const FILTER_KEYS = ['categories', 'brands', 'exclude', 'priceMin', 'priceMax'];
 
@@ -553,8 +597,43 @@ export class Recommender extends Handle {
   createSession({ userId = '' } = {}) {
     return new Session(this._h.createSession(checkString(userId, 'userId')), this, this.#m);
   }
+  /**
+   * A session from session.toJSON(): its user, its events in order and its adapter. Refused, naming
+   * the problem, when the state is of another schema or was saved for another model (a different
+   * checksum: other items or other weights would serve wrong items); nothing is created then.
+   */
+  restoreSession(state) {
+    const served = this.modelChecksum;  // a disposed recommender says so first
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) throw typeError(`state must be an object from session.toJSON(), got ${describe(state)}`);
+    if (state.schema !== SESSION_SCHEMA) throw rangeError(`state.schema must be ${SESSION_SCHEMA}, got ${describe(state.schema)}`);
+    if (state.model !== served) {
+      throw new Error(`stale state: it was saved for model ${state.model}, this recommender serves model ${served}`);
+    }
+    if (!Array.isArray(state.events)) throw typeError(`state.events must be an array, got ${describe(state.events)}`);
+    const session = this.createSession({ userId: state.userId ?? '' });
+    try {
+      state.events.forEach((e, i) => {
+        if (e === null || typeof e !== 'object') throw typeError(`state.events[${i}] must be an object, got ${describe(e)}`);
+        session.track(e);
+      });
+      if (state.adapter !== null && state.adapter !== undefined) session.setAdapter(state.adapter);
+      // Served once: an adapter of another size is refused here, not at the next click.
+      if (state.adapter) this.recommend({ k: 1, session });
+    } catch (err) {
+      session.dispose();
+      throw err;
+    }
+    return session;
+  }
+  /** The served model's checksum (what session.toJSON() records). */
+  get modelChecksum() { const h = this._h; return (this.#checksum ??= h.modelChecksum()); }
+  #checksum;
   /** @internal */
   _track(sessionHandle, itemId, event, timestamp) { this._h.track(sessionHandle, itemId, event, timestamp); }
+  /** @internal */
+  _personalise(sessionHandle, steps, learningRate, l2) { return this._h.personalise(sessionHandle, steps, learningRate, l2); }
+  /** @internal */
+  _events(sessionHandle) { return this._h.sessionEvents(sessionHandle); }
   /** Requests served, cache hits and hit ratio, the index in use. */
   stats() { return this._h.stats(); }
   /** Serves another model (same items) with its rankers (the strategy and default scene stay):
@@ -562,6 +641,7 @@ export class Recommender extends Handle {
   reload(model) {
     if (!(model instanceof Model)) throw typeError(`model must be a Model, got ${describe(model)}`);
     this._h.reload(model._in(this.#m, 'model'), model._ranker, this.#useCandidate ? model._candidate : null);
+    this.#checksum = undefined;
   }
 }
 

@@ -507,7 +507,22 @@ EMSCRIPTEN_BINDINGS(recsys) {
       .function("lastTimestamp", optional_override([](const Session& s) {
                   return s.events().empty() ? -1.0
                                             : static_cast<double>(s.events().back().timestamp);
-                }));
+                }))
+      // The on-device adapter (serving/personalise.h): [] when there is none.
+      .function("adapter", optional_override([](const Session& s) {
+                  val out = val::array();
+                  for (float x : s.adapter()) out.call<void>("push", x);
+                  return out;
+                }))
+      .function("setAdapter", optional_override([](Session& s, val values) {
+                  guarded([&] {
+                    s.set_adapter(values.isNull() || values.isUndefined()
+                                      ? std::vector<float>()
+                                      : vecFromJSArray<float>(values));
+                    return 0;
+                  });
+                }))
+      .function("clear", optional_override([](Session& s) { s.clear(); }));
 
   class_<Recommender>("Recommender")
       // recommend / recommendSession return write_list's buffer; itemRecord() gives each row's
@@ -559,6 +574,37 @@ EMSCRIPTEN_BINDINGS(recsys) {
                     return 0;
                   });
                 }))
+      // Fits the session's adapter; returns the loss curve (the adapter is on the session).
+      .function("personalise", optional_override([](const Recommender& r, Session& s, int steps,
+                                                    double learning_rate, double l2) {
+                  return guarded([&] {
+                    recsys::PersonaliseOptions o;
+                    o.steps = steps;
+                    o.learning_rate = static_cast<float>(learning_rate);
+                    o.l2 = static_cast<float>(l2);
+                    const auto a = r.personalise(s, o);
+                    val losses = val::array();
+                    for (float x : a.losses) losses.call<void>("push", x);
+                    return losses;
+                  });
+                }))
+      .function("modelChecksum", optional_override([](const Recommender& r) {
+                  return recsys::checksum_hex(r.model().checksum());
+                }))
+      // The session's events as [{itemId, event, timestamp}] (for saving a visit).
+      .function("sessionEvents", optional_override([](const Recommender& r, const Session& s) {
+                  return guarded([&] {
+                    val out = val::array();
+                    for (const auto& e : s.events()) {
+                      val o = val::object();
+                      o.set("itemId", r.item_id(e.item));
+                      o.set("event", std::string(recsys::event_name(e.event)));
+                      o.set("timestamp", static_cast<double>(e.timestamp));
+                      out.call<void>("push", o);
+                    }
+                    return out;
+                  });
+                }))
       .function("stats", optional_override([](const Recommender& r) {
                   const auto st = r.stats();
                   val o = val::object();
@@ -570,8 +616,8 @@ EMSCRIPTEN_BINDINGS(recsys) {
                   return o;
                 }))
       // candidate: the new model's candidate ranker, or null (none).
-      .function("reload", optional_override([](Recommender& r, ModelPtr model, val ranker,
-                                               val candidate) {
+      .function("reload",
+                optional_override([](Recommender& r, ModelPtr model, val ranker, val candidate) {
                   guarded([&] {
                     r.reload(model, ranker_of(ranker));
                     r.set_candidate_ranker(candidate_of(candidate));

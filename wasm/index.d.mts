@@ -338,6 +338,29 @@ export class Session extends Handle {
   readonly size: number;
   readonly version: number;
   track(event: { itemId: string; event: EventKind; timestamp?: number }): this;
+  /**
+   * Fine-tunes this visitor's adapter on the user tower's output on this device (a few Adam steps
+   * on the user's history and this session's events; the model and the index stay frozen).
+   * Defaults: steps 3, learningRate 0.005, l2 0. Returns the loss before each step and after the last.
+   */
+  personalise(options?: { steps?: number; learningRate?: number; l2?: number }): { losses: number[] };
+  /** The adapter, or null when there is none. */
+  readonly adapter: Float32Array | null;
+  /** Sets the adapter (the model's dimension; e.g. from a Worker's fine-tuning) or removes it (null). */
+  setAdapter(values: Float32Array | number[] | null): this;
+  /** Forgets the events and the adapter. */
+  clear(): this;
+  /** The visit as plain data, for IndexedDB or a file; restore with recommender.restoreSession(). */
+  toJSON(): SessionState;
+}
+
+/** A saved visit: session.toJSON(). `model` is the checksum of the model it was saved with. */
+export interface SessionState {
+  schema: 1;
+  model: string;
+  userId: string | null;
+  events: { itemId: string; event: EventKind; timestamp: number }[];
+  adapter: number[] | null;
 }
 
 export class Recommender extends Handle {
@@ -345,6 +368,10 @@ export class Recommender extends Handle {
   readonly defaultScene: string;
   recommend(request?: RecommendRequest): Recommendation[];
   createSession(options?: { userId?: string }): Session;
+  /** A session from session.toJSON(); refused (an Error naming both checksums) when saved for another model. */
+  restoreSession(state: SessionState): Session;
+  /** The served model's checksum. */
+  readonly modelChecksum: string;
   stats(): { requests: number; cacheHits: number; cacheSize: number; cacheHitRatio: number; index: IndexKind };
   /** Serves another model (same items) with its ranker and candidate ranker; the strategy and default scene stay. */
   reload(model: Model): void;

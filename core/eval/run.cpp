@@ -144,9 +144,16 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     o.seed = param("seed", o.seed);
     scorer = make_als(fit, o);
   } else if (req.model == "two-tower") {
-    check_params({});
+    // personalise_steps > 0: each user's on-device adapter (serving/personalise.h) is fitted on
+    // the user's fit history before scoring, as session.personalise() does in the page.
+    check_params({"personalise_steps", "personalise_learning_rate", "personalise_l2"});
     RECSYS_CHECK(model, "evaluate: model 'two-tower' needs a trained model");
-    scorer = make_two_tower(std::move(model), fit, data.catalog.item_ids());
+    PersonaliseOptions po;
+    po.steps = param("personalise_steps", 0);
+    po.learning_rate = param("personalise_learning_rate", po.learning_rate);
+    po.l2 = param("personalise_l2", po.l2);
+    scorer = make_two_tower(std::move(model), fit, data.catalog.item_ids(),
+                            po.steps > 0 ? &po : nullptr);
   } else if (req.model == "pipeline") {
     check_params({});
     RECSYS_CHECK(model, "evaluate: model 'pipeline' needs a trained model");

@@ -215,8 +215,12 @@ class PersonalFrequencyScorer : public Scorer {
 class TwoTowerScorer : public Scorer {
  public:
   TwoTowerScorer(std::shared_ptr<const TwoTowerModel> model, const Interactions& fit,
-                 const Vocabulary& data_items)
+                 const Vocabulary& data_items, const PersonaliseOptions* personalise)
       : model_(std::move(model)), fit_(fit) {
+    if (personalise) {
+      personalise->validate();
+      personalise_ = *personalise;
+    }
     RECSYS_CHECK(model_, "two-tower scorer: no model");
     // Data item index -> model item index (-1 when the model does not know the item).
     data_to_model_.resize(static_cast<std::size_t>(data_items.size()));
@@ -230,7 +234,7 @@ class TwoTowerScorer : public Scorer {
       }
     }
     RECSYS_CHECK(known > 0, "two-tower scorer: the model knows none of the data's items");
-    nn::Matrix V;
+    nn::Matrix& V = model_items_;
     model_->item_embeddings(V);
     items_ = nn::Matrix::Zero(data_items.size(), V.cols());
     for (std::int32_t i = 0; i < data_items.size(); ++i)
@@ -256,6 +260,18 @@ class TwoTowerScorer : public Scorer {
     }
     nn::Matrix U;
     model_->user_embeddings(queries, U);
+    if (personalise_.steps > 0)
+      for (std::size_t r = 0; r < users.size(); ++r) {
+        std::vector<std::int32_t> items;  // the whole fit history, in model items
+        for (const auto& e : fit_.history(users[r]))
+          if (data_to_model_[e.item] >= 0) items.push_back(data_to_model_[e.item]);
+        if (items.empty()) continue;
+        const UserAdapter a =
+            personalise_user(*model_, model_items_, queries[r].user, items, personalise_);
+        float* u = U.row(static_cast<Eigen::Index>(r)).data();
+        const auto x = adapt_user_vector(u, a.delta, static_cast<int>(U.cols()), cfg.l2_normalize);
+        std::copy(x.begin(), x.end(), u);
+      }
     s.noalias() = U * items_.transpose();
     // Items the model does not know cannot be recommended.
     for (std::int32_t i = 0; i < num_items(); ++i)
@@ -269,6 +285,8 @@ class TwoTowerScorer : public Scorer {
   std::vector<std::int32_t> data_to_model_, model_to_data_;
   std::vector<char> unknown_;
   nn::Matrix items_;
+  nn::Matrix model_items_;             // the model's item vectors, in its own item order
+  PersonaliseOptions personalise_{0};  // steps 0: no adapter
 };
 
 class PipelineScorer : public Scorer {
@@ -396,8 +414,9 @@ std::unique_ptr<Scorer> make_pipeline(std::shared_ptr<const TwoTowerModel> model
                                           options, std::move(scene), std::move(candidate_ranker));
 }
 std::unique_ptr<Scorer> make_two_tower(std::shared_ptr<const TwoTowerModel> model,
-                                       const Interactions& fit, const Vocabulary& data_items) {
-  return std::make_unique<TwoTowerScorer>(std::move(model), fit, data_items);
+                                       const Interactions& fit, const Vocabulary& data_items,
+                                       const PersonaliseOptions* personalise) {
+  return std::make_unique<TwoTowerScorer>(std::move(model), fit, data_items, personalise);
 }
 
 }  // namespace recsys::eval

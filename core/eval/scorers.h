@@ -14,6 +14,7 @@
 #include "ranking/ranking_model.h"
 #include "retrieval/two_tower.h"
 #include "serving/candidate_ranker.h"
+#include "serving/personalise.h"
 #include "serving/recommender.h"
 
 namespace recsys::eval {
@@ -80,9 +81,11 @@ std::unique_ptr<Scorer> make_personal_frequency(const Interactions& fit);
 
 // A two-tower model (`fit` must outlive the scorer): user = the fit user's id (when the model knows
 // it, else anonymous) and the user's last history_length fit items. Items map by id between the
-// model and the fit data.
+// model and the fit data. With personalise, each user's on-device adapter is fitted on the same
+// fit items first (serving/personalise.h) and the adapted vector scores.
 std::unique_ptr<Scorer> make_two_tower(std::shared_ptr<const TwoTowerModel> model,
-                                       const Interactions& fit, const Vocabulary& data_items);
+                                       const Interactions& fit, const Vocabulary& data_items,
+                                       const PersonaliseOptions* personalise = nullptr);
 
 // What Recommender::recommend serves (`fit` and `catalog` must outlive the scorer): a
 // Recommender over the model (and its ranker, when given and options.use_ranker is set) with the

@@ -194,6 +194,20 @@ std::vector<float> Recommender::user_embedding(const std::string& user_id,
   return user_vector(state_, resolve_request(state_, req, session));
 }
 
+UserAdapter Recommender::personalise(Session& session, const PersonaliseOptions& options) const {
+  check_session(&session, "personalise");
+  options.validate();
+  RecommendRequest req;
+  const ResolvedRequest r = resolve_request(state_, req, &session);
+  std::vector<std::int32_t> items;
+  if (r.state.logged_items) items = *r.state.logged_items;
+  items.insert(items.end(), r.state.session_items.begin(), r.state.session_items.end());
+  const std::int32_t user = r.user.empty() ? -1 : model().users().find(r.user);
+  UserAdapter a = personalise_user(model(), state_.item_vectors, user, items, options);
+  session.set_adapter(a.delta);
+  return a;
+}
+
 RecommenderStats Recommender::stats() const {
   RecommenderStats s;
   s.requests = requests_;

@@ -15,6 +15,7 @@
 #include "retrieval/index.h"
 #include "retrieval/two_tower.h"
 #include "serving/cache.h"
+#include "serving/personalise.h"
 #include "serving/request.h"
 #include "serving/session.h"
 #include "serving/stages.h"
@@ -91,6 +92,10 @@ class Recommender {
   // A process-unique id: sessions remember the recommender that created them.
   std::uint64_t id() const { return id_; }
   RecommenderStats stats() const;
+  // Fits the session's on-device adapter (serving/personalise.h) on its user's logged items and
+  // the session's events, from zero, and sets it on the session; the model, the index and the
+  // cache entries of other sessions are untouched. A failed call leaves the session as it was.
+  UserAdapter personalise(Session& session, const PersonaliseOptions& options) const;
   // The user embedding a request would use (for tests and the session benchmark).
   std::vector<float> user_embedding(const std::string& user_id, const Session* session) const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 
 #include "common/check.h"
 #include "data/parse.h"
@@ -54,8 +55,17 @@ std::int32_t Session::last_viewed() const {
   return -1;
 }
 
+void Session::set_adapter(std::vector<float> delta) {
+  for (std::size_t k = 0; k < delta.size(); ++k)
+    RECSYS_CHECK(std::isfinite(delta[k]), "session adapter: value ", k, " is ", delta[k],
+                 ", not a finite number");
+  adapter_ = std::move(delta);
+  ++version_;  // the result cache keys on the version
+}
+
 void Session::clear() {
   events_.clear();
+  adapter_.clear();
   ++version_;
 }
 

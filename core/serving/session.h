@@ -36,7 +36,12 @@ class Session {
   std::vector<std::int32_t> purchased() const;
   // The most recent item viewed or clicked, or -1.
   std::int32_t last_viewed() const;
+  // Forgets the events and the adapter.
   void clear();
+  // The on-device adapter of the user tower's output (serving/personalise.h): empty = none. Its
+  // size is checked against the model when a recommender serves the session.
+  const std::vector<float>& adapter() const { return adapter_; }
+  void set_adapter(std::vector<float> delta);
 
  private:
   std::string user_id_;
@@ -44,6 +49,7 @@ class Session {
   std::uint64_t id_;
   std::uint64_t version_ = 0;
   std::vector<SessionEvent> events_;
+  std::vector<float> adapter_;
 };
 
 }  // namespace recsys

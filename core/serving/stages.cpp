@@ -6,6 +6,7 @@
 
 #include "common/check.h"
 #include "serving/candidate_ranker.h"
+#include "serving/personalise.h"
 
 namespace recsys {
 
@@ -80,6 +81,11 @@ ResolvedRequest resolve_request(const ServingState& s, const RecommendRequest& r
     for (const auto& e : session->events()) r.state.session_items.push_back(e.item);
     r.state.session_purchases = session->purchased();
     r.state.cart = session->cart();
+    r.adapter = &session->adapter();
+    RECSYS_CHECK_STATE(r.adapter->empty() || static_cast<int>(r.adapter->size()) == s.model->dim(),
+                       "recommend: the session's adapter has ", r.adapter->size(),
+                       " values but the model's vectors have ", s.model->dim(),
+                       " (a state saved for another model)");
   }
   r.has_signal =
       (!r.user.empty() && (model_user || r.data_user >= 0)) || !r.state.session_items.empty();
@@ -113,6 +119,9 @@ std::vector<float> user_vector(const ServingState& s, const ResolvedRequest& r) 
   q.history.insert(q.history.end(), r.state.session_items.begin(), r.state.session_items.end());
   nn::Matrix U;
   s.model->user_embeddings({q}, U);
+  if (r.adapter && !r.adapter->empty())
+    return adapt_user_vector(U.data(), *r.adapter, static_cast<int>(U.cols()),
+                             s.model->config().l2_normalize);
   return std::vector<float>(U.data(), U.data() + U.cols());
 }
 

@@ -72,6 +72,7 @@ struct ResolvedRequest {
   std::int32_t anchor = -1;     // the product: the request's item, else the session's last viewed
   UserState state;              // what the rules and the user tower know of the user
   bool has_signal = false;      // a known user or session events: the personal source can run
+  const std::vector<float>* adapter = nullptr;  // the session's on-device adapter (may be empty)
 };
 ResolvedRequest resolve_request(const ServingState& s, const RecommendRequest& request,
                                 const Session* session);
