@@ -289,6 +289,22 @@ export class Model extends Handle {
    * anonymous and served from history alone.
    * @returns {{id: string, score: number}[]}
    */
+  /**
+   * The on-device adapter that session.personalise() fits, for a user (or an anonymous visitor)
+   * with these items (oldest first: their logged history, recommender.userHistory(), then the
+   * session's events), computed from the model alone: what a Worker runs so that the page never
+   * waits; hand the adapter to session.setAdapter().
+   * @returns {{adapter: Float32Array, losses: number[]}}
+   */
+  personalise({ userId = undefined, history = [], steps = 3, learningRate = 0.005, l2 = 0 } = {}) {
+    if (userId !== undefined) checkString(userId, 'userId');
+    checkStrings(history, 'history');
+    checkInt32(steps, 'steps');
+    checkNumber(learningRate, 'learningRate');
+    checkNumber(l2, 'l2');
+    const r = this._h.personalise(userId ?? '', history, steps, learningRate, l2);
+    return { adapter: Float32Array.from(r.adapter), losses: r.losses };
+  }
   recommend({ userId = undefined, history = [], k = 10 } = {}) {
     if (userId !== undefined) checkString(userId, 'userId');
     checkStrings(history, 'history');
@@ -625,6 +641,8 @@ export class Recommender extends Handle {
     }
     return session;
   }
+  /** A logged user's items (ids, oldest first), as the user tower reads them; [] when unknown. */
+  userHistory(userId) { return this._h.userHistory(checkString(userId, 'userId')); }
   /** The served model's checksum (what session.toJSON() records). */
   get modelChecksum() { const h = this._h; return (this.#checksum ??= h.modelChecksum()); }
   #checksum;

@@ -305,6 +305,40 @@ EMSCRIPTEN_BINDINGS(recsys) {
                     }))
       .function("itemId", optional_override([](const TwoTowerModel& m, int i) {
                   return guarded([&] { return m.items().token(i); });
+                }))
+      // The on-device adapter of a user ("" = anonymous) with these item ids (oldest first), as
+      // session.personalise() fits it, without a recommender (for a Worker): {adapter, losses}.
+      .function("personalise", optional_override([](const TwoTowerModel& m, const std::string& user,
+                                                    const val& history, int steps,
+                                                    double learning_rate, double l2) {
+                  return guarded([&] {
+                    recsys::PersonaliseOptions o;
+                    o.steps = steps;
+                    o.learning_rate = static_cast<float>(learning_rate);
+                    o.l2 = static_cast<float>(l2);
+                    o.validate();
+                    std::int32_t u = -1;
+                    if (!user.empty()) {
+                      u = m.users().find(user);
+                      RECSYS_CHECK_FOUND(u >= 0, "personalise: unknown user '", user, "'");
+                    }
+                    std::vector<std::int32_t> items;
+                    for (const auto& id : strings_of(history)) {
+                      const std::int32_t i = m.items().find(id);
+                      RECSYS_CHECK_FOUND(i >= 0, "personalise: unknown item '", id, "'");
+                      items.push_back(i);
+                    }
+                    recsys::nn::Matrix V;
+                    m.item_embeddings(V);
+                    const auto a = recsys::personalise_user(m, V, u, items, o);
+                    val out = val::object();
+                    val adapter = val::array(), losses = val::array();
+                    for (float x : a.delta) adapter.call<void>("push", x);
+                    for (float x : a.losses) losses.call<void>("push", x);
+                    out.set("adapter", adapter);
+                    out.set("losses", losses);
+                    return out;
+                  });
                 }));
   function("columnView", optional_override([](const std::string& name) {
              const Columns& c = columns();
@@ -587,6 +621,15 @@ EMSCRIPTEN_BINDINGS(recsys) {
                     for (float x : a.losses) losses.call<void>("push", x);
                     return losses;
                   });
+                }))
+      // A logged user's items (ids, time order), [] for an unknown or anonymous one.
+      .function("userHistory", optional_override([](const Recommender& r, const std::string& user) {
+                  val out = val::array();
+                  const std::int32_t u = r.state().users.find(user);
+                  if (u >= 0)
+                    for (std::int32_t i : r.state().user_items[static_cast<std::size_t>(u)])
+                      out.call<void>("push", r.item_id(i));
+                  return out;
                 }))
       .function("modelChecksum", optional_override([](const Recommender& r) {
                   return recsys::checksum_hex(r.model().checksum());

@@ -194,6 +194,11 @@ export class Model extends Handle {
   /** The model's own top-k (exact, no strategy): k in [1, numItems]. */
   recommend(query?: { userId?: string; history?: string[]; k?: number }): { id: string; score: number }[];
   /**
+   * The on-device adapter session.personalise() fits, from the model alone (for a Worker): history is
+   * the user's logged items then the session's, oldest first. Hand the adapter to session.setAdapter().
+   */
+  personalise(query: { userId?: string; history: string[]; steps?: number; learningRate?: number; l2?: number }): { adapter: Float32Array; losses: number[] };
+  /**
    * The model files. precision: 'f32' (the default; exact), 'f16' or 'int8' (the two-tower weights
    * quantised: about 1/2 and 1/4 of the weights file; docs/model-format.md); training: metadata
    * stored in the manifest.
@@ -368,6 +373,8 @@ export class Recommender extends Handle {
   readonly defaultScene: string;
   recommend(request?: RecommendRequest): Recommendation[];
   createSession(options?: { userId?: string }): Session;
+  /** A logged user's items (ids, oldest first); [] when unknown. */
+  userHistory(userId: string): string[];
   /** A session from session.toJSON(); refused (an Error naming both checksums) when saved for another model. */
   restoreSession(state: SessionState): Session;
   /** The served model's checksum. */

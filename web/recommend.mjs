@@ -70,9 +70,12 @@ async function load(name) {
     const [weights, manifest] = await defaultModel;
     if (weights && manifest) prefetched = { weights: new Uint8Array(weights), manifest };
   }
-  const model = await rs.loadModel(files ?? prefetched ??
-    { weights: `${SOURCES[name].model}/model.safetensors`, manifest: `${SOURCES[name].model}/manifest.json` });
+  const urls = { weights: new URL(`${SOURCES[name].model}/model.safetensors`, location.href).href,
+    manifest: new URL(`${SOURCES[name].model}/manifest.json`, location.href).href };
+  const model = await rs.loadModel(files ?? prefetched ?? urls);
   performance.mark('recsys:model');
+  // What the fine-tuning Worker loads: the same files (bytes are copied to it once per model).
+  state.files = files ?? prefetched ?? urls;
   swap({ dataset, model, name, origin: files ? 'the model trained on the Train page' : `${SOURCES[name].model}/` });
   $('model-status').dataset.loadMs = (performance.now() - started).toFixed(0);
 }
@@ -88,7 +91,9 @@ function swap({ dataset, model, name, origin }) {
   $('model-status').textContent = `model from ${origin}: ${model.numItems.toLocaleString()} items, ${model.numUsers.toLocaleString()} users, ` +
     `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}` +
     `${model.hasCandidateRanker ? `, with a candidate ranker (scene ${model.candidateRanker.scene})` : ''}; ${dataset.numInteractions.toLocaleString()} logged events`;
+  state.filesKey = (state.filesKey ?? 0) + 1;
   newSession();
+  restoreVisit().catch(showError);
 }
 
 function newSession() {
@@ -160,13 +165,143 @@ function track(r, event) {
     showError(e);
     return;
   }
-  const li = document.createElement('li');
-  li.textContent = `${event} ${r.id} — ${r.title}`;
-  $('events').prepend(li);
+  showEvent(event, r.id, r.title);
   if (event === 'view') selectScene('product_page');
   else if (event === 'add_to_cart') selectScene('cart_page');
   else render();
+  saveVisit();
+  if ($('personalise').checked) fineTune();
 }
+
+function showEvent(event, id, title) {
+  const li = document.createElement('li');
+  li.textContent = `${event} ${id}${title ? ` — ${title}` : ''}`;
+  $('events').prepend(li);
+}
+
+// ---- The visit on this device: IndexedDB (per demo dataset; the state names its model), the
+// fine-tuning Worker, "forget me", export and import. Nothing here is sent anywhere.
+const STORE_SCHEMA = 1;
+const db = new Promise((resolve, reject) => {
+  const req = indexedDB.open('recsys-wasm', STORE_SCHEMA);
+  req.onupgradeneeded = () => req.result.createObjectStore('visits');
+  req.onsuccess = () => resolve(req.result);
+  req.onerror = () => reject(req.error);
+});
+async function idb(mode, fn) {
+  const tx = (await db).transaction('visits', mode);
+  const req = fn(tx.objectStore('visits'));
+  return new Promise((resolve, reject) => { tx.oncomplete = () => resolve(req.result); tx.onerror = () => reject(tx.error); });
+}
+const visitKey = () => `visit:${state.name}`;
+let lastFineTune = null;
+
+function deviceStatus(extra = '') {
+  const s = state.session;
+  const tuned = lastFineTune
+    ? `last fine-tune ${new Date(lastFineTune.at).toLocaleTimeString()}: loss ${lastFineTune.losses[0].toFixed(3)} → ${lastFineTune.losses.at(-1).toFixed(3)} (${lastFineTune.losses.length - 1} steps, ${lastFineTune.ms.toFixed(0)} ms in a Worker)`
+    : 'not fine-tuned';
+  $('device-status').textContent = `${s.size} events stored on this device; personalisation ${$('personalise').checked ? 'on' : 'off'}; ${tuned}${extra ? `. ${extra}` : ''}`;
+}
+
+function visitRecord() {
+  return { storeSchema: STORE_SCHEMA, savedAt: Date.now(), personalise: $('personalise').checked, lastFineTune, visit: state.session.toJSON() };
+}
+
+async function saveVisit() {
+  const record = visitRecord();
+  const key = visitKey();
+  await idb('readwrite', (store) => store.put(record, key)).catch(showError);
+  deviceStatus();
+}
+
+function applyRecord(record) {
+  if (record?.storeSchema !== STORE_SCHEMA) throw new RangeError(`a saved visit of schema ${record?.storeSchema}, this page reads ${STORE_SCHEMA}`);
+  const session = state.recommender.restoreSession(record.visit);  // refuses a stale state
+  state.session.dispose();
+  state.session = session;
+  $('user').value = session.userId ?? '';
+  $('personalise').checked = Boolean(record.personalise);
+  lastFineTune = record.lastFineTune ?? null;
+  $('events').replaceChildren();
+  for (const e of record.visit.events) showEvent(e.event, e.itemId);
+  render();
+}
+
+async function restoreVisit() {
+  const record = await idb('readonly', (store) => store.get(visitKey()));
+  lastFineTune = null;
+  if (!record) return deviceStatus();
+  try {
+    applyRecord(record);
+    deviceStatus('Your visit was restored from this device');
+  } catch (e) {
+    deviceStatus(`A visit saved on this device was not restored: ${e.message}`);
+    $('device-status').dataset.refused = 'true';
+  }
+}
+
+let worker = null;
+let fitId = 0;
+let workerKey = null;
+function fineTune() {
+  worker ??= new Worker(new URL('personalise-worker.mjs', import.meta.url), { type: 'module' });
+  const id = ++fitId;
+  const session = state.session;
+  const history = [...(session.userId ? state.recommender.userHistory(session.userId) : []), ...session.toJSON().events.map((e) => e.itemId)];
+  if (history.length === 0) return;
+  const sendFiles = workerKey !== state.filesKey;
+  workerKey = state.filesKey;
+  $('device-status').dataset.fitting = 'true';
+  deviceStatus('Fine-tuning in a Worker…');
+  worker.onmessage = ({ data }) => {
+    if (data.id !== fitId || session !== state.session) return;  // a newer request, or another visit
+    delete $('device-status').dataset.fitting;
+    if (data.error) return showError(new Error(data.error));
+    session.setAdapter(data.adapter);
+    lastFineTune = { at: Date.now(), losses: data.losses, ms: data.ms };
+    render();
+    saveVisit();
+  };
+  worker.postMessage({ id, key: state.filesKey, files: sendFiles ? state.files : undefined, userId: session.userId, history,
+    steps: Number($('personalise-steps').value), learningRate: 0.005 });
+}
+
+$('personalise').addEventListener('change', () => {
+  if ($('personalise').checked) fineTune();
+  else {
+    state.session.setAdapter(null);
+    render();
+  }
+  saveVisit();
+});
+$('forget').addEventListener('click', async () => {
+  await idb('readwrite', (store) => store.delete(visitKey())).catch(showError);
+  lastFineTune = null;
+  fitId++;  // a fine-tune in flight is dropped
+  $('user').value = '';
+  $('personalise').checked = false;
+  newSession();
+  deviceStatus('Forgotten: nothing of this visit is stored any more');
+});
+$('export-visit').addEventListener('click', () => {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([JSON.stringify(visitRecord(), null, 1)], { type: 'application/json' }));
+  a.download = 'recsys-visit.json';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+});
+$('import-visit').addEventListener('change', async (e) => {
+  try {
+    applyRecord(JSON.parse(await e.target.files[0].text()));
+    await saveVisit();
+    deviceStatus('The visit was imported');
+  } catch (err) {
+    showError(err);
+  } finally {
+    e.target.value = '';
+  }
+});
 
 function selectScene(scene) {
   state.scene = scene;
@@ -177,8 +312,15 @@ function selectScene(scene) {
 $('scenes').addEventListener('click', (e) => { if (e.target.dataset.scene) selectScene(e.target.dataset.scene); });
 $('diversity').addEventListener('input', () => { $('diversity-value').textContent = Number($('diversity').value).toFixed(2); render(); });
 $('k').addEventListener('change', render);
-$('user').addEventListener('change', newSession);
-$('reset').addEventListener('click', newSession);
+// Another visitor or a new session: it replaces the stored visit.
+function freshVisit() {
+  newSession();
+  lastFineTune = null;
+  saveVisit();
+  if ($('personalise').checked) fineTune();
+}
+$('user').addEventListener('change', freshVisit);
+$('reset').addEventListener('click', freshVisit);
 $('index').addEventListener('change', () => swap({ dataset: state.dataset, model: state.model, name: state.name, origin: 'the same files' }));
 $('dataset').addEventListener('change', () => load($('dataset').value).catch(showError));
 $('model-files').addEventListener('change', async (e) => {
@@ -188,7 +330,9 @@ $('model-files').addEventListener('change', async (e) => {
   const manifest = files.find((f) => f.name.endsWith('.json'));
   try {
     if (!weights || !manifest) throw new Error('choose a .safetensors file and its manifest .json together');
-    const model = await rs.loadModel({ weights: new Uint8Array(await weights.arrayBuffer()), manifest: await manifest.text() });
+    const picked = { weights: new Uint8Array(await weights.arrayBuffer()), manifest: await manifest.text() };
+    const model = await rs.loadModel(picked);
+    state.files = picked;
     swap({ dataset: state.dataset, model, name: state.name, origin: `${weights.name} + ${manifest.name}` });
   } catch (err) {
     showError(err);

@@ -26,6 +26,12 @@ test('session.personalise lowers its loss, changes the next list, and serves the
   assert.equal(losses.length, 31);
   assert.ok(losses.at(-1) < losses[0], `loss ${losses[0]} -> ${losses.at(-1)}`);
   assert.ok(s.adapter instanceof Float32Array && s.adapter.length === 64);
+  // The Worker's path (the model alone, the same items) fits the same adapter.
+  const w = model.personalise({ history: ['item_3', 'item_40', 'item_41', 'item_150', 'item_7'], steps: 30, learningRate: 0.05 });
+  assert.deepEqual(Array.from(w.adapter), Array.from(s.adapter));
+  assert.deepEqual(w.losses, losses);
+  assert.deepEqual(rec.userHistory('nobody'), []);
+  assert.ok(rec.userHistory('user_1').length > 0);
   const after = ids(rec.recommend({ session: s, k: 10 }));
   assert.notDeepEqual(after, before);
   assert.equal(model.checksum, checksum);  // the model is untouched
