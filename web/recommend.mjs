@@ -231,6 +231,7 @@ function applyRecord(record) {
 async function restoreVisit() {
   const record = await idb('readonly', (store) => store.get(visitKey()));
   lastFineTune = null;
+  delete $('device-status').dataset.refused;
   if (!record) return deviceStatus();
   try {
     applyRecord(record);

@@ -72,3 +72,16 @@ test('fine-tuning runs in a Worker while the page answers a click, and the fine-
   expect(await ids(page)).toEqual(tuned);  // the adapter came back with the events
   expect(errors).toEqual([]);
 });
+
+test('a visit saved for another model is refused with a clear message, not served', async ({ page }) => {
+  await page.goto('/recommend.html');
+  await ready(page);
+  await page.locator('#cards .card').nth(0).locator('[data-event=purchase]').click();
+  await expect(page.locator('#device-status')).toContainText('1 events stored on this device');
+  // The same shop's model at f32: other weights (another checksum) than the page's int8 copy.
+  await page.setInputFiles('#model-files', ['data/demo/model/model.safetensors', 'data/demo/model/manifest.json']);
+  await expect(page.locator('#model-status')).toContainText('model.safetensors + manifest.json');
+  await expect(page.locator('#device-status')).toContainText('A visit saved on this device was not restored: stale state: it was saved for model');
+  await expect(page.locator('#device-status')).toHaveAttribute('data-refused', 'true');
+  await expect(page.locator('#session')).toContainText('anonymous visitor, 0 events');
+});
