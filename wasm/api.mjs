@@ -190,6 +190,7 @@ export class Model extends Handle {
   #ranker;
   #candidate;
   #ids = [];  // item index -> id, filled as recommend() meets them
+  #personaliser = null;  // personalise()'s C++ state, made on first use
   constructor(handle, module, ranker = null, candidate = null) {
     super(handle, 'Model', module);
     this.#m = module;
@@ -264,6 +265,11 @@ export class Model extends Handle {
     this.#ranker = r;
   }
   dispose() {
+    if (this.#personaliser) {
+      registry?.unregister(this.#personaliser);
+      this.#personaliser.delete();
+      this.#personaliser = null;
+    }
     if (this.#ranker) {
       registry?.unregister(this.#ranker);
       this.#ranker.delete();
@@ -302,7 +308,12 @@ export class Model extends Handle {
     checkInt32(steps, 'steps');
     checkNumber(learningRate, 'learningRate');
     checkNumber(l2, 'l2');
-    const r = this._h.personalise(userId ?? '', history, steps, learningRate, l2);
+    const h = this._h;
+    if (!this.#personaliser) {  // keeps the item vectors between calls (recomputed after training)
+      this.#personaliser = this.#m.createPersonaliser(h);
+      registry?.register(this, this.#personaliser, this.#personaliser);
+    }
+    const r = this.#personaliser.fit(userId ?? '', history, steps, learningRate, l2);
     return { adapter: Float32Array.from(r.adapter), losses: r.losses };
   }
   recommend({ userId = undefined, history = [], k = 10 } = {}) {

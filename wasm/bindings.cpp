@@ -231,6 +231,53 @@ std::string& saved_weights() {
 
 }  // namespace
 
+// The on-device adapter of a user ("" = anonymous) with these item ids (oldest first), as
+// session.personalise() fits it, without a recommender (for a Worker): {adapter, losses}. The
+// model's item vectors are computed once and kept while its weights stay the same (a Trainer bumps
+// weights_version before it changes them).
+struct Personaliser {
+  ModelPtr model;
+  std::uint64_t version = 0;
+  bool ready = false;
+  recsys::nn::Matrix item_vectors;
+};
+
+val personalise_fit(Personaliser& p, const std::string& user, const val& history, int steps,
+                    double learning_rate, double l2) {
+  return guarded([&] {
+    const TwoTowerModel& m = *p.model;
+    recsys::PersonaliseOptions o;
+    o.steps = steps;
+    o.learning_rate = static_cast<float>(learning_rate);
+    o.l2 = static_cast<float>(l2);
+    o.validate();
+    std::int32_t u = -1;
+    if (!user.empty()) {
+      u = m.users().find(user);
+      RECSYS_CHECK_FOUND(u >= 0, "personalise: unknown user '", user, "'");
+    }
+    std::vector<std::int32_t> items;
+    for (const auto& id : strings_of(history)) {
+      const std::int32_t i = m.items().find(id);
+      RECSYS_CHECK_FOUND(i >= 0, "personalise: unknown item '", id, "'");
+      items.push_back(i);
+    }
+    if (!p.ready || p.version != m.weights_version()) {
+      m.item_embeddings(p.item_vectors);
+      p.version = m.weights_version();
+      p.ready = true;
+    }
+    const auto a = recsys::personalise_user(m, p.item_vectors, u, items, o);
+    val out = val::object();
+    val adapter = val::array(), losses = val::array();
+    for (float x : a.delta) adapter.call<void>("push", x);
+    for (float x : a.losses) losses.call<void>("push", x);
+    out.set("adapter", adapter);
+    out.set("losses", losses);
+    return out;
+  });
+}
+
 EMSCRIPTEN_BINDINGS(recsys) {
   class_<Catalog>("Catalog")
       .function("size", optional_override([](const Catalog& c) { return c.size(); }))
@@ -305,41 +352,13 @@ EMSCRIPTEN_BINDINGS(recsys) {
                     }))
       .function("itemId", optional_override([](const TwoTowerModel& m, int i) {
                   return guarded([&] { return m.items().token(i); });
-                }))
-      // The on-device adapter of a user ("" = anonymous) with these item ids (oldest first), as
-      // session.personalise() fits it, without a recommender (for a Worker): {adapter, losses}.
-      .function("personalise", optional_override([](const TwoTowerModel& m, const std::string& user,
-                                                    const val& history, int steps,
-                                                    double learning_rate, double l2) {
-                  return guarded([&] {
-                    recsys::PersonaliseOptions o;
-                    o.steps = steps;
-                    o.learning_rate = static_cast<float>(learning_rate);
-                    o.l2 = static_cast<float>(l2);
-                    o.validate();
-                    std::int32_t u = -1;
-                    if (!user.empty()) {
-                      u = m.users().find(user);
-                      RECSYS_CHECK_FOUND(u >= 0, "personalise: unknown user '", user, "'");
-                    }
-                    std::vector<std::int32_t> items;
-                    for (const auto& id : strings_of(history)) {
-                      const std::int32_t i = m.items().find(id);
-                      RECSYS_CHECK_FOUND(i >= 0, "personalise: unknown item '", id, "'");
-                      items.push_back(i);
-                    }
-                    recsys::nn::Matrix V;
-                    m.item_embeddings(V);
-                    const auto a = recsys::personalise_user(m, V, u, items, o);
-                    val out = val::object();
-                    val adapter = val::array(), losses = val::array();
-                    for (float x : a.delta) adapter.call<void>("push", x);
-                    for (float x : a.losses) losses.call<void>("push", x);
-                    out.set("adapter", adapter);
-                    out.set("losses", losses);
-                    return out;
-                  });
                 }));
+  class_<Personaliser>("Personaliser").function("fit", &personalise_fit, allow_raw_pointers());
+  function("createPersonaliser", optional_override([](ModelPtr m) {
+             Personaliser p;
+             p.model = std::move(m);
+             return p;
+           }));
   function("columnView", optional_override([](const std::string& name) {
              const Columns& c = columns();
              if (name == "user") return view_of(c.x.user);

@@ -47,11 +47,15 @@ test('fine-tuning runs in a Worker while the page answers a click, and the fine-
   // The default setting (3 steps): its time in the Worker, for the README.
   await page.locator('#personalise').check();
   await expect(page.locator('#device-status')).toContainText('last fine-tune', { timeout: 15_000 });
-  const status = await page.locator('#device-status').textContent();
-  const ms = Number(/steps, ([\d.]+) ms in a Worker/.exec(status)[1]);
+  const readMs = async () => Number(/steps, ([\d.]+) ms in a Worker/.exec(await page.locator('#device-status').textContent())[1]);
+  const firstMs = await readMs();  // the Worker computes the item vectors in its first call
+  await page.locator('#cards .card').nth(5).locator('[data-event=purchase]').click();
+  await expect(page.locator('#device-status')).toContainText('2 events stored on this device');
+  await expect(page.locator('#device-status')).not.toHaveAttribute('data-fitting', 'true', { timeout: 15_000 });
+  const ms = await readMs();  // a later call: the vectors are kept
   mkdirSync('test-results', { recursive: true });
-  writeFileSync('test-results/fine-tune.json', JSON.stringify({ steps: 3, ms, status }));
-  test.info().annotations.push({ type: 'fine-tune (3 steps)', description: `${ms} ms in the Worker` });
+  writeFileSync('test-results/fine-tune.json', JSON.stringify({ steps: 3, firstMs, ms }));
+  test.info().annotations.push({ type: 'fine-tune (3 steps)', description: `${firstMs} ms (first), ${ms} ms (second) in the Worker` });
   // A long fine-tune: the page answers a click while it runs.
   await page.fill('#personalise-steps', '2000');
   await page.locator('#personalise-steps').blur();
@@ -59,7 +63,7 @@ test('fine-tuning runs in a Worker while the page answers a click, and the fine-
   await page.locator('#cards .card').nth(0).locator('[data-event=purchase]').click();
   await expect(page.locator('#device-status')).toHaveAttribute('data-fitting', 'true');
   await page.locator('#cards .card').nth(4).locator('[data-event=purchase]').click();  // while it runs
-  await expect(page.locator('#session')).toContainText('3 events');
+  await expect(page.locator('#session')).toContainText('4 events');
   expect(await page.locator('#device-status').getAttribute('data-fitting')).toBe('true');  // still fitting
   expect(await ids(page)).not.toEqual(before);  // the click was answered at once
   await expect(page.locator('#device-status')).not.toHaveAttribute('data-fitting', 'true', { timeout: 30_000 });

@@ -72,3 +72,19 @@ test('bad options and stale or malformed states are clear errors that change not
   other.dispose();
   s.dispose();
 });
+
+test('model.personalise keeps the item vectors between calls and recomputes them after training', async () => {
+  const t = rs.createTrainer(shop, { preset: 'default', epochs: 2, patience: 0, config: { seed: 3 } });
+  t.step(20);
+  const m = t.model;
+  const q = { history: ['item_3', 'item_40', 'item_41'], steps: 5, learningRate: 0.05 };
+  const first = m.personalise(q);
+  assert.deepEqual(m.personalise(q), first);  // the same from the kept vectors
+  t.step(20);  // the weights move: the vectors must be recomputed
+  const after = m.personalise(q);
+  assert.notDeepEqual(after.losses, first.losses);
+  const copy = await rs.loadModel(m.toFiles());
+  assert.deepEqual(copy.personalise(q), after);  // as a model that never had them kept
+  copy.dispose();
+  t.dispose();
+});
