@@ -194,6 +194,22 @@ void for_tasks(int count, const std::function<void(int)>& task) {
   rethrow_first(errors);
 }
 
+bool by_pieces() {
+  return thread_count == 2 && !in_loop;
+}
+
+void for_pieces(int count, const std::function<void(int)>& piece) {
+  if (by_pieces()) {
+    for_tasks(count, piece);
+    return;
+  }
+  for (int i = 0; i < count; ++i) piece(i);
+}
+
+void side_by_side(const std::function<void()>& a, const std::function<void()>& b) {
+  for_pieces(2, [&](int t) { t == 0 ? a() : b(); });
+}
+
 void for_chunks(std::int64_t n, std::int64_t align, std::int64_t min_chunk,
                 const std::function<void(std::int64_t, std::int64_t)>& body) {
   if (n <= 0) return;

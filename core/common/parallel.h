@@ -32,4 +32,17 @@ void for_chunks(std::int64_t n, std::int64_t align, std::int64_t min_chunk,
 // when all are done; inline under the same conditions as for_chunks.
 void for_tasks(int count, const std::function<void(int)>& task);
 
+// Runs piece(0) .. piece(count - 1), independent pieces of one small step (the two towers of a
+// training step, the tensors of an optimizer step). With threads() == 2 the two threads claim
+// whole pieces one by one: one hand-off for the lot beats splitting each small kernel in two (a
+// hand-off per kernel, packing done twice). Otherwise the pieces run one after the other, each
+// splitting its own loops across threads(). Inside a piece loops run inline, and a piece computes
+// what it computes alone, so results stay the same on any thread count.
+void for_pieces(int count, const std::function<void(int)>& piece);
+// True when for_pieces shares its pieces between threads (threads() == 2, outside a loop): for a
+// caller that cuts its work into pieces only then.
+bool by_pieces();
+// for_pieces over a() and b().
+void side_by_side(const std::function<void()>& a, const std::function<void()>& b);
+
 }  // namespace recsys::parallel

@@ -43,11 +43,32 @@ void Dense::forward(const Matrix& X, Matrix& Y) const {
   if (activation == Activation::Relu) Y = Y.cwiseMax(0.0f);
 }
 
-void Dense::backward(const Matrix& X, const Matrix& Y, Matrix& dY, Matrix* dX) {
+void Dense::forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Index n) const {
+  RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ",
+               W.rows());
+  auto y = Y.middleRows(r0, n);
+  y.noalias() = X.middleRows(r0, n) * W;
+  y.rowwise() += b.row(0);
+  if (activation == Activation::Relu) y = y.cwiseMax(0.0f);
+}
+
+void Dense::mask_gradient(const Matrix& Y, Matrix& dY) const {
   if (activation == Activation::Relu) dY = (Y.array() > 0.0f).select(dY, 0.0f);
+}
+
+void Dense::weight_gradients(const Matrix& X, const Matrix& dY) {
   kernels::matmul_at(X, dY, grad_W);
   grad_b = dY.colwise().sum();
-  if (dX) kernels::matmul_bt(dY, W, *dX);
+}
+
+void Dense::input_gradient(const Matrix& dY, Matrix& dX) const {
+  kernels::matmul_bt(dY, W, dX);
+}
+
+void Dense::backward(const Matrix& X, const Matrix& Y, Matrix& dY, Matrix* dX) {
+  mask_gradient(Y, dY);
+  weight_gradients(X, dY);
+  if (dX) input_gradient(dY, *dX);
 }
 
 Embedding::Embedding(int rows, int dim, Rng& rng, float init_scale) {
@@ -108,7 +129,12 @@ void Embedding::clear_grad() {
 void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, float eps) {
   norms.resize(X.rows());
   Y.resize(X.rows(), X.cols());
-  for (Eigen::Index r = 0; r < X.rows(); ++r) {
+  l2_normalize_rows(X, Y, norms, 0, X.rows(), eps);
+}
+
+void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, Eigen::Index r0,
+                       Eigen::Index n, float eps) {
+  for (Eigen::Index r = r0; r < r0 + n; ++r) {
     const float n = X.row(r).norm();
     norms[r] = n;
     Y.row(r) = X.row(r) / std::max(n, eps);

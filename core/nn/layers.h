@@ -37,6 +37,17 @@ struct Dense {
   // Given X and the Y of forward() and dY = dL/dY (changed in place into dL/d(pre-activation)):
   // sets grad_W, grad_b, and dX = dL/dX when dX is not null.
   void backward(const Matrix& X, const Matrix& Y, Matrix& dY, Matrix* dX);
+  // The parts of forward and backward, for callers that run them as separate pieces (the two
+  // towers of a training step on two threads): each computes what forward/backward compute.
+  // Rows r0 .. r0 + n of Y (already sized n_all × out), with r0 a multiple of 8 (the product's
+  // sums are then those of the whole).
+  void forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Index n) const;
+  // dY into dL/d(pre-activation), in place.
+  void mask_gradient(const Matrix& Y, Matrix& dY) const;
+  // grad_W and grad_b from the masked dY.
+  void weight_gradients(const Matrix& X, const Matrix& dY);
+  // dX from the masked dY.
+  void input_gradient(const Matrix& dY, Matrix& dX) const;
 };
 
 // An n × d table whose gradients are sparse: only the rows looked up in a batch.
@@ -68,6 +79,9 @@ struct Embedding {
 
 // Row-wise L2 normalisation y = x / max(|x|, eps); norms are kept for backward.
 void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, float eps = 1e-6f);
+// Rows r0 .. r0 + n only, into Y and norms already sized like X.
+void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, Eigen::Index r0,
+                       Eigen::Index n, float eps = 1e-6f);
 // dX = (dY - y (y·dY)) / |x| per row (for rows whose norm was above eps, else dY / eps).
 void l2_normalize_backward(const Matrix& Y, const RowVector& norms, const Matrix& dY, Matrix& dX,
                            float eps = 1e-6f);

@@ -57,8 +57,13 @@ float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
   if (dU || dV) {
     logits.diagonal().array() -= 1.0f;
     logits *= inv_t / static_cast<float>(B);  // dLoss/d(U Vᵀ)
-    if (dU) kernels::matmul(logits, V, *dU);
-    if (dV) kernels::matmul_at(logits, U, *dV);
+    parallel::side_by_side(
+        [&] {
+          if (dU) kernels::matmul(logits, V, *dU);
+        },
+        [&] {
+          if (dV) kernels::matmul_at(logits, U, *dV);
+        });
   }
   return static_cast<float>(total / static_cast<double>(B));
 }

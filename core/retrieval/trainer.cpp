@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "common/check.h"
+#include "common/parallel.h"
 
 namespace recsys {
 
@@ -184,7 +185,9 @@ StepReport Trainer::train_steps(std::int64_t n) {
                        total_steps_ + 1, " (try a lower learning rate)");
     adam_.begin_step();
     const bool lazy = model_.config().embedding_optimizer == "lazy_adam";
-    for (std::size_t k = 0; k < params_.size(); ++k) {
+    // The tensors update independently: pieces of one hand-off (parallel.h).
+    parallel::for_pieces(static_cast<int>(params_.size()), [&](int t) {
+      const auto k = static_cast<std::size_t>(t);
       auto& p = params_[k];
       if (p.embedding && lazy)
         adam_.update_rows(*p.value, p.embedding->grad_rows, p.embedding->grad, slots_[k]);
@@ -192,7 +195,7 @@ StepReport Trainer::train_steps(std::int64_t n) {
         adam_.update_rows_catch_up(*p.value, p.embedding->grad_rows, p.embedding->grad, slots_[k]);
       else
         adam_.update(*p.value, *p.dense_grad, slots_[k]);
-    }
+    });
     const double dt = now_seconds() - t0;
     train_seconds += dt;
     epoch_seconds_ += dt;

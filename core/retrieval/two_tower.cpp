@@ -1,10 +1,13 @@
 #include "retrieval/two_tower.h"
 
+#include "common/parallel.h"
+
 #include <algorithm>
 #include <cmath>
 
 #include "common/check.h"
 #include "common/hash.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "features/hashing.h"
 #include "features/history.h"
@@ -215,13 +218,19 @@ void TwoTowerModel::attend_backward(const std::int32_t* items, int n, const floa
 void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
                                const std::vector<std::int32_t>& offsets,
                                const std::vector<std::int32_t>& history, Matrix& X) const {
-  const auto B = static_cast<Eigen::Index>(users.size());
+  X.setZero(static_cast<Eigen::Index>(users.size()), user_input_dim());
+  user_input_rows(users, offsets, history, X, 0, X.rows());
+}
+
+void TwoTowerModel::user_input_rows(const std::vector<std::int32_t>& users,
+                                    const std::vector<std::int32_t>& offsets,
+                                    const std::vector<std::int32_t>& history, Matrix& X,
+                                    Eigen::Index r0, Eigen::Index n) const {
   const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(),
             is = item_slots();
-  X.setZero(B, user_input_dim());
   std::vector<float> w;
   AttentionWork attention;
-  for (Eigen::Index r = 0; r < B; ++r) {
+  for (Eigen::Index r = r0; r < r0 + n; ++r) {
     float* x = X.row(r).data();
     const std::int32_t u = users[r];
     if (u < 0) {
@@ -254,10 +263,14 @@ void TwoTowerModel::user_input(const std::vector<std::int32_t>& users,
 }
 
 void TwoTowerModel::item_input(const std::vector<std::int32_t>& items, Matrix& X) const {
-  const auto B = static_cast<Eigen::Index>(items.size());
+  X.setZero(static_cast<Eigen::Index>(items.size()), item_input_dim());
+  item_input_rows(items, X, 0, X.rows());
+}
+
+void TwoTowerModel::item_input_rows(const std::vector<std::int32_t>& items, Matrix& X,
+                                    Eigen::Index r0, Eigen::Index n) const {
   const int is = item_slots();
-  X.setZero(B, item_input_dim());
-  for (Eigen::Index r = 0; r < B; ++r) {
+  for (Eigen::Index r = r0; r < r0 + n; ++r) {
     const std::int32_t i = items[r];
     float* x = X.row(r).data();
     int off = 0;
@@ -303,6 +316,118 @@ void TwoTowerModel::run_tower(const std::vector<nn::Dense>& tower, TowerWork& w)
     nn::l2_normalize_rows(w.acts.back(), w.out, w.norms);
   else
     w.out = w.acts.back();
+}
+
+void TwoTowerModel::size_tower(const std::vector<nn::Dense>& tower, TowerWork& w,
+                               Eigen::Index rows) const {
+  w.acts.resize(tower.size());
+  for (std::size_t l = 0; l < tower.size(); ++l) w.acts[l].resize(rows, tower[l].out());
+  w.out.resize(rows, tower.back().out());
+  w.norms.resize(rows);
+}
+
+void TwoTowerModel::run_tower_rows(const std::vector<nn::Dense>& tower, TowerWork& w,
+                                   Eigen::Index r0, Eigen::Index n) const {
+  const Matrix* in = &w.input;
+  for (std::size_t l = 0; l < tower.size(); ++l) {
+    tower[l].forward_rows(*in, w.acts[l], r0, n);
+    in = &w.acts[l];
+  }
+  if (config_.l2_normalize)
+    nn::l2_normalize_rows(w.acts.back(), w.out, w.norms, r0, n);
+  else
+    w.out.middleRows(r0, n) = w.acts.back().middleRows(r0, n);
+}
+
+namespace {
+// Where a batch of n rows is cut in two: near the middle, at a multiple of 8 (see forward_rows).
+Eigen::Index half_rows(Eigen::Index n) {
+  return std::min<Eigen::Index>(n, (n / 2 + 7) / 8 * 8);
+}
+}  // namespace
+
+void TwoTowerModel::forward_towers(const TrainingBatch& b,
+                                   const std::vector<std::int32_t>& candidates, TowerWork& uw,
+                                   TowerWork& iw) const {
+  if (!parallel::by_pieces()) {
+    user_input(b.users, b.history_offsets, b.history_items, uw.input);
+    run_tower(user_tower_, uw);
+    item_input(candidates, iw.input);
+    run_tower(item_tower_, iw);
+    return;
+  }
+  // Each tower in two halves of rows: four pieces that two threads share evenly (the user tower
+  // may cost twice the item tower, or half), one hand-off for the whole forward pass.
+  const auto B = static_cast<Eigen::Index>(b.users.size()),
+             C = static_cast<Eigen::Index>(candidates.size());
+  uw.input.setZero(B, user_input_dim());
+  iw.input.setZero(C, item_input_dim());
+  size_tower(user_tower_, uw, B);
+  size_tower(item_tower_, iw, C);
+  const Eigen::Index hu = half_rows(B), hi = half_rows(C);
+  parallel::for_pieces(4, [&](int p) {
+    if (p < 2) {
+      const Eigen::Index r0 = p == 0 ? 0 : hu, n = p == 0 ? hu : B - hu;
+      user_input_rows(b.users, b.history_offsets, b.history_items, uw.input, r0, n);
+      run_tower_rows(user_tower_, uw, r0, n);
+    } else {
+      const Eigen::Index r0 = p == 2 ? 0 : hi, n = p == 2 ? hi : C - hi;
+      item_input_rows(candidates, iw.input, r0, n);
+      run_tower_rows(item_tower_, iw, r0, n);
+    }
+  });
+}
+
+void TwoTowerModel::backward_towers(const Matrix& dU, const Matrix& dV, Matrix& dXu, Matrix& dXi) {
+  if (!parallel::by_pieces()) {
+    backward_tower(user_tower_, user_work_, dU, dXu);
+    backward_tower(item_tower_, item_work_, dV, dXi);
+    return;
+  }
+  // Layer by layer from the outputs: at each depth, each tower's weight gradient and input
+  // gradient are independent pieces (four for two one-layer towers), with backward_tower's sums.
+  struct Side {
+    std::vector<nn::Dense>* tower;
+    TowerWork* work;
+    const Matrix* d_out;
+    Matrix g, next;
+  };
+  Side sides[2] = {{&user_tower_, &user_work_, &dU, {}, {}},
+                   {&item_tower_, &item_work_, &dV, {}, {}}};
+  parallel::for_pieces(2, [&](int k) {
+    Side& s = sides[k];
+    if (config_.l2_normalize)
+      nn::l2_normalize_backward(s.work->out, s.work->norms, *s.d_out, s.g);
+    else
+      s.g = *s.d_out;
+  });
+  const std::size_t depth = std::max(user_tower_.size(), item_tower_.size());
+  std::vector<std::pair<int, bool>> pieces;  // (side, weights rather than input)
+  for (std::size_t level = 0; level < depth; ++level) {
+    pieces.clear();
+    for (int k = 0; k < 2; ++k) {
+      Side& s = sides[k];
+      if (level >= s.tower->size()) continue;
+      const std::size_t l = s.tower->size() - 1 - level;
+      (*s.tower)[l].mask_gradient(s.work->acts[l], s.g);
+      pieces.emplace_back(k, true);
+      pieces.emplace_back(k, false);
+    }
+    parallel::for_pieces(static_cast<int>(pieces.size()), [&](int p) {
+      const auto& [k, weights] = pieces[static_cast<std::size_t>(p)];
+      Side& s = sides[k];
+      const std::size_t l = s.tower->size() - 1 - level;
+      nn::Dense& layer = (*s.tower)[l];
+      if (weights)
+        layer.weight_gradients(l == 0 ? s.work->input : s.work->acts[l - 1], s.g);
+      else
+        layer.input_gradient(s.g, s.next);
+    });
+    for (Side& s : sides)
+      if (level < s.tower->size()) s.g.swap(s.next);
+  }
+  dXu.swap(sides[0].g);
+  dXi.swap(sides[1].g);
 }
 
 void TwoTowerModel::backward_tower(std::vector<nn::Dense>& tower, TowerWork& w, const Matrix& dOut,
@@ -356,11 +481,8 @@ void TwoTowerModel::check_batch(const TrainingBatch& b) const {
 float TwoTowerModel::forward(const TrainingBatch& b, TowerWork& uw, TowerWork& iw, Matrix* dU,
                              Matrix* dV) const {
   check_batch(b);
-  user_input(b.users, b.history_offsets, b.history_items, uw.input);
-  run_tower(user_tower_, uw);
   const std::vector<std::int32_t> candidates = b.candidates();
-  item_input(candidates, iw.input);
-  run_tower(item_tower_, iw);
+  forward_towers(b, candidates, uw, iw);
   nn::InBatchSoftmaxOptions opt;
   opt.temperature = config_.temperature;
   opt.mask_accidental_hits = config_.mask_accidental_hits;
@@ -382,8 +504,7 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
   Matrix dU, dV, dXu, dXi;
   const float loss = forward(b, user_work_, item_work_, &dU, &dV);
   clear_sparse_grads();
-  backward_tower(user_tower_, user_work_, dU, dXu);
-  backward_tower(item_tower_, item_work_, dV, dXi);
+  backward_towers(dU, dV, dXu, dXi);
   // Scatter the input gradients into the embedding tables.
   const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(),
             is = item_slots();
@@ -413,38 +534,49 @@ float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
     }
     if (config_.price_buckets > 0) price_bucket_.add_grad(item_price_bucket_[i], gi + off);
   };
-  std::vector<float> w, z(static_cast<std::size_t>(di));
-  AttentionWork attention;
-  if (config_.history_encoder == "attention") {
-    grad_pos_.setZero();
-    grad_wq_.setZero();
-    grad_wk_.setZero();
-    grad_wv_.setZero();
-  }
-  for (std::size_t r = 0; r < b.size(); ++r) {
-    const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
-    const std::int32_t u = b.users[r];
-    if (u < 0)
-      user_id_.add_grad(anonymous_row_, g);
-    else
-      for (int s = 0; s < us; ++s)
-        user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
-    if (config_.has_history() && config_.history_encoder == "attention") {
-      const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
-      // Forward again for this row's work: O(n·d + d²), cheaper than keeping every row's.
-      attend(b.history_items.data() + hb, he - hb, z.data(), attention);
-      attend_backward(b.history_items.data() + hb, he - hb, g + du, attention);
-    } else if (config_.has_history()) {
-      const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
-      history_weights(static_cast<std::size_t>(he - hb), config_.history_decay, w);
-      for (std::int32_t j = hb; j < he; ++j)
-        for (int s = 0; s < is; ++s)
-          item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(b.history_items[j]) * is + s],
-                            g + du, w[j - hb]);
+  // The user-id rows on one side; the history's item rows, the attention weights and the item
+  // features on the other, in the one-thread order (item_id_ gets both the history's and the
+  // candidates' gradients, row by row): every table's sums are the same on any thread count.
+  auto scatter_users = [&] {
+    for (std::size_t r = 0; r < b.size(); ++r) {
+      const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
+      const std::int32_t u = b.users[r];
+      if (u < 0)
+        user_id_.add_grad(anonymous_row_, g);
+      else
+        for (int s = 0; s < us; ++s)
+          user_id_.add_grad(user_id_rows_[static_cast<std::size_t>(u) * us + s], g);
     }
-    scatter_item(r);
-  }
-  for (std::size_t c = b.size(); c < b.size() + b.negatives.size(); ++c) scatter_item(c);
+  };
+  auto scatter_rest = [&] {
+    std::vector<float> w, z(static_cast<std::size_t>(di));
+    AttentionWork attention;
+    if (config_.history_encoder == "attention") {
+      grad_pos_.setZero();
+      grad_wq_.setZero();
+      grad_wk_.setZero();
+      grad_wv_.setZero();
+    }
+    for (std::size_t r = 0; r < b.size(); ++r) {
+      const float* g = dXu.row(static_cast<Eigen::Index>(r)).data();
+      if (config_.has_history() && config_.history_encoder == "attention") {
+        const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
+        // Forward again for this row's work: O(n·d + d²), cheaper than keeping every row's.
+        attend(b.history_items.data() + hb, he - hb, z.data(), attention);
+        attend_backward(b.history_items.data() + hb, he - hb, g + du, attention);
+      } else if (config_.has_history()) {
+        const std::int32_t hb = b.history_offsets[r], he = b.history_offsets[r + 1];
+        history_weights(static_cast<std::size_t>(he - hb), config_.history_decay, w);
+        for (std::int32_t j = hb; j < he; ++j)
+          for (int s = 0; s < is; ++s)
+            item_id_.add_grad(item_id_rows_[static_cast<std::size_t>(b.history_items[j]) * is + s],
+                              g + du, w[j - hb]);
+      }
+      scatter_item(r);
+    }
+    for (std::size_t c = b.size(); c < b.size() + b.negatives.size(); ++c) scatter_item(c);
+  };
+  parallel::side_by_side(scatter_users, scatter_rest);
   return loss;
 }
 

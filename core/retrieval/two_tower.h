@@ -119,7 +119,23 @@ class TwoTowerModel {
   void user_input(const std::vector<std::int32_t>& users, const std::vector<std::int32_t>& offsets,
                   const std::vector<std::int32_t>& history, nn::Matrix& X) const;
   void item_input(const std::vector<std::int32_t>& items, nn::Matrix& X) const;
+  void user_input_rows(const std::vector<std::int32_t>& users,
+                       const std::vector<std::int32_t>& offsets,
+                       const std::vector<std::int32_t>& history, nn::Matrix& X, Eigen::Index r0,
+                       Eigen::Index n) const;
+  void item_input_rows(const std::vector<std::int32_t>& items, nn::Matrix& X, Eigen::Index r0,
+                       Eigen::Index n) const;
   void run_tower(const std::vector<nn::Dense>& tower, TowerWork& w) const;
+  // run_tower in pieces: size the work for `rows` rows, then fill rows r0 .. r0 + n.
+  void size_tower(const std::vector<nn::Dense>& tower, TowerWork& w, Eigen::Index rows) const;
+  void run_tower_rows(const std::vector<nn::Dense>& tower, TowerWork& w, Eigen::Index r0,
+                      Eigen::Index n) const;
+  // Both towers forward (the batch's users, the candidates) and backward, as pieces of one
+  // hand-off each when the threads share pieces (parallel::for_pieces), else tower by tower.
+  void forward_towers(const TrainingBatch& batch, const std::vector<std::int32_t>& candidates,
+                      TowerWork& uw, TowerWork& iw) const;
+  void backward_towers(const nn::Matrix& dU, const nn::Matrix& dV, nn::Matrix& dXu,
+                       nn::Matrix& dXi);
   void backward_tower(std::vector<nn::Dense>& tower, TowerWork& w, const nn::Matrix& dOut,
                       nn::Matrix& dX);
   float forward(const TrainingBatch& batch, TowerWork& uw, TowerWork& iw, nn::Matrix* dU,

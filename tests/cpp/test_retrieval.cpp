@@ -406,7 +406,7 @@ TEST_CASE("early stopping keeps the weights of the best epoch", "[retrieval][tra
   CHECK(t.validation_score() == Approx(best));  // the restored weights score as that epoch did
 }
 
-TEST_CASE("training gives the same weights, bit for bit, on 1 and 2 threads",
+TEST_CASE("training gives the same weights, bit for bit, on 1, 2 and 3 threads",
           "[retrieval][threads]") {
   if (!parallel::supported()) {
     // The single-thread wasm build: one thread only (the pthread build is checked in Chromium,
@@ -429,9 +429,12 @@ TEST_CASE("training gives the same weights, bit for bit, on 1 and 2 threads",
       parallel::set_threads(1);
       return std::make_pair(losses, model.checksum());
     };
-    const auto a = run(1), b = run(2);
+    // 2 threads share the towers' pieces; 3 split each kernel (parallel::for_pieces).
+    const auto a = run(1), b = run(2), c = run(3);
     INFO("preset " << preset);
     CHECK(a.first == b.first);
     CHECK(a.second == b.second);
+    CHECK(a.first == c.first);
+    CHECK(a.second == c.second);
   }
 }
