@@ -23,23 +23,22 @@ float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
                "in-batch softmax: log_q has ", o.log_q.size(), " entries for ", C, " candidates");
   RECSYS_CHECK(!o.mask_accidental_hits || static_cast<Eigen::Index>(item_ids.size()) == C,
                "in-batch softmax: masking needs one item id per candidate, got ", item_ids.size());
-  Matrix logits;
-  kernels::matmul_bt(U, V, logits);
   const float inv_t = 1.0f / o.temperature;
-  if (inv_t != 1.0f) logits *= inv_t;
-  if (!o.log_q.empty())
-    for (Eigen::Index j = 0; j < C; ++j) logits.col(j).array() -= o.log_q[j];
   constexpr float kMasked = -std::numeric_limits<float>::infinity();
-  if (o.mask_accidental_hits)
-    for (Eigen::Index i = 0; i < B; ++i)
-      for (Eigen::Index j = 0; j < C; ++j)
-        if (j != i && item_ids[j] == item_ids[i]) logits(i, j) = kMasked;
-  // Softmax in place: logits becomes P, then dlogits = (P - I) / B. Rows in chunks across the
-  // threads; the loss adds the rows' terms in row order afterwards (the same sum on any count).
+  // Rows r0 .. r1 of the logits into a softmax in place: logits becomes P, then dlogits =
+  // (P - I) / B; each row's loss term is kept, and added in row order afterwards (the same sum
+  // on any thread count).
+  Matrix logits(B, C);
   std::vector<float> row_loss(static_cast<std::size_t>(B));
-  parallel::for_chunks(B, 1, std::max<Eigen::Index>(8, 4096 / C), [&](std::int64_t ib, std::int64_t ie) {
-    for (std::int64_t i = ib; i < ie; ++i) {
+  auto softmax_rows = [&](Eigen::Index r0, Eigen::Index r1) {
+    for (Eigen::Index i = r0; i < r1; ++i) {
       auto row = logits.row(i);
+      if (inv_t != 1.0f) row *= inv_t;
+      if (!o.log_q.empty())
+        for (Eigen::Index j = 0; j < C; ++j) row(j) -= o.log_q[static_cast<std::size_t>(j)];
+      if (o.mask_accidental_hits)
+        for (Eigen::Index j = 0; j < C; ++j)
+          if (j != i && item_ids[j] == item_ids[i]) row(j) = kMasked;
       const float m = row.maxCoeff();
       const float positive = row(i);
       float sum = 0;
@@ -51,7 +50,21 @@ float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
       row_loss[static_cast<std::size_t>(i)] = std::log(sum) + m - positive;
       row /= sum;
     }
-  });
+  };
+  if (parallel::by_pieces()) {
+    // Two halves of rows, the product and the softmax of each in one piece (one hand-off); a
+    // cut at a multiple of 8 keeps the product's sums (kernels.h).
+    const Eigen::Index h = std::min<Eigen::Index>(B, (B / 2 + 7) / 8 * 8);
+    parallel::for_pieces(2, [&](int p) {
+      const Eigen::Index r0 = p == 0 ? 0 : h, r1 = p == 0 ? h : B;
+      logits.middleRows(r0, r1 - r0).noalias() = U.middleRows(r0, r1 - r0) * V.transpose();
+      softmax_rows(r0, r1);
+    });
+  } else {
+    kernels::matmul_bt(U, V, logits);
+    parallel::for_chunks(B, 1, std::max<Eigen::Index>(8, 4096 / C),
+                         [&](std::int64_t ib, std::int64_t ie) { softmax_rows(ib, ie); });
+  }
   double total = 0;
   for (float l : row_loss) total += static_cast<double>(l);
   if (dU || dV) {

@@ -394,13 +394,13 @@ void TwoTowerModel::backward_towers(const Matrix& dU, const Matrix& dV, Matrix& 
   };
   Side sides[2] = {{&user_tower_, &user_work_, &dU, {}, {}},
                    {&item_tower_, &item_work_, &dV, {}, {}}};
-  parallel::for_pieces(2, [&](int k) {
-    Side& s = sides[k];
-    if (config_.l2_normalize)
+  if (config_.l2_normalize)
+    parallel::for_pieces(2, [&](int k) {
+      Side& s = sides[k];
       nn::l2_normalize_backward(s.work->out, s.work->norms, *s.d_out, s.g);
-    else
-      s.g = *s.d_out;
-  });
+    });
+  else
+    for (Side& s : sides) s.g = *s.d_out;
   const std::size_t depth = std::max(user_tower_.size(), item_tower_.size());
   std::vector<std::pair<int, bool>> pieces;  // (side, weights rather than input)
   for (std::size_t level = 0; level < depth; ++level) {
