@@ -83,20 +83,28 @@ def load_data(args, cfg):
     return None, feats, events
 
 
+def config_overrides(args):
+    """--config and --epochs as one dict; with --init only how training runs may change (the towers
+    are the model's). Checked in the launching process, before any worker starts."""
+    overrides = json.loads(args.config) if args.config else {}
+    if args.epochs:
+        overrides["epochs"] = args.epochs
+    if args.init:
+        fixed = sorted(set(overrides) - TRAINING_KEYS)
+        if fixed:
+            raise SystemExit(f"--init {args.init}: --config may only change {', '.join(sorted(TRAINING_KEYS))}, "
+                             f"not {', '.join(fixed)}")
+    return overrides
+
+
 def worker(rank, world, args, port):
     if port is not None:
         os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     torch.set_num_threads(args.threads)
-    overrides = json.loads(args.config) if args.config else {}
-    if args.epochs:
-        overrides["epochs"] = args.epochs
+    overrides = config_overrides(args)
     model, feats, events = load_data(args, rt.make_config(overrides))
-    if args.init:  # the towers are the model's; only how training runs may change
-        fixed = sorted(set(overrides) - TRAINING_KEYS)
-        if fixed:
-            raise SystemExit(f"--init {args.init}: --config may only change {', '.join(sorted(TRAINING_KEYS))}, "
-                             f"not {', '.join(fixed)}")
+    if args.init:
         feats.cfg.update(overrides)
     cfg = feats.cfg
     train, val, _ = rt.leave_last_out(events, len(feats.users))
@@ -171,6 +179,7 @@ def main():
     p.add_argument("--nproc", type=int, default=2, help="processes on this machine when not under torchrun")
     p.add_argument("--threads", type=int, default=1, help="intra-op threads per process")
     args = p.parse_args()
+    config_overrides(args)  # a refused --config stops here, said once
     if "WORLD_SIZE" in os.environ:  # torchrun (or another launcher) started this process
         worker(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), args, None)
     else:
