@@ -73,27 +73,51 @@ void Adam::update(float* param, const float* grad, Eigen::Index rows, Eigen::Ind
 void Adam::update_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
                        AdamSlot& slot) {
   RECSYS_CHECK_STATE(t_ > 0, "Adam: begin_step() must come before the updates");
-  if (slot.m.rows() != table.rows() || slot.m.cols() != table.cols()) {
-    slot.m = Matrix::Zero(table.rows(), table.cols());
-    slot.v = Matrix::Zero(table.rows(), table.cols());
-  }
+  prepare_rows(table, slot, false);
+  // The rows are distinct (an embedding's gradient rows): chunks of them update independently.
+  parallel::for_chunks(
+      static_cast<std::int64_t>(rows.size()), 1, rows_per_chunk(table.cols()),
+      [&](std::int64_t kb, std::int64_t ke) { rows_lazy(table, rows, grad, slot, kb, ke); });
+}
+
+void Adam::update_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                       AdamSlot& slot, std::int64_t kb, std::int64_t ke) {
+  check_rows(table, rows, grad, slot, kb, ke, false);
+  rows_lazy(table, rows, grad, slot, kb, ke);
+}
+
+void Adam::rows_lazy(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                     AdamSlot& slot, std::int64_t kb, std::int64_t ke) const {
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon, lr = lr_t_;
   const Eigen::Index d = table.cols();
-  // The rows are distinct (an embedding's gradient rows): chunks of them update independently.
-  parallel::for_chunks(static_cast<std::int64_t>(rows.size()), 1, rows_per_chunk(d),
-                       [&](std::int64_t kb, std::int64_t ke) {
-    for (std::int64_t k = kb; k < ke; ++k) {
-      float* p = table.row(rows[k]).data();
-      float* m = slot.m.row(rows[k]).data();
-      float* v = slot.v.row(rows[k]).data();
-      const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
-      for (Eigen::Index i = 0; i < d; ++i) {
-        m[i] = b1 * m[i] + (1 - b1) * g[i];
-        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-        p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
-      }
+  for (std::int64_t k = kb; k < ke; ++k) {
+    float* p = table.row(rows[k]).data();
+    float* m = slot.m.row(rows[k]).data();
+    float* v = slot.v.row(rows[k]).data();
+    const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
+    for (Eigen::Index i = 0; i < d; ++i) {
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
     }
-  });
+  }
+}
+
+void Adam::prepare_rows(const Matrix& table, AdamSlot& slot, bool catch_up) const {
+  ensure_slot(table, slot, catch_up);
+}
+
+void Adam::check_rows(const Matrix& table, const std::vector<std::int32_t>& rows,
+                      const Matrix& grad, const AdamSlot& slot, std::int64_t kb, std::int64_t ke,
+                      bool catch_up) const {
+  RECSYS_CHECK_STATE(t_ > 0, "Adam: begin_step() must come before the updates");
+  RECSYS_CHECK_STATE(
+      slot.m.rows() == table.rows() && slot.m.cols() == table.cols() &&
+          (!catch_up || slot.row_step.size() == static_cast<std::size_t>(table.rows())),
+      "Adam: prepare_rows() must come before a range of row updates");
+  RECSYS_CHECK(kb >= 0 && kb <= ke && ke <= static_cast<std::int64_t>(rows.size()) &&
+                   ke <= grad.rows() && grad.cols() == table.cols(),
+               "Adam: rows [", kb, ", ", ke, ") out of range [0, ", rows.size(), ")");
 }
 
 void Adam::ensure_slot(const Matrix& table, AdamSlot& slot, bool rows) const {
@@ -156,25 +180,36 @@ void Adam::update_rows_catch_up(Matrix& table, const std::vector<std::int32_t>& 
                                 const Matrix& grad, AdamSlot& slot) {
   RECSYS_CHECK_STATE(t_ > 0, "Adam: begin_step() must come before the updates");
   ensure_slot(table, slot, true);
+  parallel::for_chunks(
+      static_cast<std::int64_t>(rows.size()), 1, rows_per_chunk(table.cols()) / 2,
+      [&](std::int64_t kb, std::int64_t ke) { rows_catch_up(table, rows, grad, slot, kb, ke); });
+}
+
+void Adam::update_rows_catch_up(Matrix& table, const std::vector<std::int32_t>& rows,
+                                const Matrix& grad, AdamSlot& slot, std::int64_t kb,
+                                std::int64_t ke) {
+  check_rows(table, rows, grad, slot, kb, ke, true);
+  rows_catch_up(table, rows, grad, slot, kb, ke);
+}
+
+void Adam::rows_catch_up(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                         AdamSlot& slot, std::int64_t kb, std::int64_t ke) const {
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon, lr = lr_t_;
   const Eigen::Index d = table.cols();
-  parallel::for_chunks(static_cast<std::int64_t>(rows.size()), 1, rows_per_chunk(d) / 2,
-                       [&](std::int64_t kb, std::int64_t ke) {
-    for (std::int64_t k = kb; k < ke; ++k) {
-      const std::int32_t r = rows[k];
-      float* p = table.row(r).data();
-      float* m = slot.m.row(r).data();
-      float* v = slot.v.row(r).data();
-      catch_up(p, m, v, d, slot.row_step[r]);
-      const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
-      for (Eigen::Index i = 0; i < d; ++i) {
-        m[i] = b1 * m[i] + (1 - b1) * g[i];
-        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-        p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
-      }
-      slot.row_step[r] = t_;
+  for (std::int64_t k = kb; k < ke; ++k) {
+    const std::int32_t r = rows[k];
+    float* p = table.row(r).data();
+    float* m = slot.m.row(r).data();
+    float* v = slot.v.row(r).data();
+    catch_up(p, m, v, d, slot.row_step[r]);
+    const float* g = grad.row(static_cast<Eigen::Index>(k)).data();
+    for (Eigen::Index i = 0; i < d; ++i) {
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      p[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
     }
-  });
+    slot.row_step[r] = t_;
+  }
 }
 
 void Adam::flush(Matrix& table, AdamSlot& slot) {

@@ -57,12 +57,25 @@ class Adam {
   // neglects (relative error about ε / sqrt(v)); terms below 1e-12 of the first are dropped.
   void update_rows_catch_up(Matrix& table, const std::vector<std::int32_t>& rows,
                             const Matrix& grad, AdamSlot& slot);
+  // The two lazy updates above over rows[kb .. ke) only, for pieces of one hand-off that share a
+  // table's rows (trainer.cpp); prepare_rows() sizes the slot first, on one thread.
+  void prepare_rows(const Matrix& table, AdamSlot& slot, bool catch_up) const;
+  void update_rows(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                   AdamSlot& slot, std::int64_t kb, std::int64_t ke);
+  void update_rows_catch_up(Matrix& table, const std::vector<std::int32_t>& rows,
+                            const Matrix& grad, AdamSlot& slot, std::int64_t kb, std::int64_t ke);
   // Brings every row of a catch-up table up to the current step (before reading the weights).
   void flush(Matrix& table, AdamSlot& slot);
 
  private:
   void advance();
   void ensure_slot(const Matrix& table, AdamSlot& slot, bool rows) const;
+  void check_rows(const Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                  const AdamSlot& slot, std::int64_t kb, std::int64_t ke, bool catch_up) const;
+  void rows_lazy(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                 AdamSlot& slot, std::int64_t kb, std::int64_t ke) const;
+  void rows_catch_up(Matrix& table, const std::vector<std::int32_t>& rows, const Matrix& grad,
+                     AdamSlot& slot, std::int64_t kb, std::int64_t ke) const;
   void catch_up(float* p, float* m, float* v, Eigen::Index d, std::int64_t from_step) const;
 
   AdamConfig config_;

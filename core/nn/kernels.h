@@ -17,6 +17,13 @@ void matmul(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate = false
 void matmul_bt(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate = false);
 // C (k×n) = Aᵀ · B, A is m×k, B is m×n
 void matmul_at(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate = false);
+// Where rows [0, n) are cut in two for two threads: near the middle, at a multiple of 8, so that a
+// product over each half gives every element the sums of one product over all the rows (the
+// kernels' row chunks start at multiples of 8 for the same reason, kernels.cpp).
+inline Eigen::Index half_rows(Eigen::Index n) {
+  const Eigen::Index h = (n / 2 + 7) / 8 * 8;
+  return h < n ? h : n;
+}
 // <a, b> over d floats.
 float dot(const float* a, const float* b, int d);
 // out[r] = <items row r, q> for r in [0, n); items is n × d.

@@ -46,6 +46,10 @@ void Dense::forward(const Matrix& X, Matrix& Y) const {
 void Dense::forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Index n) const {
   RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ",
                W.rows());
+  RECSYS_CHECK(Y.rows() == X.rows() && Y.cols() == W.cols(), "Dense: output is ", Y.rows(), " x ",
+               Y.cols(), ", expected ", X.rows(), " x ", W.cols(), " (sized before the pieces)");
+  RECSYS_CHECK(r0 >= 0 && n >= 0 && r0 + n <= X.rows(), "Dense: rows [", r0, ", ", r0 + n,
+               ") out of range [0, ", X.rows(), ")");
   auto y = Y.middleRows(r0, n);
   y.noalias() = X.middleRows(r0, n) * W;
   y.rowwise() += b.row(0);

@@ -54,7 +54,7 @@ float in_batch_softmax_loss(const Matrix& U, const Matrix& V,
   if (parallel::by_pieces()) {
     // Two halves of rows, the product and the softmax of each in one piece (one hand-off); a
     // cut at a multiple of 8 keeps the product's sums (kernels.h).
-    const Eigen::Index h = std::min<Eigen::Index>(B, (B / 2 + 7) / 8 * 8);
+    const Eigen::Index h = kernels::half_rows(B);
     parallel::for_pieces(2, [&](int p) {
       const Eigen::Index r0 = p == 0 ? 0 : h, r1 = p == 0 ? h : B;
       logits.middleRows(r0, r1 - r0).noalias() = U.middleRows(r0, r1 - r0) * V.transpose();

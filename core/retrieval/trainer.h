@@ -99,6 +99,12 @@ class Trainer {
   nn::Adam adam_;
   std::vector<TwoTowerModel::Param> params_;
   std::vector<nn::AdamSlot> slots_;
+  // A step's Adam updates as pieces: params_[param], its gradient rows [begin, end) (end -1: all).
+  struct Piece {
+    std::size_t param;
+    std::int64_t begin, end;
+  };
+  std::vector<Piece> pieces_;
   std::vector<Example> examples_;
   std::vector<float> log_q_;  // per item
   std::vector<std::int64_t> order_;

@@ -1,7 +1,5 @@
 #include "retrieval/two_tower.h"
 
-#include "common/parallel.h"
-
 #include <algorithm>
 #include <cmath>
 
@@ -12,6 +10,7 @@
 #include "features/hashing.h"
 #include "features/history.h"
 #include "features/text.h"
+#include "nn/kernels.h"
 #include "nn/losses.h"
 
 namespace recsys {
@@ -339,13 +338,6 @@ void TwoTowerModel::run_tower_rows(const std::vector<nn::Dense>& tower, TowerWor
     w.out.middleRows(r0, n) = w.acts.back().middleRows(r0, n);
 }
 
-namespace {
-// Where a batch of n rows is cut in two: near the middle, at a multiple of 8 (see forward_rows).
-Eigen::Index half_rows(Eigen::Index n) {
-  return std::min<Eigen::Index>(n, (n / 2 + 7) / 8 * 8);
-}
-}  // namespace
-
 void TwoTowerModel::forward_towers(const TrainingBatch& b,
                                    const std::vector<std::int32_t>& candidates, TowerWork& uw,
                                    TowerWork& iw) const {
@@ -364,7 +356,7 @@ void TwoTowerModel::forward_towers(const TrainingBatch& b,
   iw.input.setZero(C, item_input_dim());
   size_tower(user_tower_, uw, B);
   size_tower(item_tower_, iw, C);
-  const Eigen::Index hu = half_rows(B), hi = half_rows(C);
+  const Eigen::Index hu = nn::kernels::half_rows(B), hi = nn::kernels::half_rows(C);
   parallel::for_pieces(4, [&](int p) {
     if (p < 2) {
       const Eigen::Index r0 = p == 0 ? 0 : hu, n = p == 0 ? hu : B - hu;
@@ -394,22 +386,26 @@ void TwoTowerModel::backward_towers(const Matrix& dU, const Matrix& dV, Matrix& 
   };
   Side sides[2] = {{&user_tower_, &user_work_, &dU, {}, {}},
                    {&item_tower_, &item_work_, &dV, {}, {}}};
-  if (config_.l2_normalize)
-    parallel::for_pieces(2, [&](int k) {
-      Side& s = sides[k];
+  // Each side's top gradient, through its L2 normalisation and masked by its last layer's ReLU: a
+  // piece per side. Each mask below is applied in the piece that computed the gradient.
+  const auto top = [&](Side& s) {
+    if (config_.l2_normalize)
       nn::l2_normalize_backward(s.work->out, s.work->norms, *s.d_out, s.g);
-    });
+    else
+      s.g = *s.d_out;
+    s.tower->back().mask_gradient(s.work->acts.back(), s.g);
+  };
+  const auto relu = [](const nn::Dense& layer) { return layer.activation == nn::Activation::Relu; };
+  if (config_.l2_normalize || relu(user_tower_.back()) || relu(item_tower_.back()))
+    parallel::for_pieces(2, [&](int k) { top(sides[k]); });
   else
-    for (Side& s : sides) s.g = *s.d_out;
+    for (Side& s : sides) top(s);  // two copies: not worth a hand-off
   const std::size_t depth = std::max(user_tower_.size(), item_tower_.size());
   std::vector<std::pair<int, bool>> pieces;  // (side, weights rather than input)
   for (std::size_t level = 0; level < depth; ++level) {
     pieces.clear();
     for (int k = 0; k < 2; ++k) {
-      Side& s = sides[k];
-      if (level >= s.tower->size()) continue;
-      const std::size_t l = s.tower->size() - 1 - level;
-      (*s.tower)[l].mask_gradient(s.work->acts[l], s.g);
+      if (level >= sides[k].tower->size()) continue;
       pieces.emplace_back(k, true);
       pieces.emplace_back(k, false);
     }
@@ -418,10 +414,12 @@ void TwoTowerModel::backward_towers(const Matrix& dU, const Matrix& dV, Matrix& 
       Side& s = sides[k];
       const std::size_t l = s.tower->size() - 1 - level;
       nn::Dense& layer = (*s.tower)[l];
-      if (weights)
+      if (weights) {
         layer.weight_gradients(l == 0 ? s.work->input : s.work->acts[l - 1], s.g);
-      else
+      } else {
         layer.input_gradient(s.g, s.next);
+        if (l > 0) (*s.tower)[l - 1].mask_gradient(s.work->acts[l - 1], s.next);
+      }
     });
     for (Side& s : sides)
       if (level < s.tower->size()) s.g.swap(s.next);

@@ -416,10 +416,12 @@ TEST_CASE("training gives the same weights, bit for bit, on 1, 2 and 3 threads",
   }
   const auto shop = small_shop(5);
   const auto& x = shop.data.interactions;
-  for (const char* preset : {"seed", "default"}) {
+  // "attention": the default preset with the self-attention history encoder.
+  for (const std::string preset : {"seed", "default", "attention"}) {
     auto run = [&](int threads) {
       parallel::set_threads(threads);
-      TwoTowerConfig cfg = TwoTowerConfig::preset_named(preset);
+      TwoTowerConfig cfg = TwoTowerConfig::preset_named(preset == "attention" ? "default" : preset);
+      if (preset == "attention") cfg.history_encoder = "attention";
       cfg.batch_size = 128;  // products big enough to be split
       cfg.epochs = 1;
       TwoTowerModel model(cfg, shop.data.catalog, x.users());
