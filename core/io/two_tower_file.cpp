@@ -233,9 +233,17 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
                 {"boundaries", model.price_.boundaries}};
   j["tensors"] = shapes;
   j["training"] = info_json(info);
-  if (ranker)
+  if (ranker) {
+    // Whole counts as JSON integers ("3", not "3.0"): a reader parses those without strtod.
+    nlohmann::json counts = nlohmann::json::array();
+    for (double c : ranker->item_counts())
+      if (c == std::floor(c) && std::fabs(c) < 9007199254740992.0)
+        counts.push_back(static_cast<std::int64_t>(c));
+      else
+        counts.push_back(c);
     j["ranking"] = {{"config", nlohmann::json::parse(ranker->config().to_json())},
-                    {"item_counts", ranker->item_counts()}};
+                    {"item_counts", std::move(counts)}};
+  }
   if (candidate_ranker) j["candidate_ranker"] = nlohmann::json::parse(candidate_ranker->manifest_json());
   ModelFiles f;
   f.weights = io::write_safetensors(
@@ -458,9 +466,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
                        : std::to_string(p.value->rows()) + ", " + std::to_string(p.value->cols()),
                   "]");
     }
-    check_finite(*t, source, p.name);
-    std::copy(t->data.begin(), t->data.end(), p.value->data());
-    if (std::string(dtype) == "I8") {  // codes · their row's or column's scale
+    if (std::string(dtype) == "I8") {  // codes (integers, finite) · their row's or column's scale
       const std::string sname = p.name + ".scale";
       const io::Tensor* sc = st.find(sname);
       const bool by_row = int8_per_row(p.name);
@@ -470,10 +476,23 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
                           "/model.safetensors: tensor '", sname, "' must be F32 of shape [", n,
                           "], got ", sc->dtype, " of ", sc->shape.size(), " dimensions");
       check_finite(*sc, source, sname);
-      for (Eigen::Index r = 0; r < p.value->rows(); ++r)
-        for (Eigen::Index c = 0; c < p.value->cols(); ++c)
-          (*p.value)(r, c) *= sc->data[static_cast<std::size_t>(by_row ? r : c)];
+      // One pass over the codes, row-major, straight into the parameter.
+      const Eigen::Index rows = p.value->rows(), cols = p.value->cols();
+      const float* code = t->data.data();
+      const float* scale = sc->data.data();
+      float* out = p.value->data();
+      for (Eigen::Index r = 0; r < rows; ++r, code += cols, out += cols) {
+        if (by_row) {
+          const float s = scale[r];
+          for (Eigen::Index c = 0; c < cols; ++c) out[c] = code[c] * s;
+        } else {
+          for (Eigen::Index c = 0; c < cols; ++c) out[c] = code[c] * scale[c];
+        }
+      }
       ++scale_tensors;
+    } else {
+      check_finite(*t, source, p.name);
+      std::copy(t->data.begin(), t->data.end(), p.value->data());
     }
   }
   std::size_t ranking_tensors = 0, candidate_tensors = 0;

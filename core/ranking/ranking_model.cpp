@@ -136,21 +136,28 @@ RankingModel::RankingModel(const RankingConfig& config,
   }
   standardise(log_price_);
   standardise(popularity_);
+  // Fresh weights are drawn from the seed; weights that the loader reads next start at zero.
   Rng rng(config_.seed, 71);
+  const bool draw = prepare_now;
+  const auto embedding = [&](int rows, int dim) {
+    return draw ? nn::Embedding(rows, dim, rng) : nn::Embedding(rows, dim);
+  };
+  const auto dense = [&](int in, int out, nn::Activation act) {
+    return draw ? nn::Dense(in, out, act, rng) : nn::Dense(in, out, act);
+  };
   if (config_.category_dim > 0)
-    category_ = nn::Embedding(retrieval_->categories().size() + 1, config_.category_dim, rng);
-  if (config_.brand_dim > 0)
-    brand_ = nn::Embedding(retrieval_->brands().size() + 1, config_.brand_dim, rng);
+    category_ = embedding(retrieval_->categories().size() + 1, config_.category_dim);
+  if (config_.brand_dim > 0) brand_ = embedding(retrieval_->brands().size() + 1, config_.brand_dim);
   int in = input_dim();
   if (config_.cross_layer) {
-    cross_ = nn::Dense(in, in, nn::Activation::Linear, rng);
+    cross_ = dense(in, in, nn::Activation::Linear);
     cross_.W *= 0.1f;  // start close to the identity map x0 + x
   }
   for (int h : config_.hidden) {
-    layers_.emplace_back(in, h, nn::Activation::Relu, rng);
+    layers_.push_back(dense(in, h, nn::Activation::Relu));
     in = h;
   }
-  layers_.emplace_back(in, 2, nn::Activation::Linear, rng);
+  layers_.push_back(dense(in, 2, nn::Activation::Linear));
   if (prepare_now) prepare();
 }
 

@@ -49,8 +49,9 @@ double roc_auc(const std::vector<float>& scores, const std::vector<float>& label
 class RankingModel {
  public:
   // item_counts: interactions per item (the popularity feature), size = retrieval.num_items().
-  // prepare_now: precompute the items' share of the cross layer for these (fresh) weights; off when
-  // the weights are loaded next (the loader prepares once they are in).
+  // prepare_now: draw fresh weights from the seed and precompute the items' share of the cross
+  // layer for them; off when the weights are loaded next (they start at zero, and the loader
+  // prepares once they are in).
   RankingModel(const RankingConfig& config, std::shared_ptr<const TwoTowerModel> retrieval,
                const std::vector<double>& item_counts, bool prepare_now = true);
 
