@@ -47,6 +47,13 @@ UserAdapter fit_user_adapter(const nn::Matrix& item_vectors, const nn::Matrix& p
                              const std::vector<float>& start, const PersonaliseOptions& options,
                              float temperature, bool l2_normalize);
 
+// The adapter's loss at δ (empty = zeros), and its gradient into *gradient when given (dim
+// floats): what each step of fit_user_adapter computes, for tests and callers that fit otherwise.
+float adapter_loss(const nn::Matrix& item_vectors, const nn::Matrix& prefix_users,
+                   const std::vector<std::int32_t>& positives, const std::vector<float>& delta,
+                   float l2_weight, float temperature, bool l2_normalize,
+                   std::vector<float>* gradient = nullptr);
+
 // The adapter of a user (model user index, -1 = anonymous) whose items are `items` (model item
 // indices, oldest first): u_t from the model's user tower for each of the last max_positives
 // positions, then fit_user_adapter against `item_vectors` (the model's).

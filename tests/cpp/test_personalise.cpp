@@ -10,16 +10,6 @@
 
 using namespace recsys;
 
-namespace {
-// The adapter's loss at δ, by fitting zero steps... i.e. the first recorded loss from `start`.
-float loss_at(const nn::Matrix& V, const nn::Matrix& U, const std::vector<std::int32_t>& pos,
-              const std::vector<float>& delta, const PersonaliseOptions& o) {
-  PersonaliseOptions one = o;
-  one.steps = 1;
-  return fit_user_adapter(V, U, pos, delta, one, 0.05f, true).losses.front();
-}
-}  // namespace
-
 TEST_CASE("personalise: the adapter lowers its loss, follows its gradient and is deterministic",
           "[serving][personalise]") {
   const auto& fx = test::default_fixture();
@@ -50,19 +40,37 @@ TEST_CASE("personalise: the adapter lowers its loss, follows its gradient and is
   PersonaliseOptions one = o;
   one.steps = 1;
   const UserAdapter step = fit_user_adapter(V, U, pos, {}, one, m.config().temperature, true);
-  int agree = 0, checked = 0;
-  for (int k = 0; k < m.dim(); k += 7) {
-    std::vector<float> plus(static_cast<std::size_t>(m.dim()), 0.0f), minus(plus);
-    plus[k] = 1e-3f;
-    minus[k] = -1e-3f;
-    const float fd = (loss_at(V, U, pos, plus, o) - loss_at(V, U, pos, minus, o)) / 2e-3f;
-    if (std::fabs(fd) < 1e-3f) continue;  // too flat to read a sign from
-    ++checked;
-    agree += (fd > 0) == (step.delta[k] < 0);
-    CHECK(std::fabs(step.delta[k]) == Approx(one.learning_rate).epsilon(0.01));
+  // The gradient against central differences of the loss, at a δ away from zero and with the
+  // l2 term on; and Adam's first step moves each coordinate by -lr · sign(gradient).
+  std::vector<float> at(static_cast<std::size_t>(m.dim()));
+  for (int k = 0; k < m.dim(); ++k) at[k] = 0.05f * std::sin(0.7f * static_cast<float>(k));
+  const float l2 = 1.0f, T = m.config().temperature;
+  const bool norm = m.config().l2_normalize;
+  std::vector<float> grad, zero_grad;
+  const float l0 = adapter_loss(V, U, pos, at, l2, T, norm, &grad);
+  CHECK(l0 == adapter_loss(V, U, pos, at, l2, T, norm));  // the same loss without the gradient
+  REQUIRE(grad.size() == static_cast<std::size_t>(m.dim()));
+  adapter_loss(V, U, pos, {}, 0.0f, T, norm, &zero_grad);
+  double worst = 0, scale = 0;
+  for (int k = 0; k < m.dim(); ++k) {
+    std::vector<float> plus = at, minus = at;
+    plus[k] += 1e-3f;
+    minus[k] -= 1e-3f;
+    const double fd = (static_cast<double>(adapter_loss(V, U, pos, plus, l2, T, norm)) -
+                       adapter_loss(V, U, pos, minus, l2, T, norm)) /
+                      2e-3;
+    worst = std::max(worst, std::fabs(fd - grad[k]));
+    CHECK(std::fabs(fd - grad[k]) <= 2e-3 + 0.01 * std::fabs(fd));
+    scale = std::max(scale, std::fabs(fd));
+    if (std::fabs(zero_grad[k]) > 1e-3f) {
+      CHECK((step.delta[k] < 0) == (zero_grad[k] > 0));
+      CHECK(std::fabs(step.delta[k]) == Approx(one.learning_rate).epsilon(0.01));
+    }
   }
-  CHECK(checked >= 5);
-  CHECK(agree == checked);
+  INFO("largest |gradient - central difference| " << worst << ", largest |gradient| " << scale);
+  CHECK(scale > 0.05);
+  CHECK(worst < 0.02 * scale);
+  CHECK(step.losses.front() == adapter_loss(V, U, pos, {}, o.l2, T, norm));
   // No adapter: the tower's own vector; an adapter: normalised again.
   const std::vector<float> u{0.6f, 0.8f};
   CHECK(adapt_user_vector(u.data(), {}, 2, true) == u);
