@@ -115,9 +115,11 @@ void Adam::check_rows(const Matrix& table, const std::vector<std::int32_t>& rows
       slot.m.rows() == table.rows() && slot.m.cols() == table.cols() &&
           (!catch_up || slot.row_step.size() == static_cast<std::size_t>(table.rows())),
       "Adam: prepare_rows() must come before a range of row updates");
-  RECSYS_CHECK(kb >= 0 && kb <= ke && ke <= static_cast<std::int64_t>(rows.size()) &&
-                   ke <= grad.rows() && grad.cols() == table.cols(),
-               "Adam: rows [", kb, ", ", ke, ") out of range [0, ", rows.size(), ")");
+  RECSYS_CHECK(kb >= 0 && kb <= ke && ke <= static_cast<std::int64_t>(rows.size()), "Adam: rows [",
+               kb, ", ", ke, ") out of range [0, ", rows.size(), ")");
+  RECSYS_CHECK(ke <= grad.rows() && grad.cols() == table.cols(), "Adam: the gradient is ",
+               grad.rows(), " x ", grad.cols(), " for rows up to ", ke, " of a table with ",
+               table.cols(), " columns");
 }
 
 void Adam::ensure_slot(const Matrix& table, AdamSlot& slot, bool rows) const {

@@ -50,6 +50,8 @@ void Dense::forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Ind
                Y.cols(), ", expected ", X.rows(), " x ", W.cols(), " (sized before the pieces)");
   RECSYS_CHECK(r0 >= 0 && n >= 0 && r0 + n <= X.rows(), "Dense: rows [", r0, ", ", r0 + n,
                ") out of range [0, ", X.rows(), ")");
+  RECSYS_CHECK(r0 % 8 == 0, "Dense: rows start at ", r0,
+               ", not a multiple of 8 (the sums would differ from forward's)");
   auto y = Y.middleRows(r0, n);
   y.noalias() = X.middleRows(r0, n) * W;
   y.rowwise() += b.row(0);

@@ -185,9 +185,10 @@ StepReport Trainer::train_steps(std::int64_t n) {
                        total_steps_ + 1, " (try a lower learning rate)");
     adam_.begin_step();
     const bool lazy = model_.config().embedding_optimizer == "lazy_adam";
-    // The tensors update independently: pieces of one hand-off (parallel.h). A table with many
-    // gradient rows (the user ids: a catch-up each) is two pieces, one per half of its rows, so
-    // that neither thread waits on it alone.
+    // The tensors update independently: pieces of one hand-off (parallel.h). An embedding table
+    // with 64 or more gradient rows (the seed model's user ids, a catch-up each; the default
+    // model's hashed ids) is two pieces, one per half of its rows, so that neither thread waits on
+    // it alone. (The rows are distinct: the halves touch different rows of the table and slot.)
     pieces_.clear();
     const bool halves = parallel::by_pieces();
     for (std::size_t k = 0; k < params_.size(); ++k) {
@@ -198,25 +199,27 @@ StepReport Trainer::train_steps(std::int64_t n) {
         pieces_.push_back({k, 0, rows / 2});
         pieces_.push_back({k, rows / 2, rows});
       } else {
-        pieces_.push_back({k, 0, -1});  // the whole tensor (its rows across 3+ threads)
+        pieces_.push_back({k, 0, -1});  // the whole tensor (split inside across 3+ threads)
       }
     }
     parallel::for_pieces(static_cast<int>(pieces_.size()), [&](int t) {
       const Piece& piece = pieces_[static_cast<std::size_t>(t)];
       auto& p = params_[piece.param];
       nn::AdamSlot& slot = slots_[piece.param];
-      static const std::vector<std::int32_t> kNoRows;
-      const std::vector<std::int32_t>& rows = p.embedding ? p.embedding->grad_rows : kNoRows;
-      if (p.embedding && piece.end >= 0 && lazy)
-        adam_.update_rows(*p.value, rows, p.embedding->grad, slot, piece.begin, piece.end);
-      else if (p.embedding && piece.end >= 0)
-        adam_.update_rows_catch_up(*p.value, rows, p.embedding->grad, slot, piece.begin, piece.end);
-      else if (p.embedding && lazy)
-        adam_.update_rows(*p.value, rows, p.embedding->grad, slot);
-      else if (p.embedding)
-        adam_.update_rows_catch_up(*p.value, rows, p.embedding->grad, slot);
-      else
+      if (!p.embedding) {
         adam_.update(*p.value, *p.dense_grad, slot);
+        return;
+      }
+      const auto& rows = p.embedding->grad_rows;
+      const nn::Matrix& grad = p.embedding->grad;
+      if (piece.end < 0 && lazy)
+        adam_.update_rows(*p.value, rows, grad, slot);
+      else if (piece.end < 0)
+        adam_.update_rows_catch_up(*p.value, rows, grad, slot);
+      else if (lazy)
+        adam_.update_rows(*p.value, rows, grad, slot, piece.begin, piece.end);
+      else
+        adam_.update_rows_catch_up(*p.value, rows, grad, slot, piece.begin, piece.end);
     });
     const double dt = now_seconds() - t0;
     train_seconds += dt;

@@ -305,6 +305,61 @@ TEST_CASE("Adam's lazy catch-up equals the dense (Keras) update of an embedding 
   CHECK((ds.v - ls.v).cwiseAbs().maxCoeff() < 1e-6f);
 }
 
+TEST_CASE("Adam's row updates in ranges give the bits of one call over all the rows",
+          "[nn][adam]") {
+  // What two training threads do with a big embedding table (trainer.cpp): prepare_rows(), then
+  // each half of the gradient rows; lazily and with the catch-up.
+  Rng rng(31);
+  for (bool catch_up : {false, true}) {
+    INFO((catch_up ? "catch-up" : "lazy"));
+    Matrix whole = random_matrix(200, 8, rng), halves = whole;
+    Adam a(AdamConfig{0.01f}), b(AdamConfig{0.01f});
+    AdamSlot sa, sb;
+    for (int step = 0; step < 30; ++step) {
+      std::vector<std::int32_t> rows;
+      for (std::int32_t r = 0; r < 200; ++r)
+        if (rng.uniform() < 0.4) rows.push_back(r);
+      const Matrix g = random_matrix(static_cast<int>(rows.size()), 8, rng);
+      const auto n = static_cast<std::int64_t>(rows.size()), h = n / 2;
+      a.begin_step();
+      b.begin_step();
+      b.prepare_rows(halves, sb, catch_up);
+      if (catch_up) {
+        a.update_rows_catch_up(whole, rows, g, sa);
+        b.update_rows_catch_up(halves, rows, g, sb, h, n);  // either order
+        b.update_rows_catch_up(halves, rows, g, sb, 0, h);
+      } else {
+        a.update_rows(whole, rows, g, sa);
+        b.update_rows(halves, rows, g, sb, h, n);
+        b.update_rows(halves, rows, g, sb, 0, h);
+      }
+    }
+    if (catch_up) {
+      a.flush(whole, sa);
+      b.flush(halves, sb);
+    }
+    CHECK(whole == halves);
+    CHECK(sa.m == sb.m);
+    CHECK(sa.v == sb.v);
+    CHECK(sa.row_step == sb.row_step);
+    // Ranges outside the rows, a gradient of another shape, or an unprepared slot are refused.
+    const std::vector<std::int32_t> rows{1, 2, 3};
+    const Matrix g = random_matrix(3, 8, rng);
+    CHECK_THROWS_WITH(b.update_rows(halves, rows, g, sb, 2, 4),
+                      Catch::Contains("rows [2, 4) out of range [0, 3)"));
+    const Matrix g5 = random_matrix(3, 5, rng);
+    if (catch_up)
+      CHECK_THROWS_WITH(b.update_rows_catch_up(halves, rows, g5, sb, 0, 3),
+                        Catch::Contains("the gradient is 3 x 5"));
+    else
+      CHECK_THROWS_WITH(b.update_rows(halves, rows, g5, sb, 0, 3),
+                        Catch::Contains("the gradient is 3 x 5"));
+    AdamSlot fresh;
+    CHECK_THROWS_WITH(b.update_rows(halves, rows, g, fresh, 0, 3),
+                      Catch::Contains("prepare_rows() must come before"));
+  }
+}
+
 TEST_CASE("matrix kernels give the same bits on any thread count", "[nn][kernels][threads]") {
   if (!parallel::supported()) {
     // The single-thread wasm build: one thread only (the pthread build is checked in Chromium,
