@@ -795,9 +795,12 @@ export class Recsys {
     this.#m.setThreads(n);
   }
 
-  /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
+  /**
+   * Memory in bytes: the wasm heap's size, what malloc has handed out of it now, and the most
+   * that malloc's part of the heap has ever spanned (its high-water mark).
+   */
   memoryUsage() {
-    return { heapBytes: this.#m.HEAPU8.buffer.byteLength, allocatedBytes: this.#m.allocatedBytes() };
+    return { heapBytes: this.#m.HEAPU8.buffer.byteLength, allocatedBytes: this.#m.allocatedBytes(), peakBytes: this.#m.peakHeapBytes() };
   }
 
   /** Default settings of the synthetic shop. */

@@ -747,6 +747,10 @@ EMSCRIPTEN_BINDINGS(recsys) {
   // Bytes currently allocated by malloc (dlmalloc's mallinfo), for leak checks and the UI.
   function("allocatedBytes",
            optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
+  // The most the heap has held (dlmalloc's footprint high-water mark): every byte of it was
+  // touched once, which a cold page pays for in page faults.
+  function("peakHeapBytes",
+           optional_override([]() { return static_cast<double>(mallinfo().usmblks); }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
   // The names the API accepts, from the C++ lists (index.d.mts declares the same; a test checks).
   function("enums", optional_override([]() {

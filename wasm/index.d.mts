@@ -515,8 +515,8 @@ export class Recsys {
     readonly sources: readonly SourceKind[];
     readonly errorKinds: readonly ErrorKind[];
   };
-  /** Memory in bytes: the wasm heap's size, and what malloc has handed out of it now. */
-  memoryUsage(): { heapBytes: number; allocatedBytes: number };
+  /** Memory in bytes: the wasm heap's size, what malloc has handed out of it now, and the most it has ever spanned. */
+  memoryUsage(): { heapBytes: number; allocatedBytes: number; peakBytes: number };
   defaultShopConfig(): Required<ShopConfig>;
   generateShop(config?: ShopConfig): Dataset;
   loadCatalog(text: string, options?: { format?: 'csv' | 'json'; source?: string }): Catalog;

@@ -18,7 +18,13 @@ namespace recsys::parallel {
 
 namespace {
 
+#if defined(__wasm__) && !defined(__wasm_atomics__)
+// WebAssembly without atomics has one thread; a thread_local there would need the atomics
+// feature once bulk memory is on (wasm-ld refuses thread-local storage without it).
+bool in_loop = false;
+#else
 thread_local bool in_loop = false;
+#endif
 
 struct InLoop {
   bool was;

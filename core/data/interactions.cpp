@@ -65,9 +65,18 @@ Interactions::Interactions(Vocabulary users, std::int32_t num_items,
   offsets_.assign(static_cast<std::size_t>(n_users) + 1, 0);
   for (const auto& e : events) ++offsets_[static_cast<std::size_t>(e.user) + 1];
   std::partial_sum(offsets_.begin(), offsets_.end(), offsets_.begin());
-  events_.resize(events.size());
-  std::vector<std::int64_t> cursor(offsets_.begin(), offsets_.end() - 1);
-  for (const auto& e : events) events_[static_cast<std::size_t>(cursor[e.user]++)] = e;
+  const bool grouped = std::is_sorted(
+      events.begin(), events.end(),
+      [](const Interaction& x, const Interaction& y) { return x.user < y.user; });
+  if (grouped) {
+    // Already in user order (a shop file, a saved dataset): the counting sort would copy the
+    // events to where they are.
+    events_ = std::move(events);
+  } else {
+    events_.resize(events.size());
+    std::vector<std::int64_t> cursor(offsets_.begin(), offsets_.end() - 1);
+    for (const auto& e : events) events_[static_cast<std::size_t>(cursor[e.user]++)] = e;
+  }
   for (std::int32_t u = 0; u < n_users; ++u) {
     auto b = events_.begin() + offsets_[u], e = events_.begin() + offsets_[u + 1];
     if (!std::is_sorted(b, e, [](const Interaction& x, const Interaction& y) {

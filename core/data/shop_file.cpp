@@ -51,12 +51,18 @@ class Reader {
                         " does not fit the ", remaining(), " bytes that remain");
     return n;
   }
-  template <class T>
-  void column(std::vector<T>& out, std::uint64_t n, const char* what) {
-    need(n * sizeof(T), what);
-    out.resize(static_cast<std::size_t>(n));
-    if (n) std::memcpy(out.data(), b_.data() + p_, static_cast<std::size_t>(n) * sizeof(T));
-    p_ += static_cast<std::size_t>(n) * sizeof(T);
+  // A column of n values of type T straight into one field of each record (no column copy).
+  template <class T, class Record, class Field>
+  void column_into(std::vector<Record>& out, Field Record::*field, const char* what) {
+    const std::size_t n = out.size();
+    need(static_cast<std::uint64_t>(n) * sizeof(T), what);
+    const char* src = b_.data() + p_;
+    for (std::size_t i = 0; i < n; ++i, src += sizeof(T)) {
+      T v;
+      std::memcpy(&v, src, sizeof(T));
+      out[i].*field = static_cast<Field>(v);
+    }
+    p_ += n * sizeof(T);
   }
   std::size_t remaining() const { return b_.size() - p_; }
 
@@ -154,19 +160,16 @@ Dataset read_shop(std::string_view bytes, const std::string& source) {
     throw Error(ErrorKind::Format, source + ": users: " + e.what());
   }
   const auto n = r.count("event", 21, ~0ull);
-  std::vector<std::int32_t> user, item, quantity;
-  std::vector<std::int64_t> timestamp;
-  std::vector<std::uint8_t> event;
-  r.column(user, n, "event users");
-  r.column(item, n, "event items");
-  r.column(quantity, n, "event quantities");
-  r.column(timestamp, n, "event timestamps");
-  r.column(event, n, "event types");
+  // Each column straight into the records: the events are the largest part of the file, and a
+  // copy per column would be touched memory that a cold page pays for.
+  std::vector<Interaction> events(static_cast<std::size_t>(n));
+  r.column_into<std::int32_t>(events, &Interaction::user, "event users");
+  r.column_into<std::int32_t>(events, &Interaction::item, "event items");
+  r.column_into<std::int32_t>(events, &Interaction::quantity, "event quantities");
+  r.column_into<std::int64_t>(events, &Interaction::timestamp, "event timestamps");
+  r.column_into<std::uint8_t>(events, &Interaction::event, "event types");
   RECSYS_CHECK_FORMAT(r.remaining() == 0, source, ": ", r.remaining(),
                       " bytes after the last event column");
-  std::vector<Interaction> events(static_cast<std::size_t>(n));
-  for (std::size_t i = 0; i < events.size(); ++i)
-    events[i] = Interaction{user[i], item[i], timestamp[i], quantity[i], static_cast<Event>(event[i])};
   try {
     // Validates every index, quantity and event code.
     d.interactions = Interactions(std::move(vocab), d.catalog.size(), std::move(events));

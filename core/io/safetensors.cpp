@@ -73,6 +73,29 @@ std::int64_t Tensor::elements() const {
   return n;
 }
 
+float Tensor::value(std::size_t i) const {
+  if (raw.empty() || !data.empty()) return data[i];
+  const char* p = raw.data();
+  if (dtype == "F16")
+    return half_to_float(static_cast<std::uint16_t>(static_cast<unsigned char>(p[2 * i]) |
+                                                    (static_cast<unsigned char>(p[2 * i + 1]) << 8)));
+  if (dtype == "I8") return static_cast<float>(static_cast<std::int8_t>(p[i]));
+  float v;
+  std::memcpy(&v, p + 4 * i, 4);  // F32 (both targets are little-endian)
+  return v;
+}
+
+void Tensor::values(float* out) const {
+  const auto n = static_cast<std::size_t>(elements());
+  if (!data.empty() || raw.empty()) {
+    std::copy(data.begin(), data.end(), out);
+  } else if (dtype == "F32") {
+    std::memcpy(out, raw.data(), n * 4);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = value(i);
+  }
+}
+
 const Tensor* Safetensors::find(std::string_view name) const {
   for (const auto& t : tensors)
     if (t.name == name) return &t;
@@ -127,7 +150,7 @@ std::string write_safetensors(const std::vector<Tensor>& tensors,
   return out;
 }
 
-Safetensors read_safetensors(std::string_view bytes, const std::string& source) {
+Safetensors read_safetensors(std::string_view bytes, const std::string& source, bool decode) {
   RECSYS_CHECK(is_little_endian(), "safetensors: big-endian hosts are not supported");
   RECSYS_CHECK_FORMAT(bytes.size() >= 8, source, ": truncated: ", bytes.size(),
                       " bytes, not even the 8-byte header size");
@@ -223,7 +246,10 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source) 
   for (const auto& r : ranges) {
     Tensor& t = out.tensors[r.index];
     const char* src = data + r.begin;
-    if (t.dtype == "F32") {
+    if (!decode) {
+      if (t.dtype == "F32" || t.dtype == "F16" || t.dtype == "I8")
+        t.raw = std::string_view(src, static_cast<std::size_t>(r.end - r.begin));
+    } else if (t.dtype == "F32") {
       t.data.resize(static_cast<std::size_t>((r.end - r.begin) / 4));
       if (!t.data.empty()) std::memcpy(t.data.data(), src, r.end - r.begin);
     } else if (t.dtype == "F16") {

@@ -18,8 +18,15 @@ struct Tensor {
   // integers -128 .. 127; other dtypes keep their shape but no values.
   std::string dtype = "F32";
   std::vector<std::int64_t> shape;
-  std::vector<float> data;  // row-major
+  std::vector<float> data;  // row-major; empty when read with decode = false (see raw)
+  // The stored bytes, little-endian, when read with decode = false: a view into the bytes that
+  // were read, valid while they are.
+  std::string_view raw{};
   std::int64_t elements() const;
+  // Element i as a float (from data, else decoded from raw: F16 widened, I8 as an integer).
+  float value(std::size_t i) const;
+  // All elements() values into out, as value() gives them.
+  void values(float* out) const;
 };
 
 struct Safetensors {
@@ -37,8 +44,10 @@ float half_to_float(std::uint16_t h);
 // Writes F32, F16 (rounded from the floats) and I8 (the floats must be integers in -128 .. 127).
 std::string write_safetensors(const std::vector<Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {});
-// Parses and validates a whole file; errors name `source` and the problem.
+// Parses and validates a whole file; errors name `source` and the problem. decode = false leaves
+// the values in the file (Tensor::raw) for the caller to read once into where they go: a model
+// load then touches no second copy of its weights.
 Safetensors read_safetensors(std::string_view bytes,
-                             const std::string& source = "model.safetensors");
+                             const std::string& source = "model.safetensors", bool decode = true);
 
 }  // namespace recsys::io

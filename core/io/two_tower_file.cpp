@@ -18,9 +18,11 @@ namespace {
 
 // Every value of a stored tensor is finite, or a Format error naming the tensor and the element.
 void check_finite(const io::Tensor& t, const std::string& source, const std::string& name) {
-  for (std::size_t i = 0; i < t.data.size(); ++i)
-    RECSYS_CHECK_FORMAT(std::isfinite(t.data[i]), source, "/model.safetensors: tensor '", name,
-                        "' holds a non-finite value (", t.data[i], ") at element ", i);
+  if (t.dtype == "I8") return;  // integers
+  const auto n = static_cast<std::size_t>(t.elements());
+  for (std::size_t i = 0; i < n; ++i)
+    RECSYS_CHECK_FORMAT(std::isfinite(t.value(i)), source, "/model.safetensors: tensor '", name,
+                        "' holds a non-finite value (", t.value(i), ") at element ", i);
 }
 constexpr const char* kFormat = "recsys-wasm.two-tower";
 
@@ -138,7 +140,8 @@ struct TwoTowerFile::Parsed {
   std::optional<io::Safetensors> st;
   // The weights file, read (and validated) on first use.
   const io::Safetensors& tensors() {
-    if (!st) st = io::read_safetensors(weights, source + "/model.safetensors");
+    // Not decoded: each value is read once, from the file's bytes into its parameter.
+    if (!st) st = io::read_safetensors(weights, source + "/model.safetensors", /*decode=*/false);
     return *st;
   }
 };
@@ -287,7 +290,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker_parsed(
         source, "/model.safetensors: tensor '", name,
         "' does not have the shape of the ranking config");
     check_finite(*t, source, name);
-    std::copy(t->data.begin(), t->data.end(), tensor->data());
+    t->values(tensor->data());
   }
   ranker->prepare();
   return ranker;
@@ -326,7 +329,7 @@ std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker_parsed(Pars
         source, "/model.safetensors: tensor '", name,
         "' does not have the shape of the candidate ranker's config");
     check_finite(*t, source, name);
-    std::copy(t->data.begin(), t->data.end(), tensor->data());
+    t->values(tensor->data());
   }
   return ranker;
 }
@@ -478,21 +481,22 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
       check_finite(*sc, source, sname);
       // One pass over the codes, row-major, straight into the parameter.
       const Eigen::Index rows = p.value->rows(), cols = p.value->cols();
-      const float* code = t->data.data();
-      const float* scale = sc->data.data();
+      const auto* code = reinterpret_cast<const std::int8_t*>(t->raw.data());
+      std::vector<float> scale(static_cast<std::size_t>(n));
+      sc->values(scale.data());
       float* out = p.value->data();
       for (Eigen::Index r = 0; r < rows; ++r, code += cols, out += cols) {
         if (by_row) {
           const float s = scale[r];
-          for (Eigen::Index c = 0; c < cols; ++c) out[c] = code[c] * s;
+          for (Eigen::Index c = 0; c < cols; ++c) out[c] = static_cast<float>(code[c]) * s;
         } else {
-          for (Eigen::Index c = 0; c < cols; ++c) out[c] = code[c] * scale[c];
+          for (Eigen::Index c = 0; c < cols; ++c) out[c] = static_cast<float>(code[c]) * scale[c];
         }
       }
       ++scale_tensors;
     } else {
       check_finite(*t, source, p.name);
-      std::copy(t->data.begin(), t->data.end(), p.value->data());
+      t->values(p.value->data());
     }
   }
   std::size_t ranking_tensors = 0, candidate_tensors = 0;

@@ -230,7 +230,7 @@ void RankingModel::prepare() {
   Matrix Wk(k, in);
   Wk.topRows(d) = cross_.W.middleRows(d, d);
   Wk.bottomRows(side) = cross_.W.middleRows(3 * d + 1, side);
-  constexpr std::int32_t kBlock = 1024;
+  constexpr std::int32_t kBlock = 256;  // small blocks: their products stay in cache, off the heap's peak
   item_cross_.resize(n, in);
   Matrix X, Y;
   for (std::int32_t b = 0; b < n; b += kBlock) {

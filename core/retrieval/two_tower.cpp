@@ -589,8 +589,10 @@ void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matr
     RECSYS_CHECK(i >= 0 && i < num_items(), "two-tower: item index ", i, " out of range [0, ",
                  num_items(), ")");
   TowerWork w;
-  // In chunks, so that the activations of a large catalog stay small.
-  constexpr std::size_t kChunk = 4096;
+  // In chunks, so that the activations stay small: 512 rows keep a default item tower's
+  // activations near 0.5 MB (4,096 rows took 5 MB of heap that a cold page first touches at
+  // about 4 ms per MB here) and in cache. Rows do not interact: any chunking gives the same bits.
+  constexpr std::size_t kChunk = 512;
   out.resize(static_cast<Eigen::Index>(items.size()), dim());
   for (std::size_t b = 0; b < items.size(); b += kChunk) {
     const std::size_t e = std::min(items.size(), b + kChunk);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -167,6 +168,27 @@ TEST_CASE("float16: every half widens and narrows back exactly; rounding to near
   CHECK(st.find("b")->data == std::vector<float>{-128, 127, 0, -3});
   io::Tensor c{"c", "I8", {1}, {0.5f}};
   CHECK_THROWS_WITH(io::write_safetensors({c}), Catch::Contains("not an integer in -128 .. 127"));
+  // Read without decoding (what a model load does): the same values, from the file's bytes.
+  io::Tensor f{"f", "F32", {2}, {3.25f, -0.0f}};
+  const std::string bytes = io::write_safetensors({a, b, f});
+  const auto eager = io::read_safetensors(bytes);
+  const auto lazy = io::read_safetensors(bytes, "model.safetensors", /*decode=*/false);
+  for (const char* name : {"a", "b", "f"}) {
+    INFO("tensor " << name);
+    const io::Tensor& e = *eager.find(name);
+    const io::Tensor& l = *lazy.find(name);
+    CHECK(l.data.empty());
+    CHECK(l.raw.size() == static_cast<std::size_t>(l.elements()) * (l.dtype == "F32" ? 4 : l.dtype == "F16" ? 2 : 1));
+    CHECK(l.raw.data() >= bytes.data());
+    CHECK(l.raw.data() + l.raw.size() <= bytes.data() + bytes.size());  // a view, not a copy
+    std::vector<float> v(static_cast<std::size_t>(l.elements()));
+    l.values(v.data());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const float one = l.value(i);
+      CHECK(std::memcmp(&v[i], &e.data[i], 4) == 0);  // bit for bit (-0 stays -0)
+      CHECK(std::memcmp(&one, &e.data[i], 4) == 0);
+    }
+  }
 }
 
 TEST_CASE(

@@ -107,3 +107,16 @@ test('many create / dispose cycles do not leak wasm memory', () => {
   held.dispose();
   assert.ok(rs.memoryUsage().allocatedBytes - after < 4096);
 });
+
+test('memoryUsage() reports the heap, what is allocated and its high-water mark', () => {
+  const a = rs.memoryUsage();
+  assert.ok(a.peakBytes >= a.allocatedBytes && a.heapBytes >= a.peakBytes, JSON.stringify(a));
+  // A dataset larger than any before raises the mark, and disposing it does not lower it.
+  const big = rs.generateShop({ users: 4000, items: 2000, interactions: 200000 });
+  const b = rs.memoryUsage();
+  assert.ok(b.peakBytes >= b.allocatedBytes && b.allocatedBytes - a.allocatedBytes > 1e6, JSON.stringify(b));
+  big.dispose();
+  const c = rs.memoryUsage();
+  assert.equal(c.peakBytes, b.peakBytes);
+  assert.ok(c.allocatedBytes < b.allocatedBytes);
+});
