@@ -37,6 +37,29 @@ export function machine() {
   return { cpu: c[0]?.model ?? 'unknown', cores: c.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 }
 
+/**
+ * Waits until the machine's CPUs are quiet now: `windows` consecutive 200 ms windows in which
+ * /proc/stat counts at least `idle` of the CPU time as idle (at most maxSeconds). The load average
+ * that waitForIdle reads lags by a minute; this sees a browser that is still starting a window.
+ */
+export async function waitForQuiet({ idle = 0.85, windows = 3, maxSeconds = 10 } = {}) {
+  const { readFileSync } = await import('node:fs');
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const t0 = Date.now();
+  let quiet = 0;
+  let a = read();
+  while (quiet < windows && Date.now() - t0 < maxSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, 200));
+    const b = read();
+    quiet = b.total > a.total && (b.idle - a.idle) / (b.total - a.total) >= idle ? quiet + 1 : 0;
+    a = b;
+  }
+  return (Date.now() - t0) / 1000;
+}
+
 /** Waits until the machine is fairly idle (the 2 cores are shared): load average below a bound. */
 export async function waitForIdle(maxSeconds = 20) {
   const { loadavg } = await import('node:os');

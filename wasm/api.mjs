@@ -663,6 +663,12 @@ export class Recommender extends Handle {
   _personalise(sessionHandle, steps, learningRate, l2) { return this._h.personalise(sessionHandle, steps, learningRate, l2); }
   /** @internal */
   _events(sessionHandle) { return this._h.sessionEvents(sessionHandle); }
+  /**
+   * Computes now what the recommender otherwise computes on first use (the logs' co-occurrence,
+   * which the cart page's complementary source reads; about 60 ms on a cold page for the demo
+   * shop). Results are the same either way: call it when idle, after the first list is shown.
+   */
+  prepare() { this._h.prepare(); }
   /** Requests served, cache hits and hit ratio, the index in use. */
   stats() { return this._h.stats(); }
   /** Serves another model (same items) with its rankers (the strategy and default scene stay):

@@ -667,6 +667,9 @@ EMSCRIPTEN_BINDINGS(recsys) {
                     return out;
                   });
                 }))
+      .function("prepare", optional_override([](const Recommender& r) {
+                  guarded([&] { r.prepare(); });
+                }))
       .function("stats", optional_override([](const Recommender& r) {
                   const auto st = r.stats();
                   val o = val::object();

@@ -379,6 +379,8 @@ export class Recommender extends Handle {
   restoreSession(state: SessionState): Session;
   /** The served model's checksum. */
   readonly modelChecksum: string;
+  /** Computes now what is otherwise computed on first use (the logs' co-occurrence): the same results either way; call it when idle, after the first list is shown. */
+  prepare(): void;
   stats(): { requests: number; cacheHits: number; cacheSize: number; cacheHitRatio: number; index: IndexKind };
   /** Serves another model (same items) with its ranker and candidate ranker; the strategy and default scene stay. */
   reload(model: Model): void;

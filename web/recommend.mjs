@@ -97,6 +97,9 @@ function swap({ dataset, model, name, origin }) {
   state.filesKey = (state.filesKey ?? 0) + 1;
   newSession();
   restoreVisit().catch(showError);
+  // Once the first list has been painted (a frame, then a task): what the recommender otherwise
+  // computes on first use (the co-occurrence that the cart and product pages read).
+  requestAnimationFrame(() => setTimeout(() => { if (state.recommender === recommender) recommender.prepare(); }, 0));
 }
 
 function newSession() {

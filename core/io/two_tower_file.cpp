@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "data/json_options.h"
+#include "io/manifest_arrays.h"
 #include "io/safetensors.h"
 
 namespace recsys {
@@ -104,6 +105,10 @@ bool fits(const nlohmann::json& v) {
          x <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
 }
 
+// A large array of the manifest: from the fast reader when it took it, else read from the JSON.
+template <class T>
+T take(std::optional<T>& fast, const nlohmann::json& j, const char* key, const std::string& where);
+
 template <class T>
 struct is_int_vector : std::false_type {};
 template <class I>
@@ -129,12 +134,22 @@ T get(const nlohmann::json& j, const char* key, const std::string& where) {
                 "' has the wrong type: ", j.at(key).dump().substr(0, 60));
   }
 }
+template <class T>
+T take(std::optional<T>& fast, const nlohmann::json& j, const char* key, const std::string& where) {
+  if (!fast) return get<T>(j, key, where);
+  T v = std::move(*fast);
+  fast.reset();
+  return v;
+}
 }  // namespace
 
 // The manifest and the weights of one load, each parsed once: load_all() builds the model, its
 // ranker and its candidate ranker from them (the three loads used to parse both files each).
 struct TwoTowerFile::Parsed {
   nlohmann::json manifest;
+  // The large arrays, when the fast reader took them out of the manifest (io/manifest_arrays.h);
+  // each is moved out once by take() below.
+  io::ManifestArrays arrays;
   std::string_view weights;
   std::string source;
   std::optional<io::Safetensors> st;
@@ -260,7 +275,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker(std::string_view weights
                                                         std::shared_ptr<const TwoTowerModel> model,
                                                         const std::string& source) {
   RECSYS_CHECK(model, "load_ranker: no model");
-  Parsed p{parse_json(manifest, source + "/manifest.json"), weights, source, std::nullopt};
+  Parsed p{parse_json(manifest, source + "/manifest.json"), {}, weights, source, std::nullopt};
   return load_ranker_parsed(p, std::move(model));
 }
 
@@ -273,7 +288,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker_parsed(
   const auto& r = j["ranking"];
   RECSYS_CHECK_FORMAT(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
                       ": 'ranking' needs config and item_counts");
-  const auto counts = get<std::vector<double>>(r, "item_counts", where + " ranking");
+  const auto counts = take(p.arrays.ranking_item_counts, r, "item_counts", where + " ranking");
   auto ranker =
       std::make_shared<RankingModel>(RankingConfig::from_json(r["config"].dump()), model, counts,
                                      /*prepare_now=*/false);
@@ -299,7 +314,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker_parsed(
 std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker(std::string_view weights,
                                                                     std::string_view manifest,
                                                                     const std::string& source) {
-  Parsed p{parse_json(manifest, source + "/manifest.json"), weights, source, std::nullopt};
+  Parsed p{parse_json(manifest, source + "/manifest.json"), {}, weights, source, std::nullopt};
   return load_candidate_ranker_parsed(p);
 }
 
@@ -351,7 +366,10 @@ TwoTowerFile::Parsed TwoTowerFile::parse_files(std::string_view weights,
                       " MiB limit");
   RECSYS_CHECK_FORMAT(weights.size() <= kMaxWeightsBytes, source, "/model.safetensors: ",
                       weights.size(), " bytes, over the ", kMaxWeightsBytes >> 20, " MiB limit");
-  return Parsed{parse_json_object(manifest_text, where), weights, source, std::nullopt};
+  // The large arrays by the fast reader; anything it cannot vouch for, by nlohmann_json alone.
+  if (auto split = io::split_manifest(manifest_text))
+    return Parsed{std::move(split->rest), std::move(split->arrays), weights, source, std::nullopt};
+  return Parsed{parse_json_object(manifest_text, where), {}, weights, source, std::nullopt};
 }
 
 TwoTowerModel TwoTowerFile::load(std::string_view weights, std::string_view manifest_text,
@@ -399,12 +417,13 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   RECSYS_CHECK_FORMAT(m.config_.user_buckets >= 0 && m.config_.item_buckets >= 0, where,
                       ": config has unresolved bucket counts (-1)");
   const auto& items = j.contains("items") ? j["items"] : nlohmann::json();
-  const auto ids = get<std::vector<std::string>>(items, "ids", where + " items");
-  m.item_category_ = get<std::vector<std::int32_t>>(items, "category", where + " items");
-  m.item_brand_ = get<std::vector<std::int32_t>>(items, "brand", where + " items");
-  m.item_price_ = get<std::vector<double>>(items, "price", where + " items");
+  io::ManifestArrays& a = p.arrays;
+  const auto ids = take(a.item_ids, items, "ids", where + " items");
+  m.item_category_ = take(a.item_category, items, "category", where + " items");
+  m.item_brand_ = take(a.item_brand, items, "brand", where + " items");
+  m.item_price_ = take(a.item_price, items, "price", where + " items");
   if (items.contains("title"))
-    m.item_title_ = get<std::vector<std::string>>(items, "title", where + " items");
+    m.item_title_ = take(a.item_title, items, "title", where + " items");
   else
     m.item_title_.assign(m.item_price_.size(), "");
   RECSYS_CHECK_FORMAT(m.item_title_.size() == m.item_price_.size(), where, ": items.title has ",
@@ -416,7 +435,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
                           m.item_price_.size() == ids.size(),
                       where, ": items.ids, category, brand and price differ in length");
   m.items_ = Vocabulary(ids);
-  m.users_ = Vocabulary(get<std::vector<std::string>>(j, "users", where));
+  m.users_ = Vocabulary(take(a.users, j, "users", where));
   m.categories_ = Vocabulary(get<std::vector<std::string>>(j, "categories", where));
   m.brands_ = Vocabulary(get<std::vector<std::string>>(j, "brands", where));
   for (std::size_t i = 0; i < ids.size(); ++i) {

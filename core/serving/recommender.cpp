@@ -97,15 +97,18 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
                "recommender: the interactions do not match the catalog");
   s.user_items.resize(static_cast<std::size_t>(x.num_users()));
   s.user_bought.resize(static_cast<std::size_t>(x.num_users()));
-  for (std::int32_t u = 0; u < x.num_users(); ++u)
-    for (const auto& e : x.history(u)) {
+  for (std::int32_t u = 0; u < x.num_users(); ++u) {
+    const auto h = x.history(u);
+    s.user_items[u].reserve(h.size());  // one allocation per user, not a doubling series
+    for (const auto& e : h) {
       const std::int32_t m = s.data_to_model[e.item];
       if (m < 0) continue;
       s.user_items[u].push_back(m);
       if (e.event == Event::Purchase) s.user_bought[u].push_back(m);
     }
+  }
   const PopularitySource popularity(x, s.strategy.trending_half_life_days);
-  s.cooccurrence = CoOccurrence(x);
+  s.cooccurrence = std::make_shared<const LazyCoOccurrence>(Baskets(x, CoOccurrenceOptions()));
   bool neighbours = false, ease = false;
   for (const auto& [name, scene] : s.strategy.scenes)
     for (const auto& q : scene.sources) {
@@ -150,6 +153,8 @@ void Recommender::reload(std::shared_ptr<const TwoTowerModel> model,
   cache_.clear();
   ++generation_;
 }
+
+void Recommender::prepare() const { state_.cooccurrence->get(); }
 
 Session Recommender::create_session(const std::string& user_id) const {
   RECSYS_CHECK_FOUND(user_id.empty() || knows_user(user_id), "session: unknown user '", user_id,

@@ -58,6 +58,10 @@ class Recommender {
   // run it from several threads.
   std::vector<Recommendation> compute(const RecommendRequest& request,
                                       const Session* session = nullptr) const;
+  // Computes now what is otherwise computed on first use (the logs' co-occurrence, which the
+  // cart page's complementary source reads): the same results either way. A page calls it once
+  // its first list is on screen, so that the first list does not wait for it.
+  void prepare() const;
   // A session for a user id ("" = anonymous) that this recommender serves; an unknown user id
   // is an error.
   Session create_session(const std::string& user_id) const;

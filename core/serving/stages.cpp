@@ -194,7 +194,7 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
       case SourceKind::Complementary: {
         std::unordered_map<std::int32_t, double> lift;
         for (std::int32_t a : anchors)
-          for (const auto& [j, l] : s.cooccurrence.neighbours(s.catalog_row[a])) {
+          for (const auto& [j, l] : s.cooccurrence->get().neighbours(s.catalog_row[a])) {
             const std::int32_t m = s.data_to_model[j];
             if (m >= 0 && eligible.allows(m) &&
                 std::find(anchors.begin(), anchors.end(), m) == anchors.end())

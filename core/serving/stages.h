@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,28 @@ namespace recsys {
 
 class CandidateRanker;
 
+// The logs' co-occurrence, counted on first use or by Recommender::prepare(): only the
+// complementary source (the cart page) reads it, and a page's first list seldom does. The
+// baskets are cut when the recommender is made (one pass over the logs, kept as CSR); the pairs,
+// the costly half, are counted here. Thread-safe; a count that throws is tried again on the
+// next use.
+class LazyCoOccurrence {
+ public:
+  explicit LazyCoOccurrence(Baskets baskets) : baskets_(std::move(baskets)) {}
+  const CoOccurrence& get() const {
+    std::call_once(once_, [this] {
+      value_ = CoOccurrence(baskets_);
+      baskets_ = Baskets();
+    });
+    return value_;
+  }
+
+ private:
+  mutable std::once_flag once_;
+  mutable Baskets baskets_;
+  mutable CoOccurrence value_;
+};
+
 // Everything the stages read: the model and its index, the catalog joined to the model's items,
 // the users' logged histories, the sources' precomputed scores. Built by the Recommender; the
 // model-dependent part (model, ranker, item_vectors, index) is replaced by a reload.
@@ -53,7 +76,7 @@ struct ServingState {
   std::vector<char> out_of_stock;                     // per model item
   std::vector<std::vector<std::int32_t>> user_items;  // per logged user: model items, time order
   std::vector<std::vector<std::int32_t>> user_bought;  // per logged user: purchased model items
-  CoOccurrence cooccurrence;                           // over catalog rows
+  std::shared_ptr<const LazyCoOccurrence> cooccurrence;  // over catalog rows
   ItemNeighbours item_neighbours;  // over catalog rows; built only when a scene uses them
   ItemNeighbours ease_neighbours;  // EASE's top weights, likewise
   std::vector<float> popular, trending;                // per model item

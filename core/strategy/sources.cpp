@@ -60,24 +60,21 @@ void count_pairs(std::size_t n, const std::vector<std::int32_t>& items,
 }
 }  // namespace
 
-CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& o) {
+Baskets::Baskets(const Interactions& logs, const CoOccurrenceOptions& o) : options(o) {
   RECSYS_CHECK(o.session_gap >= 0, "co-occurrence: session_gap must be >= 0, got ", o.session_gap);
   RECSYS_CHECK(o.neighbours >= 1, "co-occurrence: neighbours must be >= 1, got ", o.neighbours);
   RECSYS_CHECK(o.min_count >= 1, "co-occurrence: min_count must be >= 1, got ", o.min_count);
-  const auto n = static_cast<std::size_t>(logs.num_items());
-  // Baskets of distinct items, kept (as CSR) only when small enough to count pairs in; then
-  // count_pairs() over them.
-  std::vector<std::int64_t> count(n, 0);
-  std::vector<std::int32_t> basket, basket_items;
-  std::vector<std::size_t> basket_start{0};
+  count.assign(static_cast<std::size_t>(logs.num_items()), 0);
+  // Baskets of distinct items, kept (as CSR) only when small enough to count pairs in.
+  std::vector<std::int32_t> basket;
   auto flush = [&]() {
     std::sort(basket.begin(), basket.end());
     basket.erase(std::unique(basket.begin(), basket.end()), basket.end());
-    if (!basket.empty()) ++baskets_;
+    if (!basket.empty()) ++baskets;
     for (std::int32_t i : basket) ++count[i];
     if (basket.size() >= 2 && basket.size() <= 200) {  // a huge basket is a bulk order
-      basket_items.insert(basket_items.end(), basket.begin(), basket.end());
-      basket_start.push_back(basket_items.size());
+      items.insert(items.end(), basket.begin(), basket.end());
+      start.push_back(items.size());
     }
     basket.clear();
   };
@@ -92,6 +89,17 @@ CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& 
     }
     flush();
   }
+}
+
+CoOccurrence::CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& o)
+    : CoOccurrence(Baskets(logs, o)) {}
+
+CoOccurrence::CoOccurrence(const Baskets& b) : baskets_(b.baskets) {
+  const CoOccurrenceOptions& o = b.options;
+  const std::size_t n = b.count.size();
+  const std::vector<std::int64_t>& count = b.count;
+  const std::vector<std::int32_t>& basket_items = b.items;
+  const std::vector<std::size_t>& basket_start = b.start;
   neighbours_.resize(n);
   const auto keep = static_cast<std::size_t>(o.neighbours);
   count_pairs(n, basket_items, basket_start,

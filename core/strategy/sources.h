@@ -31,10 +31,23 @@ struct CoOccurrenceOptions {
   int min_count = 2;                 // pairs seen together fewer times are noise
 };
 
+// The logs cut into baskets of distinct items, the first half of counting co-occurrence: one
+// pass over the events; the pairs (the costly half) are counted from this.
+struct Baskets {
+  CoOccurrenceOptions options;
+  std::vector<std::int64_t> count;       // per item: the baskets that hold it
+  std::vector<std::int32_t> items;       // the baskets of 2 to 200 items, as CSR
+  std::vector<std::size_t> start{0};     // basket b is items[start[b] .. start[b + 1])
+  std::int64_t baskets = 0;              // every non-empty basket
+  Baskets() = default;
+  Baskets(const Interactions& logs, const CoOccurrenceOptions& options);
+};
+
 class CoOccurrence {
  public:
   CoOccurrence() = default;
   CoOccurrence(const Interactions& logs, const CoOccurrenceOptions& options = {});
+  explicit CoOccurrence(const Baskets& baskets);
   // The item's neighbours, best lift first: lift(i, j) = c(i, j) · baskets / (n(i) · n(j)).
   const std::vector<std::pair<std::int32_t, float>>& neighbours(std::int32_t item) const;
   std::int64_t baskets() const { return baskets_; }

@@ -121,6 +121,32 @@ TEST_CASE("scene routing uses the configured sources", "[serving][strategy]") {
           Approx(r.explanation.relevance + r.explanation.diversity_adjustment));
 }
 
+TEST_CASE("co-occurrence counted on first use or by prepare(): the same as counted at once",
+          "[serving][strategy]") {
+  // The recommender cuts the baskets when made and counts the pairs later: its neighbours are
+  // those of a count over the logs at once, for every item.
+  const Recommender lazy = make_recommender();
+  lazy.prepare();
+  lazy.prepare();  // again: nothing changes
+  const CoOccurrence eager(shop_data().interactions);
+  const CoOccurrence& counted = lazy.state().cooccurrence->get();
+  CHECK(counted.baskets() == eager.baskets());
+  for (std::int32_t i = 0; i < shop_data().catalog.size(); ++i) {
+    INFO("item " << i);
+    REQUIRE(counted.neighbours(i) == eager.neighbours(i));
+  }
+  // Cart-page lists are the same whether prepare() ran first or the request counted.
+  Recommender a = make_recommender(), b = make_recommender();
+  a.prepare();
+  for (const char* item : {"item_7", "item_30", "item_123"}) {
+    Session s;
+    s.track(a.item_index(item), Event::AddToCart, 100);
+    RecommendRequest cart;
+    cart.scene = "cart_page";
+    CHECK(ids(a, a.recommend(cart, &s)) == ids(b, b.recommend(cart, &s)));
+  }
+}
+
 TEST_CASE("filters and business rules", "[serving][rules]") {
   Recommender rec = make_recommender();
   const auto& m = rec.model();

@@ -50,6 +50,26 @@ test('session events change the next list at once, and the cache follows', () =>
   rec.dispose();
 });
 
+test('prepare() computes ahead what the cart and product pages read: the same lists either way', () => {
+  const lazy = rs.createRecommender({ model, dataset: shop, cacheCapacity: 0 });
+  const ready = rs.createRecommender({ model, dataset: shop, cacheCapacity: 0 });
+  assert.equal(ready.prepare(), undefined);
+  ready.prepare();  // again: nothing changes
+  for (const itemId of ['item_3', 'item_40', 'item_77']) {
+    const list = (rec) => {
+      const session = rec.createSession();
+      session.track({ itemId, event: 'add_to_cart', timestamp: 10 });
+      const out = ['cart_page', 'product_page'].map((scene) => rec.recommend({ session, scene, k: 8 }).map((x) => x.id));
+      session.dispose();
+      return out;
+    };
+    assert.deepEqual(list(lazy), list(ready));
+  }
+  lazy.dispose();
+  ready.dispose();
+  assert.throws(() => ready.prepare(), { kind: 'state' });
+});
+
 test('filters, and errors that name the argument and change nothing', () => {
   const rec = rs.createRecommender({ model, dataset: shop, index: 'int8' });
   const cats = [...new Set(shop.items({ limit: 50 }).map((x) => x.category))].slice(0, 2);
