@@ -312,7 +312,7 @@ std::int64_t panel_floats(std::int64_t n, int d) {
 }
 
 void pack_panels(const float* rows, std::int64_t n, int d, float* panels) {
-  // Panel p covers exactly the floats of rows [8p, 8p + 8): packing moves values within that
+  // Panel p covers exactly the floats of rows [32p, 32p + 32): packing moves values within that
   // range only, so rows == panels (in place) works; one panel is copied aside first.
   const std::int64_t count = (n + kPanel - 1) / kPanel;
   std::vector<float> tmp(static_cast<std::size_t>(kPanel) * d);
@@ -327,10 +327,10 @@ void pack_panels(const float* rows, std::int64_t n, int d, float* panels) {
 }
 
 namespace {
-// M queries × NP panels: M · NP · kPanel scores, each a chain of adds in j order.
+// M queries × NP sub-panels (kSubPanel items each, kPanel floats apart per dimension, the next
+// sub-panel kSubPanel floats on): M · NP · kSubPanel scores, each a chain of adds in j order.
 template <int M, int NP>
 inline void panel_tile(const float* p, int d, const float* q, float* out, std::int64_t ld) {
-  const std::int64_t stride = static_cast<std::int64_t>(d) * kPanel;
 #ifdef __wasm_simd128__
   v128_t acc[M][NP][2];
   for (int t = 0; t < M; ++t)
@@ -338,8 +338,8 @@ inline void panel_tile(const float* p, int d, const float* q, float* out, std::i
   for (int j = 0; j < d; ++j) {
     v128_t x[NP][2];
     for (int u = 0; u < NP; ++u) {
-      x[u][0] = wasm_v128_load(p + u * stride + j * kPanel);
-      x[u][1] = wasm_v128_load(p + u * stride + j * kPanel + 4);
+      x[u][0] = wasm_v128_load(p + j * kPanel + u * kSubPanel);
+      x[u][1] = wasm_v128_load(p + j * kPanel + u * kSubPanel + 4);
     }
     for (int t = 0; t < M; ++t) {
       const v128_t s = wasm_v128_load32_splat(q + t * d + j);
@@ -351,12 +351,12 @@ inline void panel_tile(const float* p, int d, const float* q, float* out, std::i
   }
   for (int t = 0; t < M; ++t)
     for (int u = 0; u < NP; ++u) {
-      wasm_v128_store(out + t * ld + u * kPanel, acc[t][u][0]);
-      wasm_v128_store(out + t * ld + u * kPanel + 4, acc[t][u][1]);
+      wasm_v128_store(out + t * ld + u * kSubPanel, acc[t][u][0]);
+      wasm_v128_store(out + t * ld + u * kSubPanel + 4, acc[t][u][1]);
     }
 #else
   // GCC / Clang vector extensions, four lanes (SSE2, which every x86-64 has; wider types are
-  // lowered poorly without AVX): two per panel row, no reassociation, so each lane adds in j
+  // lowered poorly without AVX): two per sub-panel row, no reassociation, so each lane adds in j
   // order as the wasm path does.
   typedef float f4 __attribute__((vector_size(16)));
   f4 acc[M][NP][2];
@@ -365,8 +365,8 @@ inline void panel_tile(const float* p, int d, const float* q, float* out, std::i
   for (int j = 0; j < d; ++j) {
     f4 x[NP][2];
     for (int u = 0; u < NP; ++u) {
-      __builtin_memcpy(&x[u][0], p + u * stride + j * kPanel, sizeof(f4));
-      __builtin_memcpy(&x[u][1], p + u * stride + j * kPanel + 4, sizeof(f4));
+      __builtin_memcpy(&x[u][0], p + j * kPanel + u * kSubPanel, sizeof(f4));
+      __builtin_memcpy(&x[u][1], p + j * kPanel + u * kSubPanel + 4, sizeof(f4));
     }
     for (int t = 0; t < M; ++t) {
       const f4 s = f4{} + q[t * d + j];
@@ -378,26 +378,30 @@ inline void panel_tile(const float* p, int d, const float* q, float* out, std::i
   }
   for (int t = 0; t < M; ++t)
     for (int u = 0; u < NP; ++u) {
-      __builtin_memcpy(out + t * ld + u * kPanel, &acc[t][u][0], sizeof(f4));
-      __builtin_memcpy(out + t * ld + u * kPanel + 4, &acc[t][u][1], sizeof(f4));
+      __builtin_memcpy(out + t * ld + u * kSubPanel, &acc[t][u][0], sizeof(f4));
+      __builtin_memcpy(out + t * ld + u * kSubPanel + 4, &acc[t][u][1], sizeof(f4));
     }
 #endif
 }
 
+// Every group's sub-panels in tiles of NP (NP divides kPanel / kSubPanel).
 template <int M, int NP>
 void panel_run(const float* panels, std::int64_t count, int d, const float* q, float* out,
                std::int64_t ld) {
+  static_assert((kPanel / kSubPanel) % NP == 0, "NP must divide the sub-panels of a group");
   const std::int64_t stride = static_cast<std::int64_t>(d) * kPanel;
-  std::int64_t p = 0;
-  for (; p + NP <= count; p += NP) panel_tile<M, NP>(panels + p * stride, d, q, out + p * kPanel, ld);
-  for (; p < count; ++p) panel_tile<M, 1>(panels + p * stride, d, q, out + p * kPanel, ld);
+  for (std::int64_t g = 0; g < count; ++g)
+    for (int u = 0; u < kPanel / kSubPanel; u += NP)
+      panel_tile<M, NP>(panels + g * stride + u * kSubPanel, d, q, out + g * kPanel + u * kSubPanel,
+                        ld);
 }
 }  // namespace
 
 void panel_scores(const float* panels, std::int64_t count, int d, const float* queries, int m,
                   float* out, std::int64_t ld) {
-  // Tiles of four queries × one panel (eight accumulators) for batches; one query runs four
-  // panels at a time, so that eight independent chains hide the add latency.
+  // Tiles of four queries × one sub-panel (eight accumulators) for batches; one query runs the
+  // four sub-panels of a group at a time, so that eight independent chains hide the add latency
+  // while the group streams from memory in order.
   int t = 0;
   for (; t + 4 <= m; t += 4) panel_run<4, 1>(panels, count, d, queries + t * d, out + t * ld, ld);
   switch (m - t) {
