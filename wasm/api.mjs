@@ -5,6 +5,7 @@
 // Long-lived objects own a C++ object: call dispose() when done; a FinalizationRegistry frees
 // the ones that are garbage-collected without it. Results are plain JS values, never views
 // into wasm memory.
+import { compileRelaxedI8 } from './relaxed-i8.mjs';
 
 // Set by the entry point when it is imported (the last one imported wins): how to read a local
 // file (Node), and the createRecsys that Model.load uses when it is given no engine.
@@ -792,6 +793,13 @@ export class Recsys {
   get threads() { return this.#m.threads(); }
 
   /**
+   * The kernels in use where there is a choice: int8 is 'relaxed-simd' (wasm's relaxed integer dot
+   * product, where the runtime has it and passed the start-up check) or 'simd128'; the results
+   * are the same bits either way.
+   */
+  get kernels() { return { int8: this.#m.recsysRelaxedI8 ? 'relaxed-simd' : 'simd128' }; }
+
+  /**
    * Changes the thread count of the pthread build (1 .. the count it was created with: its pool
    * holds that many Workers); results do not depend on it. The single-thread build accepts 1.
    */
@@ -1068,6 +1076,40 @@ function sharedRecsys() {
  * => bytes }. Internal: entry points call it.
  * @internal
  */
+// The relaxed-SIMD int8 kernel (relaxed-i8.mjs) for this engine, when the runtime compiles it and
+// it gives the expected answers on a known case (an engine that takes the opcode with other
+// semantics, as Node 20's experimental flag does, keeps the engine's own kernel).
+function useRelaxedI8(module, shared) {
+  let kernel = null;
+  try {
+    kernel = compileRelaxedI8({ shared });
+    if (kernel && !relaxedI8Works(kernel, shared)) kernel = null;
+  } catch {
+    kernel = null;
+  }
+  if (!kernel) return;
+  module.recsysRelaxedI8 = kernel;
+  module.useRelaxedI8(true);
+}
+
+function relaxedI8Works(kernel, shared) {
+  const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1 });
+  const { scan } = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
+  const n = 8, d = 32, items = 0, q = 256, scale = 512, out = 1024;
+  const i8 = new Int8Array(memory.buffer), f32 = new Float32Array(memory.buffer);
+  const code = (i) => ((i * 37 + 11) % 127) - 63;  // every value of [-63, 63] in turn
+  for (let i = 0; i < n * d; i++) i8[items + i] = code(i);
+  for (let j = 0; j < d; j++) i8[q + j] = code(j * 5 + 3) + 64;
+  for (let r = 0; r < n; r++) f32[scale / 4 + r] = 1 + r / 8;
+  if (scan(items, n, d, q, scale, out) !== n) return false;
+  for (let r = 0; r < n; r++) {
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += code(r * d + j) * code(j * 5 + 3);
+    if (f32[out / 4 + r] !== Math.fround(dot * (1 + r / 8))) return false;
+  }
+  return true;
+}
+
 export function makeCreateRecsys(engines, node = null, threaded = null) {
   const names = Object.keys(engines);
   const list = names.map((n) => `'${n}'`).join(' or ');
@@ -1082,8 +1124,10 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
    * wasmModule: that engine's .wasm already compiled (a WebAssembly.Module, or a promise of one),
    * e.g. by `WebAssembly.compileStreaming(fetch(url))` in the page's head, so that compiling
    * overlaps loading the page's scripts.
+   * relaxedSimd: false keeps the engine's own int8 kernel where the runtime has relaxed SIMD
+   * (default true: the relaxed-SIMD kernel, relaxed-i8.mjs; the same results either way).
    * @param {{engine?: 'full'|'serve', threads?: 'auto'|number, wasmBinary?: ArrayBuffer|Uint8Array, wasmUrl?: string|URL,
-   *   wasmModule?: WebAssembly.Module|Promise<WebAssembly.Module>}} [options]
+   *   wasmModule?: WebAssembly.Module|Promise<WebAssembly.Module>, relaxedSimd?: boolean}} [options]
    */
   async function createRecsys(options = {}) {
     checkObject(options, 'options');
@@ -1125,10 +1169,13 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
       const url = String(options.wasmUrl);
       args.locateFile = (path, prefix) => (path.endsWith('.wasm') ? url : prefix + path);
     }
+    const relaxed = options.relaxedSimd ?? true;
+    if (typeof relaxed !== 'boolean') throw typeError(`relaxedSimd must be a boolean, got ${describe(relaxed)}`);
     if (count > 1) {
       const { default: factory } = await threaded();
       const module = await factory(args);
       module.setThreads(count);
+      if (relaxed) useRelaxedI8(module, true);
       return new Recsys(module, count);
     }
     let failed = null;
@@ -1149,6 +1196,7 @@ export function makeCreateRecsys(engines, node = null, threaded = null) {
     }
     const { default: factory } = await engines[engine]();
     const module = await (failed ? Promise.race([factory(args), failed]) : factory(args));
+    if (relaxed) useRelaxedI8(module, false);
     return new Recsys(module);
   }
   platform.readFile = node ? node.readFile : null;

@@ -34,6 +34,7 @@
 #include "experiment/experiment.h"
 #include "features/scene.h"
 #include "io/two_tower_file.h"
+#include "nn/kernels.h"
 #include "ranking/fit.h"
 #include "retrieval/index.h"
 #include "retrieval/topk.h"
@@ -50,6 +51,27 @@ EM_JS(void, recsys_throw_js_error, (const char* cls, const char* kind, const cha
   e.kind = UTF8ToString(kind);
   throw e;
 });
+
+// The relaxed-SIMD int8 scan (wasm/relaxed-i8.mjs): a module of one function that the wrapper
+// compiles and checks, placed on Module.recsysRelaxedI8, instantiated here on first use over this
+// engine's memory. 0 (declined) where it is absent, as in the pthread engine's Workers.
+EM_JS(int, recsys_relaxed_i8_scan,
+      (const void* items, int n, int d, const void* q, const void* scale, void* out), {
+  let scan = Module['recsysRelaxedI8Scan'];
+  if (!scan) {
+    const kernel = Module['recsysRelaxedI8'];
+    if (!kernel) return 0;
+    scan = Module['recsysRelaxedI8Scan'] =
+        new WebAssembly.Instance(kernel, {env: {memory: wasmMemory}}).exports.scan;
+  }
+  return scan(items, n, d, q, scale, out);
+});
+
+std::int64_t relaxed_i8_hook(const std::int8_t* items, std::int64_t n, int d,
+                             const std::uint8_t* q_u7, const float* scale, float* out) {
+  if (n > (1 << 30)) return 0;
+  return recsys_relaxed_i8_scan(items, static_cast<int>(n), d, q_u7, scale, out);
+}
 
 const char* js_error_class(recsys::ErrorKind kind) {
   switch (kind) {
@@ -755,6 +777,11 @@ EMSCRIPTEN_BINDINGS(recsys) {
   function("peakHeapBytes",
            optional_override([]() { return static_cast<double>(mallinfo().usmblks); }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
+  // The int8 index's scan through the relaxed-SIMD kernel on Module.recsysRelaxedI8 (on) or the
+  // engine's own SIMD kernel (off); the same results either way.
+  function("useRelaxedI8", optional_override([](bool on) {
+             recsys::nn::kernels::set_i8_scan_hook(on ? &relaxed_i8_hook : nullptr);
+           }));
   // The names the API accepts, from the C++ lists (index.d.mts declares the same; a test checks).
   function("enums", optional_override([]() {
              val o = val::object();

@@ -509,6 +509,8 @@ export class Recsys {
   readonly threads: number;
   /** Changes the pthread build's thread count (1 .. the count it was created with); same results. */
   setThreads(n: number): void;
+  /** The kernels in use where there is a choice (the same results either way). */
+  readonly kernels: { int8: 'relaxed-simd' | 'simd128' };
   /** The names the API accepts, from the C++ core (frozen arrays). */
   readonly enums: {
     readonly scenes: readonly Scene[];
@@ -566,5 +568,7 @@ export function createRecsys(options?: {
   wasmUrl?: string | URL;
   /** That engine's .wasm already compiled, e.g. WebAssembly.compileStreaming(fetch(url)) in the page's head. */
   wasmModule?: WebAssembly.Module | Promise<WebAssembly.Module>;
+  /** Use the relaxed-SIMD int8 kernel where the runtime has it (default true; the same results either way). */
+  relaxedSimd?: boolean;
 }): Promise<Recsys>;
 export default createRecsys;

@@ -3,5 +3,5 @@ export * from './index.mjs';
 import type { Recsys } from './index.mjs';
 
 /** Loads the serving engine (no training, evaluation, shop generation or model saving). */
-export function createRecsys(options?: { engine?: 'serve'; wasmBinary?: ArrayBuffer | Uint8Array; wasmUrl?: string | URL; wasmModule?: WebAssembly.Module | Promise<WebAssembly.Module> }): Promise<Recsys>;
+export function createRecsys(options?: { engine?: 'serve'; wasmBinary?: ArrayBuffer | Uint8Array; wasmUrl?: string | URL; wasmModule?: WebAssembly.Module | Promise<WebAssembly.Module>; relaxedSimd?: boolean }): Promise<Recsys>;
 export default createRecsys;

@@ -48,12 +48,16 @@ function time(fn, reps) {
 // index's are the ground truth of every recall, computed on the Node side).
 window.runRecsys = async ({ n, d, k = 10, queries = 50, batch = 128, nprobes = [0] }) => {
   const rs = await createRecsys();
+  // The engine's own int8 kernel too, where the default one is the relaxed-SIMD kernel.
+  const own = rs.kernels.int8 === 'relaxed-simd' ? await createRecsys({ relaxedSimd: false }) : null;
   const items = clustered(n, d, 1);
   const qs = clustered(Math.max(queries, batch), d, 2);
   const one = (i) => qs.subarray((i % queries) * d, (i % queries + 1) * d);
   const results = [];
-  for (const [kind, opts] of [['exact', {}], ['int8', {}], ...nprobes.map((p) => ['ivf', p ? { nprobe: p } : {}])]) {
-    const index = rs.createIndex({ kind, ...opts });
+  const runs = [['exact', {}, rs], ['int8', {}, rs], ...(own ? [['int8', {}, own]] : []), ...nprobes.map((p) => ['ivf', p ? { nprobe: p } : {}, rs])];
+  for (const [kind, opts, engine] of runs) {
+    const index = engine.createIndex({ kind, ...opts });
+    const kernel = kind === 'int8' ? engine.kernels.int8 : undefined;
     const t0 = performance.now();
     index.build(items, n, d);
     const buildMs = performance.now() - t0;
@@ -63,9 +67,9 @@ window.runRecsys = async ({ n, d, k = 10, queries = 50, batch = 128, nprobes = [
     const ids = new Int32Array(queries * k);
     for (let q = 0; q < queries; q++) ids.set(index.search(one(q), { k }).ids, q * k);
     const batchIds = index.search(qs.subarray(0, batch * d), { m: batch, k }).ids;
-    results.push({ engine: 'recsys', kind, options: opts, buildMs, singleP50: median(single), singleP95: p95(single),
+    results.push({ engine: 'recsys', kind, kernel, options: opts, buildMs, singleP50: median(single), singleP95: p95(single),
       batch128: median(batchT), ids: Array.from(ids), batchIds: Array.from(batchIds), memoryBytes: index.memoryBytes });
-    log(`${kind} ${JSON.stringify(opts)} n=${n} d=${d}: build ${buildMs.toFixed(0)} ms, single ${median(single).toFixed(2)} ms, batch ${median(batchT).toFixed(1)} ms`);
+    log(`${kind}${kernel ? ` (${kernel})` : ''} ${JSON.stringify(opts)} n=${n} d=${d}: build ${buildMs.toFixed(0)} ms, single ${median(single).toFixed(2)} ms, batch ${median(batchT).toFixed(1)} ms`);
     index.dispose();
   }
   return { results, crossOriginIsolated: globalThis.crossOriginIsolated === true };

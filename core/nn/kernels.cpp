@@ -4,6 +4,7 @@
 #include "common/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #ifdef __wasm_simd128__
@@ -283,9 +284,41 @@ inline void i8_tile4(const std::int8_t* a, int d, const std::int16_t* q16, const
 #endif
 }  // namespace
 
+namespace {
+std::atomic<I8ScanHook> g_i8_hook{nullptr};
+// The engine's own kernel (scores_i8_scaled_multi without the host's).
+void scores_i8_multi_own(const std::int8_t* items, std::int64_t n, int d,
+                         const std::int8_t* queries, int m, const float* scale, float* out,
+                         std::int64_t ld);
+}  // namespace
+
+void set_i8_scan_hook(I8ScanHook hook) { g_i8_hook.store(hook); }
+I8ScanHook i8_scan_hook() { return g_i8_hook.load(); }
+
 void scores_i8_scaled_multi(const std::int8_t* items, std::int64_t n, int d,
                             const std::int8_t* queries, int m, const float* scale, float* out,
                             std::int64_t ld) {
+  if (const I8ScanHook hook = g_i8_hook.load(); hook && d % 16 == 0 && n >= 4) {
+    // The host's kernel query by query (rows stay in cache between the passes of a block); what
+    // it leaves, here.
+    std::vector<std::uint8_t> q_u7(static_cast<std::size_t>(d));
+    for (int t = 0; t < m; ++t) {
+      const std::int8_t* q = queries + static_cast<std::int64_t>(t) * d;
+      for (int j = 0; j < d; ++j) q_u7[j] = static_cast<std::uint8_t>(q[j] + 64);
+      const std::int64_t done = hook(items, n, d, q_u7.data(), scale, out + t * ld);
+      if (done < n)
+        scores_i8_multi_own(items + done * d, n - done, d, q, 1, scale + done,
+                            out + t * ld + done, 0);
+    }
+    return;
+  }
+  scores_i8_multi_own(items, n, d, queries, m, scale, out, ld);
+}
+
+namespace {
+void scores_i8_multi_own(const std::int8_t* items, std::int64_t n, int d,
+                         const std::int8_t* queries, int m, const float* scale, float* out,
+                         std::int64_t ld) {
 #ifdef __wasm_simd128__
   std::int64_t r = 0;
   if (d % 8 == 0 && n >= 4) {
@@ -306,6 +339,7 @@ void scores_i8_scaled_multi(const std::int8_t* items, std::int64_t n, int d,
     scores_i8_scaled(items, n, d, queries + static_cast<std::int64_t>(t) * d, scale, out + t * ld);
 #endif
 }
+}  // namespace
 
 std::int64_t panel_floats(std::int64_t n, int d) {
   return (n + kPanel - 1) / kPanel * kPanel * static_cast<std::int64_t>(d);

@@ -44,6 +44,17 @@ void scores_i8_scaled_multi(const std::int8_t* items, std::int64_t n, int d,
                             const std::int8_t* queries, int m, const float* scale, float* out,
                             std::int64_t ld);
 
+// An int8 scan that the host provides for an instruction this compiler cannot emit (wasm's
+// relaxed integer dot product, wasm/relaxed-i8.mjs): out[r] = <items row r, q> · scale[r] for the
+// rows [0, done) that it returns (a multiple of 4), with exactly the bits of
+// scores_i8_scaled_multi; q_u7 holds the query's codes (in [-63, 63]) plus 64. 0 declines. Used
+// by scores_i8_scaled_multi for d a multiple of 16; the rows it leaves are scored here.
+using I8ScanHook = std::int64_t (*)(const std::int8_t* items, std::int64_t n, int d,
+                                    const std::uint8_t* q_u7, const float* scale, float* out);
+// Set once at start-up, before any scan (nullptr: none).
+void set_i8_scan_hook(I8ScanHook hook);
+I8ScanHook i8_scan_hook();
+
 // Panel layout for float scans: items in groups of kPanel, each group stored dimension-major
 // ([d][kPanel]: element j of its 32 items, then element j + 1, ...), the last group padded
 // with zeros. A scan then needs no horizontal sums, and a tile of queries shares every load of

@@ -204,6 +204,68 @@ TEST_CASE("the int8 multi-query scan equals one query at a time and the naive su
   }
 }
 
+namespace {
+// A host kernel for the test: the relaxed-SIMD kernel's contract (rows in fours from the first,
+// q given as codes + 64) computed as <a, q + 64> - 64 · Σa, as that kernel does; it takes at most
+// `limit` rows, so that the engine scores the rest.
+std::int64_t g_hook_limit = 0, g_hook_calls = 0;
+std::int64_t test_hook(const std::int8_t* items, std::int64_t n, int d, const std::uint8_t* q_u7,
+                       const float* scale, float* out) {
+  ++g_hook_calls;
+  const std::int64_t done = std::min(n, g_hook_limit) / 4 * 4;
+  for (std::int64_t r = 0; r < done; ++r) {
+    std::int32_t dot = 0, sum = 0;
+    for (int j = 0; j < d; ++j) {
+      dot += items[r * d + j] * static_cast<std::int32_t>(q_u7[j]);
+      sum += items[r * d + j];
+    }
+    out[r] = static_cast<float>(dot - 64 * sum) * scale[r];
+  }
+  return done;
+}
+}  // namespace
+
+TEST_CASE("a host's int8 kernel (the relaxed-SIMD hook) gives the engine's scores for its rows",
+          "[index][kernels]") {
+  const nn::Matrix items = gaussian(1003, 32, 31), queries = gaussian(9, 32, 32);
+  IndexOptions o;
+  o.kind = "int8";
+  o.rerank = 1;  // the int8 scan alone picks the items
+  auto own = make_index(o);
+  own->build(items);
+  std::vector<std::vector<ScoredItem>> want, got;
+  own->search(queries.data(), 9, 20, nullptr, want);
+  for (std::int64_t limit : {0, 5, 400, 1 << 20}) {
+    INFO("rows the host takes per call: " << limit);
+    g_hook_limit = limit;
+    g_hook_calls = 0;
+    nn::kernels::set_i8_scan_hook(&test_hook);
+    auto hooked = make_index(o);
+    hooked->build(items);
+    hooked->search(queries.data(), 9, 20, nullptr, got);
+    nn::kernels::set_i8_scan_hook(nullptr);
+    CHECK(g_hook_calls > 0);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t q = 0; q < want.size(); ++q) {
+      REQUIRE(got[q].size() == want[q].size());
+      for (std::size_t i = 0; i < want[q].size(); ++i) {
+        CHECK(got[q][i].item == want[q][i].item);
+        CHECK(got[q][i].score == want[q][i].score);
+      }
+    }
+  }
+  // d not a multiple of 16: the hook is not asked.
+  g_hook_calls = 0;
+  nn::kernels::set_i8_scan_hook(&test_hook);
+  std::vector<float> out(8);
+  std::vector<std::int8_t> rows(8 * 24, 3), q(24, -2);
+  std::vector<float> scale(8, 1.0f);
+  nn::kernels::scores_i8_scaled_multi(rows.data(), 8, 24, q.data(), 1, scale.data(), out.data(), 8);
+  nn::kernels::set_i8_scan_hook(nullptr);
+  CHECK(g_hook_calls == 0);
+  CHECK(out[7] == -144.0f);
+}
+
 TEST_CASE("exact index: reserve + build_reserved (packed in place) equals build", "[index]") {
   const nn::Matrix items = gaussian(1001, 20, 21), queries = gaussian(37, 20, 22);
   auto a = make_index(IndexOptions{}), b = make_index(IndexOptions{});

@@ -18,7 +18,7 @@ test('the packed tarball installs into a fresh project and works from Node', () 
     assert.deepEqual(files, ['README.md', 'build-wasm/dist/api.mjs', 'build-wasm/dist/index.d.mts', 'build-wasm/dist/index.mjs',
       'build-wasm/dist/index.node.mjs', 'build-wasm/dist/recsys-mt.mjs', 'build-wasm/dist/recsys-mt.wasm',
       'build-wasm/dist/recsys-mt.worker.js', 'build-wasm/dist/recsys-serve.mjs', 'build-wasm/dist/recsys-serve.wasm',
-      'build-wasm/dist/recsys.mjs', 'build-wasm/dist/recsys.wasm', 'build-wasm/dist/serve.d.mts',
+      'build-wasm/dist/recsys.mjs', 'build-wasm/dist/recsys.wasm', 'build-wasm/dist/relaxed-i8.mjs', 'build-wasm/dist/serve.d.mts',
       'build-wasm/dist/serve.mjs', 'build-wasm/dist/serve.node.mjs', 'package.json']);
     const project = join(dir, 'app');
     execFileSync('mkdir', ['-p', project]);

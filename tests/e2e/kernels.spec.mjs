@@ -1,0 +1,43 @@
+// The relaxed-SIMD int8 kernel (wasm/relaxed-i8.mjs) in Chromium, which runs relaxed SIMD: it is
+// the one in use, and the int8 index gives the same ids and the same score bits as with the
+// engine's own SIMD kernel, for sizes that leave rows to the own kernel, batches and filters; the
+// pthread engine (whose Workers keep the own kernel) agrees too.
+import { test, expect } from '@playwright/test';
+
+test('the relaxed-SIMD int8 kernel gives the own kernel\'s results, bit for bit', async ({ page }) => {
+  await page.goto('/index.html');
+  const r = await page.evaluate(async () => {
+    const { createRecsys } = await import('/dist/index.mjs');
+    const engines = {
+      relaxed: await createRecsys({ engine: 'serve' }),
+      own: await createRecsys({ engine: 'serve', relaxedSimd: false }),
+      threads: await createRecsys({ threads: 'auto' }),
+    };
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const cases = [];
+    for (const [n, d] of [[4096, 64], [20003, 64], [1001, 128], [777, 48], [35, 16]]) {
+      const items = new Float32Array(n * d).map(rnd);
+      const queries = new Float32Array(40 * d).map(rnd);
+      const exclude = Array.from({ length: Math.floor(n / 3) }, (_, i) => 3 * i);
+      const out = {};
+      for (const [name, rs] of Object.entries(engines)) {
+        const index = rs.createIndex({ kind: 'int8', rerank: 1 });  // rerank 1: the int8 scores themselves
+        index.build(items, n, d);
+        const single = index.search(queries.subarray(0, d), { k: 25 });
+        const batch = index.search(queries, { m: 40, k: 25 });
+        const filtered = index.search(queries.subarray(0, 2 * d), { m: 2, k: 25, exclude });
+        out[name] = [single, batch, filtered].map((x) => ({ ids: Array.from(x.ids), scores: Array.from(new Uint32Array(x.scores.buffer.slice(x.scores.byteOffset, x.scores.byteOffset + x.scores.byteLength))) }));
+        index.dispose();
+      }
+      cases.push({ n, d, out });
+    }
+    return { kernels: Object.fromEntries(Object.entries(engines).map(([k, rs]) => [k, rs.kernels.int8])), threads: engines.threads.threads, cases };
+  });
+  expect(r.kernels.relaxed).toBe('relaxed-simd');
+  expect(r.kernels.own).toBe('simd128');
+  for (const c of r.cases) {
+    expect(c.out.relaxed, `n=${c.n} d=${c.d}`).toEqual(c.out.own);
+    expect(c.out.threads, `n=${c.n} d=${c.d}, pthread engine on ${r.threads} threads`).toEqual(c.out.own);
+  }
+});
