@@ -152,7 +152,7 @@ void CandidateRanker::features(const ServingState& s, const ResolvedRequest& r,
     const float trend = s.trending[static_cast<std::size_t>(i)];
     x(f++) = std::log1p(std::max(0.0f, pop));
     x(f++) = std::log1p(std::max(0.0f, trend));
-    x(f++) = u.dot(s.item_vectors.row(i));
+    x(f++) = u.dot(s.item_vectors->row(i));
     const double price = std::log1p(std::max(0.0, m.item_price()[i]));
     x(f++) = static_cast<float>(price);
     x(f++) = static_cast<float>(hist > 0 ? log_price : 0);

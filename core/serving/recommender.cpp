@@ -46,12 +46,14 @@ bool out_of_stock(const std::map<std::string, std::string>& attrs) {
 }
 // The model's item vectors: the ranker's copy when it was taken from this model's current weights
 // (a model loaded with its ranker: the item tower then runs once, not twice), else computed.
-void current_item_vectors(const TwoTowerModel& model, const RankingModel* ranker, nn::Matrix& out) {
+std::shared_ptr<const nn::Matrix> current_item_vectors(
+    const TwoTowerModel& model, const std::shared_ptr<const RankingModel>& ranker) {
   if (ranker && &ranker->retrieval() == &model &&
       ranker->item_vectors_version() == model.weights_version())
-    out = ranker->item_vectors();
-  else
-    model.item_embeddings(out);
+    return std::shared_ptr<const nn::Matrix>(ranker, &ranker->item_vectors());  // no copy
+  auto out = std::make_shared<nn::Matrix>();
+  model.item_embeddings(*out);
+  return out;
 }
 }  // namespace
 
@@ -123,9 +125,9 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
     s.popular[i] = static_cast<float>(popularity.all_time()[s.catalog_row[i]]);
     s.trending[i] = static_cast<float>(popularity.trending()[s.catalog_row[i]]);
   }
-  current_item_vectors(*s.model, s.ranker.get(), s.item_vectors);
+  s.item_vectors = current_item_vectors(*s.model, s.ranker);
   s.index = make_index(index_options_);
-  s.index->build(s.item_vectors);
+  s.index->build(*s.item_vectors);
 }
 
 void Recommender::reload(std::shared_ptr<const TwoTowerModel> model,
@@ -141,10 +143,9 @@ void Recommender::reload(std::shared_ptr<const TwoTowerModel> model,
   RECSYS_CHECK(!ranker || &ranker->retrieval() == model.get(),
                "recommender: the ranker belongs to another model");
   if (!use_ranker_) ranker = nullptr;  // created with use_ranker off: it stays off
-  nn::Matrix vectors;
-  current_item_vectors(*model, ranker.get(), vectors);
+  auto vectors = current_item_vectors(*model, ranker);
   auto index = make_index(index_options_);
-  index->build(vectors);
+  index->build(*vectors);
   // Nothing above changed this object; commit.
   state_.model = std::move(model);
   state_.ranker = std::move(ranker);
@@ -208,7 +209,7 @@ UserAdapter Recommender::personalise(Session& session, const PersonaliseOptions&
   if (r.state.logged_items) items = *r.state.logged_items;
   items.insert(items.end(), r.state.session_items.begin(), r.state.session_items.end());
   const std::int32_t user = r.user.empty() ? -1 : model().users().find(r.user);
-  UserAdapter a = personalise_user(model(), state_.item_vectors, user, items, options);
+  UserAdapter a = personalise_user(model(), *state_.item_vectors, user, items, options);
   session.set_adapter(a.delta);
   return a;
 }

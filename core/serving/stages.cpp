@@ -244,7 +244,7 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
       case SourceKind::Similar:
         if (r.anchor >= 0)
           add(q.source,
-              s.index->search_one(s.item_vectors.row(r.anchor).data(), q.quota, &eligible));
+              s.index->search_one(s.item_vectors->row(r.anchor).data(), q.quota, &eligible));
         break;
     }
   }
@@ -313,7 +313,7 @@ std::vector<Pick> pick_diverse(const ServingState& s, const ResolvedRequest& r,
     items.push_back(cands[c].item);
     relevance.push_back(cands[c].relevance);
   }
-  const auto picks = diversify(items, relevance, s.item_vectors, r.lambda, r.k,
+  const auto picks = diversify(items, relevance, *s.item_vectors, r.lambda, r.k,
                                s.model->item_category(), r.scene->category_cap);
   std::vector<Pick> out;
   out.reserve(picks.size());

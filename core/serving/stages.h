@@ -67,7 +67,9 @@ struct ServingState {
   // Scores the candidates when set (serving/candidate_ranker.h), before the ranker above.
   std::shared_ptr<const CandidateRanker> candidate_ranker;
   StrategyConfig strategy;
-  nn::Matrix item_vectors;  // the model's item embeddings (num_items × dim)
+  // The model's item embeddings (num_items × dim): the ranker's own, shared (it computes them
+  // once per model load and never changes them), else computed for this recommender.
+  std::shared_ptr<const nn::Matrix> item_vectors;
   std::unique_ptr<Index> index;
   Catalog catalog;                                    // display fields and attributes
   Vocabulary users;                                   // the logs' user ids

@@ -71,7 +71,7 @@ TEST_CASE("candidate ranker features describe the candidate and the user", "[ser
     CHECK(X(row, col("log_repeat_count")) == Approx(std::log1p(static_cast<float>(count))));
     CHECK(X(row, col("repeat_present")) == (cands[c].sources.contains(SourceKind::Repeat) ? 1 : 0));
     CHECK(X(row, col("two_tower_score")) ==
-          Approx(s.item_vectors.row(cands[c].item).dot(
+          Approx(s.item_vectors->row(cands[c].item).dot(
                      Eigen::Map<const nn::RowVector>(u.data(), 1, static_cast<Eigen::Index>(u.size()))))
               .margin(1e-5));
   }

@@ -360,7 +360,7 @@ TEST_CASE("the stages run alone: eligibility, candidates, scores, picks, explana
     CHECK(c.sources.size() >= 1);
   }
   // The first similar candidate is the exact index's nearest eligible item to the product.
-  const auto nearest = st.index->search_one(st.item_vectors.row(r.anchor).data(), 1, &eligible);
+  const auto nearest = st.index->search_one(st.item_vectors->row(r.anchor).data(), 1, &eligible);
   CHECK(cands[0].item == nearest[0].item);
   CHECK(cands[0].sources[0] == SourceKind::Similar);
   // Without a ranker, relevance is the normalised source score; picks follow it at λ = 0.
@@ -432,7 +432,7 @@ TEST_CASE(
   nn::Matrix fresh;
   m->item_embeddings(fresh);
   Recommender before(m, shop_data(), RecommenderOptions(), ranker);
-  CHECK(before.state().item_vectors == fresh);
+  CHECK(*before.state().item_vectors == fresh);
   CHECK(ranker->item_vectors() == fresh);
 
   // Training the model on: the ranker's copy is stale, and neither a new recommender nor a reload
@@ -442,7 +442,7 @@ TEST_CASE(
   m->item_embeddings(fresh);
   REQUIRE(!(ranker->item_vectors() == fresh));
   Recommender after(m, shop_data(), RecommenderOptions(), ranker);
-  CHECK(after.state().item_vectors == fresh);
+  CHECK(*after.state().item_vectors == fresh);
   before.reload(m, ranker);
-  CHECK(before.state().item_vectors == fresh);
+  CHECK(*before.state().item_vectors == fresh);
 }
