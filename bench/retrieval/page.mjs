@@ -126,5 +126,50 @@ window.runTfjs = async ({ n, d, k = 10, queries = 50, batch = 128, threads = 1 }
   }
   return { results, crossOriginIsolated: globalThis.crossOriginIsolated === true, version: tf.version.tfjs };
 };
+// Part 3, paired: TF.js on its wasm backend (1 thread, items pre-transposed) beside the engine's
+// exact and int8 indexes in one page, single queries alternating between the three round after
+// round (the order rotating), so that this shared machine's drift moves them alike. The target
+// ratios come from here: the median over rounds of each round's ratio.
+window.runPaired = async ({ n, d, k = 10, rounds = 60 }) => {
+  const items = clustered(n, d, 1);
+  const qs = clustered(rounds, d, 2);
+  const tf = globalThis.tf;
+  tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  tf.wasm.setThreadsCount(1);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const stored = tf.tidy(() => tf.tensor2d(items, [n, d]).transpose());
+  stored.dataSync();
+  const rs = await createRecsys();
+  const exact = rs.createIndex({ kind: 'exact' });
+  exact.build(items, n, d);
+  const int8 = rs.createIndex({ kind: 'int8' });
+  int8.build(items, n, d);
+  const run = {
+    tfjs: (q) => tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(q, [1, d]), stored), k).indices.dataSync()),
+    exact: (q) => exact.search(q, { k }),
+    int8: (q) => int8.search(q, { k }),
+  };
+  const names = Object.keys(run);
+  for (let i = 0; i < 10; i++) for (const name of names) run[name](qs.subarray((i % rounds) * d, (i % rounds + 1) * d));
+  const ms = Object.fromEntries(names.map((x) => [x, []]));
+  for (let r = 0; r < rounds; r++) {
+    const q = qs.subarray(r * d, (r + 1) * d);
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(r + j) % names.length];
+      const t0 = performance.now();
+      run[name](q);
+      ms[name].push(performance.now() - t0);
+    }
+  }
+  const ratio = (a) => median(ms[a].map((x, r) => x / ms.tfjs[r]));
+  const out = { n, d, rounds, kernel: rs.kernels.int8, tfjsThreads: tf.wasm.getThreadsCount(), version: tf.version.tfjs,
+    singleP50: Object.fromEntries(names.map((x) => [x, median(ms[x])])), exactVsTfjs: ratio('exact'), int8VsTfjs: ratio('int8') };
+  log(`paired n=${n} d=${d}: ${JSON.stringify(out.singleP50)}, exact/TF.js ${out.exactVsTfjs.toFixed(2)}, int8/TF.js ${out.int8VsTfjs.toFixed(2)}`);
+  exact.dispose();
+  int8.dispose();
+  stored.dispose();
+  return out;
+};
 window.benchReady = true;
 log('ready');
