@@ -55,7 +55,7 @@ export function rows() {
     const i8 = row(1000000, 64, 'int8');
     // Single queries: from the paired run (TF.js and the engine alternating in one page) when there is one.
     const pr = ret.paired;
-    const pairedPeer = pr ? `TF.js wasm, pre-transposed, 1 thread, alternating in the same page (median of ${pr.rounds} rounds): ${f(pr.singleP50.tfjs, 1)} ms` : null;
+    const pairedPeer = pr ? `TF.js wasm, pre-transposed, 1 thread, in the same page, ${pr.rounds} alternating rounds${pr.block ? ` of ${pr.block} queries` : ''}: ${f(pr.singleP50.tfjs, 1)} ms` : null;
     if (ex && tf1 && pr) {
       add('retrieval', 'exact top-10, 1 query, 1M × 64, Chromium (ms)', f(pr.singleP50.exact, 1), pairedPeer, `${f(pr.exactVsTfjs)}× (median of the rounds' ratios)`, '≤ 0.8×', pr.exactVsTfjs <= 0.8, cmd, day(ret));
     } else if (ex && tf1) {

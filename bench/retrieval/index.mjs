@@ -134,7 +134,7 @@ export async function run({ quick = false } = {}) {
   console.log(`/TF.js1: against TF.js pre-transposed on 1 thread; /best: against TF.js's fastest layout and thread count`);
   if (paired) {
     const p = paired.singleP50;
-    console.log(`paired, 1M x 64, one page, ${paired.rounds} alternating rounds: TF.js (1 thread, pre-transposed) ${fmt(p.tfjs, 2)} ms, exact ${fmt(p.exact, 2)} ms (${fmt(paired.exactVsTfjs, 2)}x), int8 ${fmt(p.int8, 2)} ms (${fmt(paired.int8VsTfjs, 2)}x, ${paired.kernel} kernel): the single-query targets' ratios`);
+    console.log(`paired, 1M x 64, one page, ${paired.rounds} alternating rounds of ${paired.block} queries: TF.js (1 thread, pre-transposed) ${fmt(p.tfjs, 2)} ms, exact ${fmt(p.exact, 2)} ms (${fmt(paired.exactVsTfjs, 2)}x), int8 ${fmt(p.int8, 2)} ms (${fmt(paired.int8VsTfjs, 2)}x, ${paired.kernel} kernel): the single-query targets' ratios`);
   }
   console.log(`native memory bandwidth ${fmt(bw.read_gb_per_s, 2)} GB/s (${bw.method}): 1M x 64 floats stream in ${fmt(boundMs, 1)} ms; native exact single ${fmt(nativeExact1m?.single_p50_ms, 1)} ms = ${fmt(nativeExact1m ? nativeExact1m.single_p50_ms / boundMs : null, 2)}x the bound`);
   console.log('\nnative (build/recsys bench-index):');
