@@ -1078,17 +1078,16 @@ function sharedRecsys() {
  */
 // The relaxed-SIMD int8 kernel (relaxed-i8.mjs) for this engine, when the runtime compiles it and
 // it gives the expected answers on a known case (an engine that takes the opcode with other
-// semantics, as Node 20's experimental flag does, keeps the engine's own kernel).
+// semantics, as Node 20's experimental flag does, keeps the engine's own kernel). The engine asks
+// for a kernel per dimension (Module.recsysRelaxedI8(d)) on its first scan of that dimension.
 function useRelaxedI8(module, shared) {
-  let kernel = null;
   try {
-    kernel = compileRelaxedI8({ shared });
-    if (kernel && !relaxedI8Works(kernel, shared)) kernel = null;
+    const kernel = compileRelaxedI8({ d: 32, shared });
+    if (!kernel || !relaxedI8Works(kernel, shared)) return;
   } catch {
-    kernel = null;
+    return;
   }
-  if (!kernel) return;
-  module.recsysRelaxedI8 = kernel;
+  module.recsysRelaxedI8 = (d) => compileRelaxedI8({ d, shared });
   module.useRelaxedI8(true);
 }
 

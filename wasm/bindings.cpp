@@ -52,19 +52,21 @@ EM_JS(void, recsys_throw_js_error, (const char* cls, const char* kind, const cha
   throw e;
 });
 
-// The relaxed-SIMD int8 scan (wasm/relaxed-i8.mjs): a module of one function that the wrapper
-// compiles and checks, placed on Module.recsysRelaxedI8, instantiated here on first use over this
-// engine's memory. 0 (declined) where it is absent, as in the pthread engine's Workers.
+// The relaxed-SIMD int8 scan (wasm/relaxed-i8.mjs): modules of one function, one per dimension,
+// that the wrapper compiles on request (Module.recsysRelaxedI8(d), after checking one on a known
+// case), instantiated here on the first scan of that dimension over this engine's memory. 0
+// (declined) where it is absent, as in the pthread engine's Workers.
 EM_JS(int, recsys_relaxed_i8_scan,
       (const void* items, int n, int d, const void* q, const void* scale, void* out), {
-  let scan = Module['recsysRelaxedI8Scan'];
-  if (!scan) {
-    const kernel = Module['recsysRelaxedI8'];
-    if (!kernel) return 0;
-    scan = Module['recsysRelaxedI8Scan'] =
-        new WebAssembly.Instance(kernel, {env: {memory: wasmMemory}}).exports.scan;
+  const scans = Module['recsysRelaxedI8Scans'] || (Module['recsysRelaxedI8Scans'] = {});
+  let scan = scans[d];
+  if (scan === undefined) {
+    const compile = Module['recsysRelaxedI8'];
+    const kernel = compile ? compile(d) : null;
+    scan = scans[d] =
+        kernel ? new WebAssembly.Instance(kernel, {env: {memory: wasmMemory}}).exports.scan : null;
   }
-  return scan(items, n, d, q, scale, out);
+  return scan ? scan(items, n, d, q, scale, out) : 0;
 });
 
 std::int64_t relaxed_i8_hook(const std::int8_t* items, std::int64_t n, int d,

@@ -16,7 +16,7 @@ test('the relaxed-SIMD int8 kernel gives the own kernel\'s results, bit for bit'
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
     const cases = [];
-    for (const [n, d] of [[4096, 64], [20003, 64], [1001, 128], [777, 48], [35, 16]]) {
+    for (const [n, d] of [[4096, 64], [20003, 64], [1001, 128], [777, 48], [35, 16], [301, 256]]) {
       const items = new Float32Array(n * d).map(rnd);
       const queries = new Float32Array(40 * d).map(rnd);
       const exclude = Array.from({ length: Math.floor(n / 3) }, (_, i) => 3 * i);
