@@ -75,7 +75,7 @@ export function rows() {
       const own = row(1000000, 64, 'int8 simd128');
       if (own) {
         add('retrieval', 'int8 top-10, 1 query / 128-query batch, 1M × 64, Chromium, the engine\'s own simd128 kernel (ms)', `${f(own.singleMs, 1)} / ${f(own.batchMs, 0)}`,
-          `the relaxed-SIMD kernel, same page: ${f(i8.singleMs, 1)} / ${f(i8.batchMs, 0)}`, `${f(i8.singleMs / own.singleMs)}× / ${f(i8.batchMs / own.batchMs)}×`, '—', null, cmd, day(ret));
+          `the relaxed-SIMD kernel, same page: ${f(i8.singleMs, 1)} / ${f(i8.batchMs, 0)}`, `${f(own.singleMs / i8.singleMs)}× / ${f(own.batchMs / i8.batchMs)}×`, '—', null, cmd, day(ret));
       }
     }
     if (ret.bandwidth?.nativeExactSingleMs) {

@@ -1070,12 +1070,6 @@ function sharedRecsys() {
   return shared;
 }
 
-/**
- * The createRecsys of an entry point. engines: name -> () => import(glue) (the first is the
- * default); node: in Node, { wasmBinary(name) => bytes of that engine's .wasm, readFile(path | URL)
- * => bytes }. Internal: entry points call it.
- * @internal
- */
 // The relaxed-SIMD int8 kernel (relaxed-i8.mjs) for this engine, when the runtime compiles it and
 // it gives the expected answers on a known case (an engine that takes the opcode with other
 // semantics, as Node 20's experimental flag does, keeps the engine's own kernel). The engine asks
@@ -1109,6 +1103,12 @@ function relaxedI8Works(kernel, shared) {
   return true;
 }
 
+/**
+ * The createRecsys of an entry point. engines: name -> () => import(glue) (the first is the
+ * default); node: in Node, { wasmBinary(name) => bytes of that engine's .wasm, readFile(path | URL)
+ * => bytes }. Internal: entry points call it.
+ * @internal
+ */
 export function makeCreateRecsys(engines, node = null, threaded = null) {
   const names = Object.keys(engines);
   const list = names.map((n) => `'${n}'`).join(' or ');

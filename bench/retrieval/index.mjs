@@ -52,8 +52,8 @@ export async function run({ quick = false } = {}) {
         if (r.version) entry.tfjsVersion = r.version;
         entry.results.push(...r.results);
       }
-      // The targets' configuration again, paired (page.mjs runPaired): one page, the three
-      // alternating query by query.
+      // The targets' configuration again, paired (page.mjs runPaired): one page, the three taking
+      // turns in rounds of back-to-back queries.
       if (n === 1000000 && d === 64) {
         await waitForIdle();
         console.log(`Chromium ${version}: n=${n} d=${d} paired: TF.js 1 thread, exact, int8, alternating …`);

@@ -73,27 +73,62 @@ std::int64_t Tensor::elements() const {
   return n;
 }
 
-float Tensor::value(std::size_t i) const {
-  if (raw.empty() || !data.empty()) return data[i];
-  const char* p = raw.data();
-  if (dtype == "F16")
-    return half_to_float(static_cast<std::uint16_t>(static_cast<unsigned char>(p[2 * i]) |
-                                                    (static_cast<unsigned char>(p[2 * i + 1]) << 8)));
-  if (dtype == "I8") return static_cast<float>(static_cast<std::int8_t>(p[i]));
+namespace {
+// Element i of stored little-endian bytes (both targets are little-endian).
+float f32_at(const char* p, std::size_t i) {
   float v;
-  std::memcpy(&v, p + 4 * i, 4);  // F32 (both targets are little-endian)
+  std::memcpy(&v, p + 4 * i, 4);
   return v;
+}
+float f16_at(const char* p, std::size_t i) {
+  return half_to_float(static_cast<std::uint16_t>(static_cast<unsigned char>(p[2 * i]) |
+                                                  (static_cast<unsigned char>(p[2 * i + 1]) << 8)));
+}
+float i8_at(const char* p, std::size_t i) { return static_cast<float>(static_cast<std::int8_t>(p[i])); }
+
+// Calls f(i, value) for every element of t, the dtype dispatched once (not per element).
+template <class F>
+void each_value(const Tensor& t, F&& f) {
+  if (!t.data.empty() || t.raw.empty()) {
+    for (std::size_t i = 0; i < t.data.size(); ++i) f(i, t.data[i]);
+    return;
+  }
+  const char* p = t.raw.data();
+  const auto n = static_cast<std::size_t>(t.elements());
+  if (t.dtype == "F16") {
+    for (std::size_t i = 0; i < n; ++i) f(i, f16_at(p, i));
+  } else if (t.dtype == "I8") {
+    for (std::size_t i = 0; i < n; ++i) f(i, i8_at(p, i));
+  } else {
+    for (std::size_t i = 0; i < n; ++i) f(i, f32_at(p, i));
+  }
+}
+}  // namespace
+
+float Tensor::value(std::size_t i) const {
+  RECSYS_CHECK(i < static_cast<std::size_t>(elements()) && (!raw.empty() || i < data.size()),
+               "safetensors: tensor '", name, "' (", dtype, "): no value at element ", i);
+  if (!data.empty() || raw.empty()) return data[i];
+  if (dtype == "F16") return f16_at(raw.data(), i);
+  if (dtype == "I8") return i8_at(raw.data(), i);
+  return f32_at(raw.data(), i);
 }
 
 void Tensor::values(float* out) const {
-  const auto n = static_cast<std::size_t>(elements());
-  if (!data.empty() || raw.empty()) {
-    std::copy(data.begin(), data.end(), out);
-  } else if (dtype == "F32") {
-    std::memcpy(out, raw.data(), n * 4);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) out[i] = value(i);
+  if (data.empty() && !raw.empty() && dtype == "F32") {
+    std::memcpy(out, raw.data(), static_cast<std::size_t>(elements()) * 4);
+    return;
   }
+  each_value(*this, [out](std::size_t i, float x) { out[i] = x; });
+}
+
+std::int64_t Tensor::first_non_finite() const {
+  std::int64_t first = -1;
+  if (dtype == "I8") return first;  // integers
+  each_value(*this, [&](std::size_t i, float x) {
+    if (first < 0 && !std::isfinite(x)) first = static_cast<std::int64_t>(i);
+  });
+  return first;
 }
 
 const Tensor* Safetensors::find(std::string_view name) const {

@@ -27,6 +27,8 @@ struct Tensor {
   float value(std::size_t i) const;
   // All elements() values into out, as value() gives them.
   void values(float* out) const;
+  // The first element that is not finite (NaN, ±inf), or -1; I8 values are integers: -1.
+  std::int64_t first_non_finite() const;
 };
 
 struct Safetensors {

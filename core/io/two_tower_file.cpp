@@ -19,11 +19,10 @@ namespace {
 
 // Every value of a stored tensor is finite, or a Format error naming the tensor and the element.
 void check_finite(const io::Tensor& t, const std::string& source, const std::string& name) {
-  if (t.dtype == "I8") return;  // integers
-  const auto n = static_cast<std::size_t>(t.elements());
-  for (std::size_t i = 0; i < n; ++i)
-    RECSYS_CHECK_FORMAT(std::isfinite(t.value(i)), source, "/model.safetensors: tensor '", name,
-                        "' holds a non-finite value (", t.value(i), ") at element ", i);
+  const std::int64_t i = t.first_non_finite();
+  RECSYS_CHECK_FORMAT(i < 0, source, "/model.safetensors: tensor '", name,
+                      "' holds a non-finite value (", t.value(static_cast<std::size_t>(i)),
+                      ") at element ", i);
 }
 constexpr const char* kFormat = "recsys-wasm.two-tower";
 

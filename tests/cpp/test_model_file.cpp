@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -73,6 +74,46 @@ TEST_CASE("safetensors: write, read, and the header layout of the spec", "[io][s
   CHECK(st.find("a")->data == a.data);
   CHECK(st.find("b")->data == b.data);
   CHECK(st.metadata.at("k") == "v");
+}
+
+TEST_CASE("safetensors: undecoded tensors read the same values from the file's bytes",
+          "[io][safetensors]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  io::Tensor f32{"f32", "F32", {2, 3}, {1.5f, -2, 0, 3e-8f, inf, nan}};
+  io::Tensor f16{"f16", "F16", {4}, {0.5f, -1.25f, 65504, -inf}};
+  io::Tensor i8{"i8", "I8", {2, 2}, {-128, 127, 0, -3}};
+  io::Tensor ok{"ok", "F32", {3}, {1, 2, 3}};
+  const std::string bytes = io::write_safetensors({f32, f16, i8, ok});
+  const auto decoded = io::read_safetensors(bytes, "m");
+  const auto raw = io::read_safetensors(bytes, "m", /*decode=*/false);
+  for (const char* name : {"f32", "f16", "i8", "ok"}) {
+    INFO(name);
+    const io::Tensor& d = *decoded.find(name);
+    const io::Tensor& r = *raw.find(name);
+    CHECK(r.data.empty());
+    CHECK(r.raw.size() == static_cast<std::size_t>(r.elements()) *
+                              (r.dtype == "F32" ? 4 : r.dtype == "F16" ? 2 : 1));
+    std::vector<float> out(d.data.size(), 42.0f);
+    r.values(out.data());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      INFO("element " << i);
+      // Bit for bit (NaN included): the decoded tensor is the reference.
+      std::uint32_t x, y, z;
+      const float v = r.value(i);
+      std::memcpy(&x, &out[i], 4);
+      std::memcpy(&y, &d.data[i], 4);
+      std::memcpy(&z, &v, 4);
+      CHECK(x == y);
+      CHECK(z == y);
+    }
+    CHECK(r.first_non_finite() == d.first_non_finite());
+  }
+  CHECK(raw.find("f32")->first_non_finite() == 4);  // inf before NaN
+  CHECK(raw.find("f16")->first_non_finite() == 3);  // 65504, the largest half, is finite
+  CHECK(raw.find("i8")->first_non_finite() == -1);
+  CHECK(raw.find("ok")->first_non_finite() == -1);
+  CHECK_THROWS_WITH(raw.find("ok")->value(3), Catch::Contains("tensor 'ok' (F32): no value at element 3"));
 }
 
 TEST_CASE("safetensors: hostile files are clear errors", "[io][safetensors][errors]") {
