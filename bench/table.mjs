@@ -72,6 +72,12 @@ export function rows() {
         add('retrieval', `int8 top-10, 1 query, 1M × 64, Chromium (ms; recall@10 ${f(i8.recall, 3)}${kernel})`, f(i8.singleMs, 1), peer('singleMs'), `${f(i8.singleVsTfjs)}× (${f(i8.singleVsTfjsBest)}×)`, '≤ 0.35×, recall ≥ 0.99', i8.singleVsTfjs <= 0.35 && i8.recall >= 0.99, cmd, day(ret));
       }
       add('retrieval', `int8 top-10, 128-query batch, 1M × 64, Chromium (ms${kernel})`, f(i8.batchMs, 0), peer('batchMs'), `${f(i8.batchVsTfjs)}× (${f(i8.batchVsTfjsBest)}×)`, '—', null, cmd, day(ret));
+      const p2 = ret.paired2;
+      if (p2) {
+        add('retrieval', 'exact / int8 top-10, 1 query, 1M × 64, Chromium, 2 threads (ms; the pthread engine splits the items)', `${f(p2.singleP50.exact, 1)} / ${f(p2.singleP50.int8, 1)}`,
+          `TF.js wasm, pre-transposed, ${p2.tfjsThreads} threads, in the same page, ${p2.rounds} alternating rounds of ${p2.block} queries: ${f(p2.singleP50.tfjs, 1)} ms`,
+          `${f(p2.exactVsTfjs)}× / ${f(p2.int8VsTfjs)}× (median of the rounds' ratios)`, '—', null, cmd, day(ret));
+      }
       const own = row(1000000, 64, 'int8 simd128');
       if (own) {
         add('retrieval', 'int8 top-10, 1 query / 128-query batch, 1M × 64, Chromium, the engine\'s own simd128 kernel (ms)', `${f(own.singleMs, 1)} / ${f(own.batchMs, 0)}`,

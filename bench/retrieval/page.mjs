@@ -75,6 +75,20 @@ window.runRecsys = async ({ n, d, k = 10, queries = 50, batch = 128, nprobes = [
   return { results, crossOriginIsolated: globalThis.crossOriginIsolated === true };
 };
 
+// TF.js's wasm backend on `threads` threads. TF.js sizes its worker pool to
+// min(4, max(1, hardwareConcurrency / 2)): one on this 2-core machine, which silently caps it at
+// one thread. For a 2-thread run the page reports twice the threads asked for, so that the pool
+// holds them (callers confirm the count with getThreadsCount()).
+async function startTfjs(tf, threads) {
+  tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  if (threads > 1) {
+    const cores = navigator.hardwareConcurrency;
+    Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => Math.max(cores, 2 * threads), configurable: true });
+  }
+  tf.wasm.setThreadsCount(threads);
+  await tf.setBackend('wasm');
+  await tf.ready();
+}
 // Part 2: TensorFlow.js on its wasm backend (XNNPACK), matMul + topk, at `threads` threads (set
 // before the backend starts, hence one page load per thread count; more than one thread needs a
 // cross-origin-isolated page, which the bench server gives). Two layouts of the items:
@@ -87,17 +101,7 @@ window.runTfjs = async ({ n, d, k = 10, queries = 50, batch = 128, threads = 1 }
   const qs = clustered(Math.max(queries, batch), d, 2);
   const one = (i) => qs.subarray((i % queries) * d, (i % queries + 1) * d);
   const tf = globalThis.tf;
-  tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-  // TF.js sizes its worker pool to min(4, max(1, hardwareConcurrency / 2)): one on this 2-core
-  // machine, which silently caps it at one thread. For a 2-thread run the page reports twice the
-  // threads asked for, so that the pool holds them (getThreadsCount() below confirms the count).
-  if (threads > 1) {
-    const cores = navigator.hardwareConcurrency;
-    Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => Math.max(cores, 2 * threads), configurable: true });
-  }
-  tf.wasm.setThreadsCount(threads);
-  await tf.setBackend('wasm');
-  await tf.ready();
+  await startTfjs(tf, threads);
   const results = [];
   for (const layout of ['pre-transposed', 'as [n, d]']) {
     const t0 = performance.now();
@@ -126,23 +130,22 @@ window.runTfjs = async ({ n, d, k = 10, queries = 50, batch = 128, threads = 1 }
   }
   return { results, crossOriginIsolated: globalThis.crossOriginIsolated === true, version: tf.version.tfjs };
 };
-// Part 3, paired: TF.js on its wasm backend (1 thread, items pre-transposed) beside the engine's
-// exact and int8 indexes in one page. Rounds alternate between the three (the order rotating);
+// Part 3, paired: TF.js on its wasm backend (items pre-transposed) beside the engine's exact and
+// int8 indexes in one page, both on `threads` threads (2: TF.js's pthread backend and the engine's
+// pthread build, which splits a single query's items across its threads; the page must be
+// cross-origin isolated). Rounds alternate between the three (the order rotating);
 // in a round each runs `block` queries back to back (as a service answers a stream of queries;
 // the first, after another engine's scan went through the caches, is not counted), so that this
 // shared machine's drift moves all three alike. The target ratios come from here: the median
 // over rounds of each round's ratio of medians.
-window.runPaired = async ({ n, d, k = 10, rounds = 12, block = 6 }) => {
+window.runPaired = async ({ n, d, k = 10, rounds = 12, block = 6, threads = 1 }) => {
   const items = clustered(n, d, 1);
   const qs = clustered(rounds * block, d, 2);
   const tf = globalThis.tf;
-  tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-  tf.wasm.setThreadsCount(1);
-  await tf.setBackend('wasm');
-  await tf.ready();
+  await startTfjs(tf, threads);
   const stored = tf.tidy(() => tf.tensor2d(items, [n, d]).transpose());
   stored.dataSync();
-  const rs = await createRecsys();
+  const rs = await createRecsys({ threads });
   const exact = rs.createIndex({ kind: 'exact' });
   exact.build(items, n, d);
   const int8 = rs.createIndex({ kind: 'int8' });
@@ -171,9 +174,9 @@ window.runPaired = async ({ n, d, k = 10, rounds = 12, block = 6 }) => {
     }
   }
   const ratio = (a) => median(ms[a].map((x, r) => x / ms.tfjs[r]));
-  const out = { n, d, rounds, block, kernel: rs.kernels.int8, tfjsThreads: tf.wasm.getThreadsCount(), version: tf.version.tfjs,
+  const out = { n, d, rounds, block, kernel: rs.kernels.int8, tfjsThreads: tf.wasm.getThreadsCount(), threads: rs.threads, version: tf.version.tfjs,
     singleP50: Object.fromEntries(names.map((x) => [x, median(all[x])])), exactVsTfjs: ratio('exact'), int8VsTfjs: ratio('int8') };
-  log(`paired n=${n} d=${d}: ${JSON.stringify(out.singleP50)}, exact/TF.js ${out.exactVsTfjs.toFixed(2)}, int8/TF.js ${out.int8VsTfjs.toFixed(2)}`);
+  log(`paired n=${n} d=${d} threads ${threads}: ${JSON.stringify(out.singleP50)}, exact/TF.js ${out.exactVsTfjs.toFixed(2)}, int8/TF.js ${out.int8VsTfjs.toFixed(2)}`);
   exact.dispose();
   int8.dispose();
   stored.dispose();

@@ -108,7 +108,7 @@ usage:
   recsys bench-simulator [--model DIR] [--sessions N] [--json]
       Simulated sessions per second of each default experiment arm on the default shop (exact
       index), on one thread and on every core.
-  recsys bench-index [--n N] [--d D] [--queries Q] [--k K] [--json]
+  recsys bench-index [--n N] [--d D] [--queries Q] [--k K] [--threads N|auto] [--json]
       Build and query the exact, int8 and IVF indexes on clustered unit vectors: build time,
       single-query latency, a 128-query batch, recall@K against exact (npm run bench -- retrieval).
   recsys bench-bandwidth [--mib M] [--passes P] [--json]
@@ -604,7 +604,8 @@ nn::Matrix clustered_vectors(std::int64_t n, int d, int clusters, std::uint64_t 
 }
 
 int cmd_bench_index(const std::vector<std::string>& argv) {
-  const Args a(argv, {"n", "d", "queries", "k", "kinds"}, {"json"});
+  const Args a(argv, {"n", "d", "queries", "k", "kinds", "threads"}, {"json"});
+  set_threads_arg(a);
   const auto n = static_cast<std::int32_t>(a.get_int("n", 100000));
   const int d = static_cast<int>(a.get_int("d", 64));
   const int nq = static_cast<int>(a.get_int("queries", 100));
@@ -659,7 +660,8 @@ int cmd_bench_index(const std::vector<std::string>& argv) {
           kind.c_str(), n, d, build_ms, lat[lat.size() / 2], batch_ms, k, recall);
   }
   if (a.has("json"))
-    std::cout << nlohmann::json{{"n", n}, {"d", d}, {"k", k}, {"queries", nq}, {"results", results}}
+    std::cout << nlohmann::json{{"n", n}, {"d", d}, {"k", k}, {"queries", nq},
+                                {"threads", parallel::threads()}, {"results", results}}
                      .dump(1)
               << "\n";
   return 0;

@@ -138,10 +138,19 @@ class ExactIndex : public Index {
               std::vector<std::vector<ScoredItem>>& out) const override {
     check_search(*this, m, k, filter);
     out.assign(static_cast<std::size_t>(m), {});
+    if (m <= kFewQueries && split_items(n_, kFewBlock)) {
+      // One query (or a few): too little to split by queries, so the items split across the
+      // threads (a scan bound by memory bandwidth reads more with two cores reading), each part
+      // keeping its own top k; the merged lists are the one-thread lists.
+      by_item_ranges(n_, kFewBlock, m, k, out, [&](std::int32_t i0, std::int32_t i1, std::vector<ScoredItem>* part) {
+        scan(queries, m, k, filter, part, i0, i1);
+      });
+      return;
+    }
     // A batch splits across the threads by queries, in multiples of the query tile: each chunk is
     // the scan of its own queries, so the lists are the same on any thread count.
     parallel::for_chunks(m, kQueryTile, kQueryTile, [&](std::int64_t q0, std::int64_t q1) {
-      scan(queries + q0 * d_, static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0);
+      scan(queries + q0 * d_, static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0, 0, n_);
     });
   }
   std::string name() const override { return "exact"; }
@@ -149,18 +158,22 @@ class ExactIndex : public Index {
 
  private:
   static constexpr std::int32_t kQueryTile = 32;  // queries scored per pass over a block
+  static constexpr std::int32_t kFewQueries = 4;   // up to this many: one long run per block
+  static constexpr std::int32_t kFewBlock = 4096;  // that block (a multiple of the panel)
+  // Items [i0, i1) (i0 a multiple of the block) for queries 0 .. m.
   void scan(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
-            std::vector<ScoredItem>* out) const {
+            std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
     const char* allowed = allowed_mask(filter);
     constexpr int P = nn::kernels::kPanel;
+    static_assert(kFewBlock % P == 0, "item ranges start at a panel");
     // Items per block: for one query a long run (the scan is bound by memory bandwidth); for
     // batches a block of about 256 KB, which stays in cache while the query tiles pass.
     const std::int32_t block =
-        m <= 4 ? 4096 : std::max<std::int32_t>(P, (262144 / (d_ * 4)) / P * P);
+        m <= kFewQueries ? kFewBlock : std::max<std::int32_t>(P, (262144 / (d_ * 4)) / P * P);
     std::vector<TopK> tops(static_cast<std::size_t>(m), TopK(k));
     std::vector<float> s(static_cast<std::size_t>(std::min(m, kQueryTile)) * block);
-    for (std::int32_t b = 0; b < n_; b += block) {
-      const std::int32_t c = std::min(block, n_ - b);
+    for (std::int32_t b = i0; b < i1; b += block) {
+      const std::int32_t c = std::min(block, i1 - b);
       const float* panels = panels_.data() + static_cast<std::int64_t>(b / P) * P * d_;
       const std::int64_t count = (c + P - 1) / P;
       for (std::int32_t q0 = 0; q0 < m; q0 += kQueryTile) {

@@ -50,31 +50,47 @@ class Int8Index : public Index {
                  "int8 index: the filter has ", filter ? filter->size() : 0, " items, the index ",
                  size());
     out.assign(static_cast<std::size_t>(m), {});
+    const int depth = std::min(size(), k * rerank_);
+    if (m == 1 && split_items(size(), kOneBlock)) {
+      // One query: the items split across the threads (as the exact index does), each part
+      // keeping its own candidates; the merged candidates are those of one scan.
+      std::vector<std::vector<ScoredItem>> candidates;
+      by_item_ranges(size(), kOneBlock, 1, depth, candidates,
+                     [&](std::int32_t i0, std::int32_t i1, std::vector<ScoredItem>* part) {
+                       scan(queries, 1, depth, filter, part, i0, i1);
+                     });
+      out[0] = rerank(queries, candidates[0], k);
+      return;
+    }
     // A batch splits across the threads by queries (as the exact index does).
     parallel::for_chunks(m, kQueryTile, kQueryTile, [&](std::int64_t q0, std::int64_t q1) {
-      scan(queries + q0 * dim(), static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0);
+      const auto mq = static_cast<std::int32_t>(q1 - q0);
+      std::vector<std::vector<ScoredItem>> candidates(static_cast<std::size_t>(mq));
+      scan(queries + q0 * dim(), mq, depth, filter, candidates.data(), 0, size());
+      for (std::int32_t q = 0; q < mq; ++q)
+        out[q0 + q] = rerank(queries + (q0 + q) * dim(), candidates[q], k);
     });
   }
   std::string name() const override { return "int8"; }
 
  private:
   static constexpr int kQueryTile = 16;
-  void scan(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
-            std::vector<ScoredItem>* out) const {
+  static constexpr std::int32_t kOneBlock = 8192;  // items per block for one query
+  // The best `depth` items of [i0, i1) by their int8 scores, for queries 0 .. m (into out[q]).
+  void scan(const float* queries, std::int32_t m, int depth, const ItemFilter* filter,
+            std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
     const char* allowed = filter && !filter->empty() ? filter->mask().data() : nullptr;
-    const std::int32_t n = size();
     const int d = dim();
-    const int depth = std::min(n, k * rerank_);
     std::vector<std::int8_t> qcodes(static_cast<std::size_t>(m) * d);
     for (std::int32_t q = 0; q < m; ++q)
       quantize(queries + static_cast<std::size_t>(q) * d, d, qcodes.data() + q * d);
     // Blocks of items stay in cache while the queries pass over them, two queries per pass
     // (scores_i8_scaled_multi reads each row once per pair).
-    const std::int32_t block = m == 1 ? 8192 : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
+    const std::int32_t block = m == 1 ? kOneBlock : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
     std::vector<TopK> candidates(static_cast<std::size_t>(m), TopK(depth));
     std::vector<float> approx(static_cast<std::size_t>(std::min(m, kQueryTile)) * block);
-    for (std::int32_t b = 0; b < n; b += block) {
-      const std::int32_t c = std::min(block, n - b);
+    for (std::int32_t b = i0; b < i1; b += block) {
+      const std::int32_t c = std::min(block, i1 - b);
       for (std::int32_t q0 = 0; q0 < m; q0 += kQueryTile) {
         const int mq = std::min(kQueryTile, m - q0);
         nn::kernels::scores_i8_scaled_multi(codes_.data() + static_cast<std::size_t>(b) * d, c, d,
@@ -85,13 +101,15 @@ class Int8Index : public Index {
                                         nullptr, allowed);
       }
     }
-    for (std::int32_t q = 0; q < m; ++q) {
-      TopK top(k);
-      for (const auto& cand : candidates[q].sorted())
-        top.push(cand.item, nn::kernels::dot(items_.row(cand.item).data(),
-                                             queries + static_cast<std::size_t>(q) * d, d));
-      out[q] = top.sorted();
-    }
+    for (std::int32_t q = 0; q < m; ++q) out[q] = candidates[q].sorted();
+  }
+  // The best k of the candidates by their exact float scores.
+  std::vector<ScoredItem> rerank(const float* query, const std::vector<ScoredItem>& candidates,
+                                 int k) const {
+    TopK top(k);
+    for (const auto& cand : candidates)
+      top.push(cand.item, nn::kernels::dot(items_.row(cand.item).data(), query, dim()));
+    return top.sorted();
   }
 
  public:

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "nn/tensor.h"
@@ -40,5 +41,17 @@ class TopK {
   std::size_t k_;
   std::vector<ScoredItem> heap_;
 };
+
+// A scan of one query (or a few) split by items across the threads (common/parallel.h), for the
+// indexes whose batches split by queries. split_items: whether n items are worth splitting on this
+// thread count. by_item_ranges: scan(i0, i1, part) fills part[q], q < m, with the best `keep` items
+// of [i0, i1) for query q (TopK's lists); the ranges start at multiples of `align`; out[q] becomes
+// the best `keep` of the parts' lists, which is the list of one scan over all the items (the order
+// is total: score, then the lower id), so results do not depend on the thread count.
+bool split_items(std::int32_t n, std::int32_t align);
+void by_item_ranges(
+    std::int32_t n, std::int32_t align, std::int32_t m, int keep,
+    std::vector<std::vector<ScoredItem>>& out,
+    const std::function<void(std::int32_t, std::int32_t, std::vector<ScoredItem>*)>& scan);
 
 }  // namespace recsys

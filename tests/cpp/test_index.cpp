@@ -440,3 +440,102 @@ TEST_CASE("batch search gives the same lists on 1, 2 and 3 threads (exact and in
     }
   }
 }
+
+TEST_CASE("a single query splits the items across threads, with the same lists (exact and int8)",
+          "[index][threads]") {
+  if (!parallel::supported()) {
+    CHECK_FALSE(split_items(1 << 20, 4096));  // one thread: never split
+    return;
+  }
+  // Three 16,384-item ranges and a tail; rows 40,000 and 49,000 copy row 5 (made the longest), so the three tie
+  // across the ranges' boundaries and the lower id must come first on any thread count.
+  nn::Matrix items = gaussian(3 * 16384 + 1234, 16, 9);
+  items.row(5) *= 10.0f;  // long enough to lead for a query along it
+  items.row(40000) = items.row(5);
+  items.row(49000) = items.row(5);
+  const nn::Matrix queries = gaussian(3, 16, 10);
+  nn::Matrix towards5 = items.row(5);
+  for (const char* kind : {"exact", "int8"}) {
+    IndexOptions o;
+    o.kind = kind;
+    auto index = make_index(o);
+    index->build(items);
+    ItemFilter filter(index->size());
+    for (std::int32_t i = 1; i < index->size(); i += 11) filter.exclude(i);
+    auto run = [&](int threads, const nn::Matrix& q, int k, const ItemFilter* f) {
+      parallel::set_threads(threads);
+      INFO("split at " << threads << " threads");
+      CHECK(split_items(index->size(), 8192) == (threads > 1));
+      std::vector<std::vector<ScoredItem>> out;
+      index->search(q.data(), static_cast<std::int32_t>(q.rows()), k, f, out);
+      parallel::set_threads(1);
+      return out;
+    };
+    for (int k : {1, 10, 300}) {
+      const nn::Matrix& q = k == 1 ? towards5 : queries;
+      for (const ItemFilter* f : std::vector<const ItemFilter*>{nullptr, &filter}) {
+        const auto one = run(1, q, k, f);
+        for (int t : {2, 3}) {
+          const auto many = run(t, q, k, f);
+          REQUIRE(many.size() == one.size());
+          for (std::size_t j = 0; j < one.size(); ++j) {
+            INFO(kind << " k " << k << " query " << j << " threads " << t << " filter " << (f != nullptr));
+            REQUIRE(many[j].size() == one[j].size());
+            for (std::size_t r = 0; r < one[j].size(); ++r) {
+              CHECK(many[j][r].item == one[j][r].item);
+              CHECK(many[j][r].score == one[j][r].score);
+            }
+          }
+        }
+      }
+    }
+    // The tie: item 5 and its copies, in id order, at the top for the query along row 5.
+    const auto top = run(2, towards5, 3, nullptr);
+    REQUIRE(top[0].size() == 3);
+    CHECK(top[0][0].item == 5);
+    CHECK(top[0][1].item == 40000);
+    CHECK(top[0][2].item == 49000);
+  }
+}
+
+TEST_CASE("by_item_ranges: whole blocks per part, every item scanned once, parts merged",
+          "[index][threads]") {
+  const int threads = parallel::supported() ? 3 : 1;
+  parallel::set_threads(threads);
+  for (std::int32_t n : {0, 1, 4095, 4096, 4097, 5000, 20000}) {
+    std::vector<int> seen(static_cast<std::size_t>(n), 0);
+    std::vector<std::vector<ScoredItem>> out;
+    by_item_ranges(n, 4096, 2, 5, out,
+                   [&](std::int32_t i0, std::int32_t i1, std::vector<ScoredItem>* part) {
+                     CHECK(i0 % 4096 == 0);
+                     for (std::int32_t i = i0; i < i1; ++i) {
+                       ++seen[i];  // ranges are disjoint: no two threads write one element
+                       // Query 0 prefers high ids, query 1 low ones (scores tie in pairs).
+                       part[0].push_back({i, static_cast<float>(i / 2)});
+                       part[1].push_back({i, -static_cast<float>(i / 2)});
+                     }
+                     for (int q = 0; q < 2; ++q) {
+                       TopK t(5);
+                       for (const auto& c : part[q]) t.push(c.item, c.score);
+                       part[q] = t.sorted();
+                     }
+                   });
+    INFO("n " << n);
+    CHECK(std::count(seen.begin(), seen.end(), 1) == n);
+    REQUIRE(out.size() == 2);
+    const auto expect = [&](bool high) {
+      std::vector<ScoredItem> all;
+      for (std::int32_t i = 0; i < n; ++i)
+        all.push_back({i, high ? static_cast<float>(i / 2) : -static_cast<float>(i / 2)});
+      TopK t(5);
+      for (const auto& c : all) t.push(c.item, c.score);
+      return t.sorted();
+    };
+    for (int q = 0; q < 2; ++q) {
+      const auto e = expect(q == 0);
+      REQUIRE(out[q].size() == e.size());
+      for (std::size_t r = 0; r < e.size(); ++r) CHECK(out[q][r].item == e[r].item);
+    }
+  }
+  parallel::set_threads(1);
+}

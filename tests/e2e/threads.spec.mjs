@@ -21,20 +21,26 @@ test('the pthread engine loads in an isolated page and gives the single-thread r
       shop.dispose();
       return out;
     };
-    const search = (rs, kind) => {
+    // A batch (split by queries) and single queries over 40,000 items (split by items, each
+    // thread keeping its own top k: 2 x 16,384 items is where a split starts).
+    const search = (rs, kind, n = 6000, m = 100) => {
       let seed = 7;
       const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
-      const n = 6000, d = 32, m = 100;
+      const d = 32;
       const items = Float32Array.from({ length: n * d }, rand);
       const queries = Float32Array.from({ length: m * d }, rand);
       const index = rs.createIndex({ kind }).build(items, n, d);
-      const { ids, scores } = index.search(queries, { m, k: 10 });
+      const out = { ids: [], scores: [] };
+      const lists = m > 1 ? [index.search(queries, { m, k: 10 })]
+        : [10, 100].map((k) => index.search(queries, { k }));
+      for (const { ids, scores } of lists) { out.ids.push(...ids); out.scores.push(...scores); }
       index.dispose();
-      return { ids: Array.from(ids), scores: Array.from(scores) };
+      return out;
     };
     const out = { isolated: crossOriginIsolated, cores, threads: [mt.threads, one.threads], train: {}, search: {} };
     for (const preset of ['seed', 'default']) out.train[preset] = [await train(mt, preset), await train(one, preset)];
     for (const kind of ['exact', 'int8']) out.search[kind] = [search(mt, kind), search(one, kind)];
+    for (const kind of ['exact', 'int8']) out.search[`${kind} single`] = [search(mt, kind, 40000, 1), search(one, kind, 40000, 1)];
     const message = async (f) => { try { await f(); return 'no error'; } catch (e) { return `${e.name}: ${e.message}`; } };
     out.errors = {
       tooMany: await message(() => createRecsys({ threads: 99 })),
@@ -53,7 +59,10 @@ test('the pthread engine loads in an isolated page and gives the single-thread r
     expect(mt.losses).toEqual(one.losses);
     expect(mt.weights).toBe(one.weights);
   }
-  for (const kind of ['exact', 'int8']) expect(r.search[kind][0]).toEqual(r.search[kind][1]);
+  for (const kind of ['exact', 'int8', 'exact single', 'int8 single']) {
+    expect(r.search[kind][0].ids.length).toBeGreaterThan(0);
+    expect(r.search[kind][0]).toEqual(r.search[kind][1]);
+  }
   const most = Math.min(8, Math.max(2, r.cores));
   expect(r.errors.tooMany).toBe(`RangeError: threads must be in [1, ${most}] here (one per core, up to 8), got 99`);
   expect(r.errors.serve).toBe("RangeError: threads: 2 needs the full engine's pthread build, which the serving engine doesn't have; use threads: 'auto' or 1");
