@@ -660,8 +660,12 @@ int cmd_bench_index(const std::vector<std::string>& argv) {
           kind.c_str(), n, d, build_ms, lat[lat.size() / 2], batch_ms, k, recall);
   }
   if (a.has("json"))
-    std::cout << nlohmann::json{{"n", n}, {"d", d}, {"k", k}, {"queries", nq},
-                                {"threads", parallel::threads()}, {"results", results}}
+    std::cout << nlohmann::json{{"n", n},
+                                {"d", d},
+                                {"k", k},
+                                {"queries", nq},
+                                {"threads", parallel::threads()},
+                                {"results", results}}
                      .dump(1)
               << "\n";
   return 0;

@@ -142,22 +142,24 @@ class ExactIndex : public Index {
       // One query (or a few): too little to split by queries, so the items split across the
       // threads (a scan bound by memory bandwidth reads more with two cores reading), each part
       // keeping its own top k; the merged lists are the one-thread lists.
-      by_item_ranges(n_, kFewBlock, m, k, out, [&](std::int32_t i0, std::int32_t i1, std::vector<ScoredItem>* part) {
-        scan(queries, m, k, filter, part, i0, i1);
-      });
+      by_item_ranges(n_, kFewBlock, m, k, out,
+                     [&](std::int32_t i0, std::int32_t i1, std::vector<ScoredItem>* part) {
+                       scan(queries, m, k, filter, part, i0, i1);
+                     });
       return;
     }
     // A batch splits across the threads by queries, in multiples of the query tile: each chunk is
     // the scan of its own queries, so the lists are the same on any thread count.
     parallel::for_chunks(m, kQueryTile, kQueryTile, [&](std::int64_t q0, std::int64_t q1) {
-      scan(queries + q0 * d_, static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0, 0, n_);
+      scan(queries + q0 * d_, static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0, 0,
+           n_);
     });
   }
   std::string name() const override { return "exact"; }
   std::int32_t size() const override { return n_; }
 
  private:
-  static constexpr std::int32_t kQueryTile = 32;  // queries scored per pass over a block
+  static constexpr std::int32_t kQueryTile = 32;   // queries scored per pass over a block
   static constexpr std::int32_t kFewQueries = 4;   // up to this many: one long run per block
   static constexpr std::int32_t kFewBlock = 4096;  // that block (a multiple of the panel)
   // Items [i0, i1) (i0 a multiple of the block) for queries 0 .. m.

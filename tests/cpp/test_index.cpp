@@ -447,8 +447,9 @@ TEST_CASE("a single query splits the items across threads, with the same lists (
     CHECK_FALSE(split_items(1 << 20, 4096));  // one thread: never split
     return;
   }
-  // Three 16,384-item ranges and a tail; rows 40,000 and 49,000 copy row 5 (made the longest), so the three tie
-  // across the ranges' boundaries and the lower id must come first on any thread count.
+  // Three 16,384-item ranges and a tail; rows 40,000 and 49,000 copy row 5 (made the longest), so
+  // the three tie across the ranges' boundaries and the lower id must come first on any thread
+  // count.
   nn::Matrix items = gaussian(3 * 16384 + 1234, 16, 9);
   items.row(5) *= 10.0f;  // long enough to lead for a query along it
   items.row(40000) = items.row(5);
@@ -479,7 +480,8 @@ TEST_CASE("a single query splits the items across threads, with the same lists (
           const auto many = run(t, q, k, f);
           REQUIRE(many.size() == one.size());
           for (std::size_t j = 0; j < one.size(); ++j) {
-            INFO(kind << " k " << k << " query " << j << " threads " << t << " filter " << (f != nullptr));
+            INFO(kind << " k " << k << " query " << j << " threads " << t << " filter "
+                      << (f != nullptr));
             REQUIRE(many[j].size() == one[j].size());
             for (std::size_t r = 0; r < one[j].size(); ++r) {
               CHECK(many[j][r].item == one[j][r].item);
