@@ -26,6 +26,30 @@ nn::Matrix gaussian(int n, int d, std::uint64_t seed) {
   return m;
 }
 
+// index.search of every row of q on `threads` threads (back to one thread after).
+std::vector<std::vector<ScoredItem>> search_on(const Index& index, const nn::Matrix& q, int k,
+                                               const ItemFilter* f, int threads) {
+  parallel::set_threads(threads);
+  std::vector<std::vector<ScoredItem>> out;
+  index.search(q.data(), static_cast<std::int32_t>(q.rows()), k, f, out);
+  parallel::set_threads(1);
+  return out;
+}
+
+// The same items and the same scores, bit for bit, list by list.
+void check_same_lists(const std::vector<std::vector<ScoredItem>>& a,
+                      const std::vector<std::vector<ScoredItem>>& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t q = 0; q < a.size(); ++q) {
+    INFO("query " << q);
+    REQUIRE(a[q].size() == b[q].size());
+    for (std::size_t r = 0; r < a[q].size(); ++r) {
+      CHECK(a[q][r].item == b[q][r].item);
+      CHECK(a[q][r].score == b[q][r].score);
+    }
+  }
+}
+
 // Naive oracle: every score, sorted (score desc, index asc).
 std::vector<std::int32_t> oracle(const nn::Matrix& items, const float* q, int k,
                                  const ItemFilter* f = nullptr) {
@@ -418,25 +442,10 @@ TEST_CASE("batch search gives the same lists on 1, 2 and 3 threads (exact and in
     index->build(items);
     ItemFilter filter(index->size());
     for (std::int32_t i = 0; i < index->size(); i += 7) filter.exclude(i);
-    auto run = [&](int threads) {
-      parallel::set_threads(threads);
-      std::vector<std::vector<ScoredItem>> out;
-      index->search(queries.data(), static_cast<std::int32_t>(queries.rows()), 10, &filter, out);
-      parallel::set_threads(1);
-      return out;
-    };
-    const auto one = run(1);
+    const auto one = search_on(*index, queries, 10, &filter, 1);
     for (int t : {2, 3}) {
-      const auto many = run(t);
-      REQUIRE(many.size() == one.size());
-      for (std::size_t q = 0; q < one.size(); ++q) {
-        INFO(kind << " query " << q << " threads " << t);
-        REQUIRE(many[q].size() == one[q].size());
-        for (std::size_t r = 0; r < one[q].size(); ++r) {
-          CHECK(many[q][r].item == one[q][r].item);
-          CHECK(many[q][r].score == one[q][r].score);
-        }
-      }
+      INFO(kind << " threads " << t);
+      check_same_lists(search_on(*index, queries, 10, &filter, t), one);
     }
   }
 }
@@ -454,8 +463,9 @@ TEST_CASE("a single query splits the items across threads, with the same lists (
   items.row(5) *= 10.0f;  // long enough to lead for a query along it
   items.row(40000) = items.row(5);
   items.row(49000) = items.row(5);
-  const nn::Matrix queries = gaussian(3, 16, 10);
-  nn::Matrix towards5 = items.row(5);
+  const nn::Matrix three = gaussian(3, 16, 10);   // exact: up to four queries split
+  const nn::Matrix one_query = three.topRows(1);  // int8: one query splits
+  const nn::Matrix towards5 = items.row(5);
   for (const char* kind : {"exact", "int8"}) {
     IndexOptions o;
     o.kind = kind;
@@ -463,36 +473,36 @@ TEST_CASE("a single query splits the items across threads, with the same lists (
     index->build(items);
     ItemFilter filter(index->size());
     for (std::int32_t i = 1; i < index->size(); i += 11) filter.exclude(i);
-    auto run = [&](int threads, const nn::Matrix& q, int k, const ItemFilter* f) {
-      parallel::set_threads(threads);
-      INFO("split at " << threads << " threads");
-      CHECK(split_items(index->size(), 8192) == (threads > 1));
-      std::vector<std::vector<ScoredItem>> out;
-      index->search(q.data(), static_cast<std::int32_t>(q.rows()), k, f, out);
+    for (int t : {2, 3}) {
+      parallel::set_threads(t);
+      CHECK(split_items(index->size(), 8192));
       parallel::set_threads(1);
-      return out;
-    };
-    for (int k : {1, 10, 300}) {
-      const nn::Matrix& q = k == 1 ? towards5 : queries;
-      for (const ItemFilter* f : std::vector<const ItemFilter*>{nullptr, &filter}) {
-        const auto one = run(1, q, k, f);
-        for (int t : {2, 3}) {
-          const auto many = run(t, q, k, f);
-          REQUIRE(many.size() == one.size());
-          for (std::size_t j = 0; j < one.size(); ++j) {
-            INFO(kind << " k " << k << " query " << j << " threads " << t << " filter "
+    }
+    CHECK_FALSE(split_items(index->size(), 8192));
+    for (const nn::Matrix* q : {&towards5, &one_query, &three}) {
+      for (int k : {1, 10, 300}) {
+        for (const ItemFilter* f : std::vector<const ItemFilter*>{nullptr, &filter}) {
+          const auto one = search_on(*index, *q, k, f, 1);
+          for (int t : {2, 3}) {
+            INFO(kind << " queries " << q->rows() << " k " << k << " threads " << t << " filter "
                       << (f != nullptr));
-            REQUIRE(many[j].size() == one[j].size());
-            for (std::size_t r = 0; r < one[j].size(); ++r) {
-              CHECK(many[j][r].item == one[j][r].item);
-              CHECK(many[j][r].score == one[j][r].score);
+            check_same_lists(search_on(*index, *q, k, f, t), one);
+          }
+          // Against the double-precision oracle: the exact index's ids, and the int8 index's
+          // top 10 (re-ranked by float scores from 100 candidates) at recall 1 here.
+          if (k == 10) {
+            for (Eigen::Index j = 0; j < q->rows(); ++j) {
+              const auto truth = oracle(items, q->row(j).data(), k, f);
+              const auto got = search_on(*index, q->row(j), k, f, 2)[0];
+              REQUIRE(got.size() == truth.size());
+              for (std::size_t r = 0; r < truth.size(); ++r) CHECK(got[r].item == truth[r]);
             }
           }
         }
       }
     }
     // The tie: item 5 and its copies, in id order, at the top for the query along row 5.
-    const auto top = run(2, towards5, 3, nullptr);
+    const auto top = search_on(*index, towards5, 3, nullptr, 2);
     REQUIRE(top[0].size() == 3);
     CHECK(top[0][0].item == 5);
     CHECK(top[0][1].item == 40000);
