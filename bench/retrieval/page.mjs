@@ -54,7 +54,7 @@ window.runRecsys = async ({ n, d, k = 10, queries = 50, batch = 128, nprobes = [
   const qs = clustered(Math.max(queries, batch), d, 2);
   const one = (i) => qs.subarray((i % queries) * d, (i % queries + 1) * d);
   const results = [];
-  const runs = [['exact', {}, rs], ['int8', {}, rs], ...(own ? [['int8', {}, own]] : []), ...nprobes.map((p) => ['ivf', p ? { nprobe: p } : {}, rs])];
+  const runs = [['exact', {}, rs], ['exact', { prune: false }, rs], ['int8', {}, rs], ...(own ? [['int8', {}, own]] : []), ...nprobes.map((p) => ['ivf', p ? { nprobe: p } : {}, rs])];
   for (const [kind, opts, engine] of runs) {
     const index = engine.createIndex({ kind, ...opts });
     const kernel = kind === 'int8' ? engine.kernels.int8 : undefined;
@@ -148,11 +148,14 @@ window.runPaired = async ({ n, d, k = 10, rounds = 12, block = 6, threads = 1 })
   const rs = await createRecsys({ threads });
   const exact = rs.createIndex({ kind: 'exact' });
   exact.build(items, n, d);
+  const floats = rs.createIndex({ kind: 'exact', prune: false });
+  floats.build(items, n, d);
   const int8 = rs.createIndex({ kind: 'int8' });
   int8.build(items, n, d);
   const run = {
     tfjs: (q) => tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(q, [1, d]), stored), k).indices.dataSync()),
     exact: (q) => exact.search(q, { k }),
+    exactFloats: (q) => floats.search(q, { k }),
     int8: (q) => int8.search(q, { k }),
   };
   const names = Object.keys(run);
@@ -175,9 +178,10 @@ window.runPaired = async ({ n, d, k = 10, rounds = 12, block = 6, threads = 1 })
   }
   const ratio = (a) => median(ms[a].map((x, r) => x / ms.tfjs[r]));
   const out = { n, d, rounds, block, kernel: rs.kernels.int8, tfjsThreads: tf.wasm.getThreadsCount(), threads: rs.threads, version: tf.version.tfjs,
-    singleP50: Object.fromEntries(names.map((x) => [x, median(all[x])])), exactVsTfjs: ratio('exact'), int8VsTfjs: ratio('int8') };
+    singleP50: Object.fromEntries(names.map((x) => [x, median(all[x])])), exactVsTfjs: ratio('exact'), exactFloatsVsTfjs: ratio('exactFloats'), int8VsTfjs: ratio('int8') };
   log(`paired n=${n} d=${d} threads ${threads}: ${JSON.stringify(out.singleP50)}, exact/TF.js ${out.exactVsTfjs.toFixed(2)}, int8/TF.js ${out.int8VsTfjs.toFixed(2)}`);
   exact.dispose();
+  floats.dispose();
   int8.dispose();
   stored.dispose();
   return out;

@@ -1,10 +1,13 @@
 #include "retrieval/index.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <limits>
 
 #include "common/check.h"
 #include "common/parallel.h"
+#include "common/rng.h"
 #include "data/json_options.h"
 #include "nn/kernels.h"
 
@@ -58,6 +61,8 @@ IndexOptions IndexOptions::from_json(std::string_view text) {
       o.kmeans_sample = f.integer(1);
     else if (k == "seed")
       o.seed = static_cast<std::uint64_t>(f.integer(0));
+    else if (k == "prune")
+      o.prune = f.boolean();
     else
       f.unknown();
   });
@@ -101,20 +106,203 @@ const char* allowed_mask(const ItemFilter* f) {
   return f && !f->empty() ? f->mask().data() : nullptr;
 }
 
+// The exact index's bound. Beside the floats, each row r keeps int8 codes c_r and a scale s_r
+// (quantize_i8, the int8 index's); a query q is split exactly (in double) into its codes q' with
+// scale s_q, the codes f' of the remainder with scale s_f, and what is left, g:
+//   q = s_q q' + s_f f' + g.
+// The int8 scan gives A_r = f32(<c_r, q'>) · s_r for every row; for the rows that pass a first
+// test below, J_r = <c_r, f'> (integers) too. The row's float score S_r (Σ_j q_j x_rj added in j
+// order, what the full scan computes) then lies within E_r = s_r · K(q) + e of
+// M_r = s_q A_r + s_f s_r J_r, with K(q) from the query alone:
+//   x_r = s_r c_r + e_r with |e_rj| <= s_r (1/2 + 64u) (u = 2^-24: the rounding of x / s_r; the
+//   clamp to 63 only moves a code by rounding), so <x_r, q> - s_r (s_q <c_r, q'> + s_f J_r) =
+//   <e_r, q> + s_r <c_r, g>, at most s_r ((1/2 + 64u) ‖q‖₁ + 63 ‖g‖₁);
+//   |S_r - <x_r, q>| <= γ_d Σ|q_j x_rj| <= γ_d ‖q‖₂ ‖x_r‖₂ with γ_d = du / (1 - du) and
+//   ‖x_r‖₂ <= s_r (63 + 1/2 + 64u) √d, plus d · 2^-149 for products in the subnormal range;
+//   |s_r <c_r, q'> - A_r| <= 2.0001u · 63² d s_r (the integer converted, then scaled).
+// K(q) sums these per unit of s_r, times (1 + 2^-20) for the double arithmetic of the bounds; e is
+// d · 2^-140. So L_r = M_r - E_r <= S_r <= U_r = M_r + E_r. With τ the k-th largest L_r of the
+// allowed rows, at least k of them score >= τ, so every row of the top k has U_r >= S_r >= τ:
+// only the rows with U_r >= τ are scored in floats (on 1M clustered unit vectors of 64 floats, a
+// few hundred), and the top k of those is the full scan's list, the same bits (scores computed in
+// the same order; ties to the lower id, a total order). The first test needs only A_r: since
+// |s_f s_r J_r| <= s_r 63 ‖s_f f'‖₁ <= s_r 63 (‖f‖₁ + ‖g‖₁) with f = q - s_q q', a row with
+// U_r >= τ has A_r >= (τ - reach) / s_q, reach being max_r s_r · (K + 63 (‖f‖₁ + ‖g‖₁)) + e.
+// Rows whose scale max|x| / 63 is not a normal float keep codes 0 and scale 128 · FLT_MIN, for
+// which the bound above holds as written; a query that is zero, not finite, that small, or large
+// enough that a score could overflow takes the full scan.
+struct RowBounds {
+  std::vector<std::int8_t> codes;
+  std::vector<float> scales;
+  float max_scale = 0;
+};
+
+RowBounds row_bounds(const float* rows, std::int32_t n, int d) {
+  RowBounds b;
+  b.codes.resize(static_cast<std::size_t>(n) * d);
+  b.scales.resize(static_cast<std::size_t>(n));
+  for (std::int32_t r = 0; r < n; ++r) {
+    const float* x = rows + static_cast<std::int64_t>(r) * d;
+    std::int8_t* c = b.codes.data() + static_cast<std::int64_t>(r) * d;
+    b.scales[r] = quantize_i8(x, d, c);
+    if (b.scales[r] < FLT_MIN) {  // max|x| / 63 is not a normal float
+      std::fill(c, c + d, std::int8_t{0});
+      b.scales[r] = 128.0f * FLT_MIN;
+    }
+    b.max_scale = std::max(b.max_scale, b.scales[r]);
+  }
+  // Vectors this large (entries beyond 10^30 or so) could overflow the int8 scores: no bound.
+  if (static_cast<double>(b.max_scale) * 63 * 63 * d > 1e36) return RowBounds{};
+  return b;
+}
+
+struct QueryBound {
+  bool ok = false;
+  double sq = 0, sf = 0;          // s_q, s_f
+  std::vector<std::int8_t> rest;  // f'
+  double k = 0;                   // K(q)
+  double abs = 0;                 // e
+  double reach = 0;               // the first test's
+};
+
+// The query's bound; codes (d of them) receive q'.
+QueryBound query_bound(const float* q, int d, float max_scale, std::int8_t* codes) {
+  QueryBound b;
+  std::fill(codes, codes + d, std::int8_t{0});
+  float m = 0;
+  for (int j = 0; j < d; ++j) {
+    if (!std::isfinite(q[j])) return b;
+    m = std::max(m, std::fabs(q[j]));
+  }
+  if (!(m >= 63.0f * FLT_MIN)) return b;
+  const float sq = quantize_i8(q, d, codes);
+  std::vector<float> f(static_cast<std::size_t>(d));
+  for (int j = 0; j < d; ++j)
+    f[j] = static_cast<float>(static_cast<double>(q[j]) - static_cast<double>(sq) * codes[j]);
+  b.rest.resize(static_cast<std::size_t>(d));
+  const float sf = quantize_i8(f.data(), d, b.rest.data());
+  double norm2 = 0, norm1 = 0, f1 = 0, g1 = 0;
+  for (int j = 0; j < d; ++j) {
+    const double qj = q[j], fj = qj - static_cast<double>(sq) * codes[j];
+    norm2 += qj * qj;
+    norm1 += std::fabs(qj);
+    f1 += std::fabs(fj);
+    g1 += std::fabs(fj - static_cast<double>(sf) * b.rest[j]);
+  }
+  // Sums of d doubles: relative errors far below 10^-12.
+  norm2 = std::sqrt(norm2) * (1 + 1e-12);
+  norm1 *= 1 + 1e-12;
+  f1 *= 1 + 1e-12;
+  g1 *= 1 + 1e-12;
+  const double u = 0x1p-24, root = std::sqrt(static_cast<double>(d));
+  const double gamma = d * u / (1 - d * u);
+  if (norm2 * max_scale * 63.6 * root > 1e30) return b;  // scores could overflow
+  b.sq = sq;
+  b.sf = sf;
+  b.k = ((0.5 + 64 * u) * norm1 + 63 * g1 + gamma * 63.6 * root * norm2 +
+         2.0001 * u * 63.0 * 63.0 * d * sq) *
+        (1 + 0x1p-20);
+  b.abs = d * 0x1p-140;
+  b.reach = max_scale * (b.k + 63 * (f1 + g1) * (1 + 0x1p-20)) + b.abs;
+  b.ok = true;
+  return b;
+}
+
+// One query's pass over the int8 scores: τ (the k-th largest L_r of the allowed rows so far) and
+// the rows whose U_r reaches it.
+class Pruner {
+ public:
+  Pruner(int k, QueryBound b) : k_(static_cast<std::size_t>(k)), b_(std::move(b)) {}
+  bool ok() const { return b_.ok; }
+  // approx[j]: A_r of row first + j; codes: every row's (d each).
+  void take(const float* approx, std::int32_t count, std::int32_t first, const float* scales,
+            const std::int8_t* codes, int d, const char* allowed) {
+    constexpr std::int32_t kChunk = 16;
+    std::int32_t j = 0;
+    const auto row = [&](std::int32_t at) {
+      const std::int32_t r = first + at;
+      if (allowed && !allowed[r]) return;
+      const std::int32_t rest =
+          nn::kernels::dot_i8(codes + static_cast<std::int64_t>(r) * d, b_.rest.data(), d);
+      const double centre = b_.sq * approx[at] + b_.sf * scales[r] * rest;
+      const double e = scales[r] * b_.k + b_.abs;
+      const double upper = centre + e;
+      if (upper < tau_) return;
+      candidates_.push_back({r, upper});
+      const double lower = centre - e;
+      if (lows_.size() < k_) {
+        lows_.push_back(lower);
+        std::push_heap(lows_.begin(), lows_.end(), std::greater<double>());
+        if (lows_.size() == k_) set_tau(lows_.front());
+      } else if (lower > lows_.front()) {
+        std::pop_heap(lows_.begin(), lows_.end(), std::greater<double>());
+        lows_.back() = lower;
+        std::push_heap(lows_.begin(), lows_.end(), std::greater<double>());
+        set_tau(lows_.front());
+      }
+    };
+    // Most rows of a long scan fall below: sixteen at a time against a float threshold that no
+    // row with U_r >= τ falls below, then the bounds in double where one reaches it.
+    for (; j + kChunk <= count; j += kChunk) {
+      int any = 0;
+      for (int l = 0; l < kChunk; ++l) any |= approx[j + l] >= theta_;
+      if (!any) continue;
+      for (int l = 0; l < kChunk; ++l)
+        if (approx[j + l] >= theta_) row(j + l);
+    }
+    for (; j < count; ++j)
+      if (approx[j] >= theta_) row(j);
+    if (candidates_.size() > 2 * kept_ + 4096) compact();
+  }
+  // The candidates that still reach τ.
+  const std::vector<std::pair<std::int32_t, double>>& candidates() {
+    compact();
+    return candidates_;
+  }
+
+ private:
+  void set_tau(double tau) {
+    tau_ = tau;
+    // A_r >= (τ - reach) / s_q for every row with U_r >= τ; the float below that value.
+    const double t = (tau - b_.reach) / b_.sq;
+    float f = static_cast<float>(t);
+    if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    theta_ = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  }
+  void compact() {
+    candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(),
+                                     [&](const auto& c) { return c.second < tau_; }),
+                      candidates_.end());
+    kept_ = candidates_.size();
+  }
+  std::size_t k_;
+  QueryBound b_;
+  double tau_ = -std::numeric_limits<double>::infinity();
+  float theta_ = -std::numeric_limits<float>::infinity();
+  std::vector<double> lows_;  // min-heap of the k largest L_r
+  std::vector<std::pair<std::int32_t, double>> candidates_;
+  std::size_t kept_ = 0;
+};
+
 // Exact float32 brute force over the vectors in panel layout (nn::kernels::pack_panels): a scan
 // without horizontal sums, and for batches a register-blocked GEMM, four queries per tile, over
 // blocks of items that stay in cache while every query tile passes over them: the items are
-// streamed from memory once per batch, not once per query.
+// streamed from memory once per batch, not once per query. With the bound (prune, above), the
+// scan reads the int8 codes (a quarter of the floats' bytes) and scores in floats only the rows
+// that the bound keeps.
 class ExactIndex : public Index {
  public:
+  explicit ExactIndex(std::optional<bool> prune) : prune_(prune) {}
   void build(const nn::Matrix& items) override {
     RECSYS_CHECK(items.rows() > 0 && items.cols() > 0, "exact index: no vectors to index");
     RECSYS_CHECK(items.allFinite(), "exact index: the vectors contain NaN or infinity");
     const auto n = static_cast<std::int32_t>(items.rows());
     const int d = static_cast<int>(items.cols());
+    RowBounds bounds = pruned(n) ? row_bounds(items.data(), n, d) : RowBounds{};
     std::vector<float> panels(static_cast<std::size_t>(nn::kernels::panel_floats(n, d)));
     nn::kernels::pack_panels(items.data(), n, d, panels.data());
-    adopt(panels, n, d);
+    adopt(panels, n, d, bounds);
+    calibrate();
   }
   // The caller fills the rows into a buffer of panel size, which is packed in place: no copy.
   float* reserve(std::int32_t n, int d) override {
@@ -126,13 +314,17 @@ class ExactIndex : public Index {
   }
   void build_reserved() override {
     RECSYS_CHECK_STATE(!staged_.empty(), "exact index: build_reserved() without reserve()");
+    const std::size_t used = static_cast<std::size_t>(staged_n_) * staged_d_;
+    if (!std::all_of(staged_.begin(), staged_.begin() + used,
+                     [](float x) { return std::isfinite(x); }))
+      RECSYS_FAIL(Range, "exact index: the vectors contain NaN or infinity");
+    RowBounds bounds =
+        pruned(staged_n_) ? row_bounds(staged_.data(), staged_n_, staged_d_) : RowBounds{};
     std::vector<float> panels;
     panels.swap(staged_);
-    const std::size_t used = static_cast<std::size_t>(staged_n_) * staged_d_;
-    if (!std::all_of(panels.begin(), panels.begin() + used, [](float x) { return std::isfinite(x); }))
-      RECSYS_FAIL(Range, "exact index: the vectors contain NaN or infinity");
     nn::kernels::pack_panels(panels.data(), staged_n_, staged_d_, panels.data());
-    adopt(panels, staged_n_, staged_d_);
+    adopt(panels, staged_n_, staged_d_, bounds);
+    calibrate();
   }
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
@@ -144,24 +336,52 @@ class ExactIndex : public Index {
       // keeping its own top k; the merged lists are the one-thread lists.
       by_item_ranges(n_, kFewBlock, m, k, out,
                      [&](std::int32_t i0, std::int32_t i1, std::vector<ScoredItem>* part) {
-                       scan(queries, m, k, filter, part, i0, i1);
+                       run(queries, m, k, filter, part, i0, i1);
                      });
       return;
     }
     // A batch splits across the threads by queries, in multiples of the query tile: each chunk is
     // the scan of its own queries, so the lists are the same on any thread count.
     parallel::for_chunks(m, kQueryTile, kQueryTile, [&](std::int64_t q0, std::int64_t q1) {
-      scan(queries + q0 * d_, static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0, 0,
-           n_);
+      run(queries + q0 * d_, static_cast<std::int32_t>(q1 - q0), k, filter, out.data() + q0, 0, n_);
     });
   }
   std::string name() const override { return "exact"; }
   std::int32_t size() const override { return n_; }
+  // With the bound: the mean share of the rows that a search of these queries (k = 10, no filter)
+  // scores in floats.
+  double scanned_fraction(const float* queries, std::int32_t m) const override {
+    RECSYS_CHECK_STATE(n_ > 0, "exact index: scanned_fraction before build");
+    if (scales_.empty() || m <= 0) return 1.0;
+    std::vector<std::vector<ScoredItem>> lists(static_cast<std::size_t>(m));
+    std::int64_t scored = 0;
+    bounded_scan(queries, m, std::min(10, n_), nullptr, lists.data(), 0, n_, &scored);
+    return static_cast<double>(scored) / (static_cast<double>(n_) * m);
+  }
 
  private:
   static constexpr std::int32_t kQueryTile = 32;   // queries scored per pass over a block
   static constexpr std::int32_t kFewQueries = 4;   // up to this many: one long run per block
   static constexpr std::int32_t kFewBlock = 4096;  // that block (a multiple of the panel)
+  static constexpr int kCodeTile = 16;             // queries per pass of the int8 scan
+#ifdef __wasm_simd128__
+  static constexpr bool kBoundBatches = true;
+#else
+  // Natively this build's int8 scan (SSE2, query by query) is slower than the float GEMM of a
+  // batch (1M x 64, 128 queries: 924 ms through the bound against 573): batches scan the floats.
+  static constexpr bool kBoundBatches = false;
+#endif
+  bool pruned(std::int32_t n) const {
+    return prune_.value_or(n >= IndexOptions::kPruneFrom);
+  }
+  // Items [i0, i1) for queries 0 .. m, by the bound where the index keeps one.
+  void run(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
+           std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
+    if (scales_.empty() || (!kBoundBatches && m > kFewQueries))
+      scan(queries, m, k, filter, out, i0, i1);
+    else
+      bounded_scan(queries, m, k, filter, out, i0, i1);
+  }
   // Items [i0, i1) (i0 a multiple of the block) for queries 0 .. m.
   void scan(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
             std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
@@ -189,21 +409,128 @@ class ExactIndex : public Index {
     }
     for (std::int32_t q = 0; q < m; ++q) out[q] = tops[q].sorted();
   }
+  // The same lists through the bound: the int8 scan of [i0, i1) for every query, then the float
+  // scores of the rows that the bound keeps. Queries that the bound cannot serve, or for which it
+  // keeps too many rows, take scan(). scored (optional) adds the rows scored in floats.
+  void bounded_scan(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
+                    std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1,
+                    std::int64_t* scored = nullptr) const {
+    const char* allowed = allowed_mask(filter);
+    const int d = d_;
+    std::vector<std::int8_t> qcodes(static_cast<std::size_t>(m) * d);
+    std::vector<Pruner> pruners;
+    pruners.reserve(static_cast<std::size_t>(m));
+    std::vector<std::int32_t> full;  // the queries that take the full scan
+    for (std::int32_t q = 0; q < m; ++q) {
+      pruners.emplace_back(k, query_bound(queries + static_cast<std::int64_t>(q) * d, d, max_scale_,
+                                          qcodes.data() + static_cast<std::int64_t>(q) * d));
+      if (!pruners[q].ok()) full.push_back(q);
+    }
+    if (full.size() < static_cast<std::size_t>(m)) {
+      // Blocks of codes stay in cache while the query tiles pass (as in the int8 index).
+      const std::int32_t block = m == 1 ? 8192 : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
+      std::vector<float> approx(static_cast<std::size_t>(std::min(m, kCodeTile)) * block);
+      for (std::int32_t b = i0; b < i1; b += block) {
+        const std::int32_t c = std::min(block, i1 - b);
+        for (std::int32_t q0 = 0; q0 < m; q0 += kCodeTile) {
+          const int mq = std::min(kCodeTile, m - q0);
+          nn::kernels::scores_i8_scaled_multi(codes_.data() + static_cast<std::int64_t>(b) * d, c,
+                                              d, qcodes.data() + static_cast<std::int64_t>(q0) * d,
+                                              mq, scales_.data() + b, approx.data(), block);
+          for (int t = 0; t < mq; ++t)
+            if (pruners[q0 + t].ok())
+              pruners[q0 + t].take(approx.data() + static_cast<std::size_t>(t) * block, c, b,
+                                   scales_.data(), codes_.data(), d, allowed);
+        }
+      }
+    }
+    for (std::int32_t q = 0; q < m; ++q) {
+      if (!pruners[q].ok()) continue;
+      const auto& candidates = pruners[q].candidates();
+      // Rows gathered one by one from the panels cost more than a scan's: where the bound keeps
+      // more than a sixteenth of the rows, the full scan.
+      if (static_cast<std::int64_t>(candidates.size()) * 16 > i1 - i0) {
+        full.push_back(q);
+        continue;
+      }
+      const float* query = queries + static_cast<std::int64_t>(q) * d;
+      TopK top(k);
+      for (const auto& cand : candidates) top.push(cand.first, score(cand.first, query));
+      out[q] = top.sorted();
+      if (scored) *scored += static_cast<std::int64_t>(candidates.size());
+    }
+    if (!full.empty()) {
+      std::vector<float> rest(full.size() * static_cast<std::size_t>(d));
+      for (std::size_t i = 0; i < full.size(); ++i)
+        std::copy_n(queries + static_cast<std::int64_t>(full[i]) * d, d, rest.data() + i * d);
+      std::vector<std::vector<ScoredItem>> lists(full.size());
+      scan(rest.data(), static_cast<std::int32_t>(full.size()), k, filter, lists.data(), i0, i1);
+      for (std::size_t i = 0; i < full.size(); ++i) out[full[i]] = std::move(lists[i]);
+      if (scored) *scored += static_cast<std::int64_t>(full.size()) * (i1 - i0);
+    }
+  }
+  // Row r's score as the panel scan computes it: Σ_j q_j x_rj added in j order.
+  float score(std::int32_t r, const float* q) const {
+    constexpr int P = nn::kernels::kPanel;
+    const float* x = panels_.data() + static_cast<std::int64_t>(r / P) * P * d_ + r % P;
+    float s = 0;
+    for (int j = 0; j < d_; ++j) s += q[j] * x[static_cast<std::int64_t>(j) * P];
+    return s;
+  }
 
  public:
   int dim() const override { return d_; }
-  std::size_t memory_bytes() const override { return panels_.size() * sizeof(float); }
+  std::size_t memory_bytes() const override {
+    return panels_.size() * sizeof(float) + codes_.size() + scales_.size() * sizeof(float);
+  }
 
  private:
-  void adopt(std::vector<float>& panels, std::int32_t n, int d) {
+  // Unset prune: the bound stays where it pays. On a fixed draw of user-like queries (the
+  // normalised sum of three rows), it must leave at most 1/32 of the rows to score in floats;
+  // else (near-duplicate rows, for one: a trained catalog's rarely seen items share their features'
+  // vectors) the scan reads the floats, as it would have, and the codes are freed.
+  void calibrate() {
+    if (prune_.has_value() || scales_.empty()) return;
+    constexpr int kSample = 8;
+    constexpr int P = nn::kernels::kPanel;
+    Rng rng(0x5eed, 91);
+    std::vector<float> q(static_cast<std::size_t>(kSample) * d_, 0.0f);
+    for (int i = 0; i < kSample; ++i) {
+      float* v = q.data() + static_cast<std::size_t>(i) * d_;
+      for (int t = 0; t < 3; ++t) {
+        const auto r = static_cast<std::int32_t>(rng.below(static_cast<std::uint32_t>(n_)));
+        const float* x = panels_.data() + static_cast<std::int64_t>(r / P) * P * d_ + r % P;
+        for (int j = 0; j < d_; ++j) v[j] += x[static_cast<std::int64_t>(j) * P];
+      }
+      double norm = 0;
+      for (int j = 0; j < d_; ++j) norm += static_cast<double>(v[j]) * v[j];
+      if (norm > 0)
+        for (int j = 0; j < d_; ++j) v[j] = static_cast<float>(v[j] / std::sqrt(norm));
+    }
+    std::vector<std::vector<ScoredItem>> lists(kSample);
+    std::int64_t scored = 0;
+    bounded_scan(q.data(), kSample, std::min(10, n_), nullptr, lists.data(), 0, n_, &scored);
+    if (scored * 32 > static_cast<std::int64_t>(kSample) * n_) {
+      std::vector<std::int8_t>().swap(codes_);
+      std::vector<float>().swap(scales_);
+    }
+  }
+  void adopt(std::vector<float>& panels, std::int32_t n, int d, RowBounds& bounds) {
     panels_.swap(panels);
+    codes_.swap(bounds.codes);
+    scales_.swap(bounds.scales);
+    max_scale_ = bounds.max_scale;
     n_ = n;
     d_ = d;
   }
+  std::optional<bool> prune_;
   std::vector<float> staged_;  // reserve()d rows, packed by build_reserved()
   std::int32_t staged_n_ = 0;
   int staged_d_ = 0;
   std::vector<float> panels_;
+  std::vector<std::int8_t> codes_;  // the bound's codes and scales (empty: no bound)
+  std::vector<float> scales_;
+  float max_scale_ = 0;
   std::int32_t n_ = 0;
   int d_ = 0;
 };
@@ -219,7 +546,7 @@ const std::vector<std::string>& index_kinds() {
 }
 
 std::unique_ptr<Index> make_index(const IndexOptions& options) {
-  if (options.kind == "exact") return std::make_unique<ExactIndex>();
+  if (options.kind == "exact") return std::make_unique<ExactIndex>(options.prune);
   if (options.kind == "int8") return make_int8_index(options);
   if (options.kind == "ivf") return make_ivf_index(options);
   RECSYS_FAIL(Range, "index: unknown kind '", options.kind, "' (expected exact, int8 or ivf)");

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +51,12 @@ struct IndexOptions {
   int kmeans_iterations = 8;
   std::int32_t kmeans_sample = 20000;  // ivf: vectors the centroids are trained on
   std::uint64_t seed = 1;
-  // {"kind", "rerank", "nlist", "nprobe", "kmeans_iterations", "kmeans_sample", "seed"}.
+  // exact: skip the rows that a bound from int8 codes kept beside the floats rules out, and score
+  // the rest exactly (the lists are those of the full scan, bit for bit; see ExactIndex). Unset:
+  // from kPruneFrom vectors, where the scan is long enough to gain (smaller ones scan the floats).
+  std::optional<bool> prune;
+  static constexpr std::int32_t kPruneFrom = 32768;
+  // {"kind", "rerank", "nlist", "nprobe", "kmeans_iterations", "kmeans_sample", "seed", "prune"}.
   static IndexOptions from_json(std::string_view json);
 };
 
@@ -92,6 +98,10 @@ std::unique_ptr<Index> make_index(const IndexOptions& options);
 void search_flat(const Index& index, const float* queries, std::int32_t m, int k,
                  const std::vector<std::int32_t>& exclude, std::vector<std::int32_t>& ids,
                  std::vector<float>& scores);
+
+// The int8 codes of one vector (the int8 index's, and the exact index's bound): round(x / s),
+// clamped to [-63, 63], with s = max|x| / 63 (1 for a zero vector); returns s.
+float quantize_i8(const float* x, int d, std::int8_t* out);
 
 // Recall@k of `approx` against `exact` over the queries (mean over queries of |A ∩ E| / |E|).
 double recall_against(const Index& exact, const Index& approx, const nn::Matrix& queries, int k);

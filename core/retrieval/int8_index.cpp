@@ -11,20 +11,49 @@
 #include "nn/kernels.h"
 #include "retrieval/index.h"
 
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
 namespace recsys {
 
-namespace {
-
-float quantize(const float* x, int d, std::int8_t* out) {
+float quantize_i8(const float* x, int d, std::int8_t* out) {
+  int i = 0;
   float m = 0;
-  for (int i = 0; i < d; ++i) m = std::max(m, std::fabs(x[i]));
+#ifdef __wasm_simd128__
+  // Four lanes at a time, the same values as the loops below: max is exact, and each code is
+  // the same division, clamp, round to nearest even and conversion (the scalar loops' conversion
+  // checks each value for a trap: building 1M × 64 took 2.2 s in Chromium, against 0.3 s).
+  v128_t mv = wasm_f32x4_splat(0);
+  for (; i + 4 <= d; i += 4) mv = wasm_f32x4_max(mv, wasm_f32x4_abs(wasm_v128_load(x + i)));
+  m = std::max(std::max(wasm_f32x4_extract_lane(mv, 0), wasm_f32x4_extract_lane(mv, 1)),
+               std::max(wasm_f32x4_extract_lane(mv, 2), wasm_f32x4_extract_lane(mv, 3)));
+#endif
+  for (; i < d; ++i) m = std::max(m, std::fabs(x[i]));
   const float scale = m > 0 ? m / 63.0f : 1.0f;
+  i = 0;
+#ifdef __wasm_simd128__
+  const v128_t sv = wasm_f32x4_splat(scale), lo = wasm_f32x4_splat(-63.0f),
+               hi = wasm_f32x4_splat(63.0f);
+  const auto codes = [&](int at) {
+    const v128_t v = wasm_f32x4_div(wasm_v128_load(x + at), sv);
+    return wasm_i32x4_trunc_sat_f32x4(
+        wasm_f32x4_nearest(wasm_f32x4_min(wasm_f32x4_max(v, lo), hi)));
+  };
+  for (; i + 16 <= d; i += 16) {
+    const v128_t a = wasm_i16x8_narrow_i32x4(codes(i), codes(i + 4));
+    const v128_t b = wasm_i16x8_narrow_i32x4(codes(i + 8), codes(i + 12));
+    wasm_v128_store(out + i, wasm_i8x16_narrow_i16x8(a, b));
+  }
+#endif
   // nearbyint is one instruction on both targets (wasm f32.nearest; lround was a libm call:
   // building 1M × 64 took 5.5 s in Chromium); ties go to even, the same on both.
-  for (int i = 0; i < d; ++i)
+  for (; i < d; ++i)
     out[i] = static_cast<std::int8_t>(std::nearbyint(std::clamp(x[i] / scale, -63.0f, 63.0f)));
   return scale;
 }
+
+namespace {
 
 class Int8Index : public Index {
  public:
@@ -40,7 +69,7 @@ class Int8Index : public Index {
     codes_.resize(static_cast<std::size_t>(n * d));
     scales_.resize(static_cast<std::size_t>(n));
     for (Eigen::Index r = 0; r < n; ++r)
-      scales_[r] = quantize(items.row(r).data(), d, codes_.data() + r * d);
+      scales_[r] = quantize_i8(items.row(r).data(), d, codes_.data() + r * d);
   }
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
@@ -83,7 +112,7 @@ class Int8Index : public Index {
     const int d = dim();
     std::vector<std::int8_t> qcodes(static_cast<std::size_t>(m) * d);
     for (std::int32_t q = 0; q < m; ++q)
-      quantize(queries + static_cast<std::size_t>(q) * d, d, qcodes.data() + q * d);
+      quantize_i8(queries + static_cast<std::size_t>(q) * d, d, qcodes.data() + q * d);
     // Blocks of items stay in cache while the queries pass over them, two queries per pass
     // (scores_i8_scaled_multi reads each row once per pair).
     const std::int32_t block = m == 1 ? kOneBlock : std::max<std::int32_t>(4, 262144 / d / 4 * 4);

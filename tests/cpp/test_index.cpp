@@ -353,6 +353,169 @@ TEST_CASE("exact index equals the argsort oracle, single and batched, with filte
   CHECK(index->search_one(queries.row(0).data(), 10, &few).empty());
 }
 
+// Unit vectors around 200 shared centres (the benchmark's recipe, smaller).
+nn::Matrix clustered_unit(int n, int d, std::uint64_t seed) {
+  const nn::Matrix centres = gaussian(200, d, 77);
+  Rng r(seed);
+  nn::Matrix m(n, d);
+  for (int i = 0; i < n; ++i) {
+    const auto c = static_cast<Eigen::Index>(r.below(200));
+    for (int j = 0; j < d; ++j) m(i, j) = centres(c, j) + 0.7f * static_cast<float>(r.normal());
+    m.row(i).normalize();
+  }
+  return m;
+}
+
+TEST_CASE("quantize_i8 equals its scalar definition (the SIMD path too), halves to even",
+          "[index][int8]") {
+  Rng r(61);
+  for (int d : {1, 3, 4, 15, 16, 17, 32, 64, 100}) {
+    std::vector<float> x(static_cast<std::size_t>(d));
+    std::vector<std::int8_t> got(x.size()), want(x.size());
+    for (int rep = 0; rep < 200; ++rep) {
+      const float magnitude = std::pow(10.0f, static_cast<float>(r.below(60)) - 30.0f);
+      for (auto& v : x) v = static_cast<float>(r.normal()) * magnitude;
+      if (rep % 7 == 0) std::fill(x.begin(), x.end(), 0.0f);
+      if (rep % 7 == 1)  // values at k + 1/2 of the scale: ties, to even
+        for (int j = 0; j < d; ++j)
+          x[j] = (j == 0 ? 63.0f : static_cast<float>(j % 9) - 4.5f) * 0.25f;
+      const float s = quantize_i8(x.data(), d, got.data());
+      float m = 0;
+      for (float v : x) m = std::max(m, std::fabs(v));
+      const float want_s = m > 0 ? m / 63.0f : 1.0f;
+      for (int j = 0; j < d; ++j)
+        want[j] =
+            static_cast<std::int8_t>(std::nearbyint(std::clamp(x[j] / want_s, -63.0f, 63.0f)));
+      INFO("d " << d << " rep " << rep);
+      CHECK(s == want_s);
+      CHECK(got == want);
+    }
+  }
+}
+
+TEST_CASE("exact index: the int8 bound gives the full scan's lists, bit for bit",
+          "[index][prune]") {
+  IndexOptions on, off;
+  on.prune = true;
+  off.prune = false;
+  // Rows of every scale (10^-38 .. 10^20), zero rows and rows too small for a normal int8 scale
+  // (whose bound is the special case), beside ordinary ones; duplicates (ties across the bound).
+  nn::Matrix scales = gaussian(3000, 24, 41);
+  {
+    Rng r(42);
+    for (int i = 0; i < 3000; ++i) {
+      const int kind = static_cast<int>(r.below(10));
+      if (i == 1 || i == 1500) continue;  // the queries taken from the items stay ordinary
+      if (kind == 0)
+        scales.row(i).setZero();
+      else if (kind == 1)
+        scales.row(i) *= 1e-40f;
+      else if (kind == 2)
+        scales.row(i) *= std::pow(10.0f, static_cast<float>(r.below(59)) - 38.0f);
+      else if (kind == 3)
+        scales.row(i) *= 1e20f;
+    }
+  }
+  nn::Matrix dups(4000, 16);
+  {
+    const nn::Matrix distinct = gaussian(7, 16, 43);
+    for (int i = 0; i < 4000; ++i) dups.row(i) = distinct.row(i % 7);
+  }
+  struct Case {
+    const char* name;
+    nn::Matrix items;
+  };
+  const std::vector<Case> cases{{"gaussian", gaussian(5000, 24, 31)},
+                                {"clustered", clustered_unit(6000, 32, 32)},
+                                {"scales", scales},
+                                {"duplicates", dups},
+                                {"trained, 40,000 items", large_catalog_embeddings()}};
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const int n = static_cast<int>(c.items.rows()), d = static_cast<int>(c.items.cols());
+    auto pruned = make_index(on), plain = make_index(off);
+    pruned->build(c.items);
+    plain->build(c.items);
+    CHECK(pruned->memory_bytes() > plain->memory_bytes());
+    // Queries: random, equal to an item, zero, too small for the bound, large (on the scales'
+    // rows, too large for it: the full scan).
+    nn::Matrix q = gaussian(9, d, 44);
+    q.row(0) = c.items.row(n / 2);
+    q.row(1) = c.items.row(1);
+    q.row(2).setZero();
+    q.row(3) *= 1e-39f;
+    q.row(4) *= 1e15f;
+    ItemFilter every_third(n), five(n);
+    for (int i = 0; i < n; ++i) {
+      if (i % 3 == 0) every_third.exclude(i);
+      if (i % (n / 5) != 1) five.exclude(i);
+    }
+    for (const ItemFilter* f : std::vector<const ItemFilter*>{nullptr, &every_third, &five})
+      for (int k : {1, 10, 97}) {
+        INFO("k " << k
+                  << (f == &every_third ? ", every third excluded"
+                      : f               ? ", five allowed"
+                                        : ""));
+        const auto want = search_on(*plain, q, k, f, 1);
+        for (int t : {1, 2, 3}) {
+          if (t > parallel::max_threads()) break;  // the single-thread wasm build
+          INFO(t << " thread(s)");
+          check_same_lists(search_on(*pruned, q, k, f, t), want);
+          for (int j : {0, 5})
+            check_same_lists(search_on(*pruned, q.middleRows(j, 1), k, f, t), {want[j]});
+        }
+      }
+  }
+  // k beyond the items: every allowed row, in the full scan's order.
+  auto small = make_index(on), small_plain = make_index(off);
+  const nn::Matrix few = gaussian(40, 8, 45), fq = gaussian(3, 8, 46);
+  small->build(few);
+  small_plain->build(few);
+  check_same_lists(search_on(*small, fq, 50, nullptr, 1),
+                   search_on(*small_plain, fq, 50, nullptr, 1));
+}
+
+TEST_CASE("exact index: the bound scores a small share of the rows in floats", "[index][prune]") {
+  // Unit vectors around shared centres, as in the benchmark: the int8 scan passes over all of
+  // them, and only the rows whose bound reaches the k-th lower bound are scored in floats.
+  const nn::Matrix items = clustered_unit(50000, 64, 51), queries = clustered_unit(20, 64, 52);
+  auto automatic = make_index(IndexOptions{});  // 50,000 rows: the bound is on by default
+  automatic->build(items);
+  const double scored = automatic->scanned_fraction(queries.data(), 20);
+  INFO("scored in floats: " << scored * 50000 << " rows a query");
+  CHECK(scored > 0);
+  CHECK(scored < 0.02);
+  IndexOptions off;
+  off.prune = false;
+  auto plain = make_index(off);
+  plain->build(items);
+  CHECK(plain->scanned_fraction(queries.data(), 20) == 1.0);
+  check_same_lists(search_on(*automatic, queries, 10, nullptr, 1),
+                   search_on(*plain, queries, 10, nullptr, 1));
+  // Where the bound would keep too many rows (rows closer than its reach), by default the floats
+  // are scanned; asked for, the bound serves (the same lists).
+  nn::Matrix near = gaussian(50000, 64, 53) * 1e-4f;
+  for (int i = 0; i < 50000; ++i) near.row(i) += items.row(i % 3);
+  auto fallback = make_index(IndexOptions{});
+  fallback->build(near);
+  CHECK(fallback->scanned_fraction(queries.data(), 20) == 1.0);
+  IndexOptions on;
+  on.prune = true;
+  auto forced = make_index(on);
+  forced->build(near);
+  CHECK(forced->scanned_fraction(queries.data(), 20) > 1.0 / 16);
+  check_same_lists(search_on(*forced, queries, 10, nullptr, 1),
+                   search_on(*fallback, queries, 10, nullptr, 1));
+  // Under the threshold the floats are scanned, as before.
+  auto small = make_index(IndexOptions{});
+  small->build(items.topRows(IndexOptions::kPruneFrom - 1));
+  CHECK(small->scanned_fraction(queries.data(), 20) == 1.0);
+  // The option in JSON.
+  CHECK(IndexOptions::from_json(R"({"kind": "exact", "prune": false})").prune == false);
+  CHECK(IndexOptions::from_json(R"({"kind": "exact"})").prune.has_value() == false);
+  CHECK_THROWS_WITH(IndexOptions::from_json(R"({"prune": 1})"), Catch::Contains("prune"));
+}
+
 TEST_CASE("int8 index: recall@10 >= 0.99 against exact", "[index][int8]") {
   for (int variant = 0; variant < 2; ++variant) {
     const nn::Matrix items = variant == 0 ? gaussian(20000, 64, 5) : trained_item_embeddings();
@@ -393,6 +556,8 @@ TEST_CASE("IVF index: recall@10 >= 0.95 at the default nprobe on 40,000 items, s
   const double scanned = ivf->scanned_fraction(queries.data(), 300);
   const double recall = recall_against(*exact, *ivf, queries, 10);
   INFO("recall@10 " << recall << " scanning " << scanned << " of " << items.rows() << " vectors");
+  // This catalog's rarely seen items share vectors: the bound would keep too many rows here, and
+  // the exact index (by default) scans the floats.
   CHECK(exact->scanned_fraction(queries.data(), 300) == 1.0);
   CHECK(scanned < 0.25);  // nlist = sqrt(40000) = 200 cells, nprobe 25: about an eighth
   CHECK(recall >= 0.95);
