@@ -95,10 +95,12 @@ export function rows() {
         `${f(b.nativeExactSingleMs / b.boundMs1mX64)}×`, '≤ 1.5×', b.nativeExactSingleMs <= 1.5 * b.boundMs1mX64, cmd, day(ret));
     }
     const ivf = ret.rows.filter((x) => x.n === 100000 && x.d === 128 && x.kind === 'ivf');
-    const ex100 = row(100000, 128, 'exact');
+    const exb100 = row(100000, 128, 'exact');
+    const ex100 = row(100000, 128, 'exact floats') ?? exb100;
     const ok = ivf.filter((x) => x.recall >= 0.95).sort((a, b) => a.singleMs - b.singleMs)[0];
     if (ok && ex100) {
-      add('retrieval', `IVF top-10, 1 query, 100k × 128, Chromium (ms; recall@10 ${f(ok.recall, 3)})`, f(ok.singleMs, 2), `exact index: ${f(ex100.singleMs, 2)} ms`, `${f(ex100.singleMs / ok.singleMs, 1)}× faster`, '≥ 5× at recall ≥ 0.95', ex100.singleMs / ok.singleMs >= 5, cmd, day(ret));
+      const bounded = ex100 !== exb100 && exb100 ? `; the default exact index, through its int8 bound: ${f(exb100.singleMs, 2)} ms, ${f(exb100.singleMs / ok.singleMs, 1)}×` : '';
+      add('retrieval', `IVF top-10, 1 query, 100k × 128, Chromium (ms; recall@10 ${f(ok.recall, 3)})`, f(ok.singleMs, 2), `the exact index scanning the floats: ${f(ex100.singleMs, 2)} ms${bounded}`, `${f(ex100.singleMs / ok.singleMs, 1)}× faster`, '≥ 5× at recall ≥ 0.95', ex100.singleMs / ok.singleMs >= 5, cmd, day(ret));
       add('retrieval', 'IVF build, 100k × 128, Chromium (s)', f(ivf[0].buildMs / 1000, 1), '—', '—', '≤ 5 s', ivf[0].buildMs <= 5000, cmd, day(ret));
     }
   } else if (ret) {

@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <new>
 
 #include "common/check.h"
 #include "common/parallel.h"
@@ -121,36 +122,50 @@ const char* allowed_mask(const ItemFilter* f) {
 //   ‖x_r‖₂ <= s_r (63 + 1/2 + 64u) √d, plus d · 2^-149 for products in the subnormal range;
 //   |s_r <c_r, q'> - A_r| <= 2.0001u · 63² d s_r (the integer converted, then scaled).
 // K(q) sums these per unit of s_r, times (1 + 2^-20) for the double arithmetic of the bounds; e is
-// d · 2^-140. So L_r = M_r - E_r <= S_r <= U_r = M_r + E_r. With τ the k-th largest L_r of the
-// allowed rows, at least k of them score >= τ, so every row of the top k has U_r >= S_r >= τ:
-// only the rows with U_r >= τ are scored in floats (on 1M clustered unit vectors of 64 floats, a
-// few hundred), and the top k of those is the full scan's list, the same bits (scores computed in
-// the same order; ties to the lower id, a total order). The first test needs only A_r: since
-// |s_f s_r J_r| <= s_r 63 ‖s_f f'‖₁ <= s_r 63 (‖f‖₁ + ‖g‖₁) with f = q - s_q q', a row with
-// U_r >= τ has A_r >= (τ - reach) / s_q, reach being max_r s_r · (K + 63 (‖f‖₁ + ‖g‖₁)) + e.
-// Rows whose scale max|x| / 63 is not a normal float keep codes 0 and scale 128 · FLT_MIN, for
-// which the bound above holds as written; a query that is zero, not finite, that small, or large
-// enough that a score could overflow takes the full scan.
+// (d + ‖q‖₁) · 2^-120, which also covers a host that flushes subnormals to zero (natively, a
+// library may set FTZ / DAZ; wasm never does). So L_r = M_r - E_r <= S_r <= U_r = M_r + E_r. With τ
+// the k-th largest L_r of the allowed rows, at least k of them score >= τ, so every row of the top
+// k has U_r >= S_r >= τ: only the rows with U_r >= τ are scored in floats (on 1M clustered unit
+// vectors of 64 floats, a few hundred), and the top k of those is the full scan's list, the same
+// bits (scores computed in the same order; ties to the lower id, a total order). The first test
+// needs only A_r: since |s_f s_r J_r| <= s_r 63 ‖s_f f'‖₁ <= s_r 63 (‖f‖₁ + ‖g‖₁) with f = q - s_q
+// q', a row with U_r >= τ has A_r >= (τ - reach) / s_q, reach being s_b · (K + 63 (‖f‖₁ + ‖g‖₁)) +
+// e with s_b the largest scale of the row's block. Zero rows, and rows whose scale max|x| / 63 is
+// not a normal float, keep codes 0 and scale 128 · FLT_MIN, for which the bound above holds as
+// written (a zero row's scale of 1 would widen its block's reach for nothing); a query that is
+// zero, not finite, that small, or large enough that a score could overflow takes the full scan,
+// and so does an index of more than 65,536 dimensions (the int32 dot products and γ_d stay in range
+// below).
 struct RowBounds {
+  static constexpr std::int32_t kChunk = 256;  // rows per entry of chunk_max
   std::vector<std::int8_t> codes;
   std::vector<float> scales;
+  std::vector<float> chunk_max;  // the largest scale of rows [i · kChunk, (i + 1) · kChunk)
   float max_scale = 0;
 };
 
 RowBounds row_bounds(const float* rows, std::int32_t n, int d) {
   RowBounds b;
+  if (d > 65536) return b;
   b.codes.resize(static_cast<std::size_t>(n) * d);
   b.scales.resize(static_cast<std::size_t>(n));
   for (std::int32_t r = 0; r < n; ++r) {
     const float* x = rows + static_cast<std::int64_t>(r) * d;
     std::int8_t* c = b.codes.data() + static_cast<std::int64_t>(r) * d;
     b.scales[r] = quantize_i8(x, d, c);
-    if (b.scales[r] < FLT_MIN) {  // max|x| / 63 is not a normal float
+    // max|x| / 63 not a normal float, or a zero row (scale 1, every code 0; any other row has a
+    // code of ±63).
+    if (b.scales[r] < FLT_MIN ||
+        (b.scales[r] == 1.0f && std::all_of(c, c + d, [](std::int8_t v) { return v == 0; }))) {
       std::fill(c, c + d, std::int8_t{0});
       b.scales[r] = 128.0f * FLT_MIN;
     }
     b.max_scale = std::max(b.max_scale, b.scales[r]);
   }
+  b.chunk_max.assign(static_cast<std::size_t>((n + RowBounds::kChunk - 1) / RowBounds::kChunk),
+                     0.0f);
+  for (std::int32_t r = 0; r < n; ++r)
+    b.chunk_max[r / RowBounds::kChunk] = std::max(b.chunk_max[r / RowBounds::kChunk], b.scales[r]);
   // Vectors this large (entries beyond 10^30 or so) could overflow the int8 scores: no bound.
   if (static_cast<double>(b.max_scale) * 63 * 63 * d > 1e36) return RowBounds{};
   return b;
@@ -162,7 +177,7 @@ struct QueryBound {
   std::vector<std::int8_t> rest;  // f'
   double k = 0;                   // K(q)
   double abs = 0;                 // e
-  double reach = 0;               // the first test's
+  double loose = 0;               // the first test's K: K + 63 (‖f‖₁ + ‖g‖₁)
 };
 
 // The query's bound; codes (d of them) receive q'.
@@ -189,11 +204,11 @@ QueryBound query_bound(const float* q, int d, float max_scale, std::int8_t* code
     f1 += std::fabs(fj);
     g1 += std::fabs(fj - static_cast<double>(sf) * b.rest[j]);
   }
-  // Sums of d doubles: relative errors far below 10^-12.
-  norm2 = std::sqrt(norm2) * (1 + 1e-12);
-  norm1 *= 1 + 1e-12;
-  f1 *= 1 + 1e-12;
-  g1 *= 1 + 1e-12;
+  // Sums of d doubles (d <= 65,536): relative errors below 10^-11.
+  norm2 = std::sqrt(norm2) * (1 + 1e-11);
+  norm1 *= 1 + 1e-11;
+  f1 *= 1 + 1e-11;
+  g1 *= 1 + 1e-11;
   const double u = 0x1p-24, root = std::sqrt(static_cast<double>(d));
   const double gamma = d * u / (1 - d * u);
   if (norm2 * max_scale * 63.6 * root > 1e30) return b;  // scores could overflow
@@ -202,8 +217,8 @@ QueryBound query_bound(const float* q, int d, float max_scale, std::int8_t* code
   b.k = ((0.5 + 64 * u) * norm1 + 63 * g1 + gamma * 63.6 * root * norm2 +
          2.0001 * u * 63.0 * 63.0 * d * sq) *
         (1 + 0x1p-20);
-  b.abs = d * 0x1p-140;
-  b.reach = max_scale * (b.k + 63 * (f1 + g1) * (1 + 0x1p-20)) + b.abs;
+  b.abs = (d + norm1) * 0x1p-120;
+  b.loose = b.k + 63 * (f1 + g1) * (1 + 0x1p-20);
   b.ok = true;
   return b;
 }
@@ -212,11 +227,18 @@ QueryBound query_bound(const float* q, int d, float max_scale, std::int8_t* code
 // the rows whose U_r reaches it.
 class Pruner {
  public:
-  Pruner(int k, QueryBound b) : k_(static_cast<std::size_t>(k)), b_(std::move(b)) {}
+  // range: the rows the pass covers; it gives up (ok() turns false) where the bound keeps more
+  // than a sixteenth of them, which the full scan then scores faster.
+  Pruner(int k, QueryBound b, std::int64_t range)
+      : k_(static_cast<std::size_t>(k)), b_(std::move(b)), limit_(range / 16) {}
   bool ok() const { return b_.ok; }
-  // approx[j]: A_r of row first + j; codes: every row's (d each).
+  // approx[j]: A_r of row first + j; codes: every row's (d each); block_scale: the largest scale
+  // of rows first .. first + count.
   void take(const float* approx, std::int32_t count, std::int32_t first, const float* scales,
-            const std::int8_t* codes, int d, const char* allowed) {
+            float block_scale, const std::int8_t* codes, int d, const char* allowed) {
+    if (!b_.ok) return;
+    block_scale_ = block_scale;
+    if (lows_.size() == k_) set_tau(tau_);
     constexpr std::int32_t kChunk = 16;
     std::int32_t j = 0;
     const auto row = [&](std::int32_t at) {
@@ -252,7 +274,13 @@ class Pruner {
     }
     for (; j < count; ++j)
       if (approx[j] >= theta_) row(j);
-    if (candidates_.size() > 2 * kept_ + 4096) compact();
+    if (candidates_.size() > 2 * kept_ + 4096) {
+      compact();
+      if (static_cast<std::int64_t>(kept_) > limit_) {
+        b_.ok = false;
+        std::vector<std::pair<std::int32_t, double>>().swap(candidates_);
+      }
+    }
   }
   // The candidates that still reach τ.
   const std::vector<std::pair<std::int32_t, double>>& candidates() {
@@ -263,8 +291,8 @@ class Pruner {
  private:
   void set_tau(double tau) {
     tau_ = tau;
-    // A_r >= (τ - reach) / s_q for every row with U_r >= τ; the float below that value.
-    const double t = (tau - b_.reach) / b_.sq;
+    // A_r >= (τ - reach) / s_q for every row of the block with U_r >= τ; the float below that.
+    const double t = (tau - (block_scale_ * b_.loose + b_.abs)) / b_.sq;
     float f = static_cast<float>(t);
     if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
     theta_ = std::nextafter(f, -std::numeric_limits<float>::infinity());
@@ -277,6 +305,8 @@ class Pruner {
   }
   std::size_t k_;
   QueryBound b_;
+  std::int64_t limit_;
+  float block_scale_ = 0;
   double tau_ = -std::numeric_limits<double>::infinity();
   float theta_ = -std::numeric_limits<float>::infinity();
   std::vector<double> lows_;  // min-heap of the k largest L_r
@@ -422,16 +452,20 @@ class ExactIndex : public Index {
     pruners.reserve(static_cast<std::size_t>(m));
     std::vector<std::int32_t> full;  // the queries that take the full scan
     for (std::int32_t q = 0; q < m; ++q) {
-      pruners.emplace_back(k, query_bound(queries + static_cast<std::int64_t>(q) * d, d, max_scale_,
-                                          qcodes.data() + static_cast<std::int64_t>(q) * d));
+      pruners.emplace_back(k,
+                           query_bound(queries + static_cast<std::int64_t>(q) * d, d, max_scale_,
+                                       qcodes.data() + static_cast<std::int64_t>(q) * d),
+                           i1 - i0);
       if (!pruners[q].ok()) full.push_back(q);
     }
+    const std::size_t unbounded = full.size();
     if (full.size() < static_cast<std::size_t>(m)) {
       // Blocks of codes stay in cache while the query tiles pass (as in the int8 index).
       const std::int32_t block = m == 1 ? 8192 : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
       std::vector<float> approx(static_cast<std::size_t>(std::min(m, kCodeTile)) * block);
       for (std::int32_t b = i0; b < i1; b += block) {
         const std::int32_t c = std::min(block, i1 - b);
+        const float block_scale = max_scale_of(b, c);
         for (std::int32_t q0 = 0; q0 < m; q0 += kCodeTile) {
           const int mq = std::min(kCodeTile, m - q0);
           nn::kernels::scores_i8_scaled_multi(codes_.data() + static_cast<std::int64_t>(b) * d, c,
@@ -440,12 +474,17 @@ class ExactIndex : public Index {
           for (int t = 0; t < mq; ++t)
             if (pruners[q0 + t].ok())
               pruners[q0 + t].take(approx.data() + static_cast<std::size_t>(t) * block, c, b,
-                                   scales_.data(), codes_.data(), d, allowed);
+                                   scales_.data(), block_scale, codes_.data(), d, allowed);
         }
       }
     }
     for (std::int32_t q = 0; q < m; ++q) {
-      if (!pruners[q].ok()) continue;
+      if (std::find(full.begin(), full.begin() + unbounded, q) != full.begin() + unbounded)
+        continue;
+      if (!pruners[q].ok()) {  // gave up during the pass
+        full.push_back(q);
+        continue;
+      }
       const auto& candidates = pruners[q].candidates();
       // Rows gathered one by one from the panels cost more than a scan's: where the bound keeps
       // more than a sixteenth of the rows, the full scan.
@@ -481,7 +520,8 @@ class ExactIndex : public Index {
  public:
   int dim() const override { return d_; }
   std::size_t memory_bytes() const override {
-    return panels_.size() * sizeof(float) + codes_.size() + scales_.size() * sizeof(float);
+    return panels_.size() * sizeof(float) + codes_.size() +
+           (scales_.size() + chunk_max_.size()) * sizeof(float);
   }
 
  private:
@@ -491,34 +531,50 @@ class ExactIndex : public Index {
   // vectors) the scan reads the floats, as it would have, and the codes are freed.
   void calibrate() {
     if (prune_.has_value() || scales_.empty()) return;
-    constexpr int kSample = 8;
-    constexpr int P = nn::kernels::kPanel;
-    Rng rng(0x5eed, 91);
-    std::vector<float> q(static_cast<std::size_t>(kSample) * d_, 0.0f);
-    for (int i = 0; i < kSample; ++i) {
-      float* v = q.data() + static_cast<std::size_t>(i) * d_;
-      for (int t = 0; t < 3; ++t) {
-        const auto r = static_cast<std::int32_t>(rng.below(static_cast<std::uint32_t>(n_)));
-        const float* x = panels_.data() + static_cast<std::int64_t>(r / P) * P * d_ + r % P;
-        for (int j = 0; j < d_; ++j) v[j] += x[static_cast<std::int64_t>(j) * P];
+    bool pays = false;
+    try {  // after adopt(): a failure here must not fail the build, only drop the bound
+      constexpr int kSample = 8;
+      constexpr int P = nn::kernels::kPanel;
+      Rng rng(0x5eed, 91);
+      std::vector<float> q(static_cast<std::size_t>(kSample) * d_, 0.0f);
+      for (int i = 0; i < kSample; ++i) {
+        float* v = q.data() + static_cast<std::size_t>(i) * d_;
+        for (int t = 0; t < 3; ++t) {
+          const auto r = static_cast<std::int32_t>(rng.below(static_cast<std::uint32_t>(n_)));
+          const float* x = panels_.data() + static_cast<std::int64_t>(r / P) * P * d_ + r % P;
+          for (int j = 0; j < d_; ++j) v[j] += x[static_cast<std::int64_t>(j) * P];
+        }
+        double norm = 0;
+        for (int j = 0; j < d_; ++j) norm += static_cast<double>(v[j]) * v[j];
+        if (norm > 0)
+          for (int j = 0; j < d_; ++j) v[j] = static_cast<float>(v[j] / std::sqrt(norm));
       }
-      double norm = 0;
-      for (int j = 0; j < d_; ++j) norm += static_cast<double>(v[j]) * v[j];
-      if (norm > 0)
-        for (int j = 0; j < d_; ++j) v[j] = static_cast<float>(v[j] / std::sqrt(norm));
+      std::vector<std::vector<ScoredItem>> lists(kSample);
+      std::int64_t scored = 0;
+      bounded_scan(q.data(), kSample, std::min(10, n_), nullptr, lists.data(), 0, n_, &scored);
+      pays = scored * 32 <= static_cast<std::int64_t>(kSample) * n_;
+    } catch (const std::bad_alloc&) {
+      pays = false;
     }
-    std::vector<std::vector<ScoredItem>> lists(kSample);
-    std::int64_t scored = 0;
-    bounded_scan(q.data(), kSample, std::min(10, n_), nullptr, lists.data(), 0, n_, &scored);
-    if (scored * 32 > static_cast<std::int64_t>(kSample) * n_) {
+    if (!pays) {
       std::vector<std::int8_t>().swap(codes_);
       std::vector<float>().swap(scales_);
+      std::vector<float>().swap(chunk_max_);
     }
+  }
+  // The largest scale of rows [b, b + c) or above (the whole chunks that hold them): c / 256
+  // values to compare instead of c (a max over every scale of a block took a third of its pass).
+  float max_scale_of(std::int32_t b, std::int32_t c) const {
+    float m = 0;
+    for (std::int32_t i = b / RowBounds::kChunk; i <= (b + c - 1) / RowBounds::kChunk; ++i)
+      m = std::max(m, chunk_max_[static_cast<std::size_t>(i)]);
+    return m;
   }
   void adopt(std::vector<float>& panels, std::int32_t n, int d, RowBounds& bounds) {
     panels_.swap(panels);
     codes_.swap(bounds.codes);
     scales_.swap(bounds.scales);
+    chunk_max_.swap(bounds.chunk_max);
     max_scale_ = bounds.max_scale;
     n_ = n;
     d_ = d;
@@ -530,6 +586,7 @@ class ExactIndex : public Index {
   std::vector<float> panels_;
   std::vector<std::int8_t> codes_;  // the bound's codes and scales (empty: no bound)
   std::vector<float> scales_;
+  std::vector<float> chunk_max_;  // the largest scale of each 256 rows
   float max_scale_ = 0;
   std::int32_t n_ = 0;
   int d_ = 0;

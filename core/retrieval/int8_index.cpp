@@ -5,6 +5,7 @@
 // same for every item), keeps the best k · rerank, and re-ranks those by their exact float score.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/check.h"
 #include "common/parallel.h"
@@ -30,7 +31,10 @@ float quantize_i8(const float* x, int d, std::int8_t* out) {
                std::max(wasm_f32x4_extract_lane(mv, 2), wasm_f32x4_extract_lane(mv, 3)));
 #endif
   for (; i < d; ++i) m = std::max(m, std::fabs(x[i]));
-  const float scale = m > 0 ? m / 63.0f : 1.0f;
+  float scale = m > 0 ? m / 63.0f : 1.0f;
+  // max|x| / 63 underflows to 0 below 31.5 · 2^-149: the smallest float instead (0 / 0 would give
+  // NaN codes, and converting NaN to an integer is undefined).
+  if (!(scale > 0)) scale = std::numeric_limits<float>::denorm_min();
   i = 0;
 #ifdef __wasm_simd128__
   const v128_t sv = wasm_f32x4_splat(scale), lo = wasm_f32x4_splat(-63.0f),

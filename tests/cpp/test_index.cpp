@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "common/check.h"
@@ -379,10 +380,15 @@ TEST_CASE("quantize_i8 equals its scalar definition (the SIMD path too), halves 
       if (rep % 7 == 1)  // values at k + 1/2 of the scale: ties, to even
         for (int j = 0; j < d; ++j)
           x[j] = (j == 0 ? 63.0f : static_cast<float>(j % 9) - 4.5f) * 0.25f;
+      if (rep % 7 == 2) {  // max|x| / 63 underflows: the smallest float as the scale
+        std::fill(x.begin(), x.end(), 0.0f);
+        x[static_cast<std::size_t>(rep) % x.size()] = -std::numeric_limits<float>::denorm_min() * 7;
+      }
       const float s = quantize_i8(x.data(), d, got.data());
       float m = 0;
       for (float v : x) m = std::max(m, std::fabs(v));
-      const float want_s = m > 0 ? m / 63.0f : 1.0f;
+      float want_s = m > 0 ? m / 63.0f : 1.0f;
+      if (want_s == 0) want_s = std::numeric_limits<float>::denorm_min();
       for (int j = 0; j < d; ++j)
         want[j] =
             static_cast<std::int8_t>(std::nearbyint(std::clamp(x[j] / want_s, -63.0f, 63.0f)));
