@@ -125,17 +125,17 @@ const char* allowed_mask(const ItemFilter* f) {
 // (d + ‖q‖₁) · 2^-120, which also covers a host that flushes subnormals to zero (natively, a
 // library may set FTZ / DAZ; wasm never does). So L_r = M_r - E_r <= S_r <= U_r = M_r + E_r. With τ
 // the k-th largest L_r of the allowed rows, at least k of them score >= τ, so every row of the top
-// k has U_r >= S_r >= τ: only the rows with U_r >= τ are scored in floats (on 1M clustered unit
-// vectors of 64 floats, a few hundred), and the top k of those is the full scan's list, the same
-// bits (scores computed in the same order; ties to the lower id, a total order). The first test
-// needs only A_r: since |s_f s_r J_r| <= s_r 63 ‖s_f f'‖₁ <= s_r 63 (‖f‖₁ + ‖g‖₁) with f = q - s_q
-// q', a row with U_r >= τ has A_r >= (τ - reach) / s_q, reach being s_b · (K + 63 (‖f‖₁ + ‖g‖₁)) +
-// e with s_b the largest scale of the row's block. Zero rows, and rows whose scale max|x| / 63 is
-// not a normal float, keep codes 0 and scale 128 · FLT_MIN, for which the bound above holds as
-// written (a zero row's scale of 1 would widen its block's reach for nothing); a query that is
-// zero, not finite, that small, or large enough that a score could overflow takes the full scan,
-// and so does an index of more than 65,536 dimensions (the int32 dot products and γ_d stay in range
-// below).
+// k has U_r >= S_r >= τ: only the rows with U_r >= τ are scored in floats (41 rows a query of
+// 50,000 clustered unit vectors of 64 floats, in the tests), and the top k of those is the full
+// scan's list, the same bits (scores computed in the same order; ties to the lower id, a total
+// order). The first test needs only A_r: since |s_f s_r J_r| <= s_r 63 ‖s_f f'‖₁ <= s_r 63 (‖f‖₁ +
+// ‖g‖₁) with f = q - s_q q', a row with U_r >= τ has A_r >= (τ - reach) / s_q, reach being
+// s_b · (K + 63 (‖f‖₁ + ‖g‖₁)) + e with s_b the largest scale of the row's block. Zero rows, and
+// rows whose scale max|x| / 63 is not a normal float, keep codes 0 and scale 128 · FLT_MIN, for
+// which the bound above holds as written (a zero row's scale of 1 would widen its block's reach for
+// nothing); a query that is zero, not finite, that small, or large enough that a score could
+// overflow takes the full scan, and so does an index of more than 65,536 dimensions (the int32 dot
+// products and γ_d stay in range below).
 struct RowBounds {
   static constexpr std::int32_t kChunk = 256;  // rows per entry of chunk_max
   std::vector<std::int8_t> codes;
