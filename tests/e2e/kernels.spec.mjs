@@ -4,17 +4,28 @@
 // pthread engine (whose Workers keep the own kernel) agrees too.
 import { test, expect } from '@playwright/test';
 
+// In the page, for both tests: the three engines (the serving engine with the relaxed-SIMD kernel,
+// with its own kernel, and the pthread engine), a seeded generator, and a list's ids and score bits.
+test.beforeEach(async ({ page }) => {
+  await page.addInitScript(() => {
+    window.kernelEngines = async () => {
+      const { createRecsys } = await import('/dist/index.mjs');
+      return {
+        relaxed: await createRecsys({ engine: 'serve' }),
+        own: await createRecsys({ engine: 'serve', relaxedSimd: false }),
+        threads: await createRecsys({ threads: 'auto' }),
+      };
+    };
+    window.seeded = (seed) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+    window.listBits = (x) => ({ ids: Array.from(x.ids), scores: Array.from(new Uint32Array(x.scores.buffer.slice(x.scores.byteOffset, x.scores.byteOffset + x.scores.byteLength))) });
+  });
+});
+
 test('the relaxed-SIMD int8 kernel gives the own kernel\'s results, bit for bit', async ({ page }) => {
   await page.goto('/index.html');
   const r = await page.evaluate(async () => {
-    const { createRecsys } = await import('/dist/index.mjs');
-    const engines = {
-      relaxed: await createRecsys({ engine: 'serve' }),
-      own: await createRecsys({ engine: 'serve', relaxedSimd: false }),
-      threads: await createRecsys({ threads: 'auto' }),
-    };
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const engines = await window.kernelEngines();
+    const rnd = window.seeded(7);
     const cases = [];
     for (const [n, d] of [[4096, 64], [20003, 64], [1001, 128], [777, 48], [35, 16], [301, 256]]) {
       const items = new Float32Array(n * d).map(rnd);
@@ -27,7 +38,7 @@ test('the relaxed-SIMD int8 kernel gives the own kernel\'s results, bit for bit'
         const single = index.search(queries.subarray(0, d), { k: 25 });
         const batch = index.search(queries, { m: 40, k: 25 });
         const filtered = index.search(queries.subarray(0, 2 * d), { m: 2, k: 25, exclude });
-        out[name] = [single, batch, filtered].map((x) => ({ ids: Array.from(x.ids), scores: Array.from(new Uint32Array(x.scores.buffer.slice(x.scores.byteOffset, x.scores.byteOffset + x.scores.byteLength))) }));
+        out[name] = [single, batch, filtered].map(window.listBits);
         index.dispose();
       }
       cases.push({ n, d, out });
@@ -48,15 +59,9 @@ test('the relaxed-SIMD int8 kernel gives the own kernel\'s results, bit for bit'
 test('the exact index\'s int8 bound gives the full scan\'s lists in Chromium, bit for bit', async ({ page }) => {
   await page.goto('/index.html');
   const r = await page.evaluate(async () => {
-    const { createRecsys } = await import('/dist/index.mjs');
-    const engines = {
-      relaxed: await createRecsys({ engine: 'serve' }),
-      own: await createRecsys({ engine: 'serve', relaxedSimd: false }),
-      threads: await createRecsys({ threads: 'auto' }),
-    };
-    let seed = 11;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
-    const bits = (x) => ({ ids: Array.from(x.ids), scores: Array.from(new Uint32Array(x.scores.buffer.slice(x.scores.byteOffset, x.scores.byteOffset + x.scores.byteLength))) });
+    const engines = await window.kernelEngines();
+    const rnd = window.seeded(11);
+    const bits = window.listBits;
     const cases = [];
     for (const [n, d] of [[40000, 64], [5003, 48], [3001, 128]]) {
       // Rows around 50 centres (the bound keeps few of them), a tenth of them copies (ties).
