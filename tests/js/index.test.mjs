@@ -50,6 +50,24 @@ test('exact search equals a brute force, single and batched, with exclusions', (
   [index, small].forEach((x) => x.dispose());
 });
 
+test('the exact index\'s int8 bound (prune) gives the floats\' lists, ids and score bits, and memory for its codes', () => {
+  const n = 40000, d = 32, k = 10, m = 8;
+  const v = vectors(n, d, 7), queries = vectors(m, d, 8);
+  const lists = {};
+  const memory = {};
+  for (const prune of [true, false, undefined]) {
+    const index = rs.createIndex(prune === undefined ? { kind: 'exact' } : { kind: 'exact', prune }).build(v, n, d);
+    const batch = index.search(queries, { m, k }), single = index.search(queries.subarray(0, d), { k, exclude: [1, 2, 3] });
+    lists[prune] = [batch, single].map((x) => [[...x.ids], [...new Uint32Array(x.scores.buffer, x.scores.byteOffset, x.scores.length)]]);
+    memory[prune] = index.memoryBytes;
+    index.dispose();
+  }
+  assert.deepEqual(lists[true], lists[false]);
+  assert.deepEqual(lists[undefined], lists[false]);
+  assert.ok(memory[true] >= memory[false] + n * d, `codes kept: ${memory[true]} against ${memory[false]}`);
+  assert.throws(() => rs.createIndex({ kind: 'exact', prune: 'yes' }), { name: 'TypeError', message: 'index options: \'prune\' must be true or false, got "yes"' });
+});
+
 test('int8 and IVF find the exact neighbours on clustered vectors', () => {
   const n = 20000, d = 32, k = 10, m = 20;
   const v = vectors(n, d, 3), queries = vectors(m, d, 4);
