@@ -395,7 +395,8 @@ export class VectorIndex extends Handle {
   /** Indexes n vectors of d floats (row-major). */
   build(vectors: Float32Array, n: number, d: number): this;
   /** The k best rows for each of m queries (m × d floats), best first: m × k ids (-1 where fewer
-   *  qualify) and scores, in fresh arrays. exclude: row indices in [0, size) never returned. */
+   *  qualify) and scores, in fresh arrays. exclude: row indices in [0, size) never returned.
+   *  Every query value must be finite (a RangeError names the query and the dimension). */
   search(queries: Float32Array, options?: { m?: number; k?: number; exclude?: Int32Array | number[] }): { ids: Int32Array; scores: Float32Array };
 }
 

@@ -72,6 +72,21 @@ IndexOptions IndexOptions::from_json(std::string_view text) {
   return o;
 }
 
+void check_search(const Index& index, const float* queries, std::int32_t m, int k,
+                  const ItemFilter* filter) {
+  RECSYS_CHECK_STATE(index.size() > 0, index.name(), " index: search before build");
+  RECSYS_CHECK(m >= 0, index.name(), " index: query count must be >= 0, got ", m);
+  RECSYS_CHECK(k >= 1, index.name(), " index: k must be >= 1, got ", k);
+  RECSYS_CHECK(!filter || filter->empty() || filter->size() == index.size(), index.name(),
+               " index: the filter has ", filter ? filter->size() : 0, " items, the index ",
+               index.size());
+  const std::int64_t values = static_cast<std::int64_t>(m) * index.dim();
+  for (std::int64_t i = 0; i < values; ++i)
+    RECSYS_CHECK(std::isfinite(queries[i]), index.name(), " index: query ", i / index.dim(),
+                 " has ", queries[i], " at dimension ", i % index.dim(),
+                 " (every value must be finite)");
+}
+
 std::vector<ScoredItem> Index::search_one(const float* query, int k,
                                           const ItemFilter* filter) const {
   std::vector<std::vector<ScoredItem>> out;
@@ -94,14 +109,6 @@ void Index::build_reserved() {
 
 namespace {
 
-void check_search(const Index& index, std::int32_t m, int k, const ItemFilter* filter) {
-  RECSYS_CHECK_STATE(index.size() > 0, index.name(), " index: search before build");
-  RECSYS_CHECK(m >= 0, index.name(), " index: query count must be >= 0, got ", m);
-  RECSYS_CHECK(k >= 1, index.name(), " index: k must be >= 1, got ", k);
-  RECSYS_CHECK(!filter || filter->empty() || filter->size() == index.size(), index.name(),
-               " index: the filter has ", filter ? filter->size() : 0, " items, the index ",
-               index.size());
-}
 
 const char* allowed_mask(const ItemFilter* f) {
   return f && !f->empty() ? f->mask().data() : nullptr;
@@ -276,15 +283,13 @@ class Pruner {
       if (approx[j] >= theta_) row(j);
     if (candidates_.size() > 2 * kept_ + 4096) {
       compact();
-      if (static_cast<std::int64_t>(kept_) > limit_) {
-        b_.ok = false;
-        std::vector<std::pair<std::int32_t, double>>().swap(candidates_);
-      }
+      give_up_if_too_many();
     }
   }
-  // The candidates that still reach τ.
+  // The candidates that still reach τ (ok() turns false where they are too many).
   const std::vector<std::pair<std::int32_t, double>>& candidates() {
     compact();
+    give_up_if_too_many();
     return candidates_;
   }
 
@@ -296,6 +301,13 @@ class Pruner {
     float f = static_cast<float>(t);
     if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
     theta_ = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  }
+  // Rows gathered one by one from the panels cost more than a scan's: beyond a sixteenth of the
+  // range the full scan scores them faster.
+  void give_up_if_too_many() {
+    if (static_cast<std::int64_t>(kept_) <= limit_) return;
+    b_.ok = false;
+    std::vector<std::pair<std::int32_t, double>>().swap(candidates_);
   }
   void compact() {
     candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(),
@@ -358,7 +370,7 @@ class ExactIndex : public Index {
   }
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
-    check_search(*this, m, k, filter);
+    check_search(*this, queries, m, k, filter);
     out.assign(static_cast<std::size_t>(m), {});
     if (m <= kFewQueries && split_items(n_, kFewBlock)) {
       // One query (or a few): too little to split by queries, so the items split across the
@@ -450,18 +462,16 @@ class ExactIndex : public Index {
     std::vector<std::int8_t> qcodes(static_cast<std::size_t>(m) * d);
     std::vector<Pruner> pruners;
     pruners.reserve(static_cast<std::size_t>(m));
-    std::vector<std::int32_t> full;  // the queries that take the full scan
+    bool any = false;
     for (std::int32_t q = 0; q < m; ++q) {
       pruners.emplace_back(k,
                            query_bound(queries + static_cast<std::int64_t>(q) * d, d, max_scale_,
                                        qcodes.data() + static_cast<std::int64_t>(q) * d),
                            i1 - i0);
-      if (!pruners[q].ok()) full.push_back(q);
+      any = any || pruners[q].ok();
     }
-    const std::size_t unbounded = full.size();
-    if (full.size() < static_cast<std::size_t>(m)) {
-      // Blocks of codes stay in cache while the query tiles pass (as in the int8 index).
-      const std::int32_t block = m == 1 ? 8192 : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
+    if (any) {
+      const std::int32_t block = int8_scan_block(m, d);
       std::vector<float> approx(static_cast<std::size_t>(std::min(m, kCodeTile)) * block);
       for (std::int32_t b = i0; b < i1; b += block) {
         const std::int32_t c = std::min(block, i1 - b);
@@ -478,17 +488,10 @@ class ExactIndex : public Index {
         }
       }
     }
+    std::vector<std::int32_t> full;  // the queries that take the full scan
     for (std::int32_t q = 0; q < m; ++q) {
-      if (std::find(full.begin(), full.begin() + unbounded, q) != full.begin() + unbounded)
-        continue;
-      if (!pruners[q].ok()) {  // gave up during the pass
-        full.push_back(q);
-        continue;
-      }
       const auto& candidates = pruners[q].candidates();
-      // Rows gathered one by one from the panels cost more than a scan's: where the bound keeps
-      // more than a sixteenth of the rows, the full scan.
-      if (static_cast<std::int64_t>(candidates.size()) * 16 > i1 - i0) {
+      if (!pruners[q].ok()) {  // not served by the bound, or it kept too many rows
         full.push_back(q);
         continue;
       }
@@ -508,12 +511,16 @@ class ExactIndex : public Index {
       if (scored) *scored += static_cast<std::int64_t>(full.size()) * (i1 - i0);
     }
   }
+  // Row r's first element in the panels; element j is kPanel floats further for each j.
+  const float* row_start(std::int32_t r) const {
+    constexpr int P = nn::kernels::kPanel;
+    return panels_.data() + static_cast<std::int64_t>(r / P) * P * d_ + r % P;
+  }
   // Row r's score as the panel scan computes it: Σ_j q_j x_rj added in j order.
   float score(std::int32_t r, const float* q) const {
-    constexpr int P = nn::kernels::kPanel;
-    const float* x = panels_.data() + static_cast<std::int64_t>(r / P) * P * d_ + r % P;
+    const float* x = row_start(r);
     float s = 0;
-    for (int j = 0; j < d_; ++j) s += q[j] * x[static_cast<std::int64_t>(j) * P];
+    for (int j = 0; j < d_; ++j) s += q[j] * x[static_cast<std::int64_t>(j) * nn::kernels::kPanel];
     return s;
   }
 
@@ -534,15 +541,15 @@ class ExactIndex : public Index {
     bool pays = false;
     try {  // after adopt(): a failure here must not fail the build, only drop the bound
       constexpr int kSample = 8;
-      constexpr int P = nn::kernels::kPanel;
       Rng rng(0x5eed, 91);
       std::vector<float> q(static_cast<std::size_t>(kSample) * d_, 0.0f);
       for (int i = 0; i < kSample; ++i) {
         float* v = q.data() + static_cast<std::size_t>(i) * d_;
         for (int t = 0; t < 3; ++t) {
-          const auto r = static_cast<std::int32_t>(rng.below(static_cast<std::uint32_t>(n_)));
-          const float* x = panels_.data() + static_cast<std::int64_t>(r / P) * P * d_ + r % P;
-          for (int j = 0; j < d_; ++j) v[j] += x[static_cast<std::int64_t>(j) * P];
+          const float* x =
+              row_start(static_cast<std::int32_t>(rng.below(static_cast<std::uint32_t>(n_))));
+          for (int j = 0; j < d_; ++j)
+            v[j] += x[static_cast<std::int64_t>(j) * nn::kernels::kPanel];
         }
         double norm = 0;
         for (int j = 0; j < d_; ++j) norm += static_cast<double>(v[j]) * v[j];

@@ -7,6 +7,7 @@
 // Results are best first; equal scores go to the lower item index.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -99,9 +100,19 @@ void search_flat(const Index& index, const float* queries, std::int32_t m, int k
                  const std::vector<std::int32_t>& exclude, std::vector<std::int32_t>& ids,
                  std::vector<float>& scores);
 
+// What every index's search() checks first, naming the index: built, m >= 0, k >= 1, a filter
+// of the index's size, and finite queries (m × dim()).
+void check_search(const Index& index, const float* queries, std::int32_t m, int k,
+                  const ItemFilter* filter);
+
 // The int8 codes of one vector (the int8 index's, and the exact index's bound): round(x / s),
 // clamped to [-63, 63], with s = max|x| / 63 (1 for a zero vector); returns s.
 float quantize_i8(const float* x, int d, std::int8_t* out);
+// Rows per block of an int8 scan of m queries (the int8 index's and the exact index's bound): one
+// query a long run; a batch about 256 KB of codes, which stay in cache while the queries pass.
+constexpr std::int32_t int8_scan_block(std::int32_t m, int d) {
+  return m == 1 ? 8192 : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
+}
 
 // Recall@k of `approx` against `exact` over the queries (mean over queries of |A ∩ E| / |E|).
 double recall_against(const Index& exact, const Index& approx, const nn::Matrix& queries, int k);

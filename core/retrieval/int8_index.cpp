@@ -77,11 +77,7 @@ class Int8Index : public Index {
   }
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
-    RECSYS_CHECK_STATE(size() > 0, "int8 index: search before build");
-    RECSYS_CHECK(k >= 1, "int8 index: k must be >= 1, got ", k);
-    RECSYS_CHECK(!filter || filter->empty() || filter->size() == size(),
-                 "int8 index: the filter has ", filter ? filter->size() : 0, " items, the index ",
-                 size());
+    check_search(*this, queries, m, k, filter);
     out.assign(static_cast<std::size_t>(m), {});
     const int depth = std::min(size(), k * rerank_);
     if (m == 1 && split_items(size(), kOneBlock)) {
@@ -108,7 +104,7 @@ class Int8Index : public Index {
 
  private:
   static constexpr int kQueryTile = 16;
-  static constexpr std::int32_t kOneBlock = 8192;  // items per block for one query
+  static constexpr std::int32_t kOneBlock = int8_scan_block(1, 1);  // items per block, one query
   // The best `depth` items of [i0, i1) by their int8 scores, for queries 0 .. m (into out[q]).
   void scan(const float* queries, std::int32_t m, int depth, const ItemFilter* filter,
             std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
@@ -119,7 +115,7 @@ class Int8Index : public Index {
       quantize_i8(queries + static_cast<std::size_t>(q) * d, d, qcodes.data() + q * d);
     // Blocks of items stay in cache while the queries pass over them, two queries per pass
     // (scores_i8_scaled_multi reads each row once per pair).
-    const std::int32_t block = m == 1 ? kOneBlock : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
+    const std::int32_t block = int8_scan_block(m, d);
     std::vector<TopK> candidates(static_cast<std::size_t>(m), TopK(depth));
     std::vector<float> approx(static_cast<std::size_t>(std::min(m, kQueryTile)) * block);
     for (std::int32_t b = i0; b < i1; b += block) {

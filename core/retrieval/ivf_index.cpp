@@ -78,11 +78,7 @@ class IvfIndex : public Index {
 
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
-    RECSYS_CHECK_STATE(size() > 0, "ivf index: search before build");
-    RECSYS_CHECK(k >= 1, "ivf index: k must be >= 1, got ", k);
-    RECSYS_CHECK(!filter || filter->empty() || filter->size() == size(),
-                 "ivf index: the filter has ", filter ? filter->size() : 0, " items, the index ",
-                 size());
+    check_search(*this, queries, m, k, filter);
     out.assign(static_cast<std::size_t>(m), {});
     const char* allowed = filter && !filter->empty() ? filter->mask().data() : nullptr;
     const int d = dim();

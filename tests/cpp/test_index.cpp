@@ -37,6 +37,21 @@ std::vector<std::vector<ScoredItem>> search_on(const Index& index, const nn::Mat
   return out;
 }
 
+// An index of `kind` (default options) built on items, and a filter excluding every step-th item
+// from `first`.
+std::unique_ptr<Index> built(const char* kind, const nn::Matrix& items) {
+  IndexOptions o;
+  o.kind = kind;
+  auto index = make_index(o);
+  index->build(items);
+  return index;
+}
+ItemFilter excluding_every(std::int32_t n, std::int32_t first, std::int32_t step) {
+  ItemFilter f(n);
+  for (std::int32_t i = first; i < n; i += step) f.exclude(i);
+  return f;
+}
+
 // The same items and the same scores, bit for bit, list by list.
 void check_same_lists(const std::vector<std::vector<ScoredItem>>& a,
                       const std::vector<std::vector<ScoredItem>>& b) {
@@ -588,6 +603,20 @@ TEST_CASE("index errors are clear and change nothing", "[index][errors]") {
   bad(2, 3) = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_WITH(index->build(bad), Catch::Contains("NaN"));
   CHECK(index->size() == 50);  // the previous content stays
+  // A query with a value that is not finite, for every kind: named, and the index keeps working.
+  nn::Matrix nan_query = q;
+  nan_query(0, 5) = std::numeric_limits<float>::quiet_NaN();
+  for (const char* kind : {"exact", "int8", "ivf"}) {
+    INFO(kind);
+    const auto built_index = built(kind, gaussian(50, 8, 2));
+    const auto before = built_index->search_one(q.data(), 5);
+    CHECK_THROWS_WITH(
+        built_index->search_one(nan_query.data(), 5),
+        Catch::Contains(std::string(kind) + " index: query 0 has nan at dimension 5"));
+    const auto after = built_index->search_one(q.data(), 5);
+    REQUIRE(after.size() == before.size());
+    for (std::size_t i = 0; i < after.size(); ++i) CHECK(after[i].item == before[i].item);
+  }
   CHECK_THROWS_WITH(IndexOptions::from_json(R"({"kind": "hnsw"})"),
                     Catch::Contains("'kind' must be exact, int8 or ivf"));
   CHECK_THROWS_WITH(IndexOptions::from_json(R"({"nprob": 3})"),
@@ -607,12 +636,8 @@ TEST_CASE("batch search gives the same lists on 1, 2 and 3 threads (exact and in
   const nn::Matrix items = gaussian(5000, 48, 7);
   const nn::Matrix queries = gaussian(150, 48, 8);  // five 32-query tiles and a tail
   for (const char* kind : {"exact", "int8"}) {
-    IndexOptions o;
-    o.kind = kind;
-    auto index = make_index(o);
-    index->build(items);
-    ItemFilter filter(index->size());
-    for (std::int32_t i = 0; i < index->size(); i += 7) filter.exclude(i);
+    const auto index = built(kind, items);
+    const ItemFilter filter = excluding_every(index->size(), 0, 7);
     const auto one = search_on(*index, queries, 10, &filter, 1);
     for (int t : {2, 3}) {
       INFO(kind << " threads " << t);
@@ -638,12 +663,8 @@ TEST_CASE("a single query splits the items across threads, with the same lists (
   const nn::Matrix one_query = three.topRows(1);  // int8: one query splits
   const nn::Matrix towards5 = items.row(5);
   for (const char* kind : {"exact", "int8"}) {
-    IndexOptions o;
-    o.kind = kind;
-    auto index = make_index(o);
-    index->build(items);
-    ItemFilter filter(index->size());
-    for (std::int32_t i = 1; i < index->size(); i += 11) filter.exclude(i);
+    const auto index = built(kind, items);
+    const ItemFilter filter = excluding_every(index->size(), 1, 11);
     for (int t : {2, 3}) {
       parallel::set_threads(t);
       CHECK(split_items(index->size(), 8192));

@@ -101,6 +101,9 @@ test('bad arguments are TypeError / RangeError / Error naming them, and the inde
   bad[7] = NaN;
   assert.throws(() => index.build(bad, n, d), { name: 'RangeError', message: 'exact index: the vectors contain NaN or infinity' });
   assert.throws(() => index.search(q, { k: 0 }), { name: 'RangeError', message: 'exact index: k must be >= 1, got 0' });
+  const nanQuery = q.slice();
+  nanQuery[2] = Infinity;
+  assert.throws(() => index.search(nanQuery, { k: 5 }), { name: 'RangeError', message: 'exact index: query 0 has inf at dimension 2 (every value must be finite)' });
   assert.throws(() => index.search(q.subarray(1), { k: 5 }), { name: 'RangeError', message: `queries has ${d - 1} floats, m * d = ${d}` });
   assert.throws(() => index.search(q, { exclude: 'item_1' }), { name: 'TypeError', message: /exclude must be an array of item indices/ });
   assert.throws(() => index.search(q, { exclude: [3, n] }), { name: 'RangeError', message: `filter: item index ${n} out of range [0, ${n})` });
