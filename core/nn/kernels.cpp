@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <vector>
 
 #ifdef __wasm_simd128__
@@ -56,6 +57,43 @@ void matmul_at(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate) {
     }
 }
 }  // namespace portable
+
+void vec_mat(const float* x, int k, const float* W, int n, float* y) {
+  int j = 0;
+#ifdef __wasm_simd128__
+  // Sixteen columns at a time in four registers; each lane adds its products in p order.
+  for (; j + 16 <= n; j += 16) {
+    v128_t y0 = wasm_f32x4_splat(0), y1 = y0, y2 = y0, y3 = y0;
+    const float* w = W + j;
+    for (int p = 0; p < k; ++p, w += n) {
+      const v128_t a = wasm_f32x4_splat(x[p]);
+      y0 = wasm_f32x4_add(y0, wasm_f32x4_mul(a, wasm_v128_load(w)));
+      y1 = wasm_f32x4_add(y1, wasm_f32x4_mul(a, wasm_v128_load(w + 4)));
+      y2 = wasm_f32x4_add(y2, wasm_f32x4_mul(a, wasm_v128_load(w + 8)));
+      y3 = wasm_f32x4_add(y3, wasm_f32x4_mul(a, wasm_v128_load(w + 12)));
+    }
+    wasm_v128_store(y + j, y0);
+    wasm_v128_store(y + j + 4, y1);
+    wasm_v128_store(y + j + 8, y2);
+    wasm_v128_store(y + j + 12, y3);
+  }
+  for (; j + 4 <= n; j += 4) {
+    v128_t acc = wasm_f32x4_splat(0);
+    const float* w = W + j;
+    for (int p = 0; p < k; ++p, w += n)
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(x[p]), wasm_v128_load(w)));
+    wasm_v128_store(y + j, acc);
+  }
+#endif
+  // The rest (natively: every column, in a loop the compiler may vectorise across j, which
+  // keeps each column's order).
+  for (int c = j; c < n; ++c) y[c] = 0;
+  for (int p = 0; p < k; ++p) {
+    const float a = x[p];
+    const float* w = W + static_cast<std::ptrdiff_t>(p) * n;
+    for (int c = j; c < n; ++c) y[c] += a * w[c];
+  }
+}
 
 namespace {
 // The rows of C in chunks across the threads (parallel.h). Eigen computes a row-major product as

@@ -26,6 +26,10 @@ inline Eigen::Index half_rows(Eigen::Index n) {
 }
 // <a, b> over d floats.
 float dot(const float* a, const float* b, int d);
+// y (n) = x (k) · W (k × n, row-major): each y[j] = Σ_p x[p] · W[p][j] added in p order, from
+// +0, on every target (the same bits natively and in wasm, whatever the SIMD width): a product
+// computed one row at a time gives the bits of any other row-at-a-time call.
+void vec_mat(const float* x, int k, const float* W, int n, float* y);
 // out[r] = <items row r, q> for r in [0, n); items is n × d.
 void scores(const float* items, std::int64_t n, int d, const float* q, float* out);
 // <a, b> over d int8 values, exactly, in int32.

@@ -218,6 +218,7 @@ void RankingModel::forward(const Matrix& X, std::vector<Matrix>& acts, Matrix& c
 void RankingModel::prepare() {
   prepared_ = false;
   item_cross_.resize(0, 0);
+  item_cross_ready_.reset(0);
   const std::int32_t n = retrieval_->num_items();
   const int in = input_dim(), d = retrieval_->dim();
   if (!config_.cross_layer || static_cast<std::int64_t>(n) * in > (8 << 20)) return;
@@ -226,38 +227,43 @@ void RankingModel::prepare() {
   // of the kernel. Only the item columns are multiplied: the zero columns would be 60 % of the
   // work, and dropping terms that are exactly zero leaves the sums as they were.
   const int side = config_.category_dim + config_.brand_dim + 2;  // after the 3d + 1 block
-  const int k = d + side;
-  Matrix Wk(k, in);
-  Wk.topRows(d) = cross_.W.middleRows(d, d);
-  Wk.bottomRows(side) = cross_.W.middleRows(3 * d + 1, side);
-  constexpr std::int32_t kBlock = 256;  // small blocks: their products stay in cache, off the heap's peak
+  item_kernel_.resize(d + side, in);
+  item_kernel_.topRows(d) = cross_.W.middleRows(d, d);
+  item_kernel_.bottomRows(side) = cross_.W.middleRows(3 * d + 1, side);
+  // Room for every row, written only when a row is first used (untouched memory costs nothing).
   item_cross_.resize(n, in);
-  Matrix X, Y;
-  for (std::int32_t b = 0; b < n; b += kBlock) {
-    const std::int32_t e = std::min(n, b + kBlock);
-    X.resize(e - b, k);
-    for (std::int32_t i = b; i < e; ++i) {
-      float* x = X.row(i - b).data();
-      const float* v = item_vectors_.row(i).data();
-      std::copy(v, v + d, x);
-      int off = d;
-      if (config_.category_dim > 0) {
-        const float* c = category_.table.row(retrieval_->item_category()[i]).data();
-        std::copy(c, c + config_.category_dim, x + off);
-        off += config_.category_dim;
-      }
-      if (config_.brand_dim > 0) {
-        const float* c = brand_.table.row(retrieval_->item_brand()[i]).data();
-        std::copy(c, c + config_.brand_dim, x + off);
-        off += config_.brand_dim;
-      }
-      x[off++] = log_price_[i];
-      x[off++] = popularity_[i];
-    }
-    nn::kernels::matmul(X, Wk, Y);
-    item_cross_.middleRows(b, e - b) = Y;
-  }
+  item_cross_ready_.reset(static_cast<std::size_t>(n));
   prepared_ = true;
+}
+
+const float* RankingModel::item_cross(std::int32_t i, float* scratch) const {
+  auto& flag = item_cross_ready_.flags[static_cast<std::size_t>(i)];
+  float* row = item_cross_.row(i).data();
+  if (flag.load(std::memory_order_acquire) == 2) return row;
+  std::uint8_t expected = 0;
+  const bool mine = flag.compare_exchange_strong(expected, 1, std::memory_order_acquire);
+  if (!mine && expected == 2) return row;
+  const int d = retrieval_->dim(), k = static_cast<int>(item_kernel_.rows());
+  float* x = scratch;
+  float* out = mine ? row : scratch + k;  // another thread writes the row: the same values, here
+  const float* v = item_vectors_.row(i).data();
+  std::copy(v, v + d, x);
+  int off = d;
+  if (config_.category_dim > 0) {
+    const float* c = category_.table.row(retrieval_->item_category()[i]).data();
+    std::copy(c, c + config_.category_dim, x + off);
+    off += config_.category_dim;
+  }
+  if (config_.brand_dim > 0) {
+    const float* c = brand_.table.row(retrieval_->item_brand()[i]).data();
+    std::copy(c, c + config_.brand_dim, x + off);
+    off += config_.brand_dim;
+  }
+  x[off++] = log_price_[i];
+  x[off++] = popularity_[i];
+  nn::kernels::vec_mat(x, k, item_kernel_.data(), static_cast<int>(item_kernel_.cols()), out);
+  if (mine) flag.store(2, std::memory_order_release);
+  return out;
 }
 
 void RankingModel::predict_prepared(const float* user, const std::vector<std::int32_t>& items,
@@ -283,8 +289,11 @@ void RankingModel::predict_prepared(const float* user, const std::vector<std::in
   const Matrix W_j = cross_.W.block(2 * d, 0, d + 1, in);
   Matrix cross_y;
   nn::kernels::matmul(J, W_j, cross_y);
+  std::vector<float> scratch(static_cast<std::size_t>(item_kernel_.rows() + in));
   for (Eigen::Index r = 0; r < B; ++r)
-    cross_y.row(r) += cu.row(0) + item_cross_.row(items[static_cast<std::size_t>(r)]);
+    cross_y.row(r) +=
+        cu.row(0) + Eigen::Map<const nn::RowVector>(
+                        item_cross(items[static_cast<std::size_t>(r)], scratch.data()), in);
   std::vector<Matrix> acts(layers_.size() + 1);
   acts[0] = X.cwiseProduct(cross_y) + X;
   for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(acts[l], acts[l + 1]);

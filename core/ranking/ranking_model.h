@@ -4,6 +4,7 @@
 // then an MLP with two logits. Trained with sigmoid cross-entropy on impressions.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -79,11 +80,15 @@ class RankingModel {
   // Every tensor, to read or to fill (files, gradient checks). After changing weights through
   // these, call prepare() before predict().
   std::vector<std::pair<std::string, nn::Matrix*>> tensors();
-  // Precomputes what predict() reuses: each item's share of the cross layer (its embedding,
+  // Readies what predict() reuses: each item's share of the cross layer (its embedding,
   // category, brand, price and popularity times their rows of the cross kernel), so that a
   // request computes only the user's share once and the user-item products per candidate —
-  // about half the work of the full product. Skipped (the full product is used) for catalogs
-  // whose table would exceed 8M floats. fit() and the model files call it.
+  // about half the work of the full product. Each item's share is computed the first time a
+  // request ranks it (kernels::vec_mat: the same bits whenever and on whichever thread it is
+  // computed), not here: a page that loads a model ranks a few hundred of its items before it
+  // ranks the rest (computing all 5,000 of the demo's took 30 ms and 4.4 MB on the first page).
+  // Skipped (the full product is used) for catalogs whose table would exceed 8M floats. fit()
+  // and the model files call it.
   void prepare();
   // Loss of a batch of impressions and, unless forward_only, the gradient of every tensor:
   // dense gradients in the returned order of tensors(); the embedding tables' rows sparse in
@@ -109,10 +114,37 @@ class RankingModel {
   // predict() with the precomputed item share of the cross layer.
   void predict_prepared(const float* user, const std::vector<std::int32_t>& items, Scene scene,
                         std::int32_t position, std::vector<RankingPrediction>& out) const;
+  // Item i's share of the cross layer: its row of item_cross_, computed on first use. scratch:
+  // item_kernel_.rows() + input_dim() floats (the item's columns, and the row itself while
+  // another thread computes it).
+  const float* item_cross(std::int32_t i, float* scratch) const;
+
+  // One flag per row of item_cross_: 0 not computed, 1 being computed, 2 ready. Copies take the
+  // flags as they are (a model is not copied while it serves).
+  struct RowFlags {
+    std::vector<std::atomic<std::uint8_t>> flags;
+    RowFlags() = default;
+    RowFlags(const RowFlags& o) : flags(o.flags.size()) {
+      for (std::size_t i = 0; i < flags.size(); ++i) flags[i].store(o.flags[i].load());
+    }
+    RowFlags& operator=(const RowFlags& o) {
+      if (this != &o) {
+        std::vector<std::atomic<std::uint8_t>> f(o.flags.size());
+        for (std::size_t i = 0; i < f.size(); ++i) f[i].store(o.flags[i].load());
+        flags.swap(f);
+      }
+      return *this;
+    }
+    void reset(std::size_t n) { std::vector<std::atomic<std::uint8_t>>(n).swap(flags); }
+  };
 
   RankingConfig config_;
   std::shared_ptr<const TwoTowerModel> retrieval_;
-  nn::Matrix item_cross_;  // items × in: each item's features times the cross kernel (prepare())
+  // items × in: each item's features times the cross kernel, rows filled on first use
+  // (item_cross()); item_kernel_: the item's rows of the cross kernel, (d + side) × in.
+  mutable nn::Matrix item_cross_;
+  mutable RowFlags item_cross_ready_;
+  nn::Matrix item_kernel_;
   bool prepared_ = false;
   std::vector<double> item_counts_;
   nn::Matrix item_vectors_;                    // frozen two-tower item embeddings

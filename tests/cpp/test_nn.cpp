@@ -278,6 +278,29 @@ TEST_CASE("matrix kernels agree with their portable reference", "[nn][kernels]")
                     Catch::Contains("inner dimensions"));
 }
 
+TEST_CASE("vec_mat adds each column's products in order, from +0, for every width",
+          "[nn][kernels]") {
+  Rng rng(12);
+  // Widths around the SIMD blocks (16 and 4 columns) and their tails.
+  for (int n : {1, 3, 4, 5, 15, 16, 17, 20, 33, 217}) {
+    const int k = 1 + n % 7 * 13;
+    const Matrix W = random_matrix(k, n, rng), x = random_matrix(1, k, rng);
+    std::vector<float> y(static_cast<std::size_t>(n), 1.0f);
+    kernels::vec_mat(x.data(), k, W.data(), n, y.data());
+    for (int j = 0; j < n; ++j) {
+      float s = 0;
+      for (int p = 0; p < k; ++p) s += x(0, p) * W(p, j);
+      INFO("n " << n << " column " << j);
+      CHECK(std::memcmp(&s, &y[j], sizeof s) == 0);
+    }
+  }
+  // -0 products sum to +0, as a scalar loop from 0 gives.
+  const float zeros[2] = {-0.0f, 0.0f}, w[2] = {1.0f, -1.0f};
+  float y = -1;
+  kernels::vec_mat(zeros, 1, w, 1, &y);
+  CHECK(!std::signbit(y));
+}
+
 TEST_CASE("Adam's lazy catch-up equals the dense (Keras) update of an embedding table",
           "[nn][adam]") {
   // Gradients of order 1, so that the epsilon the catch-up neglects does not matter.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <thread>
 
 #include "common/check.h"
 #include "data/split.h"
@@ -186,6 +188,58 @@ TEST_CASE("predict's precomputed cross layer equals the full forward pass", "[ra
   m.predict_full(f.users.row(5).data(), items, Scene::Home, {3, 3, 3, 3}, full);
   for (std::size_t j = 0; j < items.size(); ++j)
     CHECK(fast[j].click == Approx(full[j].click).margin(1e-5));
+}
+
+TEST_CASE("each item's share of the cross layer has the same bits in any order, on any thread",
+          "[ranking][threads]") {
+  const Fixture& f = fixture();
+  RankingModel trained(RankingConfig{}, f.model, f.counts);
+  ImpressionOptions io;
+  io.users = 200;
+  trained.fit(simulate_impressions(f.shop.truth, f.candidates, io), f.users, 0.2);
+  const std::vector<std::int32_t> users = {3, 40, 77, 150};
+  // Reference: a fresh copy ranks the users in one order...
+  const auto predictions = [&](const RankingModel& m, const std::vector<std::int32_t>& order) {
+    std::vector<std::vector<RankingPrediction>> out(users.size());
+    for (std::size_t k : std::vector<std::size_t>{0, 1, 2, 3}) {
+      const std::size_t i = static_cast<std::size_t>(order[k]);
+      m.predict(f.users.row(users[i]).data(), f.candidates[users[i]], Scene::Default, {}, out[i]);
+    }
+    return out;
+  };
+  const auto same = [](const std::vector<std::vector<RankingPrediction>>& a,
+                       const std::vector<std::vector<RankingPrediction>>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t u = 0; u < a.size(); ++u) {
+      if (a[u].size() != b[u].size()) return false;
+      for (std::size_t j = 0; j < a[u].size(); ++j)
+        if (std::memcmp(&a[u][j], &b[u][j], sizeof a[u][j]) != 0) return false;
+    }
+    return true;
+  };
+  RankingModel first = trained;
+  first.prepare();  // every row computed again, on first use
+  const auto reference = predictions(first, {0, 1, 2, 3});
+  // ...another in the reverse order (other rows are computed first, others reused)...
+  RankingModel second = trained;
+  second.prepare();
+  CHECK(same(predictions(second, {3, 2, 1, 0}), reference));
+  // ...and again, every row now computed: the stored rows give the same bits.
+  CHECK(same(predictions(second, {0, 1, 2, 3}), reference));
+#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
+  // Four threads on a fresh copy, all rows computed concurrently (races read or recompute).
+  RankingModel shared = trained;
+  shared.prepare();
+  std::vector<std::vector<std::vector<RankingPrediction>>> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      got[t] = predictions(shared, t % 2 ? std::vector<std::int32_t>{3, 2, 1, 0}
+                                         : std::vector<std::int32_t>{0, 1, 2, 3});
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) CHECK(same(g, reference));
+#endif
 }
 
 TEST_CASE("impressions from logs and ranking config errors", "[ranking][errors]") {
