@@ -7,6 +7,7 @@
 
 #include "common/check.h"
 #include "common/detmath.h"
+#include "common/hash.h"
 #include "common/rng.h"
 #include "data/json_options.h"
 #include "data/vocabulary.h"
@@ -97,6 +98,40 @@ TEST_CASE("below() is unbiased and categorical() follows its weights", "[rng]") 
   CHECK(hc[2] / double(hc[0]) == Approx(3).epsilon(0.05));
   CHECK_THROWS_WITH(r.below(0), Catch::Contains("n must be positive"));
   CHECK_THROWS_WITH(r.categorical({0, 0}), Catch::Contains("positive sum"));
+}
+
+TEST_CASE("FNV-1a of a 64-bit value equals FNV-1a of its 8 little-endian bytes", "[hash]") {
+  // u64() hashes the zero bytes above the highest non-zero one as one power of the prime.
+  std::vector<std::uint64_t> values = {0,
+                                       1,
+                                       0xff,
+                                       0x100,
+                                       0xffff,
+                                       0x10000,
+                                       0x8000000000000000ull,
+                                       0x0100000000000000ull,
+                                       0x00ff00ff00ff00ffull,
+                                       ~0ull,
+                                       static_cast<std::uint64_t>(std::int64_t{-1}),
+                                       static_cast<std::uint64_t>(std::int64_t{-12345})};
+  Rng rng(3);
+  for (int i = 0; i < 64; ++i) values.push_back(rng.next_u64() >> i);  // every width
+  // The published FNV-1a 64 of the empty input and of "a".
+  CHECK(Fnv1a().value() == 0xcbf29ce484222325ULL);
+  Fnv1a a;
+  a.bytes("a", 1);
+  CHECK(a.value() == 0xaf63dc4c8601ec8cULL);
+  for (std::uint64_t v : values) {
+    unsigned char b[8];
+    for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(v >> (8 * k));
+    Fnv1a by_value, by_bytes;
+    by_value.u64(0x1234);  // from a state other than the basis too
+    by_bytes.u64(0x1234);
+    by_value.u64(v);
+    by_bytes.bytes(b, 8);
+    INFO("value " << v);
+    CHECK(by_value.value() == by_bytes.value());
+  }
 }
 
 TEST_CASE("Vocabulary maps tokens to dense indices and back", "[vocabulary]") {

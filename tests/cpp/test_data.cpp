@@ -272,6 +272,35 @@ TEST_CASE("temporal split has no leakage across the cuts", "[split]") {
   CHECK_THROWS_WITH(temporal_split(x, t0, v0), Catch::Contains("validation_start"));
 }
 
+TEST_CASE("valid_utf8: ASCII runs, sequences across 8-byte blocks, bad bytes anywhere",
+          "[data][utf8]") {
+  // Every position of a good or bad sequence within and across the 8-byte ASCII blocks.
+  const std::vector<std::pair<std::string, bool>> pieces = {{"\xc3\xa9", true},
+                                                            {"\xe2\x82\xac", true},
+                                                            {"\xf0\x9f\x98\x80", true},
+                                                            {"\x80", false},
+                                                            {"\xc3", false},
+                                                            {"\xc0\xaf", false},  // overlong
+                                                            {"\xed\xa0\x80", false},
+                                                            {"\xf4\x90\x80\x80", false},
+                                                            {"\xff", false},
+                                                            {std::string(1, '\0'), true},
+                                                            {"\x7f", true}};
+  for (const auto& [piece, good] : pieces)
+    for (std::size_t before = 0; before < 20; ++before)
+      for (std::size_t after : {0, 1, 7, 8, 9}) {
+        const std::string s = std::string(before, 'a') + piece + std::string(after, 'b');
+        INFO("piece " << display_value(piece) << " after " << before << " ASCII bytes, before "
+                      << after);
+        CHECK(valid_utf8(s) == good);
+        // Cut inside a multi-byte sequence: not valid.
+        if (good && piece.size() > 1)
+          CHECK_FALSE(valid_utf8(std::string(before, 'a') + piece.substr(0, piece.size() - 1)));
+      }
+  CHECK(valid_utf8(""));
+  CHECK(valid_utf8(std::string(1000, 'x')));
+}
+
 TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV", "[shop]") {
   SyntheticConfig sc;
   sc.users = 40;
