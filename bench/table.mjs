@@ -136,8 +136,11 @@ export function rows() {
   if (fp) {
     const s = fp.summary;
     const floor = s.scriptPageMs ? `same rounds: a page of one module script ${n0(s.scriptPageMs)}; the serving engine started ${n0(s.enginePageMs)}` : '—';
+    const b = fp.vsBaseline;
+    const build = b ? b.dir.match(/baseline\/([0-9a-f]+)/)?.[1] ?? 'an earlier build' : null;
     add('firstpage', `first recommendations on the Recommend page, localhost, median of ${fp.loads.length} cold loads (ms; engine / dataset / model marks)`,
-      `${n0(s.visibleMs)} (${n0(s.engineMs)} / ${n0(s.datasetMs)} / ${n0(s.modelMs)})`, floor, '—', '≤ 500 ms', s.visibleMs <= 500, '`npm run bench -- firstpage`', day(fp));
+      `${n0(s.visibleMs)} (${n0(s.engineMs)} / ${n0(s.datasetMs)} / ${n0(s.modelMs)})`, b ? `${floor}; commit ${build}, alternating: ${n0(b.visibleMs)}` : floor,
+      b ? `${f(b.ratio)}× ${build} (median of the rounds' ratios)` : '—', '≤ 500 ms', s.visibleMs <= 500, '`npm run bench -- firstpage`', day(fp));
   }
   const pr = load('precision');
   if (pr) {

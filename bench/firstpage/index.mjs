@@ -15,7 +15,12 @@
 // rather than Playwright's waitForFunction: that one first injects Playwright's own script
 // (330 KB) into the page, which ran on the page's main thread while it loaded (a trace of a
 // cold load: 36 ms compiling and running it, in an 81 ms task, before the page's module ran).
-import { join } from 'node:path';
+//
+// With --baseline=DIR (an earlier build's dist/, bench/baseline.mjs) the same page runs on that
+// build too, in the same rounds (a second server whose /dist/ is DIR, the page and data the
+// same), and the per-round ratios current / baseline are reported: on a shared 2-core host the
+// medians of two separate runs differ by more than most changes to the engine.
+import { join, resolve } from 'node:path';
 import { startServer } from '../../web/server.mjs';
 import { CHROMIUM_ARGS, fmt, machine, root, waitForQuiet, writeResult } from '../lib.mjs';
 
@@ -42,21 +47,30 @@ async function coldLoad(browser, url, read) {
 }
 
 export async function run() {
+  const baselineArg = process.argv.find((a) => a.startsWith('--baseline='));
+  const baseline = baselineArg ? resolve(baselineArg.slice('--baseline='.length)) : null;
   const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')]] });
   const base = `http://127.0.0.1:${server.address().port}`;
+  const baselineServer = baseline ? await startServer({ port: 0, extraMounts: [['/dist/', baseline]] }) : null;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const version = browser.version();
   const loads = [];
+  const baselineLoads = [];
   const reference = { script: [], engine: [] };
+  const marks = () => {
+    const mark = (n) => performance.getEntriesByName(n)[0]?.startTime ?? null;
+    return { visibleMs: mark('recsys:render'), engineMs: mark('recsys:engine'), datasetMs: mark('recsys:dataset'), modelMs: mark('recsys:model'),
+      engine: document.getElementById('engine').textContent };
+  };
   try {
     for (let i = 0; i < LOADS; i++) {
-      const t = await coldLoad(browser, `${base}/recommend.html`, () => {
-        const mark = (n) => performance.getEntriesByName(n)[0]?.startTime ?? null;
-        return { visibleMs: mark('recsys:render'), engineMs: mark('recsys:engine'), datasetMs: mark('recsys:dataset'), modelMs: mark('recsys:model'),
-          engine: document.getElementById('engine').textContent };
-      });
+      // With a baseline, the two builds take turns going first.
+      if (baselineServer && i % 2 === 1) baselineLoads.push(await coldLoad(browser, `http://127.0.0.1:${baselineServer.address().port}/recommend.html`, marks));
+      const t = await coldLoad(browser, `${base}/recommend.html`, marks);
       loads.push(t);
+      if (baselineServer && i % 2 === 0) baselineLoads.push(await coldLoad(browser, `http://127.0.0.1:${baselineServer.address().port}/recommend.html`, marks));
+      if (baselineServer) console.log(`  load ${i + 1}, baseline build: first recommendations at ${fmt(baselineLoads.at(-1).visibleMs)} ms`);
       // The reference pages, in the same rounds.
       const mark = () => performance.getEntriesByName('ready')[0]?.startTime ?? null;
       reference.script.push(await coldLoad(browser, `${base}/bench/firstpage/script.html`, mark));
@@ -67,19 +81,31 @@ export async function run() {
   } finally {
     await browser.close();
     server.close();
+    baselineServer?.close();
   }
   const m = (k) => median(loads.map((x) => x[k]));
   const summary = { visibleMs: m('visibleMs'), engineMs: m('engineMs'), datasetMs: m('datasetMs'), modelMs: m('modelMs'),
     minMs: Math.min(...loads.map((x) => x.visibleMs)), maxMs: Math.max(...loads.map((x) => x.visibleMs)),
     scriptPageMs: median(reference.script), enginePageMs: median(reference.engine) };
+  const vsBaseline = baseline ? {
+    dir: baseline,
+    visibleMs: median(baselineLoads.map((x) => x.visibleMs)),
+    ratio: median(loads.map((x, i) => x.visibleMs / baselineLoads[i].visibleMs)),
+    steps: Object.fromEntries([['dataset', 'engineMs', 'datasetMs'], ['model', 'datasetMs', 'modelMs'], ['render', 'modelMs', 'visibleMs']].map(([k, a, b]) => [k, {
+      current: median(loads.map((x) => x[b] - x[a])), baseline: median(baselineLoads.map((x) => x[b] - x[a])) }])),
+  } : null;
   const targets = { 'first recommendations <= 0.5 s from navigation (median of 7 cold loads)': summary.visibleMs <= 500 };
   const out = { benchmark: 'firstpage', date: new Date().toISOString(), machine: machine(), chromium: version,
     method: 'fresh context per load, settled on about:blank until the CPUs are quiet, then navigated; polled with page.evaluate every 50 ms (no injected script); figure = the page\'s recsys:render mark',
-    loads, reference, summary, targets };
+    loads, reference, summary, baselineLoads: baseline ? baselineLoads : undefined, vsBaseline, targets };
   const file = writeResult('firstpage', out);
   console.log(`\nfirst recommendations: median ${fmt(summary.visibleMs)} ms (${fmt(summary.minMs)}–${fmt(summary.maxMs)}) over ${LOADS} cold loads; ` +
     `medians of the marks: engine ${fmt(summary.engineMs)}, dataset ${fmt(summary.datasetMs)}, model ${fmt(summary.modelMs)} ms; ` +
     `reference pages: a module script ${fmt(summary.scriptPageMs)} ms, the serving engine started ${fmt(summary.enginePageMs)} ms`);
+  if (vsBaseline) {
+    console.log(`baseline build (${baseline}), same rounds: median ${fmt(vsBaseline.visibleMs)} ms; current / baseline per round: median ${fmt(vsBaseline.ratio, 3)}; ` +
+      `steps (current vs baseline medians): ${Object.entries(vsBaseline.steps).map(([k, v]) => `${k} ${fmt(v.current)} vs ${fmt(v.baseline)} ms`).join(', ')}`);
+  }
   for (const [k, v] of Object.entries(targets)) console.log(`  ${v ? 'met ' : 'MISS'}  ${k}`);
   console.log(`wrote ${file}`);
   return out;

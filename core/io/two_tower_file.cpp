@@ -12,6 +12,7 @@
 #include "data/json_options.h"
 #include "io/manifest_arrays.h"
 #include "io/safetensors.h"
+#include "nn/kernels.h"
 
 namespace recsys {
 
@@ -185,10 +186,21 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   RECSYS_CHECK(!ranker || &ranker->retrieval() == &model,
                "model files: the ranker belongs to another model");
   check_precision(precision, "model files");
-  auto& m = const_cast<TwoTowerModel&>(model);  // parameters() hands out mutable pointers
+  auto& m = const_cast<TwoTowerModel&>(model);  // float_parameters() hands out mutable pointers
   std::vector<io::Tensor> tensors;
   nlohmann::json shapes = nlohmann::json::object();
-  for (const auto& p : m.parameters()) {
+  if (model.user_codes_) {  // a user table held as codes: its floats, first as parameters() has it
+    const auto& c = *model.user_codes_;
+    io::Tensor t;
+    t.name = "user/id_embedding";
+    t.shape = {c.rows, c.cols};
+    t.data.resize(c.codes.size());
+    nn::kernels::dequantize_i8(c.codes.data(), c.rows, c.cols, c.scale.data(), c.by_row,
+                               t.data.data());
+    shapes[t.name] = t.shape;
+    tensors.push_back(std::move(t));
+  }
+  for (const auto& p : m.float_parameters()) {
     io::Tensor t;
     t.name = p.name;
     t.shape = {p.value->rows(), p.value->cols()};
@@ -462,11 +474,44 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   }
   m.build_id_rows();
   m.build_title_words();
-  m.init_weights(false);  // every tensor with its shape, zero: the values are read below
+  // Every tensor with its shape, zero: the values are read below. An int8 file's user table
+  // stays int8 (TwoTowerModel::user_codes_): it is left out of params and read after them.
+  const bool user_codes = precision == "int8";
+  m.init_weights(false, user_codes);
 
   const io::Safetensors& st = p.tensors();
   auto params = m.parameters();
   std::size_t scale_tensors = 0;  // int8: one NAME.scale per quantised tensor
+  if (user_codes) {
+    const std::string name = "user/id_embedding", sname = name + ".scale";
+    const std::int64_t rows = m.anonymous_row_ + 1, cols = m.config_.user_id_dim;
+    const io::Tensor* t = st.find(name);
+    const io::Tensor* sc = st.find(sname);
+    RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", name, "'");
+    RECSYS_CHECK_FORMAT(t->dtype == "I8", source, "/model.safetensors: tensor '", name,
+                        "' has dtype ", t->dtype, ", expected I8 (precision int8)");
+    if (!(t->shape.size() == 2 && t->shape[0] == rows && t->shape[1] == cols)) {
+      std::string got;
+      for (auto d : t->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
+      RECSYS_FAIL(Format, source, "/model.safetensors: tensor '", name, "' has shape [", got,
+                  "], expected [", rows, ", ", cols, "]");
+    }
+    RECSYS_CHECK_FORMAT(sc, source, "/model.safetensors: missing tensor '", sname, "'");
+    RECSYS_CHECK_FORMAT(sc->dtype == "F32" && sc->shape.size() == 1 && sc->shape[0] == rows, source,
+                        "/model.safetensors: tensor '", sname, "' must be F32 of shape [", rows,
+                        "], got ", sc->dtype, " of ", sc->shape.size(), " dimensions");
+    check_finite(*sc, source, sname);
+    auto codes = std::make_shared<TwoTowerModel::Int8Rows>();
+    codes->rows = static_cast<std::int32_t>(rows);
+    codes->cols = static_cast<int>(cols);
+    codes->by_row = int8_per_row(name);
+    const auto* code = reinterpret_cast<const std::int8_t*>(t->raw.data());
+    codes->codes.assign(code, code + rows * cols);
+    codes->scale.resize(static_cast<std::size_t>(rows));
+    sc->values(codes->scale.data());
+    m.user_codes_ = std::move(codes);
+    ++scale_tensors;
+  }
   for (const auto& p : params) {
     const io::Tensor* t = st.find(p.name);
     RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", p.name, "'");
@@ -497,20 +542,13 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
                           "/model.safetensors: tensor '", sname, "' must be F32 of shape [", n,
                           "], got ", sc->dtype, " of ", sc->shape.size(), " dimensions");
       check_finite(*sc, source, sname);
-      // One pass over the codes, row-major, straight into the parameter.
-      const Eigen::Index rows = p.value->rows(), cols = p.value->cols();
-      const auto* code = reinterpret_cast<const std::int8_t*>(t->raw.data());
+      // One pass over the codes, row-major, straight into the parameter (a SIMD kernel: this
+      // file is compiled for size, and the user table is a million codes).
       std::vector<float> scale(static_cast<std::size_t>(n));
       sc->values(scale.data());
-      float* out = p.value->data();
-      for (Eigen::Index r = 0; r < rows; ++r, code += cols, out += cols) {
-        if (by_row) {
-          const float s = scale[r];
-          for (Eigen::Index c = 0; c < cols; ++c) out[c] = static_cast<float>(code[c]) * s;
-        } else {
-          for (Eigen::Index c = 0; c < cols; ++c) out[c] = static_cast<float>(code[c]) * scale[c];
-        }
-      }
+      nn::kernels::dequantize_i8(reinterpret_cast<const std::int8_t*>(t->raw.data()),
+                                 p.value->rows(), static_cast<int>(p.value->cols()), scale.data(),
+                                 by_row, p.value->data());
       ++scale_tensors;
     } else {
       check_finite(*t, source, p.name);
@@ -528,7 +566,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   RECSYS_CHECK_FORMAT(candidate_tensors == 0 || j.contains("candidate_ranker"), source,
                       "/model.safetensors: candidate_ranker tensors without a 'candidate_ranker' "
                       "entry in the manifest");
-  ranking_tensors += candidate_tensors + scale_tensors;
+  ranking_tensors += candidate_tensors + scale_tensors + (m.user_codes_ ? 1 : 0);
   RECSYS_CHECK_FORMAT(st.tensors.size() - ranking_tensors == params.size(), source,
                       "/model.safetensors: ", st.tensors.size() - ranking_tensors,
                       " tensors, the model has ", params.size(), " (unexpected extra tensors)");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #ifdef __wasm_simd128__
@@ -57,6 +58,49 @@ void matmul_at(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate) {
     }
 }
 }  // namespace portable
+
+bool all_finite(const float* x, std::int64_t n) {
+  // A float is NaN or infinite when its exponent bits are all ones.
+  constexpr std::uint32_t kExponent = 0x7f800000u;
+  std::int64_t i = 0;
+#ifdef __wasm_simd128__
+  const v128_t e = wasm_i32x4_splat(static_cast<std::int32_t>(kExponent));
+  v128_t bad = wasm_i32x4_splat(0);
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; k += 4)
+      bad = wasm_v128_or(bad, wasm_i32x4_eq(wasm_v128_and(wasm_v128_load(x + i + k), e), e));
+  if (wasm_v128_any_true(bad)) return false;
+#endif
+  std::uint32_t any = 0;
+  for (; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    any |= static_cast<std::uint32_t>((bits & kExponent) == kExponent);
+  }
+  return any == 0;
+}
+
+void dequantize_i8(const std::int8_t* codes, std::int64_t rows, int cols, const float* scale,
+                   bool by_row, float* out) {
+  for (std::int64_t r = 0; r < rows; ++r, codes += cols, out += cols) {
+    int c = 0;
+#ifdef __wasm_simd128__
+    // Sixteen codes at a time: widened to four i32x4, converted (exactly), one multiply each.
+    const v128_t row_scale = wasm_f32x4_splat(by_row ? scale[r] : 0.0f);
+    for (; c + 16 <= cols; c += 16) {
+      const v128_t v = wasm_v128_load(codes + c);
+      const v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+      const v128_t q[4] = {wasm_i32x4_extend_low_i16x8(lo), wasm_i32x4_extend_high_i16x8(lo),
+                           wasm_i32x4_extend_low_i16x8(hi), wasm_i32x4_extend_high_i16x8(hi)};
+      for (int k = 0; k < 4; ++k) {
+        const v128_t s = by_row ? row_scale : wasm_v128_load(scale + c + 4 * k);
+        wasm_v128_store(out + c + 4 * k, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(q[k]), s));
+      }
+    }
+#endif
+    for (; c < cols; ++c) out[c] = static_cast<float>(codes[c]) * (by_row ? scale[r] : scale[c]);
+  }
+}
 
 void vec_mat(const float* x, int k, const float* W, int n, float* y) {
   int j = 0;

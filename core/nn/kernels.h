@@ -32,6 +32,14 @@ float dot(const float* a, const float* b, int d);
 void vec_mat(const float* x, int k, const float* W, int n, float* y);
 // out[r] = <items row r, q> for r in [0, n); items is n × d.
 void scores(const float* items, std::int64_t n, int d, const float* q, float* out);
+// Whether none of the n floats is NaN or infinite (a check that every index build makes over its
+// vectors: Eigen's allFinite() runs x - x == 0 element by element, slow on a cold page).
+bool all_finite(const float* x, std::int64_t n);
+// A table of int8 codes (rows × cols, row-major) as floats: out = float(code) · scale, with one
+// scale per row (by_row) or per column. Exact conversion and one rounding: the bits of the
+// scalar loop on every target.
+void dequantize_i8(const std::int8_t* codes, std::int64_t rows, int cols, const float* scale,
+                   bool by_row, float* out);
 // <a, b> over d int8 values, exactly, in int32.
 std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, int d);
 // out[r] = <items row r, q> for int8 rows.

@@ -337,7 +337,8 @@ class ExactIndex : public Index {
   explicit ExactIndex(std::optional<bool> prune) : prune_(prune) {}
   void build(const nn::Matrix& items) override {
     RECSYS_CHECK(items.rows() > 0 && items.cols() > 0, "exact index: no vectors to index");
-    RECSYS_CHECK(items.allFinite(), "exact index: the vectors contain NaN or infinity");
+    RECSYS_CHECK(nn::kernels::all_finite(items.data(), items.size()),
+                 "exact index: the vectors contain NaN or infinity");
     const auto n = static_cast<std::int32_t>(items.rows());
     const int d = static_cast<int>(items.cols());
     RowBounds bounds = pruned(n) ? row_bounds(items.data(), n, d) : RowBounds{};

@@ -66,7 +66,8 @@ class Int8Index : public Index {
   }
   void build(const nn::Matrix& items) override {
     RECSYS_CHECK(items.rows() > 0 && items.cols() > 0, "int8 index: no vectors to index");
-    RECSYS_CHECK(items.allFinite(), "int8 index: the vectors contain NaN or infinity");
+    RECSYS_CHECK(nn::kernels::all_finite(items.data(), items.size()),
+                 "int8 index: the vectors contain NaN or infinity");
     items_ = items;
     const auto n = items.rows();
     const int d = static_cast<int>(items.cols());

@@ -25,7 +25,8 @@ class IvfIndex : public Index {
     const auto n = static_cast<std::int32_t>(items.rows());
     const int d = static_cast<int>(items.cols());
     RECSYS_CHECK(n > 0 && d > 0, "ivf index: no vectors to index");
-    RECSYS_CHECK(items.allFinite(), "ivf index: the vectors contain NaN or infinity");
+    RECSYS_CHECK(nn::kernels::all_finite(items.data(), items.size()),
+                 "ivf index: the vectors contain NaN or infinity");
     const int nlist =
         std::min(n, options_.nlist > 0 ? options_.nlist
                                        : std::max(1, static_cast<int>(std::lround(std::sqrt(n)))));

@@ -100,7 +100,7 @@ int TwoTowerModel::item_input_dim() const {
          (config_.price_feature == "none" ? 0 : 1);
 }
 
-void TwoTowerModel::init_weights(bool draw) {
+void TwoTowerModel::init_weights(bool draw, bool user_codes) {
   // Loading a model file only needs the shapes: drawing every element (a 1M-row table is 64M
   // draws) would be thrown away at once.
   Rng rng(config_.seed, 7);
@@ -108,7 +108,8 @@ void TwoTowerModel::init_weights(bool draw) {
     return draw ? nn::Embedding(rows, dim, rng) : nn::Embedding(rows, dim);
   };
   const int user_rows = (config_.user_buckets > 0 ? config_.user_buckets : users_.size()) + 1;
-  user_id_ = table(user_rows, config_.user_id_dim);
+  user_codes_.reset();
+  user_id_ = user_codes ? nn::Embedding() : table(user_rows, config_.user_id_dim);
   if (config_.item_id_dim > 0)
     item_id_ = table((config_.item_buckets > 0 ? config_.item_buckets : items_.size()) + 1,
                      config_.item_id_dim);
@@ -227,18 +228,17 @@ void TwoTowerModel::user_input_rows(const std::vector<std::int32_t>& users,
                                     Eigen::Index r0, Eigen::Index n) const {
   const int du = config_.user_id_dim, di = config_.item_id_dim, us = user_slots(),
             is = item_slots();
-  std::vector<float> w;
+  std::vector<float> w, row(user_codes_ ? static_cast<std::size_t>(du) : 0);
   AttentionWork attention;
   for (Eigen::Index r = r0; r < r0 + n; ++r) {
     float* x = X.row(r).data();
     const std::int32_t u = users[r];
     if (u < 0) {
-      const float* e = user_id_.table.row(anonymous_row_).data();
+      const float* e = user_row(anonymous_row_, row.data());
       for (int k = 0; k < du; ++k) x[k] += e[k];
     } else {
       for (int s = 0; s < us; ++s) {
-        const float* e =
-            user_id_.table.row(user_id_rows_[static_cast<std::size_t>(u) * us + s]).data();
+        const float* e = user_row(user_id_rows_[static_cast<std::size_t>(u) * us + s], row.data());
         for (int k = 0; k < du; ++k) x[k] += e[k];
       }
     }
@@ -498,7 +498,28 @@ void TwoTowerModel::clear_sparse_grads() {
     e->clear_grad();
 }
 
+const float* TwoTowerModel::user_row(std::int32_t r, float* buf) const {
+  if (!user_codes_) return user_id_.table.row(r).data();
+  const Int8Rows& c = *user_codes_;
+  const auto at = static_cast<std::size_t>(r) * static_cast<std::size_t>(c.cols);
+  nn::kernels::dequantize_i8(c.codes.data() + at, 1, c.cols,
+                             c.by_row ? &c.scale[static_cast<std::size_t>(r)] : c.scale.data(),
+                             c.by_row, buf);
+  return buf;
+}
+
+void TwoTowerModel::materialize_user_table() {
+  if (!user_codes_) return;
+  const Int8Rows& c = *user_codes_;
+  nn::Embedding table(c.rows, c.cols);
+  nn::kernels::dequantize_i8(c.codes.data(), c.rows, c.cols, c.scale.data(), c.by_row,
+                             table.table.data());
+  user_id_ = std::move(table);
+  user_codes_.reset();
+}
+
 float TwoTowerModel::compute_gradients(const TrainingBatch& b) {
+  materialize_user_table();  // parameters() did, for a Trainer; a direct caller writes it too
   Matrix dU, dV, dXu, dXi;
   const float loss = forward(b, user_work_, item_work_, &dU, &dV);
   clear_sparse_grads();
@@ -629,8 +650,18 @@ std::uint64_t TwoTowerModel::checksum() const {
     h.u64(static_cast<std::uint64_t>(v->size()));
     for (const auto& t : v->tokens()) h.str(t);
   }
-  // parameters() only hands out pointers; nothing is written through them here.
-  for (const Param& p : const_cast<TwoTowerModel*>(this)->parameters()) {
+  // The user table first, as parameters() lists it: from its codes, the bytes of its floats.
+  if (user_codes_) {
+    const Int8Rows& c = *user_codes_;
+    h.str("user/id_embedding");
+    h.u64(static_cast<std::uint64_t>(c.rows));
+    h.u64(static_cast<std::uint64_t>(c.cols));
+    std::vector<float> row(static_cast<std::size_t>(c.cols));
+    for (std::int32_t r = 0; r < c.rows; ++r)
+      h.bytes(user_row(r, row.data()), sizeof(float) * row.size());
+  }
+  // float_parameters() only hands out pointers; nothing is written through them here.
+  for (const Param& p : const_cast<TwoTowerModel*>(this)->float_parameters()) {
     h.str(p.name);
     h.u64(static_cast<std::uint64_t>(p.value->rows()));
     h.u64(static_cast<std::uint64_t>(p.value->cols()));
@@ -640,6 +671,11 @@ std::uint64_t TwoTowerModel::checksum() const {
 }
 
 std::vector<TwoTowerModel::Param> TwoTowerModel::parameters() {
+  materialize_user_table();
+  return float_parameters();
+}
+
+std::vector<TwoTowerModel::Param> TwoTowerModel::float_parameters() {
   std::vector<Param> p;
   auto emb = [&](const char* name, nn::Embedding& e) {
     if (e.table.size() > 0) p.push_back(Param{name, &e.table, nullptr, &e});

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,9 +87,12 @@ class TwoTowerModel {
   float compute_gradients(const TrainingBatch& batch);
   // Forward only.
   float loss(const TrainingBatch& batch) const;
-  // Every trainable tensor, in a fixed order; names are the model file's tensor names.
+  // Every trainable tensor, in a fixed order; names are the model file's tensor names. A user
+  // table held as int8 codes (an int8 model file's) becomes floats first.
   std::vector<Param> parameters();
   void clear_sparse_grads();
+  // Whether the user table is held as an int8 file's codes (until parameters() needs floats).
+  bool user_table_int8() const { return user_codes_ != nullptr; }
   // FNV-1a 64 over the configuration, the vocabularies and every weight, bit for bit: equal
   // checksums mean the same model (a failed call must leave it unchanged).
   std::uint64_t checksum() const;
@@ -110,8 +114,15 @@ class TwoTowerModel {
   void resolve_sizes();
   void build_id_rows();
   void build_title_words();
-  // Every tensor with its shape: drawn from the seed, or zero when the values are loaded next.
-  void init_weights(bool draw = true);
+  // Every tensor with its shape: drawn from the seed, or zero when the values are loaded next
+  // (the user table left empty when user_codes: its codes are loaded into user_codes_).
+  void init_weights(bool draw = true, bool user_codes = false);
+  // parameters() without turning the user table's codes into floats (then without it).
+  std::vector<Param> float_parameters();
+  // Row r of the user table: the floats', or the codes' dequantized into buf (user_id_dim floats).
+  const float* user_row(std::int32_t r, float* buf) const;
+  // The codes as floats in user_id_.table, for what writes or hands out the table.
+  void materialize_user_table();
   int user_slots() const { return config_.user_buckets > 0 ? config_.user_hashes : 1; }
   int item_slots() const { return config_.item_buckets > 0 ? config_.item_hashes : 1; }
   int user_input_dim() const;
@@ -166,6 +177,18 @@ class TwoTowerModel {
   std::vector<std::int32_t> user_id_rows_;
   std::int32_t anonymous_row_ = 0;
   nn::Embedding user_id_, item_id_, title_, category_, brand_, price_bucket_;
+  // The user table of an int8 model file, held as its codes and scales until something needs the
+  // floats (parameters(): training, saving): a quarter of the memory (the demo model's 4.2 MB
+  // of floats were a page's largest allocation, and zeroing and filling them the slowest part
+  // of loading it), and rows read through user_row() have the floats' bits. Shared by copies.
+  struct Int8Rows {
+    std::vector<std::int8_t> codes;  // rows × cols
+    std::vector<float> scale;        // per row (by_row) or per column
+    std::int32_t rows = 0;
+    int cols = 0;
+    bool by_row = true;
+  };
+  std::shared_ptr<const Int8Rows> user_codes_;
   std::vector<nn::Dense> user_tower_, item_tower_;
   std::uint64_t weights_version_ = 0;
   // The attention encoder's position embeddings (history_length × d) and Wq, Wk, Wv (d × d).

@@ -299,6 +299,40 @@ TEST_CASE(
                     Catch::Contains("precision must be f32, f16 or int8, got 'bf16'"));
 }
 
+TEST_CASE("an int8 file's user table stays int8: the floats' embeddings, checksum and files",
+          "[io][model][precision]") {
+  TwoTowerModel m = trained_small_model("default");
+  const ModelFiles i8 = TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, "int8");
+  const TwoTowerModel codes = TwoTowerFile::load(i8.weights, i8.manifest);
+  TwoTowerModel floats = TwoTowerFile::load(i8.weights, i8.manifest);
+  CHECK(codes.user_table_int8());
+  floats.parameters();  // turns the codes into the float table
+  CHECK_FALSE(floats.user_table_int8());
+  // Anonymous, known users, with and without history: the same bits.
+  std::vector<UserQuery> queries(4);
+  queries[1].user = 0;
+  queries[2].user = codes.num_users() - 1;
+  queries[2].history = {0, 3, 5};
+  queries[3].history = {1};
+  nn::Matrix a, b;
+  codes.user_embeddings(queries, a);
+  floats.user_embeddings(queries, b);
+  REQUIRE(a.size() == b.size());
+  CHECK(std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0);
+  CHECK(codes.checksum() == floats.checksum());
+  for (const char* precision : {"int8", "f32"}) {
+    INFO("saved as " << precision);
+    CHECK(TwoTowerFile::save(codes, TrainingInfo(), nullptr, nullptr, precision).weights ==
+          TwoTowerFile::save(floats, TrainingInfo(), nullptr, nullptr, precision).weights);
+  }
+  CHECK(codes.user_table_int8());  // reading, saving and checksums leave it as codes
+  // f32 and f16 files hold floats.
+  for (const char* precision : {"f32", "f16"}) {
+    const ModelFiles f = TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, precision);
+    CHECK_FALSE(TwoTowerFile::load(f.weights, f.manifest).user_table_int8());
+  }
+}
+
 namespace {
 // Scores every query of an expected.json ({"queries": [{"user", "history", "top": [{"item",
 // "score"}]}]}) with the model's exact top-k (k = the length of each recorded list) and checks the

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -276,6 +277,56 @@ TEST_CASE("matrix kernels agree with their portable reference", "[nn][kernels]")
   Matrix out;
   CHECK_THROWS_WITH(kernels::matmul(Matrix(2, 3), Matrix(4, 2), out),
                     Catch::Contains("inner dimensions"));
+}
+
+TEST_CASE("all_finite finds a NaN or an infinity at any position", "[nn][kernels]") {
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()};
+  for (int n : {1, 3, 15, 16, 17, 40}) {
+    // Finite extremes pass: the largest, the smallest denormal, -0.
+    std::vector<float> x(static_cast<std::size_t>(n), std::numeric_limits<float>::max());
+    x[0] = -0.0f;
+    x.back() = std::numeric_limits<float>::denorm_min();
+    CHECK(kernels::all_finite(x.data(), n));
+    for (int at = 0; at < n; ++at)
+      for (float bad : specials) {
+        std::vector<float> y = x;
+        y[static_cast<std::size_t>(at)] = bad;
+        INFO("n " << n << " at " << at << " value " << bad);
+        CHECK_FALSE(kernels::all_finite(y.data(), n));
+      }
+  }
+  CHECK(kernels::all_finite(nullptr, 0));
+}
+
+TEST_CASE("dequantize_i8: every code times its row's or column's scale, the scalar bits",
+          "[nn][kernels]") {
+  Rng rng(13);
+  for (int cols : {1, 7, 15, 16, 17, 32, 33, 64}) {
+    const int rows = 5;
+    std::vector<std::int8_t> codes(static_cast<std::size_t>(rows * cols));
+    for (std::size_t i = 0; i < codes.size(); ++i)  // codes across the range, -128 and 127 too
+      codes[i] = static_cast<std::int8_t>(
+          static_cast<int>((i * 37 + static_cast<std::size_t>(cols)) % 256) - 128);
+    codes[0] = -128;
+    codes[1 % codes.size()] = 127;
+    std::vector<float> row_scale(rows), col_scale(static_cast<std::size_t>(cols));
+    for (auto& x : row_scale) x = static_cast<float>(rng.uniform() * 0.1 + 1e-3);
+    for (auto& x : col_scale) x = static_cast<float>(rng.uniform() * 0.1 + 1e-3);
+    for (bool by_row : {true, false}) {
+      std::vector<float> out(codes.size(), -1.0f);
+      kernels::dequantize_i8(codes.data(), rows, cols, by_row ? row_scale.data() : col_scale.data(),
+                             by_row, out.data());
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) {
+          const auto i = static_cast<std::size_t>(r * cols + c);
+          const float want = static_cast<float>(codes[i]) * (by_row ? row_scale[r] : col_scale[c]);
+          INFO("cols " << cols << " by_row " << by_row << " at " << r << ", " << c);
+          CHECK(std::memcmp(&want, &out[i], sizeof want) == 0);
+        }
+    }
+  }
 }
 
 TEST_CASE("vec_mat adds each column's products in order, from +0, for every width",
