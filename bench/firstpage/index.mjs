@@ -20,6 +20,7 @@
 // build too, in the same rounds (a second server whose /dist/ is DIR, the page and data the
 // same), and the per-round ratios current / baseline are reported: on a shared 2-core host the
 // medians of two separate runs differ by more than most changes to the engine.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startServer } from '../../web/server.mjs';
 import { CHROMIUM_ARGS, fmt, machine, root, waitForQuiet, writeResult } from '../lib.mjs';
@@ -49,6 +50,9 @@ async function coldLoad(browser, url, read) {
 export async function run() {
   const baselineArg = process.argv.find((a) => a.startsWith('--baseline='));
   const baseline = baselineArg ? resolve(baselineArg.slice('--baseline='.length)) : null;
+  if (baseline && !existsSync(join(baseline, 'index.mjs'))) {
+    throw new Error(`--baseline=${baseline}: no index.mjs there (an earlier build's dist/: npm run bench -- baseline --ref=COMMIT prints one)`);
+  }
   const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')]] });
   const base = `http://127.0.0.1:${server.address().port}`;
   const baselineServer = baseline ? await startServer({ port: 0, extraMounts: [['/dist/', baseline]] }) : null;

@@ -39,7 +39,6 @@ class Fnv1a {
 
  private:
   static constexpr std::uint64_t kPrime = 0x100000001b3ULL;
-
   std::uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 

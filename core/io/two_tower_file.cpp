@@ -475,84 +475,76 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   m.build_id_rows();
   m.build_title_words();
   // Every tensor with its shape, zero: the values are read below. An int8 file's user table
-  // stays int8 (TwoTowerModel::user_codes_): it is left out of params and read after them.
+  // stays int8 (TwoTowerModel::user_codes_): init_weights leaves it out of parameters().
   const bool user_codes = precision == "int8";
   m.init_weights(false, user_codes);
 
   const io::Safetensors& st = p.tensors();
-  auto params = m.parameters();
+  // Each tensor's name, shape and destination: its parameter's floats, or none for an int8
+  // file's user table, whose codes and scales are kept as they are (first, as parameters()
+  // lists it).
+  struct Slot {
+    std::string name;
+    Eigen::Index rows, cols;
+    float* out;
+  };
+  std::vector<Slot> slots;
+  if (user_codes)
+    slots.push_back({"user/id_embedding", m.anonymous_row_ + 1, m.config_.user_id_dim, nullptr});
+  for (const auto& q : m.parameters())
+    slots.push_back({q.name, q.value->rows(), q.value->cols(), q.value->data()});
   std::size_t scale_tensors = 0;  // int8: one NAME.scale per quantised tensor
-  if (user_codes) {
-    const std::string name = "user/id_embedding", sname = name + ".scale";
-    const std::int64_t rows = m.anonymous_row_ + 1, cols = m.config_.user_id_dim;
-    const io::Tensor* t = st.find(name);
-    const io::Tensor* sc = st.find(sname);
-    RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", name, "'");
-    RECSYS_CHECK_FORMAT(t->dtype == "I8", source, "/model.safetensors: tensor '", name,
-                        "' has dtype ", t->dtype, ", expected I8 (precision int8)");
-    if (!(t->shape.size() == 2 && t->shape[0] == rows && t->shape[1] == cols)) {
-      std::string got;
-      for (auto d : t->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
-      RECSYS_FAIL(Format, source, "/model.safetensors: tensor '", name, "' has shape [", got,
-                  "], expected [", rows, ", ", cols, "]");
-    }
-    RECSYS_CHECK_FORMAT(sc, source, "/model.safetensors: missing tensor '", sname, "'");
-    RECSYS_CHECK_FORMAT(sc->dtype == "F32" && sc->shape.size() == 1 && sc->shape[0] == rows, source,
-                        "/model.safetensors: tensor '", sname, "' must be F32 of shape [", rows,
-                        "], got ", sc->dtype, " of ", sc->shape.size(), " dimensions");
-    check_finite(*sc, source, sname);
-    auto codes = std::make_shared<TwoTowerModel::Int8Rows>();
-    codes->rows = static_cast<std::int32_t>(rows);
-    codes->cols = static_cast<int>(cols);
-    codes->by_row = int8_per_row(name);
-    const auto* code = reinterpret_cast<const std::int8_t*>(t->raw.data());
-    codes->codes.assign(code, code + rows * cols);
-    codes->scale.resize(static_cast<std::size_t>(rows));
-    sc->values(codes->scale.data());
-    m.user_codes_ = std::move(codes);
-    ++scale_tensors;
-  }
-  for (const auto& p : params) {
+  for (const Slot& p : slots) {
     const io::Tensor* t = st.find(p.name);
     RECSYS_CHECK_FORMAT(t, source, "/model.safetensors: missing tensor '", p.name, "'");
-    const bool bias = p.value->rows() == 1 && t->shape.size() == 1;
+    const bool bias = p.rows == 1 && t->shape.size() == 1;
     const char* dtype = precision == "f16" ? "F16" : precision == "int8" && !bias ? "I8" : "F32";
     RECSYS_CHECK_FORMAT(t->dtype == dtype, source, "/model.safetensors: tensor '", p.name,
                         "' has dtype ", t->dtype, ", expected ", dtype, " (precision ", precision,
                         ")");
-    const bool shape_ok = bias ? t->shape[0] == p.value->cols()
-                               : (t->shape.size() == 2 && t->shape[0] == p.value->rows() &&
-                                  t->shape[1] == p.value->cols());
+    const bool shape_ok =
+        bias ? t->shape[0] == p.cols
+             : (t->shape.size() == 2 && t->shape[0] == p.rows && t->shape[1] == p.cols);
     if (!shape_ok) {
       std::string got;
       for (auto d : t->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
-      RECSYS_FAIL(Format, source, "/model.safetensors: tensor '", p.name, "' has shape [", got,
-                  "], expected [",
-                  bias ? std::to_string(p.value->cols())
-                       : std::to_string(p.value->rows()) + ", " + std::to_string(p.value->cols()),
-                  "]");
+      RECSYS_FAIL(
+          Format, source, "/model.safetensors: tensor '", p.name, "' has shape [", got,
+          "], expected [",
+          bias ? std::to_string(p.cols) : std::to_string(p.rows) + ", " + std::to_string(p.cols),
+          "]");
     }
     if (std::string(dtype) == "I8") {  // codes (integers, finite) · their row's or column's scale
       const std::string sname = p.name + ".scale";
       const io::Tensor* sc = st.find(sname);
       const bool by_row = int8_per_row(p.name);
-      const Eigen::Index n = by_row ? p.value->rows() : p.value->cols();
+      const Eigen::Index n = by_row ? p.rows : p.cols;
       RECSYS_CHECK_FORMAT(sc, source, "/model.safetensors: missing tensor '", sname, "'");
       RECSYS_CHECK_FORMAT(sc->dtype == "F32" && sc->shape.size() == 1 && sc->shape[0] == n, source,
                           "/model.safetensors: tensor '", sname, "' must be F32 of shape [", n,
                           "], got ", sc->dtype, " of ", sc->shape.size(), " dimensions");
       check_finite(*sc, source, sname);
-      // One pass over the codes, row-major, straight into the parameter (a SIMD kernel: this
-      // file is compiled for size, and the user table is a million codes).
       std::vector<float> scale(static_cast<std::size_t>(n));
       sc->values(scale.data());
-      nn::kernels::dequantize_i8(reinterpret_cast<const std::int8_t*>(t->raw.data()),
-                                 p.value->rows(), static_cast<int>(p.value->cols()), scale.data(),
-                                 by_row, p.value->data());
+      const auto* code = reinterpret_cast<const std::int8_t*>(t->raw.data());
+      if (p.out) {
+        // One pass over the codes, row-major, straight into the parameter (a SIMD kernel: this
+        // file is compiled for size, and an embedding table can be a million codes).
+        nn::kernels::dequantize_i8(code, p.rows, static_cast<int>(p.cols), scale.data(), by_row,
+                                   p.out);
+      } else {
+        auto codes = std::make_shared<TwoTowerModel::Int8Rows>();
+        codes->rows = static_cast<std::int32_t>(p.rows);
+        codes->cols = static_cast<int>(p.cols);
+        codes->by_row = by_row;
+        codes->codes.assign(code, code + p.rows * p.cols);
+        codes->scale = std::move(scale);
+        m.user_codes_ = std::move(codes);
+      }
       ++scale_tensors;
     } else {
       check_finite(*t, source, p.name);
-      t->values(p.value->data());
+      t->values(p.out);
     }
   }
   std::size_t ranking_tensors = 0, candidate_tensors = 0;
@@ -566,10 +558,10 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   RECSYS_CHECK_FORMAT(candidate_tensors == 0 || j.contains("candidate_ranker"), source,
                       "/model.safetensors: candidate_ranker tensors without a 'candidate_ranker' "
                       "entry in the manifest");
-  ranking_tensors += candidate_tensors + scale_tensors + (m.user_codes_ ? 1 : 0);
-  RECSYS_CHECK_FORMAT(st.tensors.size() - ranking_tensors == params.size(), source,
+  ranking_tensors += candidate_tensors + scale_tensors;
+  RECSYS_CHECK_FORMAT(st.tensors.size() - ranking_tensors == slots.size(), source,
                       "/model.safetensors: ", st.tensors.size() - ranking_tensors,
-                      " tensors, the model has ", params.size(), " (unexpected extra tensors)");
+                      " tensors, the model has ", slots.size(), " (unexpected extra tensors)");
   return m;
 }
 

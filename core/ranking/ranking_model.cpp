@@ -166,6 +166,23 @@ int RankingModel::input_dim() const {
   return 3 * d + 1 + config_.category_dim + config_.brand_dim + 2 + kNumScenes + 2;
 }
 
+int RankingModel::item_side(std::int32_t i, float* x) const {
+  int off = 0;
+  if (config_.category_dim > 0) {
+    const float* c = category_.table.row(retrieval_->item_category()[i]).data();
+    std::copy(c, c + config_.category_dim, x + off);
+    off += config_.category_dim;
+  }
+  if (config_.brand_dim > 0) {
+    const float* b = brand_.table.row(retrieval_->item_brand()[i]).data();
+    std::copy(b, b + config_.brand_dim, x + off);
+    off += config_.brand_dim;
+  }
+  x[off++] = log_price_[i];
+  x[off++] = popularity_[i];
+  return off;
+}
+
 void RankingModel::features(const float* const* users, const std::vector<std::int32_t>& items,
                             const std::vector<Scene>& scenes,
                             const std::vector<std::int32_t>& positions, Matrix& X) const {
@@ -184,18 +201,7 @@ void RankingModel::features(const float* const* users, const std::vector<std::in
     }
     int off = 3 * d;
     x[off++] = nn::kernels::dot(u, v, d);
-    if (config_.category_dim > 0) {
-      const float* c = category_.table.row(retrieval_->item_category()[i]).data();
-      std::copy(c, c + config_.category_dim, x + off);
-      off += config_.category_dim;
-    }
-    if (config_.brand_dim > 0) {
-      const float* b = brand_.table.row(retrieval_->item_brand()[i]).data();
-      std::copy(b, b + config_.brand_dim, x + off);
-      off += config_.brand_dim;
-    }
-    x[off++] = log_price_[i];
-    x[off++] = popularity_[i];
+    off += item_side(i, x + off);
     x[off + static_cast<int>(scenes[r])] = 1;
     off += kNumScenes;
     const float p = static_cast<float>(positions[r]);
@@ -248,19 +254,7 @@ const float* RankingModel::item_cross(std::int32_t i, float* scratch) const {
   float* out = mine ? row : scratch + k;  // another thread writes the row: the same values, here
   const float* v = item_vectors_.row(i).data();
   std::copy(v, v + d, x);
-  int off = d;
-  if (config_.category_dim > 0) {
-    const float* c = category_.table.row(retrieval_->item_category()[i]).data();
-    std::copy(c, c + config_.category_dim, x + off);
-    off += config_.category_dim;
-  }
-  if (config_.brand_dim > 0) {
-    const float* c = brand_.table.row(retrieval_->item_brand()[i]).data();
-    std::copy(c, c + config_.brand_dim, x + off);
-    off += config_.brand_dim;
-  }
-  x[off++] = log_price_[i];
-  x[off++] = popularity_[i];
+  item_side(i, x + d);
   nn::kernels::vec_mat(x, k, item_kernel_.data(), static_cast<int>(item_kernel_.cols()), out);
   if (mine) flag.store(2, std::memory_order_release);
   return out;

@@ -106,6 +106,9 @@ class RankingModel {
                  bool forward_only);
   void apply(nn::Adam& adam, std::vector<nn::AdamSlot>& slots);
   int input_dim() const;
+  // Item i's side features (category and brand embeddings, log price, popularity) into x, in
+  // the order of the input's columns after the 3d + 1 block; returns how many.
+  int item_side(std::int32_t i, float* x) const;
   void features(const float* const* users, const std::vector<std::int32_t>& items,
                 const std::vector<Scene>& scenes, const std::vector<std::int32_t>& positions,
                 nn::Matrix& X) const;
@@ -119,18 +122,17 @@ class RankingModel {
   // another thread computes it).
   const float* item_cross(std::int32_t i, float* scratch) const;
 
-  // One flag per row of item_cross_: 0 not computed, 1 being computed, 2 ready. Copies take the
-  // flags as they are (a model is not copied while it serves).
+  // One flag per row of item_cross_: 0 not computed, 1 being computed, 2 ready. A copy keeps
+  // the ready rows and computes the others itself (one still being written is not ready).
   struct RowFlags {
     std::vector<std::atomic<std::uint8_t>> flags;
     RowFlags() = default;
-    RowFlags(const RowFlags& o) : flags(o.flags.size()) {
-      for (std::size_t i = 0; i < flags.size(); ++i) flags[i].store(o.flags[i].load());
-    }
+    RowFlags(const RowFlags& o) { *this = o; }
     RowFlags& operator=(const RowFlags& o) {
       if (this != &o) {
         std::vector<std::atomic<std::uint8_t>> f(o.flags.size());
-        for (std::size_t i = 0; i < f.size(); ++i) f[i].store(o.flags[i].load());
+        for (std::size_t i = 0; i < f.size(); ++i)
+          f[i].store(o.flags[i].load(std::memory_order_acquire) == 2 ? 2 : 0);
         flags.swap(f);
       }
       return *this;
