@@ -423,6 +423,181 @@ void scores_i8_multi_own(const std::int8_t* items, std::int64_t n, int d,
 }
 }  // namespace
 
+void pack_nibbles(const std::int8_t* codes, std::int64_t n, int d, std::uint8_t* out) {
+  const int stride = nibble_stride(d);
+  for (std::int64_t r = 0; r < n; ++r) {
+    const std::int8_t* c = codes + r * d;
+    std::uint8_t* o = out + r * stride;
+    std::fill(o, o + stride, std::uint8_t{0});
+    for (int j = 0; j < d; ++j) {
+      const int u = (c[j] + 64) / 16;  // floor(c / 16) + 4, for c >= -64
+      const int w = j % 32;
+      o[16 * (j / 32) + (w & 15)] |= static_cast<std::uint8_t>(w < 16 ? u : u << 4);
+    }
+  }
+}
+
+std::int32_t nibble_bias(const std::int8_t* q, int d) {
+  std::int32_t sum = 0, positive = 0;
+  for (int j = 0; j < d; ++j) {
+    sum += q[j];
+    if (q[j] > 0) positive += q[j];
+  }
+  return 15 * positive - 64 * sum;
+}
+
+void nibble_bounds(const std::uint8_t* nibbles, std::int64_t n, int d, const std::int8_t* q,
+                   std::int32_t bias, const float* scale, float* out) {
+  const int stride = nibble_stride(d);
+  const int vecs = stride / 16;
+  std::int64_t r = 0;
+#if defined(__wasm_simd128__) || defined(__SSE2__)
+  // The query's codes as int16 in the order of the nibbles in int16 lanes (below).
+  std::vector<std::int16_t> qp(static_cast<std::size_t>(2 * stride));
+  for (int v = 0; v < vecs; ++v)
+    for (int k = 0; k < 8; ++k) {
+      std::int16_t* o = qp.data() + 32 * v + k;
+      const std::int8_t* src = q + 32 * v + 2 * k;
+      o[0] = src[0];
+      o[8] = src[1];
+      o[16] = src[16];
+      o[24] = src[17];
+    }
+#endif
+#ifdef __wasm_simd128__
+  // Rows in fours. Sixteen bytes read as eight int16 lanes hold four nibbles each: lane k has
+  // dimensions 2k and 2k + 1 (bits 0-3 and 8-11) and 2k + 16 and 2k + 17 (bits 4-7 and 12-15) of
+  // the vector's 32. Each is masked out in place (one shift and one and), and multiplied pairwise
+  // into int32 lanes (i32x4.dot_i16x8_s) by the query's codes in that order, widened to int16
+  // once: no byte shuffles, every step one instruction on x86.
+  const v128_t low4 = wasm_i16x8_splat(15), b = wasm_i32x4_splat(bias);
+  for (; r + 4 <= n; r += 4) {
+    const std::uint8_t* p = nibbles + r * stride;
+    v128_t acc[4];
+    for (int i = 0; i < 4; ++i) acc[i] = wasm_i32x4_splat(0);
+    for (int v = 0; v < vecs; ++v) {
+      const std::int16_t* qv = qp.data() + 32 * v;
+      const v128_t q0 = wasm_v128_load(qv), q1 = wasm_v128_load(qv + 8),
+                   q2 = wasm_v128_load(qv + 16), q3 = wasm_v128_load(qv + 24);
+      for (int i = 0; i < 4; ++i) {
+        const v128_t x = wasm_v128_load(p + i * stride + 16 * v);
+        const v128_t s01 =
+            wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_and(x, low4), q0),
+                           wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(x, 8), low4), q1));
+        const v128_t s23 =
+            wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(x, 4), low4), q2),
+                           wasm_i32x4_dot_i16x8(wasm_u16x8_shr(x, 12), q3));
+        acc[i] = wasm_i32x4_add(acc[i], wasm_i32x4_add(s01, s23));
+      }
+    }
+    const v128_t bound =
+        wasm_i32x4_add(wasm_i32x4_shl(hsum4_i32(acc[0], acc[1], acc[2], acc[3]), 4), b);
+    wasm_v128_store(out + r,
+                    wasm_f32x4_mul(wasm_f32x4_convert_i32x4(bound), wasm_v128_load(scale + r)));
+  }
+#elif defined(__SSE2__)
+  // The wasm path's steps with SSE2's psrlw, pand and pmaddwd.
+  const __m128i zero = _mm_setzero_si128(), low4 = _mm_set1_epi16(15), b = _mm_set1_epi32(bias);
+  for (; r + 4 <= n; r += 4) {
+    const std::uint8_t* p = nibbles + r * stride;
+    __m128i acc[4] = {zero, zero, zero, zero};
+    for (int v = 0; v < vecs; ++v) {
+      const auto q_at = [&](int i) {
+        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(qp.data() + 32 * v + 8 * i));
+      };
+      const __m128i q0 = q_at(0), q1 = q_at(1), q2 = q_at(2), q3 = q_at(3);
+      for (int i = 0; i < 4; ++i) {
+        const __m128i x =
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i * stride + 16 * v));
+        const __m128i s01 =
+            _mm_add_epi32(_mm_madd_epi16(_mm_and_si128(x, low4), q0),
+                          _mm_madd_epi16(_mm_and_si128(_mm_srli_epi16(x, 8), low4), q1));
+        const __m128i s23 =
+            _mm_add_epi32(_mm_madd_epi16(_mm_and_si128(_mm_srli_epi16(x, 4), low4), q2),
+                          _mm_madd_epi16(_mm_srli_epi16(x, 12), q3));
+        acc[i] = _mm_add_epi32(acc[i], _mm_add_epi32(s01, s23));
+      }
+    }
+    // The four rows' totals (a transposed reduction).
+    const __m128i t01 =
+        _mm_add_epi32(_mm_unpacklo_epi32(acc[0], acc[1]), _mm_unpackhi_epi32(acc[0], acc[1]));
+    const __m128i t23 =
+        _mm_add_epi32(_mm_unpacklo_epi32(acc[2], acc[3]), _mm_unpackhi_epi32(acc[2], acc[3]));
+    const __m128i sums = _mm_add_epi32(_mm_unpacklo_epi64(t01, t23), _mm_unpackhi_epi64(t01, t23));
+    const __m128i bound = _mm_add_epi32(_mm_slli_epi32(sums, 4), b);
+    _mm_storeu_ps(out + r, _mm_mul_ps(_mm_cvtepi32_ps(bound), _mm_loadu_ps(scale + r)));
+  }
+#endif
+  for (; r < n; ++r) {
+    const std::uint8_t* p = nibbles + r * stride;
+    std::int32_t s = 0;
+    for (int v = 0; v < vecs; ++v)
+      for (int j = 0; j < 16; ++j)
+        s += q[32 * v + j] * (p[16 * v + j] & 15) + q[32 * v + 16 + j] * (p[16 * v + j] >> 4);
+    out[r] = static_cast<float>(16 * s + bias) * scale[r];
+  }
+}
+
+std::int64_t count_at_least(const float* x, std::int64_t n, float t) {
+  std::int64_t count = 0, j = 0;
+#ifdef __wasm_simd128__
+  // Lanes count down by one where x >= t (the comparison's mask is -1), sixteen values a step;
+  // each lane's int32 total is drained before it could reach -2^31.
+  const v128_t tv = wasm_f32x4_splat(t);
+  while (j + 16 <= n) {
+    v128_t acc = wasm_i32x4_splat(0);
+    const std::int64_t end = j + std::min<std::int64_t>((n - j) / 16 * 16, std::int64_t{1} << 28);
+    for (; j < end; j += 16) {
+      const v128_t a = wasm_i32x4_add(wasm_f32x4_ge(wasm_v128_load(x + j), tv),
+                                      wasm_f32x4_ge(wasm_v128_load(x + j + 4), tv));
+      const v128_t b = wasm_i32x4_add(wasm_f32x4_ge(wasm_v128_load(x + j + 8), tv),
+                                      wasm_f32x4_ge(wasm_v128_load(x + j + 12), tv));
+      acc = wasm_i32x4_add(acc, wasm_i32x4_add(a, b));
+    }
+    count -= static_cast<std::int64_t>(wasm_i32x4_extract_lane(acc, 0)) +
+             wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
+             wasm_i32x4_extract_lane(acc, 3);
+  }
+#elif defined(__SSE2__)
+  const __m128 tv = _mm_set1_ps(t);
+  for (; j + 16 <= n; j += 16) {
+    const int m = _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x + j), tv)) |
+                  _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x + j + 4), tv)) << 4 |
+                  _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x + j + 8), tv)) << 8 |
+                  _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x + j + 12), tv)) << 12;
+    count += __builtin_popcount(static_cast<unsigned>(m));
+  }
+#endif
+  for (; j < n; ++j) count += x[j] >= t;
+  return count;
+}
+
+std::int64_t next_at_least(const float* x, std::int64_t from, std::int64_t n, float t) {
+  std::int64_t j = from;
+#ifdef __wasm_simd128__
+  const v128_t tv = wasm_f32x4_splat(t);
+  for (; j + 16 <= n; j += 16) {
+    const v128_t any = wasm_v128_or(wasm_v128_or(wasm_f32x4_ge(wasm_v128_load(x + j), tv),
+                                                 wasm_f32x4_ge(wasm_v128_load(x + j + 4), tv)),
+                                    wasm_v128_or(wasm_f32x4_ge(wasm_v128_load(x + j + 8), tv),
+                                                 wasm_f32x4_ge(wasm_v128_load(x + j + 12), tv)));
+    if (wasm_v128_any_true(any)) break;
+  }
+#elif defined(__SSE2__)
+  const __m128 tv = _mm_set1_ps(t);
+  for (; j + 16 <= n; j += 16) {
+    const __m128 any = _mm_or_ps(
+        _mm_or_ps(_mm_cmpge_ps(_mm_loadu_ps(x + j), tv), _mm_cmpge_ps(_mm_loadu_ps(x + j + 4), tv)),
+        _mm_or_ps(_mm_cmpge_ps(_mm_loadu_ps(x + j + 8), tv),
+                  _mm_cmpge_ps(_mm_loadu_ps(x + j + 12), tv)));
+    if (_mm_movemask_ps(any)) break;
+  }
+#endif
+  for (; j < n; ++j)
+    if (x[j] >= t) return j;
+  return n;
+}
+
 std::int64_t panel_floats(std::int64_t n, int d) {
   return (n + kPanel - 1) / kPanel * kPanel * static_cast<std::int64_t>(d);
 }

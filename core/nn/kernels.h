@@ -56,6 +56,35 @@ void scores_i8_scaled_multi(const std::int8_t* items, std::int64_t n, int d,
                             const std::int8_t* queries, int m, const float* scale, float* out,
                             std::int64_t ld);
 
+// Upper bounds of int8 scores from four bits of each code (the int8 index's single-query pass
+// reads half the bytes of the codes). A code c in [-63, 63] is 16 h + l with h = floor(c / 16) in
+// [-4, 3] and l in [0, 15]; a row keeps u = h + 4 (in [0, 7]) per code, packed two to a byte:
+// nibble_stride(d) bytes per row (a multiple of 16), dimension 32 i + j (j < 16) in the low four
+// bits of byte 16 i + j and dimension 32 i + 16 + j in the high four, dimensions past d as 0.
+// Then for codes q of a query (in [-63, 63]),
+//   <q, c> = 16 <q, u> - 64 Σ q + Σ q_j l_j <= 16 <q, u> + bias(q), bias = 15 Σ_{q_j > 0} q_j - 64
+//   Σ q,
+// and since converting to float and multiplying by a positive scale never reverse an order,
+// f32(16 <q, u> + bias) · s >= f32(<q, c>) · s: at least the row's score in scores_i8_scaled_multi
+// (the same bits on every target). Integers stay in int32 for d <= kNibbleMaxDim.
+inline constexpr int kNibbleMaxDim = 65536;
+inline int nibble_stride(int d) {
+  return (d + 31) / 32 * 16;
+}
+// codes (n × d, values in [-63, 63]) → n × nibble_stride(d) bytes.
+void pack_nibbles(const std::int8_t* codes, std::int64_t n, int d, std::uint8_t* out);
+// bias(q) over the d codes of q.
+std::int32_t nibble_bias(const std::int8_t* q, int d);
+// out[r] = f32(16 <q, u_r> + bias) · scale[r] for the n rows of `nibbles` (nibble_stride(d) bytes
+// each); q holds the query's codes padded with zeros to 2 · nibble_stride(d).
+void nibble_bounds(const std::uint8_t* nibbles, std::int64_t n, int d, const std::int8_t* q,
+                   std::int32_t bias, const float* scale, float* out);
+
+// The number of x[0 .. n) with x[j] >= t, and the first j in [from, n) with x[j] >= t (n if none):
+// the passes over a scan's scores that look for the few that reach a threshold.
+std::int64_t count_at_least(const float* x, std::int64_t n, float t);
+std::int64_t next_at_least(const float* x, std::int64_t from, std::int64_t n, float t);
+
 // An int8 scan that the host provides for an instruction this compiler cannot emit (wasm's
 // relaxed integer dot product, wasm/relaxed-i8.mjs): out[r] = <items row r, q> · scale[r] for the
 // rows [0, done) that it returns (a multiple of 4), with exactly the bits of

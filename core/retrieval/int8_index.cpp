@@ -3,9 +3,12 @@
 // and multiply-adds pairs into int32, nn::kernels::scores_i8_scaled_multi). A query
 // is quantised the same way; the int8 scan ranks items by dot_i8 · s_item (the query's scale is the
 // same for every item), keeps the best k · rerank, and re-ranks those by their exact float score.
+// A single query takes that list through a bound from each code's high four bits (scan_one),
+// reading half the bytes; batches score every row (their blocks stay in cache across queries).
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "common/check.h"
 #include "common/parallel.h"
@@ -75,6 +78,12 @@ class Int8Index : public Index {
     scales_.resize(static_cast<std::size_t>(n));
     for (Eigen::Index r = 0; r < n; ++r)
       scales_[r] = quantize_i8(items.row(r).data(), d, codes_.data() + r * d);
+    // Four bits of each code, for the single-query pass (scan_one).
+    nibbles_.clear();
+    if (d <= nn::kernels::kNibbleMaxDim) {
+      nibbles_.resize(static_cast<std::size_t>(n) * nn::kernels::nibble_stride(d));
+      nn::kernels::pack_nibbles(codes_.data(), n, d, nibbles_.data());
+    }
   }
   void search(const float* queries, std::int32_t m, int k, const ItemFilter* filter,
               std::vector<std::vector<ScoredItem>>& out) const override {
@@ -102,6 +111,20 @@ class Int8Index : public Index {
     });
   }
   std::string name() const override { return "int8"; }
+  // The mean share of the rows that a single-query search (k = 10, no filter) scores from their
+  // full codes (the others are ruled out by the bound from four bits of each code); 1 where the
+  // index keeps no such bound. A batch scores every row.
+  double scanned_fraction(const float* queries, std::int32_t m) const override {
+    RECSYS_CHECK_STATE(size() > 0, "int8 index: scanned_fraction before build");
+    if (nibbles_.empty() || m <= 0) return 1.0;
+    std::int64_t scored = 0;
+    std::vector<ScoredItem> list;
+    const int depth = std::min(size(), std::min(10, size()) * rerank_);
+    for (std::int32_t q = 0; q < m; ++q)
+      scan_one(queries + static_cast<std::int64_t>(q) * dim(), depth, nullptr, list, 0, size(),
+               &scored);
+    return static_cast<double>(scored) / (static_cast<double>(m) * size());
+  }
 
  private:
   static constexpr int kQueryTile = 16;
@@ -109,6 +132,12 @@ class Int8Index : public Index {
   // The best `depth` items of [i0, i1) by their int8 scores, for queries 0 .. m (into out[q]).
   void scan(const float* queries, std::int32_t m, int depth, const ItemFilter* filter,
             std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
+    if (m == 1 && !nibbles_.empty()) return scan_one(queries, depth, filter, *out, i0, i1);
+    scan_codes(queries, m, depth, filter, out, i0, i1);
+  }
+  // scan() from the full codes of every row.
+  void scan_codes(const float* queries, std::int32_t m, int depth, const ItemFilter* filter,
+                  std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
     const char* allowed = filter && !filter->empty() ? filter->mask().data() : nullptr;
     const int d = dim();
     std::vector<std::int8_t> qcodes(static_cast<std::size_t>(m) * d);
@@ -133,6 +162,78 @@ class Int8Index : public Index {
     }
     for (std::int32_t q = 0; q < m; ++q) out[q] = candidates[q].sorted();
   }
+  // scan() for one query: the same list from about half the bytes. Pass 1 streams the codes'
+  // high nibbles (32 bytes a row at d = 64 instead of 64): every row's upper bound on its int8
+  // score (nn::kernels::nibble_bounds), kept, and the `lead` rows of the highest bounds. Their int8
+  // scores give the list a threshold t; then only the rows whose bound reaches t are scored
+  // (1,000 to 2,000 of 1M clustered vectors). A row whose bound falls below t has a score below
+  // it, which the list would not take either, and every row scored gets the bits of the full
+  // scan: the same list. Where too many rows reach t (scores that crowd together) the codes are
+  // scanned in full. scored (optional) adds the rows scored from their full codes.
+  void scan_one(const float* query, int depth, const ItemFilter* filter,
+                std::vector<ScoredItem>& out, std::int32_t i0, std::int32_t i1,
+                std::int64_t* scored = nullptr) const {
+    const char* allowed = filter && !filter->empty() ? filter->mask().data() : nullptr;
+    const std::int32_t range = i1 - i0;
+    if (range <= 0) {
+      out.clear();
+      return;
+    }
+    const int d = dim();
+    const int stride = nn::kernels::nibble_stride(d);
+    std::vector<std::int8_t> q(static_cast<std::size_t>(2 * stride), 0);
+    quantize_i8(query, d, q.data());
+    const std::int32_t bias = nn::kernels::nibble_bias(q.data(), d);
+    // Pass 1. The bounds stay for pass 2: 4 bytes a row, not zeroed (the allocators reuse the
+    // block from one search to the next, wasm's dlmalloc and glibc's heap past its first free).
+    const std::unique_ptr<float[]> bounds(new float[static_cast<std::size_t>(range)]);
+    const int lead = static_cast<int>(std::min<std::int64_t>(range, 4LL * depth));
+    TopK leaders(lead);
+    for (std::int32_t b = i0; b < i1; b += kOneBlock) {
+      const std::int32_t c = std::min(kOneBlock, i1 - b);
+      float* u = bounds.get() + (b - i0);
+      nn::kernels::nibble_bounds(nibbles_.data() + static_cast<std::size_t>(b) * stride, c, d,
+                                 q.data(), bias, scales_.data() + b, u);
+      leaders.push_block(u, c, b, nullptr, allowed);
+    }
+    const auto score = [&](std::int32_t item) {
+      return static_cast<float>(nn::kernels::dot_i8(
+                 codes_.data() + static_cast<std::size_t>(item) * d, q.data(), d)) *
+             scales_[item];
+    };
+    TopK top(depth);
+    std::vector<std::int32_t> led;
+    for (const auto& l : leaders.sorted()) {
+      led.push_back(l.item);
+      top.push(l.item, score(l.item));
+    }
+    if (scored) *scored += static_cast<std::int64_t>(led.size());
+    // Fewer than depth: every allowed row was a leader.
+    if (top.size() < static_cast<std::size_t>(depth)) {
+      out = top.sorted();
+      return;
+    }
+    std::sort(led.begin(), led.end());
+    // Pass 2: the rows whose bound reaches t, unless they are too many (a row read alone costs
+    // about what sixteen rows of a scan do).
+    float t = top.threshold();
+    if (nn::kernels::count_at_least(bounds.get(), range, t) > range / 16) {
+      if (scored) *scored += range - static_cast<std::int64_t>(led.size());  // every row, once
+      return scan_codes(query, 1, depth, filter, &out, i0, i1);
+    }
+    for (std::int64_t j = nn::kernels::next_at_least(bounds.get(), 0, range, t); j < range;
+         j = nn::kernels::next_at_least(bounds.get(), j + 1, range, t)) {
+      const auto item = static_cast<std::int32_t>(i0 + j);
+      if (allowed && !allowed[item]) continue;
+      if (std::binary_search(led.begin(), led.end(), item)) continue;  // scored already
+      if (scored) ++*scored;
+      const float a = score(item);
+      if (a < t) continue;
+      top.push(item, a);
+      t = top.threshold();  // only rises
+    }
+    out = top.sorted();
+  }
   // The best k of the candidates by their exact float scores.
   std::vector<ScoredItem> rerank(const float* query, const std::vector<ScoredItem>& candidates,
                                  int k) const {
@@ -146,7 +247,7 @@ class Int8Index : public Index {
   std::int32_t size() const override { return static_cast<std::int32_t>(items_.rows()); }
   int dim() const override { return static_cast<int>(items_.cols()); }
   std::size_t memory_bytes() const override {
-    return codes_.size() + scales_.size() * sizeof(float) +
+    return codes_.size() + nibbles_.size() + scales_.size() * sizeof(float) +
            static_cast<std::size_t>(items_.size()) * sizeof(float);
   }
 
@@ -154,6 +255,7 @@ class Int8Index : public Index {
   int rerank_;
   nn::Matrix items_;  // exact vectors, for the re-rank
   std::vector<std::int8_t> codes_;
+  std::vector<std::uint8_t> nibbles_;  // nn::kernels::pack_nibbles of codes_ (empty: none)
   std::vector<float> scales_;
 };
 

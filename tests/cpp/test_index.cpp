@@ -537,6 +537,191 @@ TEST_CASE("exact index: the bound scores a small share of the rows in floats", "
   CHECK_THROWS_WITH(IndexOptions::from_json(R"({"prune": 1})"), Catch::Contains("prune"));
 }
 
+TEST_CASE("nibble bounds: packed high nibbles, the bias, and a bound on every int8 score",
+          "[index][kernels][int8]") {
+  Rng r(71);
+  for (int d : {1, 8, 16, 24, 31, 32, 33, 64, 100, 128, 300, 600}) {
+    for (std::int64_t n : {1, 3, 4, 5, 9, 13}) {
+      const int stride = nn::kernels::nibble_stride(d);
+      CHECK(stride % 16 == 0);
+      CHECK(2 * stride >= d);
+      std::vector<std::int8_t> rows(static_cast<std::size_t>(n * d));
+      std::vector<std::int8_t> q(static_cast<std::size_t>(2 * stride), 0);
+      for (auto& x : rows) x = static_cast<std::int8_t>(static_cast<int>(r.below(127)) - 63);
+      for (int j = 0; j < d; ++j)
+        q[j] = static_cast<std::int8_t>(static_cast<int>(r.below(127)) - 63);
+      // Extremes: a row of 63s and one of -63s against a query of 63s (the int16 sums' limit).
+      if (n >= 5) {
+        std::fill(rows.begin(), rows.begin() + d, std::int8_t{63});
+        std::fill(rows.begin() + 4 * d, rows.begin() + 5 * d, std::int8_t{-63});
+        if (d % 2 == 0) std::fill(q.begin(), q.begin() + d, std::int8_t{63});
+      }
+      std::vector<std::uint8_t> packed(static_cast<std::size_t>(n * stride));
+      nn::kernels::pack_nibbles(rows.data(), n, d, packed.data());
+      std::int32_t sum = 0, positive = 0;
+      for (int j = 0; j < d; ++j) {
+        sum += q[j];
+        positive += std::max(0, static_cast<int>(q[j]));
+      }
+      const std::int32_t bias = nn::kernels::nibble_bias(q.data(), d);
+      CHECK(bias == 15 * positive - 64 * sum);
+      std::vector<float> scale(static_cast<std::size_t>(n)), out(static_cast<std::size_t>(n));
+      for (auto& x : scale) x = static_cast<float>(r.uniform(0.5, 2));
+      nn::kernels::nibble_bounds(packed.data(), n, d, q.data(), bias, scale.data(), out.data());
+      for (std::int64_t i = 0; i < n; ++i) {
+        INFO("d " << d << ", n " << n << ", row " << i);
+        std::int64_t uq = 0, dot = 0;
+        for (int j = 0; j < 2 * stride; ++j) {
+          const std::uint8_t byte =
+              packed[static_cast<std::size_t>(i * stride + 16 * (j / 32) + j % 16)];
+          const int u = j % 32 < 16 ? byte & 15 : byte >> 4;
+          if (j >= d) {
+            CHECK(u == 0);  // padding
+            continue;
+          }
+          const int c = rows[static_cast<std::size_t>(i * d + j)];
+          CHECK(u == static_cast<int>(std::floor(c / 16.0)) + 4);
+          const int l = c - 16 * (u - 4);
+          CHECK((l >= 0 && l <= 15));
+          uq += static_cast<std::int64_t>(u) * q[j];
+          dot += static_cast<std::int64_t>(c) * q[j];
+        }
+        const float got = out[static_cast<std::size_t>(i)];
+        CHECK(got == static_cast<float>(16 * uq + bias) * scale[static_cast<std::size_t>(i)]);
+        CHECK(got >= static_cast<float>(dot) * scale[static_cast<std::size_t>(i)]);
+      }
+      // The bound is reached: a row whose codes are 15 where q > 0 and 0 elsewhere (u = 4).
+      std::vector<std::int8_t> tight(static_cast<std::size_t>(d));
+      for (int j = 0; j < d; ++j) tight[j] = static_cast<std::int8_t>(q[j] > 0 ? 15 : 0);
+      std::vector<std::uint8_t> tp(static_cast<std::size_t>(stride));
+      nn::kernels::pack_nibbles(tight.data(), 1, d, tp.data());
+      float tb = 0;
+      const float one = 1.0f;
+      nn::kernels::nibble_bounds(tp.data(), 1, d, q.data(), bias, &one, &tb);
+      std::int64_t tdot = 0;
+      for (int j = 0; j < d; ++j) tdot += static_cast<std::int64_t>(tight[j]) * q[j];
+      CHECK(tb == static_cast<float>(tdot));
+    }
+  }
+}
+
+TEST_CASE("count_at_least and next_at_least find the values that reach a threshold",
+          "[index][kernels]") {
+  Rng r(83);
+  for (std::int64_t n : {0, 1, 15, 16, 17, 33, 100, 1000}) {
+    std::vector<float> x(static_cast<std::size_t>(n));
+    for (auto& v : x) v = static_cast<float>(r.normal());
+    for (float t : {-1e30f, -0.5f, 0.0f, 1.5f, 2.5f, 1e30f}) {
+      INFO("n " << n << " t " << t);
+      std::int64_t want = 0;
+      for (float v : x) want += v >= t;
+      CHECK(nn::kernels::count_at_least(x.data(), n, t) == want);
+      std::vector<std::int64_t> found, expect;
+      for (std::int64_t j = nn::kernels::next_at_least(x.data(), 0, n, t); j < n;
+           j = nn::kernels::next_at_least(x.data(), j + 1, n, t))
+        found.push_back(j);
+      for (std::int64_t j = 0; j < n; ++j)
+        if (x[static_cast<std::size_t>(j)] >= t) expect.push_back(j);
+      CHECK(found == expect);
+    }
+  }
+}
+
+TEST_CASE("int8 index: a single query through the nibble bound gets the full scan's lists",
+          "[index][int8]") {
+  // A batch scores every row (the full int8 scan); a single query goes through the bound. Both
+  // must give the same lists, bit for bit: on clustered vectors (where the bound rules out most
+  // rows), Gaussian ones, rows of every scale, duplicates (ties; every block scored in full), with
+  // filters, depths from 1 to beyond the items, and on 1 to 3 threads.
+  nn::Matrix scales = gaussian(20000, 24, 72);
+  {
+    Rng r(73);
+    for (int i = 4; i < 20000; ++i) {
+      const int kind = static_cast<int>(r.below(8));
+      if (kind == 0) scales.row(i).setZero();
+      if (kind == 1) scales.row(i) *= 1e-40f;
+      if (kind == 2) scales.row(i) *= std::pow(10.0f, static_cast<float>(r.below(50)) - 25.0f);
+    }
+  }
+  nn::Matrix dups(20000, 16);
+  {
+    const nn::Matrix distinct = gaussian(7, 16, 74);
+    for (int i = 0; i < 20000; ++i) dups.row(i) = distinct.row(i % 7);
+  }
+  struct Case {
+    const char* name;
+    nn::Matrix items;
+  };
+  const std::vector<Case> cases{{"clustered", clustered_unit(30000, 64, 75)},
+                                {"gaussian", gaussian(20000, 40, 76)},
+                                {"scales", scales},
+                                {"duplicates", dups},
+                                {"trained", trained_item_embeddings()}};
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const int n = static_cast<int>(c.items.rows()), d = static_cast<int>(c.items.cols());
+    for (int rerank : {1, 4}) {
+      IndexOptions o;
+      o.kind = "int8";
+      o.rerank = rerank;
+      auto index = make_index(o);
+      index->build(c.items);
+      nn::Matrix q = gaussian(6, d, 77);
+      q.row(0) = c.items.row(n / 2);
+      q.row(1) = c.items.row(3) * 1e8f;
+      q.row(2).setZero();
+      ItemFilter every_third(n);
+      for (int i = 0; i < n; i += 3) every_third.exclude(i);
+      for (const ItemFilter* f : std::vector<const ItemFilter*>{nullptr, &every_third})
+        for (int k : {1, 10, 97}) {
+          for (Eigen::Index j = 0; j < q.rows(); ++j) {
+            INFO("rerank " << rerank << " k " << k << " query " << j << (f ? ", filter" : ""));
+            nn::Matrix pair(2, d);
+            pair.row(0) = q.row(j);
+            pair.row(1) = q.row(j);
+            const auto full = search_on(*index, pair, k, f, 1);
+            for (int t : {1, 2, 3}) {
+              if (t > parallel::max_threads()) break;  // the single-thread wasm build
+              check_same_lists(search_on(*index, q.middleRows(j, 1), k, f, t), {full[0]});
+            }
+          }
+        }
+    }
+  }
+  // Depth beyond the items: every allowed row.
+  IndexOptions o;
+  o.kind = "int8";
+  auto small = make_index(o);
+  const nn::Matrix few = gaussian(40, 8, 78), fq = gaussian(1, 8, 79);
+  small->build(few);
+  nn::Matrix pair(2, 8);
+  pair.row(0) = fq.row(0);
+  pair.row(1) = fq.row(0);
+  check_same_lists(search_on(*small, fq, 50, nullptr, 1),
+                   {search_on(*small, pair, 50, nullptr, 1)[0]});
+}
+
+TEST_CASE("int8 index: the nibble bound scores a small share of the rows from their full codes",
+          "[index][int8]") {
+  const nn::Matrix items = clustered_unit(100000, 64, 81), queries = clustered_unit(20, 64, 82);
+  IndexOptions o;
+  o.kind = "int8";
+  auto index = make_index(o);
+  index->build(items);
+  const double scored = index->scanned_fraction(queries.data(), 20);
+  INFO("scored from full codes: " << scored * 100000 << " rows a query");
+  CHECK(scored > 0);
+  CHECK(scored <
+        0.15);  // the first block (8,192 rows), scored in full, and the rows near the query
+  // Rows that all score alike: every block is scored in full.
+  nn::Matrix same(20000, 64);
+  for (int i = 0; i < 20000; ++i) same.row(i) = items.row(0);
+  auto flat = make_index(o);
+  flat->build(same);
+  CHECK(flat->scanned_fraction(queries.data(), 20) == 1.0);
+  CHECK(flat->memory_bytes() == 20000 * (64 * 4 + 64 + 32 + 4));
+}
+
 TEST_CASE("int8 index: recall@10 >= 0.99 against exact", "[index][int8]") {
   for (int variant = 0; variant < 2; ++variant) {
     const nn::Matrix items = variant == 0 ? gaussian(20000, 64, 5) : trained_item_embeddings();
@@ -551,7 +736,7 @@ TEST_CASE("int8 index: recall@10 >= 0.99 against exact", "[index][int8]") {
     const double recall = recall_against(*exact, *int8, queries, 10);
     INFO((variant == 0 ? "gaussian" : "trained") << " recall@10 " << recall);
     CHECK(recall >= 0.99);
-    CHECK(int8->memory_bytes() < exact->memory_bytes() * 1.3);
+    CHECK(int8->memory_bytes() < exact->memory_bytes() * 1.4);
   }
 }
 
