@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <new>
 
 #include "common/check.h"
@@ -148,6 +149,7 @@ struct RowBounds {
   std::vector<std::int8_t> codes;
   std::vector<float> scales;
   std::vector<float> chunk_max;  // the largest scale of rows [i · kChunk, (i + 1) · kChunk)
+  std::vector<std::uint8_t> nibbles;  // nn::kernels::pack_nibbles of the codes
   float max_scale = 0;
 };
 
@@ -175,6 +177,8 @@ RowBounds row_bounds(const float* rows, std::int32_t n, int d) {
     b.chunk_max[r / RowBounds::kChunk] = std::max(b.chunk_max[r / RowBounds::kChunk], b.scales[r]);
   // Vectors this large (entries beyond 10^30 or so) could overflow the int8 scores: no bound.
   if (static_cast<double>(b.max_scale) * 63 * 63 * d > 1e36) return RowBounds{};
+  b.nibbles.resize(static_cast<std::size_t>(n) * nn::kernels::nibble_stride(d));
+  nn::kernels::pack_nibbles(b.codes.data(), n, d, b.nibbles.data());
   return b;
 }
 
@@ -286,6 +290,12 @@ class Pruner {
       give_up_if_too_many();
     }
   }
+  // The first test's threshold on A_r for the rows whose scale is at most block_scale (the lowest
+  // float until k rows have been taken).
+  float theta_for(float block_scale) const {
+    if (lows_.size() < k_) return -std::numeric_limits<float>::infinity();
+    return theta_of(tau_, block_scale);
+  }
   // The candidates that still reach τ (ok() turns false where they are too many).
   const std::vector<std::pair<std::int32_t, double>>& candidates() {
     compact();
@@ -296,11 +306,14 @@ class Pruner {
  private:
   void set_tau(double tau) {
     tau_ = tau;
-    // A_r >= (τ - reach) / s_q for every row of the block with U_r >= τ; the float below that.
-    const double t = (tau - (block_scale_ * b_.loose + b_.abs)) / b_.sq;
+    theta_ = theta_of(tau, block_scale_);
+  }
+  // A_r >= (τ - reach) / s_q for every row of the block with U_r >= τ; the float below that.
+  float theta_of(double tau, float block_scale) const {
+    const double t = (tau - (block_scale * b_.loose + b_.abs)) / b_.sq;
     float f = static_cast<float>(t);
     if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-    theta_ = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    return std::nextafter(f, -std::numeric_limits<float>::infinity());
   }
   // Rows gathered one by one from the panels cost more than a scan's: beyond a sixteenth of the
   // range the full scan scores them faster.
@@ -471,7 +484,14 @@ class ExactIndex : public Index {
                            i1 - i0);
       any = any || pruners[q].ok();
     }
-    if (any) {
+    if (any && m == 1 && !nibbles_.empty() &&
+        nibble_pass(qcodes.data(), pruners[0], allowed, i0, i1)) {
+      // served from the nibbles
+    } else if (any) {
+      if (m == 1) {  // the nibble pass gave up: start the query's pass again
+        pruners.clear();
+        pruners.emplace_back(k, query_bound(queries, d, max_scale_, qcodes.data()), i1 - i0);
+      }
       const std::int32_t block = int8_scan_block(m, d);
       std::vector<float> approx(static_cast<std::size_t>(std::min(m, kCodeTile)) * block);
       for (std::int32_t b = i0; b < i1; b += block) {
@@ -512,6 +532,66 @@ class ExactIndex : public Index {
       if (scored) *scored += static_cast<std::int64_t>(full.size()) * (i1 - i0);
     }
   }
+  // The int8 pass of one query from about half the bytes (the int8 index's scan_one does the
+  // same): every row's upper bound on A_r from its codes' high four bits (nn::kernels::
+  // nibble_bounds), kept; the rows of the highest bounds go to the pruner first, which gives it
+  // its τ; then, chunk by chunk, only the rows whose bound reaches the first test's threshold
+  // (θ for the chunk's largest scale) have A_r computed and go to it. A row skipped has
+  // A_r <= its bound < θ, which the first test would reject too: the pruner keeps the candidates
+  // of the full pass. False (nothing taken) where too many rows would reach θ.
+  bool nibble_pass(const std::int8_t* query_codes, Pruner& pruner, const char* allowed,
+                   std::int32_t i0, std::int32_t i1) const {
+    const std::int32_t range = i1 - i0;
+    const int d = d_, stride = nn::kernels::nibble_stride(d);
+    std::vector<std::int8_t> q(static_cast<std::size_t>(2 * stride), 0);
+    std::copy_n(query_codes, d, q.begin());
+    const std::int32_t bias = nn::kernels::nibble_bias(q.data(), d);
+    const std::unique_ptr<float[]> bounds(new float[static_cast<std::size_t>(range)]);
+    const int lead = static_cast<int>(std::min<std::int64_t>(range, 256));
+    TopK leaders(lead);
+    constexpr std::int32_t kBlock = int8_scan_block(1, 1);
+    for (std::int32_t b = i0; b < i1; b += kBlock) {
+      const std::int32_t c = std::min(kBlock, i1 - b);
+      float* u = bounds.get() + (b - i0);
+      nn::kernels::nibble_bounds(nibbles_.data() + static_cast<std::size_t>(b) * stride, c, d,
+                                 q.data(), bias, scales_.data() + b, u);
+      leaders.push_block(u, c, b, nullptr, allowed);
+    }
+    // Too many rows reach even the loosest threshold (the largest scale's) after the leaders:
+    // the full pass reads the codes in order instead.
+    std::vector<std::int32_t> led;
+    led.reserve(static_cast<std::size_t>(lead));
+    for (const auto& l : leaders.sorted()) led.push_back(l.item);
+    std::sort(led.begin(), led.end());
+    Pruner trial = pruner;
+    const auto take = [&](Pruner& p, std::int32_t r) {
+      const float a = static_cast<float>(nn::kernels::dot_i8(
+                          codes_.data() + static_cast<std::int64_t>(r) * d, q.data(), d)) *
+                      scales_[r];
+      p.take(&a, 1, r, scales_.data(), scales_[r], codes_.data(), d, allowed);
+    };
+    for (const std::int32_t r : led) take(trial, r);
+    if (!trial.ok() ||
+        nn::kernels::count_at_least(bounds.get(), range, trial.theta_for(max_scale_)) > range / 16)
+      return false;
+    pruner = std::move(trial);
+    constexpr std::int32_t kChunk = RowBounds::kChunk;
+    for (std::int32_t lo = i0; lo < i1 && pruner.ok();) {
+      const std::int32_t hi = std::min(i1, (lo / kChunk + 1) * kChunk);
+      const float chunk_scale = chunk_max_[static_cast<std::size_t>(lo / kChunk)];
+      const float* u = bounds.get() + (lo - i0);
+      for (std::int64_t j =
+               nn::kernels::next_at_least(u, 0, hi - lo, pruner.theta_for(chunk_scale));
+           j < hi - lo;
+           j = nn::kernels::next_at_least(u, j + 1, hi - lo, pruner.theta_for(chunk_scale))) {
+        const auto r = static_cast<std::int32_t>(lo + j);
+        if (std::binary_search(led.begin(), led.end(), r)) continue;  // taken already
+        take(pruner, r);
+      }
+      lo = hi;
+    }
+    return true;
+  }
   // Row r's first element in the panels; element j is kPanel floats further for each j.
   const float* row_start(std::int32_t r) const {
     constexpr int P = nn::kernels::kPanel;
@@ -528,7 +608,7 @@ class ExactIndex : public Index {
  public:
   int dim() const override { return d_; }
   std::size_t memory_bytes() const override {
-    return panels_.size() * sizeof(float) + codes_.size() +
+    return panels_.size() * sizeof(float) + codes_.size() + nibbles_.size() +
            (scales_.size() + chunk_max_.size()) * sizeof(float);
   }
 
@@ -583,6 +663,7 @@ class ExactIndex : public Index {
     codes_.swap(bounds.codes);
     scales_.swap(bounds.scales);
     chunk_max_.swap(bounds.chunk_max);
+    nibbles_.swap(bounds.nibbles);
     max_scale_ = bounds.max_scale;
     n_ = n;
     d_ = d;
@@ -595,6 +676,7 @@ class ExactIndex : public Index {
   std::vector<std::int8_t> codes_;  // the bound's codes and scales (empty: no bound)
   std::vector<float> scales_;
   std::vector<float> chunk_max_;  // the largest scale of each 256 rows
+  std::vector<std::uint8_t> nibbles_;  // the codes' high four bits, for one query's pass
   float max_scale_ = 0;
   std::int32_t n_ = 0;
   int d_ = 0;
