@@ -1,6 +1,7 @@
 #include "retrieval/index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -485,6 +486,7 @@ class ExactIndex : public Index {
       any = any || pruners[q].ok();
     }
     if (any && m == 1 && !nibbles_.empty() &&
+        static_cast<std::int64_t>(n_) * d >= nibble_pass_from() &&
         nibble_pass(qcodes.data(), pruners[0], allowed, i0, i1)) {
       // served from the nibbles
     } else if (any) {
@@ -686,6 +688,16 @@ class ExactIndex : public Index {
 
 std::unique_ptr<Index> make_int8_index(const IndexOptions& options);
 std::unique_ptr<Index> make_ivf_index(const IndexOptions& options);
+
+namespace {
+std::atomic<std::int64_t> g_nibble_from{std::int64_t{32} << 20};
+}
+std::int64_t nibble_pass_from() {
+  return g_nibble_from.load();
+}
+void set_nibble_pass_from(std::int64_t bytes) {
+  g_nibble_from.store(bytes);
+}
 
 const std::vector<std::string>& index_kinds() {
   static const std::vector<std::string> kinds{"exact", "int8", "ivf"};

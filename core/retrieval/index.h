@@ -108,6 +108,13 @@ void check_search(const Index& index, const float* queries, std::int32_t m, int 
 // The int8 codes of one vector (the int8 index's, and the exact index's bound): round(x / s),
 // clamped to [-63, 63], with s = max|x| / 63 (1 for a zero vector); returns s.
 float quantize_i8(const float* x, int d, std::int8_t* out);
+// From how many bytes of int8 codes (rows × dimensions) a single query's int8 scan (the int8
+// index's, and the exact index's bound) reads the codes' high four bits first (half the bytes)
+// instead of the codes: 32 MiB by default, where the codes outgrow a last-level cache and stream
+// from memory (in cache, the full codes' scan is the faster: 100k x 64 in Chromium, 0.30 against
+// 0.46 ms). Set for the whole process (tests set 0: every index).
+std::int64_t nibble_pass_from();
+void set_nibble_pass_from(std::int64_t bytes);
 // Rows per block of an int8 scan of m queries (the int8 index's and the exact index's bound): one
 // query a long run; a batch about 256 KB of codes, which stay in cache while the queries pass.
 constexpr std::int32_t int8_scan_block(std::int32_t m, int d) {

@@ -113,10 +113,12 @@ class Int8Index : public Index {
   std::string name() const override { return "int8"; }
   // The mean share of the rows that a single-query search (k = 10, no filter) scores from their
   // full codes (the others are ruled out by the bound from four bits of each code); 1 where the
-  // index keeps no such bound. A batch scores every row.
+  // index keeps no such bound or is under nibble_pass_from(). A batch scores every row.
   double scanned_fraction(const float* queries, std::int32_t m) const override {
     RECSYS_CHECK_STATE(size() > 0, "int8 index: scanned_fraction before build");
-    if (nibbles_.empty() || m <= 0) return 1.0;
+    if (nibbles_.empty() || m <= 0 ||
+        static_cast<std::int64_t>(size()) * dim() < nibble_pass_from())
+      return 1.0;
     std::int64_t scored = 0;
     std::vector<ScoredItem> list;
     const int depth = std::min(size(), std::min(10, size()) * rerank_);
@@ -132,7 +134,9 @@ class Int8Index : public Index {
   // The best `depth` items of [i0, i1) by their int8 scores, for queries 0 .. m (into out[q]).
   void scan(const float* queries, std::int32_t m, int depth, const ItemFilter* filter,
             std::vector<ScoredItem>* out, std::int32_t i0, std::int32_t i1) const {
-    if (m == 1 && !nibbles_.empty()) return scan_one(queries, depth, filter, *out, i0, i1);
+    if (m == 1 && !nibbles_.empty() &&
+        static_cast<std::int64_t>(size()) * dim() >= nibble_pass_from())
+      return scan_one(queries, depth, filter, *out, i0, i1);
     scan_codes(queries, m, depth, filter, out, i0, i1);
   }
   // scan() from the full codes of every row.

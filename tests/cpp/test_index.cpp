@@ -120,6 +120,12 @@ const nn::Matrix& large_catalog_embeddings() {
   }();
   return V;
 }
+// The nibble passes at any size while in scope (by default from 32 MiB of codes).
+struct NibblesEverywhere {
+  std::int64_t was = nibble_pass_from();
+  NibblesEverywhere() { set_nibble_pass_from(0); }
+  ~NibblesEverywhere() { set_nibble_pass_from(was); }
+};
 }  // namespace
 
 TEST_CASE("SIMD dot kernels agree with a naive loop", "[index][kernels]") {
@@ -416,6 +422,7 @@ TEST_CASE("quantize_i8 equals its scalar definition (the SIMD path too), halves 
 
 TEST_CASE("exact index: the int8 bound gives the full scan's lists, bit for bit",
           "[index][prune]") {
+  const NibblesEverywhere nibbles;  // the single-query passes from the nibbles at any size
   IndexOptions on, off;
   on.prune = true;
   off.prune = false;
@@ -497,6 +504,7 @@ TEST_CASE("exact index: the int8 bound gives the full scan's lists, bit for bit"
 }
 
 TEST_CASE("exact index: the bound scores a small share of the rows in floats", "[index][prune]") {
+  const NibblesEverywhere nibbles;  // the single-query passes from the nibbles at any size
   // Unit vectors around shared centres, as in the benchmark: the int8 scan passes over all of
   // them, and only the rows whose bound reaches the k-th lower bound are scored in floats.
   const nn::Matrix items = clustered_unit(50000, 64, 51), queries = clustered_unit(20, 64, 52);
@@ -635,6 +643,7 @@ TEST_CASE("count_at_least and next_at_least find the values that reach a thresho
 
 TEST_CASE("int8 index: a single query through the nibble bound gets the full scan's lists",
           "[index][int8]") {
+  const NibblesEverywhere nibbles;  // the single-query passes from the nibbles at any size
   // A batch scores every row (the full int8 scan); a single query goes through the bound. Both
   // must give the same lists, bit for bit: on clustered vectors (where the bound rules out most
   // rows), Gaussian ones, rows of every scale, duplicates (ties; every block scored in full), with
@@ -709,6 +718,7 @@ TEST_CASE("int8 index: a single query through the nibble bound gets the full sca
 
 TEST_CASE("int8 index: the nibble bound scores a small share of the rows from their full codes",
           "[index][int8]") {
+  const NibblesEverywhere nibbles;  // the single-query passes from the nibbles at any size
   const nn::Matrix items = clustered_unit(100000, 64, 81), queries = clustered_unit(20, 64, 82);
   IndexOptions o;
   o.kind = "int8";
@@ -726,6 +736,11 @@ TEST_CASE("int8 index: the nibble bound scores a small share of the rows from th
   flat->build(same);
   CHECK(flat->scanned_fraction(queries.data(), 20) == 1.0);
   CHECK(flat->memory_bytes() == 20000 * (64 * 4 + 64 + 32 + 4));
+  // Under the size from which the nibbles are read (by default 32 MiB of codes): the full codes.
+  set_nibble_pass_from(std::int64_t{100000} * 64 + 1);
+  CHECK(index->scanned_fraction(queries.data(), 20) == 1.0);
+  set_nibble_pass_from(std::int64_t{100000} * 64);
+  CHECK(index->scanned_fraction(queries.data(), 20) < 0.15);
 }
 
 TEST_CASE("int8 index: recall@10 >= 0.99 against exact", "[index][int8]") {
