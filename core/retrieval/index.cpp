@@ -489,11 +489,7 @@ class ExactIndex : public Index {
         static_cast<std::int64_t>(n_) * d >= nibble_pass_from() &&
         nibble_pass(qcodes.data(), pruners[0], allowed, i0, i1)) {
       // served from the nibbles
-    } else if (any) {
-      if (m == 1) {  // the nibble pass gave up: start the query's pass again
-        pruners.clear();
-        pruners.emplace_back(k, query_bound(queries, d, max_scale_, qcodes.data()), i1 - i0);
-      }
+    } else if (any) {  // (a nibble pass that gave up left its pruner as it was)
       const std::int32_t block = int8_scan_block(m, d);
       std::vector<float> approx(static_cast<std::size_t>(std::min(m, kCodeTile)) * block);
       for (std::int32_t b = i0; b < i1; b += block) {
@@ -544,51 +540,32 @@ class ExactIndex : public Index {
   bool nibble_pass(const std::int8_t* query_codes, Pruner& pruner, const char* allowed,
                    std::int32_t i0, std::int32_t i1) const {
     const std::int32_t range = i1 - i0;
-    const int d = d_, stride = nn::kernels::nibble_stride(d);
-    std::vector<std::int8_t> q(static_cast<std::size_t>(2 * stride), 0);
-    std::copy_n(query_codes, d, q.begin());
-    const std::int32_t bias = nn::kernels::nibble_bias(q.data(), d);
-    const std::unique_ptr<float[]> bounds(new float[static_cast<std::size_t>(range)]);
-    const int lead = static_cast<int>(std::min<std::int64_t>(range, 256));
-    TopK leaders(lead);
-    constexpr std::int32_t kBlock = int8_scan_block(1, 1);
-    for (std::int32_t b = i0; b < i1; b += kBlock) {
-      const std::int32_t c = std::min(kBlock, i1 - b);
-      float* u = bounds.get() + (b - i0);
-      nn::kernels::nibble_bounds(nibbles_.data() + static_cast<std::size_t>(b) * stride, c, d,
-                                 q.data(), bias, scales_.data() + b, u);
-      leaders.push_block(u, c, b, nullptr, allowed);
-    }
-    // Too many rows reach even the loosest threshold (the largest scale's) after the leaders:
-    // the full pass reads the codes in order instead.
-    std::vector<std::int32_t> led;
-    led.reserve(static_cast<std::size_t>(lead));
-    for (const auto& l : leaders.sorted()) led.push_back(l.item);
-    std::sort(led.begin(), led.end());
-    Pruner trial = pruner;
+    const int d = d_;
+    const NibbleScan ns = nibble_scan(nibbles_.data(), scales_.data(), d, query_codes, i0, i1,
+                                      std::min(range, 256), allowed);
     const auto take = [&](Pruner& p, std::int32_t r) {
-      const float a = static_cast<float>(nn::kernels::dot_i8(
-                          codes_.data() + static_cast<std::int64_t>(r) * d, q.data(), d)) *
-                      scales_[r];
+      const float a = ns.score(codes_.data(), scales_.data(), d, r);
       p.take(&a, 1, r, scales_.data(), scales_[r], codes_.data(), d, allowed);
     };
-    for (const std::int32_t r : led) take(trial, r);
-    if (!trial.ok() ||
-        nn::kernels::count_at_least(bounds.get(), range, trial.theta_for(max_scale_)) > range / 16)
+    // The leaders give the pruner its τ. Where too many rows reach even the loosest threshold
+    // (the largest scale's) the full pass reads the codes in order instead.
+    Pruner trial = pruner;
+    for (const std::int32_t r : ns.leaders) take(trial, r);
+    if (!trial.ok() || nn::kernels::count_at_least(ns.bounds.get(), range,
+                                                   trial.theta_for(max_scale_)) > range / 16)
       return false;
     pruner = std::move(trial);
     constexpr std::int32_t kChunk = RowBounds::kChunk;
     for (std::int32_t lo = i0; lo < i1 && pruner.ok();) {
       const std::int32_t hi = std::min(i1, (lo / kChunk + 1) * kChunk);
       const float chunk_scale = chunk_max_[static_cast<std::size_t>(lo / kChunk)];
-      const float* u = bounds.get() + (lo - i0);
+      const float* u = ns.bounds.get() + (lo - i0);
       for (std::int64_t j =
                nn::kernels::next_at_least(u, 0, hi - lo, pruner.theta_for(chunk_scale));
            j < hi - lo;
            j = nn::kernels::next_at_least(u, j + 1, hi - lo, pruner.theta_for(chunk_scale))) {
         const auto r = static_cast<std::int32_t>(lo + j);
-        if (std::binary_search(led.begin(), led.end(), r)) continue;  // taken already
-        take(pruner, r);
+        if (!ns.is_leader(r)) take(pruner, r);  // a leader was taken already
       }
       lo = hi;
     }
@@ -696,7 +673,42 @@ std::int64_t nibble_pass_from() {
   return g_nibble_from.load();
 }
 void set_nibble_pass_from(std::int64_t bytes) {
+  RECSYS_CHECK(bytes >= 0, "set_nibble_pass_from: bytes must be >= 0, got ", bytes);
   g_nibble_from.store(bytes);
+}
+
+bool NibbleScan::is_leader(std::int32_t r) const {
+  return std::binary_search(leaders.begin(), leaders.end(), r);
+}
+
+float NibbleScan::score(const std::int8_t* codes, const float* scales, int d,
+                        std::int32_t r) const {
+  return static_cast<float>(
+             nn::kernels::dot_i8(codes + static_cast<std::int64_t>(r) * d, q.data(), d)) *
+         scales[r];
+}
+
+NibbleScan nibble_scan(const std::uint8_t* nibbles, const float* scales, int d,
+                       const std::int8_t* query_codes, std::int32_t i0, std::int32_t i1, int lead,
+                       const char* allowed) {
+  NibbleScan s;
+  const int stride = nn::kernels::nibble_stride(d);
+  s.q.assign(static_cast<std::size_t>(2 * stride), 0);
+  std::copy_n(query_codes, d, s.q.begin());
+  const std::int32_t bias = nn::kernels::nibble_bias(s.q.data(), d);
+  s.bounds.reset(new float[static_cast<std::size_t>(std::max(i1 - i0, 1))]);
+  TopK top(std::max(lead, 1));
+  constexpr std::int32_t kBlock = int8_scan_block(1, 1);
+  for (std::int32_t b = i0; b < i1; b += kBlock) {
+    const std::int32_t c = std::min(kBlock, i1 - b);
+    float* u = s.bounds.get() + (b - i0);
+    nn::kernels::nibble_bounds(nibbles + static_cast<std::int64_t>(b) * stride, c, d, s.q.data(),
+                               bias, scales + b, u);
+    top.push_block(u, c, b, nullptr, allowed);
+  }
+  for (const auto& l : top.sorted()) s.leaders.push_back(l.item);
+  std::sort(s.leaders.begin(), s.leaders.end());
+  return s;
 }
 
 const std::vector<std::string>& index_kinds() {

@@ -121,6 +121,22 @@ constexpr std::int32_t int8_scan_block(std::int32_t m, int d) {
   return m == 1 ? 8192 : std::max<std::int32_t>(4, 262144 / d / 4 * 4);
 }
 
+// Pass one of a single query's int8 scan from the codes' high nibbles (the int8 index's and the
+// exact index's, from nibble_pass_from() bytes of codes): for rows [i0, i1), every row's upper
+// bound on its int8 score (nn::kernels::nibble_bounds; row r's at bounds[r - i0]) and the ids,
+// ascending, of the `lead` allowed rows of the highest bounds, which the caller scores first.
+struct NibbleScan {
+  std::vector<std::int8_t> q;         // the query's codes, padded with zeros for the nibbles
+  std::unique_ptr<float[]> bounds;    // not zeroed: a fresh block of zeros is fresh pages
+  std::vector<std::int32_t> leaders;  // ascending
+  bool is_leader(std::int32_t r) const;
+  // Row r's int8 score, with the bits of nn::kernels::scores_i8_scaled_multi.
+  float score(const std::int8_t* codes, const float* scales, int d, std::int32_t r) const;
+};
+NibbleScan nibble_scan(const std::uint8_t* nibbles, const float* scales, int d,
+                       const std::int8_t* query_codes, std::int32_t i0, std::int32_t i1, int lead,
+                       const char* allowed);
+
 // Recall@k of `approx` against `exact` over the queries (mean over queries of |A ∩ E| / |E|).
 double recall_against(const Index& exact, const Index& approx, const nn::Matrix& queries, int k);
 

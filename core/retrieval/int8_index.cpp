@@ -184,52 +184,34 @@ class Int8Index : public Index {
       return;
     }
     const int d = dim();
-    const int stride = nn::kernels::nibble_stride(d);
-    std::vector<std::int8_t> q(static_cast<std::size_t>(2 * stride), 0);
-    quantize_i8(query, d, q.data());
-    const std::int32_t bias = nn::kernels::nibble_bias(q.data(), d);
-    // Pass 1. The bounds stay for pass 2: 4 bytes a row, not zeroed (the allocators reuse the
-    // block from one search to the next, wasm's dlmalloc and glibc's heap past its first free).
-    const std::unique_ptr<float[]> bounds(new float[static_cast<std::size_t>(range)]);
-    const int lead = static_cast<int>(std::min<std::int64_t>(range, 4LL * depth));
-    TopK leaders(lead);
-    for (std::int32_t b = i0; b < i1; b += kOneBlock) {
-      const std::int32_t c = std::min(kOneBlock, i1 - b);
-      float* u = bounds.get() + (b - i0);
-      nn::kernels::nibble_bounds(nibbles_.data() + static_cast<std::size_t>(b) * stride, c, d,
-                                 q.data(), bias, scales_.data() + b, u);
-      leaders.push_block(u, c, b, nullptr, allowed);
-    }
+    std::vector<std::int8_t> codes(static_cast<std::size_t>(d));
+    quantize_i8(query, d, codes.data());
+    const NibbleScan ns =
+        nibble_scan(nibbles_.data(), scales_.data(), d, codes.data(), i0, i1,
+                    static_cast<int>(std::min<std::int64_t>(range, 4LL * depth)), allowed);
     const auto score = [&](std::int32_t item) {
-      return static_cast<float>(nn::kernels::dot_i8(
-                 codes_.data() + static_cast<std::size_t>(item) * d, q.data(), d)) *
-             scales_[item];
+      return ns.score(codes_.data(), scales_.data(), d, item);
     };
     TopK top(depth);
-    std::vector<std::int32_t> led;
-    for (const auto& l : leaders.sorted()) {
-      led.push_back(l.item);
-      top.push(l.item, score(l.item));
-    }
-    if (scored) *scored += static_cast<std::int64_t>(led.size());
+    for (const std::int32_t item : ns.leaders) top.push(item, score(item));
+    if (scored) *scored += static_cast<std::int64_t>(ns.leaders.size());
     // Fewer than depth: every allowed row was a leader.
     if (top.size() < static_cast<std::size_t>(depth)) {
       out = top.sorted();
       return;
     }
-    std::sort(led.begin(), led.end());
     // Pass 2: the rows whose bound reaches t, unless they are too many (a row read alone costs
     // about what sixteen rows of a scan do).
     float t = top.threshold();
-    if (nn::kernels::count_at_least(bounds.get(), range, t) > range / 16) {
-      if (scored) *scored += range - static_cast<std::int64_t>(led.size());  // every row, once
+    if (nn::kernels::count_at_least(ns.bounds.get(), range, t) > range / 16) {
+      if (scored) *scored += range - static_cast<std::int64_t>(ns.leaders.size());  // each once
       return scan_codes(query, 1, depth, filter, &out, i0, i1);
     }
-    for (std::int64_t j = nn::kernels::next_at_least(bounds.get(), 0, range, t); j < range;
-         j = nn::kernels::next_at_least(bounds.get(), j + 1, range, t)) {
+    for (std::int64_t j = nn::kernels::next_at_least(ns.bounds.get(), 0, range, t); j < range;
+         j = nn::kernels::next_at_least(ns.bounds.get(), j + 1, range, t)) {
       const auto item = static_cast<std::int32_t>(i0 + j);
       if (allowed && !allowed[item]) continue;
-      if (std::binary_search(led.begin(), led.end(), item)) continue;  // scored already
+      if (ns.is_leader(item)) continue;  // scored already
       if (scored) ++*scored;
       const float a = score(item);
       if (a < t) continue;

@@ -736,6 +736,9 @@ TEST_CASE("int8 index: the nibble bound scores a small share of the rows from th
   flat->build(same);
   CHECK(flat->scanned_fraction(queries.data(), 20) == 1.0);
   CHECK(flat->memory_bytes() == 20000 * (64 * 4 + 64 + 32 + 4));
+  // A negative size is refused, and the setting stays.
+  CHECK_THROWS_WITH(set_nibble_pass_from(-1), Catch::Contains("bytes must be >= 0, got -1"));
+  CHECK(nibble_pass_from() == 0);
   // Under the size from which the nibbles are read (by default 32 MiB of codes): the full codes.
   set_nibble_pass_from(std::int64_t{100000} * 64 + 1);
   CHECK(index->scanned_fraction(queries.data(), 20) == 1.0);
