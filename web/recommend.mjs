@@ -90,16 +90,21 @@ function swap({ dataset, model, name, origin }) {
   if (dataset !== state.dataset) state.dataset?.dispose();
   if (model !== state.model) state.model?.dispose();
   Object.assign(state, { dataset, model, recommender, name, session: null });
-  $('users').replaceChildren(...dataset.userIds({ limit: 60 }).map((u) => Object.assign(document.createElement('option'), { value: u })));
-  $('model-status').textContent = `model from ${origin}: ${count(model.numItems)} items, ${count(model.numUsers)} users, ` +
-    `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}` +
-    `${model.hasCandidateRanker ? `, with a candidate ranker (scene ${model.candidateRanker.scene})` : ''}; ${count(dataset.numInteractions)} logged events`;
   state.filesKey = (state.filesKey ?? 0) + 1;
   newSession();
   restoreVisit().catch(showError);
-  // Once the first list has been painted (a frame, then a task): what the recommender otherwise
-  // computes on first use (the co-occurrence that the cart and product pages read).
-  requestAnimationFrame(() => setTimeout(() => { if (state.recommender === recommender) recommender.prepare(); }, 0));
+  // Once the first list has been painted (a frame, then a task): the status line and the user
+  // list (the model's config crosses from the engine as JSON: 20-30 ms of a cold page's first
+  // calls, measured), then what the recommender otherwise computes on first use (the
+  // co-occurrence that the cart and product pages read).
+  requestAnimationFrame(() => setTimeout(() => {
+    if (state.recommender !== recommender) return;
+    $('users').replaceChildren(...dataset.userIds({ limit: 60 }).map((u) => Object.assign(document.createElement('option'), { value: u })));
+    $('model-status').textContent = `model from ${origin}: ${count(model.numItems)} items, ${count(model.numUsers)} users, ` +
+      `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}` +
+      `${model.hasCandidateRanker ? `, with a candidate ranker (scene ${model.candidateRanker.scene})` : ''}; ${count(dataset.numInteractions)} logged events`;
+    recommender.prepare();
+  }, 0));
 }
 
 function newSession() {

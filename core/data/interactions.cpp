@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/tiering.h"
 #include "data/csv.h"
 #include "data/parse.h"
 
@@ -45,11 +46,11 @@ bool parse_event(std::string_view text, Event& out) {
   return false;
 }
 
-Interactions::Interactions(Vocabulary users, std::int32_t num_items,
-                           std::vector<Interaction> events)
-    : users_(std::move(users)), num_items_(num_items) {
-  RECSYS_CHECK(num_items >= 0, "interactions: num_items must not be negative, got ", num_items);
-  const std::int32_t n_users = users_.size();
+namespace {
+// The constructor's loops over every event and user, each in a function of its own
+// (common/tiering.h).
+RECSYS_LOOP void check_events(const std::vector<Interaction>& events, std::int32_t n_users,
+                              std::int32_t num_items) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     RECSYS_CHECK(e.user >= 0 && e.user < n_users, "interaction ", i, ": field 'user': index ",
@@ -61,31 +62,49 @@ Interactions::Interactions(Vocabulary users, std::int32_t num_items,
     RECSYS_CHECK(static_cast<int>(e.event) < kNumEventTypes, "interaction ", i,
                  ": field 'event': unknown code ", static_cast<int>(e.event));
   }
-  // Counting sort by user keeps input order, then a stable sort by time within each user.
-  offsets_.assign(static_cast<std::size_t>(n_users) + 1, 0);
-  for (const auto& e : events) ++offsets_[static_cast<std::size_t>(e.user) + 1];
-  std::partial_sum(offsets_.begin(), offsets_.end(), offsets_.begin());
+}
+
+// Counting sort by user keeps input order: the offsets, then the events in user order.
+RECSYS_LOOP void group_by_user(std::vector<Interaction>& events, std::int32_t n_users,
+                               std::vector<std::int64_t>& offsets, std::vector<Interaction>& out) {
+  offsets.assign(static_cast<std::size_t>(n_users) + 1, 0);
+  for (const auto& e : events) ++offsets[static_cast<std::size_t>(e.user) + 1];
+  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
   const bool grouped = std::is_sorted(
       events.begin(), events.end(),
       [](const Interaction& x, const Interaction& y) { return x.user < y.user; });
   if (grouped) {
     // Already in user order (a shop file, a saved dataset): the counting sort would copy the
     // events to where they are.
-    events_ = std::move(events);
-  } else {
-    events_.resize(events.size());
-    std::vector<std::int64_t> cursor(offsets_.begin(), offsets_.end() - 1);
-    for (const auto& e : events) events_[static_cast<std::size_t>(cursor[e.user]++)] = e;
+    out = std::move(events);
+    return;
   }
-  for (std::int32_t u = 0; u < n_users; ++u) {
-    auto b = events_.begin() + offsets_[u], e = events_.begin() + offsets_[u + 1];
-    if (!std::is_sorted(b, e, [](const Interaction& x, const Interaction& y) {
-          return x.timestamp < y.timestamp;
-        }))
-      std::stable_sort(b, e, [](const Interaction& x, const Interaction& y) {
-        return x.timestamp < y.timestamp;
-      });
+  out.resize(events.size());
+  std::vector<std::int64_t> cursor(offsets.begin(), offsets.end() - 1);
+  for (const auto& e : events) out[static_cast<std::size_t>(cursor[e.user]++)] = e;
+}
+
+// A stable sort by time within each user.
+RECSYS_LOOP void sort_by_time(std::vector<Interaction>& events,
+                              const std::vector<std::int64_t>& offsets) {
+  const auto by_time = [](const Interaction& x, const Interaction& y) {
+    return x.timestamp < y.timestamp;
+  };
+  for (std::size_t u = 0; u + 1 < offsets.size(); ++u) {
+    auto b = events.begin() + offsets[u], e = events.begin() + offsets[u + 1];
+    if (!std::is_sorted(b, e, by_time)) std::stable_sort(b, e, by_time);
   }
+}
+}  // namespace
+
+Interactions::Interactions(Vocabulary users, std::int32_t num_items,
+                           std::vector<Interaction> events)
+    : users_(std::move(users)), num_items_(num_items) {
+  RECSYS_CHECK(num_items >= 0, "interactions: num_items must not be negative, got ", num_items);
+  const std::int32_t n_users = users_.size();
+  check_events(events, n_users, num_items);
+  group_by_user(events, n_users, offsets_, events_);
+  sort_by_time(events_, offsets_);
 }
 
 Interactions::History Interactions::history(std::int32_t user) const {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/tiering.h"
 #include "data/parse.h"
 
 namespace recsys {
@@ -110,6 +111,63 @@ std::string write_shop(const Dataset& data) {
   return out;
 }
 
+namespace {
+// The file's loops, each in a small function of its own (common/tiering.h): one item (called
+// for each), the user ids, the events.
+RECSYS_LOOP void read_item(Reader& r, std::uint64_t i, Catalog& catalog,
+                           const std::string& source) {
+  ItemRecord rec;
+  rec.id = r.string("item id", kMaxIdBytes);
+  rec.title = r.string("title", kMaxTextBytes);
+  rec.category = r.string("category", kMaxIdBytes);
+  rec.brand = r.string("brand", kMaxIdBytes);
+  rec.price = r.get<double>("price");
+  const auto attrs = r.get<std::uint32_t>("attribute count");
+  RECSYS_CHECK_FORMAT(attrs <= r.remaining() / 8, source, ": item ", i, ": attribute count ", attrs,
+                      " does not fit the bytes that remain");
+  for (std::uint32_t a = 0; a < attrs; ++a) {
+    std::string k = r.string("attribute name", kMaxIdBytes);
+    rec.attributes[k] = r.string("attribute value", kMaxTextBytes);
+  }
+  try {
+    catalog.add(rec);  // validates the text, the price and duplicate ids
+  } catch (const Error& e) {
+    throw Error(ErrorKind::Format, source + ": item " + std::to_string(i) + ": " + e.what());
+  }
+}
+
+RECSYS_LOOP std::vector<std::string> read_user_ids(Reader& r, std::uint64_t users,
+                                                   const std::string& source) {
+  std::vector<std::string> user_ids(static_cast<std::size_t>(users));
+  for (std::uint64_t u = 0; u < users; ++u) {
+    user_ids[u] = r.string("user id", kMaxIdBytes);
+    check_text(source, static_cast<std::int64_t>(u), "user", user_ids[u], kMaxIdBytes);
+  }
+  return user_ids;
+}
+
+// The five columns into the records in one pass, each record written once: the events are the
+// largest part of the file (a copy per column, or a pass per column over records built first,
+// was memory and time that a cold page paid for).
+RECSYS_LOOP std::vector<Interaction> event_records(std::size_t n, const char* users_col,
+                                                   const char* items_col,
+                                                   const char* quantities_col,
+                                                   const char* times_col, const char* types_col) {
+  std::vector<Interaction> events;
+  events.reserve(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    Interaction e;
+    std::memcpy(&e.user, users_col + 4 * i, 4);
+    std::memcpy(&e.item, items_col + 4 * i, 4);
+    std::memcpy(&e.quantity, quantities_col + 4 * i, 4);
+    std::memcpy(&e.timestamp, times_col + 8 * i, 8);
+    e.event = static_cast<Event>(static_cast<std::uint8_t>(types_col[i]));
+    events.push_back(e);
+  }
+  return events;
+}
+}  // namespace
+
 Dataset read_shop(std::string_view bytes, const std::string& source) {
   RECSYS_CHECK_FORMAT(is_shop_file(bytes), source, ": not a recsys shop file (bad magic)");
   Reader r(bytes.substr(sizeof kShopMagic), source);
@@ -122,32 +180,9 @@ Dataset read_shop(std::string_view bytes, const std::string& source) {
   check_text(source, 0, "name", d.name, kMaxIdBytes);
   // An item takes at least 4 lengths, a price and an attribute count: 28 bytes.
   const auto items = r.count("item", 28, (1u << 31) - 1);
-  for (std::uint64_t i = 0; i < items; ++i) {
-    ItemRecord rec;
-    rec.id = r.string("item id", kMaxIdBytes);
-    rec.title = r.string("title", kMaxTextBytes);
-    rec.category = r.string("category", kMaxIdBytes);
-    rec.brand = r.string("brand", kMaxIdBytes);
-    rec.price = r.get<double>("price");
-    const auto attrs = r.get<std::uint32_t>("attribute count");
-    RECSYS_CHECK_FORMAT(attrs <= r.remaining() / 8, source, ": item ", i, ": attribute count ",
-                        attrs, " does not fit the bytes that remain");
-    for (std::uint32_t a = 0; a < attrs; ++a) {
-      std::string k = r.string("attribute name", kMaxIdBytes);
-      rec.attributes[k] = r.string("attribute value", kMaxTextBytes);
-    }
-    try {
-      d.catalog.add(rec);  // validates the text, the price and duplicate ids
-    } catch (const Error& e) {
-      throw Error(ErrorKind::Format, source + ": item " + std::to_string(i) + ": " + e.what());
-    }
-  }
+  for (std::uint64_t i = 0; i < items; ++i) read_item(r, i, d.catalog, source);
   const auto users = r.count("user", 4, (1u << 31) - 1);
-  std::vector<std::string> user_ids(static_cast<std::size_t>(users));
-  for (std::uint64_t u = 0; u < users; ++u) {
-    user_ids[u] = r.string("user id", kMaxIdBytes);
-    check_text(source, static_cast<std::int64_t>(u), "user", user_ids[u], kMaxIdBytes);
-  }
+  std::vector<std::string> user_ids = read_user_ids(r, users, source);
   Vocabulary vocab;
   try {
     vocab = Vocabulary(std::move(user_ids));
@@ -155,25 +190,13 @@ Dataset read_shop(std::string_view bytes, const std::string& source) {
     throw Error(ErrorKind::Format, source + ": users: " + e.what());
   }
   const auto n = r.count("event", 21, ~0ull);
-  // The five columns into the records in one pass, each record written once: the events are the
-  // largest part of the file (a copy per column, or a pass per column over records built
-  // first, was memory and time that a cold page paid for).
   const char* users_col = r.column<std::int32_t>(n, "event users");
   const char* items_col = r.column<std::int32_t>(n, "event items");
   const char* quantities_col = r.column<std::int32_t>(n, "event quantities");
   const char* times_col = r.column<std::int64_t>(n, "event timestamps");
   const char* types_col = r.column<std::uint8_t>(n, "event types");
-  std::vector<Interaction> events;
-  events.reserve(static_cast<std::size_t>(n));
-  for (std::size_t i = 0; i < n; ++i) {
-    Interaction e;
-    std::memcpy(&e.user, users_col + 4 * i, 4);
-    std::memcpy(&e.item, items_col + 4 * i, 4);
-    std::memcpy(&e.quantity, quantities_col + 4 * i, 4);
-    std::memcpy(&e.timestamp, times_col + 8 * i, 8);
-    e.event = static_cast<Event>(static_cast<std::uint8_t>(types_col[i]));
-    events.push_back(e);
-  }
+  std::vector<Interaction> events =
+      event_records(n, users_col, items_col, quantities_col, times_col, types_col);
   RECSYS_CHECK_FORMAT(r.remaining() == 0, source, ": ", r.remaining(),
                       " bytes after the last event column");
   try {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/tiering.h"
 #include "data/json_options.h"
 #include "io/manifest_arrays.h"
 #include "io/safetensors.h"
@@ -400,6 +401,33 @@ TwoTowerFile::LoadedModel TwoTowerFile::load_all(std::string_view weights,
   return out;
 }
 
+namespace {
+// The model's loops over its items, each in a function of its own (common/tiering.h).
+RECSYS_LOOP void check_item_indices(const std::vector<std::string>& ids,
+                                    const std::vector<std::int32_t>& category,
+                                    std::int32_t categories, const std::vector<std::int32_t>& brand,
+                                    std::int32_t brands, const std::string& where) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    RECSYS_CHECK_FORMAT(category[i] >= 0 && category[i] < categories, where, ": item ", ids[i],
+                        " has category index ", category[i], " out of range");
+    RECSYS_CHECK_FORMAT(brand[i] >= 0 && brand[i] < brands, where, ": item ", ids[i],
+                        " has brand index ", brand[i], " out of range");
+  }
+}
+
+RECSYS_LOOP void price_columns(const PriceFeatures& price, const std::vector<double>& item_price,
+                               const std::string& feature, std::vector<std::int32_t>& bucket,
+                               std::vector<float>& value) {
+  const std::size_t n = item_price.size();
+  bucket.resize(n);
+  value.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    bucket[i] = price.bucket(item_price[i]);
+    value[i] = price.value(item_price[i], feature);
+  }
+}
+}  // namespace
+
 TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   const std::string& source = p.source;
   const std::string where = source + "/manifest.json";
@@ -449,13 +477,8 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   m.users_ = Vocabulary(take(a.users, j, "users", where));
   m.categories_ = Vocabulary(get<std::vector<std::string>>(j, "categories", where));
   m.brands_ = Vocabulary(get<std::vector<std::string>>(j, "brands", where));
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    RECSYS_CHECK_FORMAT(m.item_category_[i] >= 0 && m.item_category_[i] < m.categories_.size(),
-                        where, ": item ", ids[i], " has category index ", m.item_category_[i],
-                        " out of range");
-    RECSYS_CHECK_FORMAT(m.item_brand_[i] >= 0 && m.item_brand_[i] < m.brands_.size(), where,
-                        ": item ", ids[i], " has brand index ", m.item_brand_[i], " out of range");
-  }
+  check_item_indices(ids, m.item_category_, m.categories_.size(), m.item_brand_, m.brands_.size(),
+                     where);
   const auto& price = j.contains("price") ? j["price"] : nlohmann::json();
   m.price_.log_mean = get<double>(price, "log_mean", where + " price");
   m.price_.log_std = get<double>(price, "log_std", where + " price");
@@ -465,13 +488,8 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
                           (m.config_.price_buckets > 0 ? m.config_.price_buckets - 1 : 0),
                       where, ": price.boundaries has ", m.price_.boundaries.size(), " entries for ",
                       m.config_.price_buckets, " buckets");
-  const std::size_t n = ids.size();
-  m.item_price_bucket_.resize(n);
-  m.item_price_value_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    m.item_price_bucket_[i] = m.price_.bucket(m.item_price_[i]);
-    m.item_price_value_[i] = m.price_.value(m.item_price_[i], m.config_.price_feature);
-  }
+  price_columns(m.price_, m.item_price_, m.config_.price_feature, m.item_price_bucket_,
+                m.item_price_value_);
   m.build_id_rows();
   m.build_title_words();
   // Every tensor with its shape, zero: the values are read below. An int8 file's user table

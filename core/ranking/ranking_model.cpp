@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "common/rng.h"
+#include "common/tiering.h"
 #include "data/json_options.h"
 #include "data/parse.h"
 #include "features/scaling.h"
@@ -117,6 +118,20 @@ double roc_auc(const std::vector<float>& scores, const std::vector<float>& label
   return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
 }
 
+namespace {
+// log1p of every item's price and count, in a function of its own (common/tiering.h).
+RECSYS_LOOP void log_columns(const std::vector<double>& price, const std::vector<double>& counts,
+                             std::vector<float>& log_price, std::vector<float>& popularity) {
+  const std::size_t n = price.size();
+  log_price.resize(n);
+  popularity.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    log_price[i] = static_cast<float>(std::log1p(std::max(price[i], 0.0)));
+    popularity[i] = static_cast<float>(std::log1p(std::max(counts[i], 0.0)));
+  }
+}
+}  // namespace
+
 RankingModel::RankingModel(const RankingConfig& config,
                            std::shared_ptr<const TwoTowerModel> retrieval,
                            const std::vector<double>& item_counts, bool prepare_now)
@@ -128,12 +143,7 @@ RankingModel::RankingModel(const RankingConfig& config,
                "ranking model: ", item_counts.size(), " item counts for ", n, " items");
   retrieval_->item_embeddings(item_vectors_);
   item_vectors_version_ = retrieval_->weights_version();
-  log_price_.resize(static_cast<std::size_t>(n));
-  popularity_.resize(static_cast<std::size_t>(n));
-  for (std::int32_t i = 0; i < n; ++i) {
-    log_price_[i] = static_cast<float>(std::log1p(std::max(retrieval_->item_price()[i], 0.0)));
-    popularity_[i] = static_cast<float>(std::log1p(std::max(item_counts[i], 0.0)));
-  }
+  log_columns(retrieval_->item_price(), item_counts, log_price_, popularity_);
   standardise(log_price_);
   standardise(popularity_);
   // Fresh weights are drawn from the seed; weights that the loader reads next start at zero.

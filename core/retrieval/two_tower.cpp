@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/parallel.h"
 #include "common/rng.h"
+#include "common/tiering.h"
 #include "features/hashing.h"
 #include "features/history.h"
 #include "features/text.h"
@@ -29,7 +30,7 @@ TwoTowerModel::TwoTowerModel(const TwoTowerConfig& config, const Catalog& catalo
   init_weights();
 }
 
-void TwoTowerModel::build_title_words() {
+RECSYS_LOOP void TwoTowerModel::build_title_words() {
   item_word_offsets_.assign(1, 0);
   item_words_.clear();
   if (config_.title_dim == 0) return;
@@ -67,7 +68,7 @@ void TwoTowerModel::resolve_sizes() {
   if (config_.item_buckets < 0) config_.item_buckets = items_.size() <= 200000 ? 0 : (1 << 17);
 }
 
-void TwoTowerModel::build_id_rows() {
+RECSYS_LOOP void TwoTowerModel::build_id_rows() {
   const std::int32_t n_users = users_.size(), n_items = items_.size();
   // Users: the anonymous / unknown row is the table's last row.
   const int us = user_slots();
@@ -266,8 +267,8 @@ void TwoTowerModel::item_input(const std::vector<std::int32_t>& items, Matrix& X
   item_input_rows(items, X, 0, X.rows());
 }
 
-void TwoTowerModel::item_input_rows(const std::vector<std::int32_t>& items, Matrix& X,
-                                    Eigen::Index r0, Eigen::Index n) const {
+RECSYS_LOOP void TwoTowerModel::item_input_rows(const std::vector<std::int32_t>& items, Matrix& X,
+                                                Eigen::Index r0, Eigen::Index n) const {
   const int is = item_slots();
   for (Eigen::Index r = r0; r < r0 + n; ++r) {
     const std::int32_t i = items[r];
@@ -605,10 +606,20 @@ void TwoTowerModel::item_embeddings(Matrix& out) const {
   item_embeddings(all, out);
 }
 
-void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matrix& out) const {
+namespace {
+// item_embeddings' loops over every item, each in a function of its own (common/tiering.h).
+RECSYS_LOOP void check_item_indices(const std::vector<std::int32_t>& items, std::int32_t n) {
   for (std::int32_t i : items)
-    RECSYS_CHECK(i >= 0 && i < num_items(), "two-tower: item index ", i, " out of range [0, ",
-                 num_items(), ")");
+    RECSYS_CHECK(i >= 0 && i < n, "two-tower: item index ", i, " out of range [0, ", n, ")");
+}
+
+RECSYS_LOOP void put_rows(Matrix& out, std::size_t first, const Matrix& rows) {
+  out.middleRows(static_cast<Eigen::Index>(first), rows.rows()) = rows;
+}
+}  // namespace
+
+void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matrix& out) const {
+  check_item_indices(items, num_items());
   TowerWork w;
   // In chunks, so that the activations stay small: 512 rows keep a default item tower's
   // activations near 0.5 MB (4,096 rows took 5 MB of heap that a cold page first touches at
@@ -619,7 +630,7 @@ void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matr
     const std::size_t e = std::min(items.size(), b + kChunk);
     item_input(std::vector<std::int32_t>(items.begin() + b, items.begin() + e), w.input);
     run_tower(item_tower_, w);
-    out.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(e - b)) = w.out;
+    put_rows(out, b, w.out);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/check.h"
+#include "common/tiering.h"
 #include "data/json_options.h"
 #include "data/parse.h"
 
@@ -55,6 +56,56 @@ std::shared_ptr<const nn::Matrix> current_item_vectors(
   model.item_embeddings(*out);
   return out;
 }
+// The constructor's loops over every item and user, each in a function of its own
+// (common/tiering.h).
+// The model's items joined to the catalog's rows (every one must be there), and which are out
+// of stock.
+RECSYS_LOOP void join_catalog(ServingState& s, const std::string& dataset_name) {
+  const std::int32_t n = s.model->num_items();
+  s.catalog_row.resize(static_cast<std::size_t>(n));
+  std::int32_t missing = 0, first_missing = -1;
+  for (std::int32_t i = 0; i < n; ++i) {
+    s.catalog_row[i] = s.catalog.find(s.model->items().token(i));
+    if (s.catalog_row[i] < 0 && missing++ == 0) first_missing = i;
+  }
+  // A model is served only with a catalog that holds every item it knows (it may hold more).
+  RECSYS_CHECK_FOUND(
+      missing == 0, "recommender: the model's item vocabulary (", n,
+      " items) does not match the catalog of dataset '", dataset_name, "' (", s.catalog.size(),
+      " items): ", missing, " of the model's items are not in the catalog, the first '",
+      first_missing < 0 ? std::string() : s.model->items().token(first_missing), "'");
+  s.data_to_model.assign(static_cast<std::size_t>(s.catalog.size()), -1);
+  for (std::int32_t i = 0; i < n; ++i) s.data_to_model[s.catalog_row[i]] = i;
+  s.out_of_stock.assign(static_cast<std::size_t>(n), 0);
+  for (std::int32_t i = 0; i < n; ++i)
+    s.out_of_stock[i] = out_of_stock(s.catalog.attributes(s.catalog_row[i])) ? 1 : 0;
+}
+
+// Each logged user's history as model items, and what they bought.
+RECSYS_LOOP void user_histories(ServingState& s, const Interactions& x) {
+  s.user_items.resize(static_cast<std::size_t>(x.num_users()));
+  s.user_bought.resize(static_cast<std::size_t>(x.num_users()));
+  for (std::int32_t u = 0; u < x.num_users(); ++u) {
+    const auto h = x.history(u);
+    s.user_items[u].reserve(h.size());  // one allocation per user, not a doubling series
+    for (const auto& e : h) {
+      const std::int32_t m = s.data_to_model[e.item];
+      if (m < 0) continue;
+      s.user_items[u].push_back(m);
+      if (e.event == Event::Purchase) s.user_bought[u].push_back(m);
+    }
+  }
+}
+
+RECSYS_LOOP void popular_columns(ServingState& s, const PopularitySource& popularity) {
+  const std::int32_t n = s.num_items();
+  s.popular.assign(static_cast<std::size_t>(n), 0);
+  s.trending.assign(static_cast<std::size_t>(n), 0);
+  for (std::int32_t i = 0; i < n; ++i) {
+    s.popular[i] = static_cast<float>(popularity.all_time()[s.catalog_row[i]]);
+    s.trending[i] = static_cast<float>(popularity.trending()[s.catalog_row[i]]);
+  }
+}
 }  // namespace
 
 Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Dataset& data,
@@ -75,40 +126,11 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
   s.strategy = options.strategy;
   s.catalog = data.catalog;
   s.users = data.interactions.users();
-  const std::int32_t n = s.model->num_items();
-  s.catalog_row.resize(static_cast<std::size_t>(n));
-  std::int32_t missing = 0, first_missing = -1;
-  for (std::int32_t i = 0; i < n; ++i) {
-    s.catalog_row[i] = s.catalog.find(s.model->items().token(i));
-    if (s.catalog_row[i] < 0 && missing++ == 0) first_missing = i;
-  }
-  // A model is served only with a catalog that holds every item it knows (it may hold more).
-  RECSYS_CHECK_FOUND(missing == 0, "recommender: the model's item vocabulary (", n,
-                     " items) does not match the catalog of dataset '", data.name, "' (",
-                     s.catalog.size(), " items): ", missing,
-                     " of the model's items are not in the catalog, the first '",
-                     first_missing < 0 ? std::string() : s.model->items().token(first_missing),
-                     "'");
-  s.data_to_model.assign(static_cast<std::size_t>(s.catalog.size()), -1);
-  for (std::int32_t i = 0; i < n; ++i) s.data_to_model[s.catalog_row[i]] = i;
-  s.out_of_stock.assign(static_cast<std::size_t>(n), 0);
-  for (std::int32_t i = 0; i < n; ++i)
-    s.out_of_stock[i] = out_of_stock(s.catalog.attributes(s.catalog_row[i])) ? 1 : 0;
+  join_catalog(s, data.name);
   const auto& x = data.interactions;
   RECSYS_CHECK(x.num_items() == s.catalog.size(),
                "recommender: the interactions do not match the catalog");
-  s.user_items.resize(static_cast<std::size_t>(x.num_users()));
-  s.user_bought.resize(static_cast<std::size_t>(x.num_users()));
-  for (std::int32_t u = 0; u < x.num_users(); ++u) {
-    const auto h = x.history(u);
-    s.user_items[u].reserve(h.size());  // one allocation per user, not a doubling series
-    for (const auto& e : h) {
-      const std::int32_t m = s.data_to_model[e.item];
-      if (m < 0) continue;
-      s.user_items[u].push_back(m);
-      if (e.event == Event::Purchase) s.user_bought[u].push_back(m);
-    }
-  }
+  user_histories(s, x);
   const PopularitySource popularity(x, s.strategy.trending_half_life_days);
   s.cooccurrence = std::make_shared<const LazyCoOccurrence>(Baskets(x, CoOccurrenceOptions()));
   bool neighbours = false, ease = false;
@@ -119,12 +141,7 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
     }
   if (neighbours) s.item_neighbours = ItemNeighbours(x);
   if (ease) s.ease_neighbours = ItemNeighbours::from_weights(ease_weights(x, s.strategy.ease_lambda), 100);
-  s.popular.assign(static_cast<std::size_t>(n), 0);
-  s.trending.assign(static_cast<std::size_t>(n), 0);
-  for (std::int32_t i = 0; i < n; ++i) {
-    s.popular[i] = static_cast<float>(popularity.all_time()[s.catalog_row[i]]);
-    s.trending[i] = static_cast<float>(popularity.trending()[s.catalog_row[i]]);
-  }
+  popular_columns(s, popularity);
   s.item_vectors = current_item_vectors(*s.model, s.ranker);
   s.index = make_index(index_options_);
   s.index->build(*s.item_vectors);
