@@ -46,7 +46,7 @@ const SOURCES = {
   },
 };
 
-const state = { dataset: null, model: null, recommender: null, session: null, scene: 'default', name: null };
+const state = { dataset: null, model: null, recommender: null, session: null, scene: 'default', name: null, loading: false };
 
 function showError(e) {
   $('error').textContent = e ? `${e.name ?? 'Error'}: ${e.message ?? e}` : '';
@@ -63,6 +63,7 @@ async function modelFromCache() {
 
 async function load(name) {
   const started = performance.now();
+  state.loading = true;
   $('model-status').textContent = 'loading…';
   const dataset = await SOURCES[name].dataset();
   performance.mark('recsys:dataset');
@@ -89,22 +90,29 @@ function swap({ dataset, model, name, origin }) {
   state.recommender?.dispose();
   if (dataset !== state.dataset) state.dataset?.dispose();
   if (model !== state.model) state.model?.dispose();
-  Object.assign(state, { dataset, model, recommender, name, session: null });
+  Object.assign(state, { dataset, model, recommender, name, session: null, loading: false });
   state.filesKey = (state.filesKey ?? 0) + 1;
   newSession();
   restoreVisit().catch(showError);
-  // Once the first list has been painted (a frame, then a task): the status line and the user
-  // list (the model's config crosses from the engine as JSON: 20-30 ms of a cold page's first
-  // calls, measured), then what the recommender otherwise computes on first use (the
-  // co-occurrence that the cart and product pages read).
-  requestAnimationFrame(() => setTimeout(() => {
-    if (state.recommender !== recommender) return;
-    $('users').replaceChildren(...dataset.userIds({ limit: 60 }).map((u) => Object.assign(document.createElement('option'), { value: u })));
-    $('model-status').textContent = `model from ${origin}: ${count(model.numItems)} items, ${count(model.numUsers)} users, ` +
-      `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}` +
-      `${model.hasCandidateRanker ? `, with a candidate ranker (scene ${model.candidateRanker.scene})` : ''}; ${count(dataset.numInteractions)} logged events`;
-    recommender.prepare();
-  }, 0));
+  // Once the first list has been painted (a frame, then a task; a task alone in a hidden tab,
+  // where frames wait): the status line and the user list (the model's config crosses from the
+  // engine as JSON: 20-30 ms of a cold page's first calls, measured), then what the recommender
+  // otherwise computes on first use (the co-occurrence that the cart and product pages read).
+  // Skipped when another swap or load has begun since.
+  const details = () => {
+    if (state.recommender !== recommender || state.loading) return;
+    try {
+      $('users').replaceChildren(...dataset.userIds({ limit: 60 }).map((u) => Object.assign(document.createElement('option'), { value: u })));
+      $('model-status').textContent = `model from ${origin}: ${count(model.numItems)} items, ${count(model.numUsers)} users, ` +
+        `preset ${model.config.preset}${model.hasRanker ? ', with a ranker' : ''}` +
+        `${model.hasCandidateRanker ? `, with a candidate ranker (scene ${model.candidateRanker.scene})` : ''}; ${count(dataset.numInteractions)} logged events`;
+      recommender.prepare();
+    } catch (e) {
+      showError(e);
+    }
+  };
+  if (document.hidden) setTimeout(details, 0);
+  else requestAnimationFrame(() => setTimeout(details, 0));
 }
 
 function newSession() {
