@@ -375,6 +375,14 @@ TEST_CASE("exact index equals the argsort oracle, single and batched, with filte
   CHECK(index->search_one(queries.row(0).data(), 10, &few).empty());
 }
 
+// n rows that repeat 7 distinct Gaussian rows in turn (ties everywhere).
+nn::Matrix repeated_rows(int n, int d, std::uint64_t seed) {
+  const nn::Matrix distinct = gaussian(7, d, seed);
+  nn::Matrix out(n, d);
+  for (int i = 0; i < n; ++i) out.row(i) = distinct.row(i % 7);
+  return out;
+}
+
 // Unit vectors around 200 shared centres (the benchmark's recipe, smaller).
 nn::Matrix clustered_unit(int n, int d, std::uint64_t seed) {
   const nn::Matrix centres = gaussian(200, d, 77);
@@ -444,11 +452,7 @@ TEST_CASE("exact index: the int8 bound gives the full scan's lists, bit for bit"
         scales.row(i) *= 1e20f;
     }
   }
-  nn::Matrix dups(4000, 16);
-  {
-    const nn::Matrix distinct = gaussian(7, 16, 43);
-    for (int i = 0; i < 4000; ++i) dups.row(i) = distinct.row(i % 7);
-  }
+  const nn::Matrix dups = repeated_rows(4000, 16, 43);
   struct Case {
     const char* name;
     nn::Matrix items;
@@ -658,11 +662,7 @@ TEST_CASE("int8 index: a single query through the nibble bound gets the full sca
       if (kind == 2) scales.row(i) *= std::pow(10.0f, static_cast<float>(r.below(50)) - 25.0f);
     }
   }
-  nn::Matrix dups(20000, 16);
-  {
-    const nn::Matrix distinct = gaussian(7, 16, 74);
-    for (int i = 0; i < 20000; ++i) dups.row(i) = distinct.row(i % 7);
-  }
+  const nn::Matrix dups = repeated_rows(20000, 16, 74);
   struct Case {
     const char* name;
     nn::Matrix items;
