@@ -19,8 +19,11 @@
 // With --baseline=DIR (an earlier build's dist/, bench/baseline.mjs) the same page runs on that
 // build too, in the same rounds (a second server whose /dist/ is DIR, the page and data the
 // same), and the per-round ratios current / baseline are reported: on a shared 2-core host the
-// medians of two separate runs differ by more than most changes to the engine.
-import { existsSync } from 'node:fs';
+// medians of two separate runs differ by more than most changes to the engine. A baseline gets
+// the demo shop as its build shipped it: builds before shop format version 2 read version 1 only,
+// so its server serves the same shop written in version 1 (checked: the same checksum).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startServer } from '../../web/server.mjs';
 import { CHROMIUM_ARGS, fmt, machine, root, waitForQuiet, writeResult } from '../lib.mjs';
@@ -47,6 +50,16 @@ async function coldLoad(browser, url, read) {
   }
 }
 
+// The demo shop (data/demo/synthetic/) written again with shop.bin in format version 1.
+function shopVersion1() {
+  const dir = join(root, 'data', 'demo', 'baseline', 'shop-v1');
+  const r = spawnSync(join(root, 'build', 'recsys'), ['generate', '--json', '--out', dir, '--format', 'csv', '--shop-version', '1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`recsys generate --shop-version 1 failed: ${r.stderr}`);
+  const demo = JSON.parse(readFileSync(join(root, 'data', 'demo', 'synthetic', 'summary.json'), 'utf8'));
+  if (JSON.parse(r.stdout).checksum !== demo.checksum) throw new Error(`the version 1 shop in ${dir} is not the demo shop (checksums differ)`);
+  return dir;
+}
+
 export async function run() {
   const baselineArg = process.argv.find((a) => a.startsWith('--baseline='));
   const baseline = baselineArg ? resolve(baselineArg.slice('--baseline='.length)) : null;
@@ -55,7 +68,7 @@ export async function run() {
   }
   const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')]] });
   const base = `http://127.0.0.1:${server.address().port}`;
-  const baselineServer = baseline ? await startServer({ port: 0, extraMounts: [['/dist/', baseline]] }) : null;
+  const baselineServer = baseline ? await startServer({ port: 0, extraMounts: [['/dist/', baseline], ['/data/demo/synthetic/', shopVersion1()]] }) : null;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const version = browser.version();

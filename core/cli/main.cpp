@@ -45,10 +45,10 @@ const char* kUsage = R"(recsys — e-commerce recommendation engine (native CLI)
 
 usage:
   recsys generate [--seed N] [--users N] [--items N] [--interactions N] [--config FILE|JSON]
-                  [--out DIR] [--format csv|json]
+                  [--out DIR] [--format csv|json] [--shop-version 1|2]
       Generate the seeded synthetic shop; print its statistics and checksum; with --out, write
       DIR/catalog.<fmt>, DIR/interactions.<fmt>, DIR/shop.bin (the same data in binary form,
-      docs/shop-format.md) and DIR/config.json.
+      docs/shop-format.md; version 2, or 1 for builds that predate it) and DIR/config.json.
   recsys stats --data synthetic|online-retail|DIR|FILE [--json]
       Load a dataset and print its statistics and checksum.
   recsys online-retail --raw FILE[.gz] [--out DIR]
@@ -162,12 +162,16 @@ void print_stats(const Dataset& d, bool json, const SyntheticConfig* config = nu
 }
 
 int cmd_generate(const std::vector<std::string>& argv) {
-  const Args a(argv, {"seed", "users", "items", "interactions", "config", "out", "format"},
-               {"json"});
+  const Args a(
+      argv, {"seed", "users", "items", "interactions", "config", "out", "format", "shop-version"},
+      {"json"});
   const SyntheticConfig cfg = synthetic_config(a);
   const std::string format = a.get("format", "csv");
   RECSYS_CHECK(format == "csv" || format == "json",
                "option '--format': expected csv or json, got '", format, "'");
+  const std::string shop_version = a.get("shop-version", std::to_string(kShopVersion));
+  RECSYS_CHECK(shop_version == "1" || shop_version == "2",
+               "option '--shop-version': expected 1 or 2, got '", shop_version, "'");
   const auto t0 = std::chrono::steady_clock::now();
   const SyntheticShop shop = generate_synthetic_shop(cfg);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -186,7 +190,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     Dataset loaded = parse_dataset(catalog_text, format, "catalog." + format, events_text, format,
                                    "interactions." + format);
     loaded.name = d.name;
-    write_file(dir + "/shop.bin", write_shop(loaded));
+    write_file(dir + "/shop.bin", write_shop(loaded, shop_version == "1" ? 1 : 2));
     write_file(dir + "/config.json", nlohmann::json::parse(cfg.to_json()).dump(2) + "\n");
     if (!a.has("json"))
       std::printf("wrote %s/catalog.%s, interactions.%s, shop.bin, config.json\n", dir.c_str(),

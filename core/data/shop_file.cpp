@@ -1,6 +1,7 @@
 #include "data/shop_file.h"
 
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "common/check.h"
@@ -20,6 +21,21 @@ void put(std::string& out, T v) {
 
 void put_string(std::string& out, const std::string& s) {
   put<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+// Version 2: unsigned LEB128 (7 bits a byte, low bits first, the high bit set on every byte but
+// the last), and strings as a varint length and the bytes.
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void put_vstring(std::string& out, const std::string& s) {
+  put_varint(out, s.size());
   out.append(s);
 }
 
@@ -44,10 +60,38 @@ class Reader {
     p_ += n;
     return s;
   }
+  // Version 2's varint (put_varint): at most 10 bytes, and no bits beyond the 64th.
+  std::uint64_t varint(const char* what) {
+    if (p_ < b_.size() && static_cast<std::uint8_t>(b_[p_]) < 0x80)
+      return static_cast<std::uint8_t>(b_[p_++]);  // most of a shop's varints are one byte
+    return long_varint(what);
+  }
+  std::uint64_t long_varint(const char* what) {
+    std::uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      need(1, what);
+      const auto byte = static_cast<std::uint8_t>(b_[p_++]);
+      RECSYS_CHECK_FORMAT(shift < 63 || byte <= 1, source_, ": ", what, " at byte ", p_ - 1,
+                          ": a varint longer than 64 bits");
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return v;
+    }
+  }
+  std::string vstring(const char* what, std::size_t max_bytes) {
+    const auto n = varint(what);
+    RECSYS_CHECK_FORMAT(n <= max_bytes, source_, ": ", what, " is ", n, " bytes, more than ",
+                        max_bytes);
+    need(n, what);
+    std::string s(b_.data() + p_, static_cast<std::size_t>(n));
+    p_ += static_cast<std::size_t>(n);
+    return s;
+  }
   // A count of records of at least `min_bytes` each: bounded by the bytes that remain, so that a
-  // corrupt count cannot ask for a huge allocation.
-  std::uint64_t count(const char* what, std::uint64_t min_bytes, std::uint64_t max) {
-    const auto n = get<std::uint64_t>(what);
+  // corrupt count cannot ask for a huge allocation. Version 1 writes counts as u64, version 2 as
+  // varints.
+  std::uint64_t count(const char* what, std::uint64_t min_bytes, std::uint64_t max,
+                      bool var = false) {
+    const auto n = var ? varint(what) : get<std::uint64_t>(what);
     RECSYS_CHECK_FORMAT(n <= max && n <= remaining() / min_bytes, source_, ": ", what, " count ", n,
                         " does not fit the ", remaining(), " bytes that remain");
     return n;
@@ -79,9 +123,10 @@ bool is_shop_file(std::string_view bytes) {
          std::memcmp(bytes.data(), kShopMagic, sizeof kShopMagic) == 0;
 }
 
-std::string write_shop(const Dataset& data) {
+namespace {
+std::string write_v1(const Dataset& data) {
   std::string out(kShopMagic, sizeof kShopMagic);
-  put<std::uint32_t>(out, kShopVersion);
+  put<std::uint32_t>(out, 1);
   put<std::uint64_t>(out, checksum(data));
   put_string(out, data.name);
   const Catalog& c = data.catalog;
@@ -111,23 +156,101 @@ std::string write_shop(const Dataset& data) {
   return out;
 }
 
+static_assert(kNumEventTypes == 4, "shop version 2 keeps an event's code in 2 bits");
+
+std::string write_v2(const Dataset& data) {
+  std::string out(kShopMagic, sizeof kShopMagic);
+  put<std::uint32_t>(out, 2);
+  put<std::uint64_t>(out, checksum(data));
+  put_vstring(out, data.name);
+  const Catalog& c = data.catalog;
+  put_varint(out, static_cast<std::uint64_t>(c.categories().size()));
+  for (const auto& t : c.categories().tokens()) put_vstring(out, t);
+  put_varint(out, static_cast<std::uint64_t>(c.brands().size()));
+  for (const auto& t : c.brands().tokens()) put_vstring(out, t);
+  put_varint(out, static_cast<std::uint64_t>(c.size()));
+  for (std::int32_t i = 0; i < c.size(); ++i) {
+    put_vstring(out, c.id(i));
+    put_vstring(out, c.title(i));
+    put_varint(out, static_cast<std::uint64_t>(c.category(i)));
+    put_varint(out, static_cast<std::uint64_t>(c.brand(i)));
+    put<double>(out, c.price(i));
+    put_varint(out, static_cast<std::uint64_t>(c.attributes(i).size()));
+    for (const auto& [k, v] : c.attributes(i)) {
+      put_vstring(out, k);
+      put_vstring(out, v);
+    }
+  }
+  const Interactions& x = data.interactions;
+  put_varint(out, static_cast<std::uint64_t>(x.num_users()));
+  for (const auto& u : x.users().tokens()) put_vstring(out, u);
+  // Each user's events in the order the dataset holds them (by time, oldest first): a user's
+  // first time from the smallest of all, every later one from the one before, never negative.
+  put_varint(out, static_cast<std::uint64_t>(x.size()));
+  const std::int64_t t0 = x.min_timestamp();
+  put<std::int64_t>(out, t0);
+  const auto& offsets = x.offsets();
+  const auto& ev = x.events();
+  for (std::int32_t u = 0; u < x.num_users(); ++u) {
+    put_varint(out, static_cast<std::uint64_t>(offsets[u + 1] - offsets[u]));
+    std::int64_t prev = t0;
+    for (std::int64_t i = offsets[u]; i < offsets[u + 1]; ++i) {
+      const Interaction& e = ev[static_cast<std::size_t>(i)];
+      put_varint(out, static_cast<std::uint64_t>(e.item));
+      put_varint(out, (static_cast<std::uint64_t>(e.quantity) - 1) * 4 +
+                          static_cast<std::uint64_t>(e.event));
+      put_varint(out, static_cast<std::uint64_t>(e.timestamp) - static_cast<std::uint64_t>(prev));
+      prev = e.timestamp;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string write_shop(const Dataset& data, std::uint32_t version) {
+  RECSYS_CHECK(version == 1 || version == 2, "shop file: version must be 1 or 2, got ", version);
+  return version == 1 ? write_v1(data) : write_v2(data);
+}
+
 namespace {
+// Version 2's category and brand names, which its items give by index.
+struct Tables {
+  std::vector<std::string> categories, brands;
+};
+
 // The file's loops, each in a small function of its own (common/tiering.h): one item (called
 // for each), the user ids, the events.
-RECSYS_LOOP void read_item(Reader& r, std::uint64_t i, Catalog& catalog,
+RECSYS_LOOP std::vector<std::string> read_table(Reader& r, const char* what) {
+  std::vector<std::string> names(static_cast<std::size_t>(r.count(what, 1, (1u << 31) - 1, true)));
+  for (auto& n : names) n = r.vstring(what, kMaxIdBytes);
+  return names;
+}
+
+// tables: version 2's, or null for a version 1 file (names in full, u32 lengths).
+RECSYS_LOOP void read_item(Reader& r, std::uint64_t i, const Tables* tables, Catalog& catalog,
                            const std::string& source) {
+  const auto str = [&](const char* what, std::size_t max) {
+    return tables ? r.vstring(what, max) : r.string(what, max);
+  };
+  const auto pick = [&](const char* what, const std::vector<std::string>& names) {
+    const auto k = r.varint(what);
+    RECSYS_CHECK_FORMAT(k < names.size(), source, ": item ", i, ": ", what, " ", k,
+                        " out of range [0, ", names.size(), ")");
+    return names[static_cast<std::size_t>(k)];
+  };
   ItemRecord rec;
-  rec.id = r.string("item id", kMaxIdBytes);
-  rec.title = r.string("title", kMaxTextBytes);
-  rec.category = r.string("category", kMaxIdBytes);
-  rec.brand = r.string("brand", kMaxIdBytes);
+  rec.id = str("item id", kMaxIdBytes);
+  rec.title = str("title", kMaxTextBytes);
+  rec.category = tables ? pick("category", tables->categories) : str("category", kMaxIdBytes);
+  rec.brand = tables ? pick("brand", tables->brands) : str("brand", kMaxIdBytes);
   rec.price = r.get<double>("price");
-  const auto attrs = r.get<std::uint32_t>("attribute count");
-  RECSYS_CHECK_FORMAT(attrs <= r.remaining() / 8, source, ": item ", i, ": attribute count ", attrs,
-                      " does not fit the bytes that remain");
-  for (std::uint32_t a = 0; a < attrs; ++a) {
-    std::string k = r.string("attribute name", kMaxIdBytes);
-    rec.attributes[k] = r.string("attribute value", kMaxTextBytes);
+  const std::uint64_t attrs =
+      tables ? r.varint("attribute count") : r.get<std::uint32_t>("attribute count");
+  RECSYS_CHECK_FORMAT(attrs <= r.remaining() / (tables ? 2 : 8), source, ": item ", i,
+                      ": attribute count ", attrs, " does not fit the bytes that remain");
+  for (std::uint64_t a = 0; a < attrs; ++a) {
+    std::string k = str("attribute name", kMaxIdBytes);
+    rec.attributes[k] = str("attribute value", kMaxTextBytes);
   }
   try {
     catalog.add(rec);  // validates the text, the price and duplicate ids
@@ -136,14 +259,56 @@ RECSYS_LOOP void read_item(Reader& r, std::uint64_t i, Catalog& catalog,
   }
 }
 
-RECSYS_LOOP std::vector<std::string> read_user_ids(Reader& r, std::uint64_t users,
+RECSYS_LOOP std::vector<std::string> read_user_ids(Reader& r, std::uint64_t users, bool v2,
                                                    const std::string& source) {
   std::vector<std::string> user_ids(static_cast<std::size_t>(users));
   for (std::uint64_t u = 0; u < users; ++u) {
-    user_ids[u] = r.string("user id", kMaxIdBytes);
+    user_ids[u] = v2 ? r.vstring("user id", kMaxIdBytes) : r.string("user id", kMaxIdBytes);
     check_text(source, static_cast<std::int64_t>(u), "user", user_ids[u], kMaxIdBytes);
   }
   return user_ids;
+}
+
+// Version 2's events: per user, its count, then item, (quantity - 1) * 4 + event code and the
+// time since the user's previous event (since t0 for its first), each a varint. The indices and
+// quantities are checked where they fit the records; Interactions checks the rest.
+RECSYS_LOOP std::vector<Interaction> decode_events(Reader& r, std::uint64_t users, std::uint64_t n,
+                                                   std::int64_t t0, const std::string& source) {
+  constexpr auto kMaxTime = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  constexpr std::uint64_t kMaxInt32 = std::numeric_limits<std::int32_t>::max();
+  std::vector<Interaction> events;
+  events.reserve(static_cast<std::size_t>(n));
+  for (std::uint64_t u = 0; u < users; ++u) {
+    const auto k = r.varint("user event count");
+    RECSYS_CHECK_FORMAT(k <= n - events.size(), source, ": user ", u, ": ", k,
+                        " events, more than the ", n - events.size(),
+                        " that remain of the event count ", n);
+    std::int64_t prev = t0;
+    for (std::uint64_t j = 0; j < k; ++j) {
+      Interaction e;
+      e.user = static_cast<std::int32_t>(u);
+      const auto item = r.varint("event item");
+      const auto code = r.varint("event quantity and type");
+      const auto dt = r.varint("event time");
+      RECSYS_CHECK_FORMAT(item <= kMaxInt32, source, ": event ", events.size(),
+                          ": field 'item': index ", item, " out of range");
+      RECSYS_CHECK_FORMAT((code >> 2) < kMaxInt32, source, ": event ", events.size(),
+                          ": field 'quantity': ", (code >> 2) + 1, " is more than ", kMaxInt32);
+      // Two's complement: the sum in unsigned arithmetic is the signed one when it fits.
+      RECSYS_CHECK_FORMAT(dt <= kMaxTime - static_cast<std::uint64_t>(prev), source, ": event ",
+                          events.size(), ": field 'timestamp': ", prev, " + ", dt,
+                          " is past the largest time");
+      e.item = static_cast<std::int32_t>(item);
+      e.quantity = static_cast<std::int32_t>(code >> 2) + 1;
+      e.event = static_cast<Event>(code & 3);
+      e.timestamp = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev) + dt);
+      prev = e.timestamp;
+      events.push_back(e);
+    }
+  }
+  RECSYS_CHECK_FORMAT(events.size() == n, source, ": the users' events add up to ", events.size(),
+                      ", not the event count ", n);
+  return events;
 }
 
 // The five columns into the records in one pass, each record written once: the events are the
@@ -172,33 +337,49 @@ Dataset read_shop(std::string_view bytes, const std::string& source) {
   RECSYS_CHECK_FORMAT(is_shop_file(bytes), source, ": not a recsys shop file (bad magic)");
   Reader r(bytes.substr(sizeof kShopMagic), source);
   const auto version = r.get<std::uint32_t>("version");
-  RECSYS_CHECK_FORMAT(version == kShopVersion, source, ": shop format version ", version,
-                      " is not supported (this build reads version ", kShopVersion, ")");
+  RECSYS_CHECK_FORMAT(version == 1 || version == 2, source, ": shop format version ", version,
+                      " is not supported (this build reads versions 1 and 2)");
+  const bool v2 = version == 2;
   const auto expected = r.get<std::uint64_t>("checksum");
   Dataset d;
-  d.name = r.string("name", kMaxIdBytes);
+  d.name = v2 ? r.vstring("name", kMaxIdBytes) : r.string("name", kMaxIdBytes);
   check_text(source, 0, "name", d.name, kMaxIdBytes);
-  // An item takes at least 4 lengths, a price and an attribute count: 28 bytes.
-  const auto items = r.count("item", 28, (1u << 31) - 1);
-  for (std::uint64_t i = 0; i < items; ++i) read_item(r, i, d.catalog, source);
-  const auto users = r.count("user", 4, (1u << 31) - 1);
-  std::vector<std::string> user_ids = read_user_ids(r, users, source);
+  Tables tables;
+  if (v2) {
+    tables.categories = read_table(r, "category");
+    tables.brands = read_table(r, "brand");
+  }
+  // An item takes at least 4 lengths, a price and an attribute count: 28 bytes in version 1,
+  // 13 in version 2.
+  const auto items = r.count("item", v2 ? 13 : 28, (1u << 31) - 1, v2);
+  for (std::uint64_t i = 0; i < items; ++i)
+    read_item(r, i, v2 ? &tables : nullptr, d.catalog, source);
+  const auto users = r.count("user", v2 ? 1 : 4, (1u << 31) - 1, v2);
+  std::vector<std::string> user_ids = read_user_ids(r, users, v2, source);
   Vocabulary vocab;
   try {
     vocab = Vocabulary(std::move(user_ids));
   } catch (const Error& e) {
     throw Error(ErrorKind::Format, source + ": users: " + e.what());
   }
-  const auto n = r.count("event", 21, ~0ull);
-  const char* users_col = r.column<std::int32_t>(n, "event users");
-  const char* items_col = r.column<std::int32_t>(n, "event items");
-  const char* quantities_col = r.column<std::int32_t>(n, "event quantities");
-  const char* times_col = r.column<std::int64_t>(n, "event timestamps");
-  const char* types_col = r.column<std::uint8_t>(n, "event types");
-  std::vector<Interaction> events =
-      event_records(n, users_col, items_col, quantities_col, times_col, types_col);
-  RECSYS_CHECK_FORMAT(r.remaining() == 0, source, ": ", r.remaining(),
-                      " bytes after the last event column");
+  std::vector<Interaction> events;
+  if (v2) {
+    const auto n = r.count("event", 3, ~0ull, true);
+    const auto t0 = r.get<std::int64_t>("first event time");
+    events = decode_events(r, users, n, t0, source);
+    RECSYS_CHECK_FORMAT(r.remaining() == 0, source, ": ", r.remaining(),
+                        " bytes after the last event");
+  } else {
+    const auto n = r.count("event", 21, ~0ull);
+    const char* users_col = r.column<std::int32_t>(n, "event users");
+    const char* items_col = r.column<std::int32_t>(n, "event items");
+    const char* quantities_col = r.column<std::int32_t>(n, "event quantities");
+    const char* times_col = r.column<std::int64_t>(n, "event timestamps");
+    const char* types_col = r.column<std::uint8_t>(n, "event types");
+    events = event_records(n, users_col, items_col, quantities_col, times_col, types_col);
+    RECSYS_CHECK_FORMAT(r.remaining() == 0, source, ": ", r.remaining(),
+                        " bytes after the last event column");
+  }
   try {
     // Validates every index, quantity and event code.
     d.interactions = Interactions(std::move(vocab), d.catalog.size(), std::move(events));

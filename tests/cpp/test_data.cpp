@@ -348,26 +348,61 @@ TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV
     b[0] = 'X';
     expect(b, "f.bin: not a recsys shop file (bad magic)");
     b = bytes;
-    b[8] = 2;  // version 2
-    expect(b, "shop format version 2 is not supported (this build reads version 1)");
+    b[8] = 3;  // version 3
+    expect(b, "shop format version 3 is not supported (this build reads versions 1 and 2)");
     b = bytes + "x";
-    expect(b, "1 bytes after the last event column");
-    // A flipped bit in the last event type: an unknown event code, named with its index.
+    expect(b, "1 bytes after the last event");
+    // The last event's time one larger: only the checksum can tell.
     b = bytes;
-    b.back() = 9;
-    expect(b, "field 'event': unknown code 9");
-    // A price changed by one bit: only the checksum can tell.
+    b.back() = static_cast<char>(b.back() + 1);
+    expect(b, "of the data read does not match the file's");
+    // A price changed by one bit: the checksum again. Version 2: magic, version, checksum, the
+    // name, the category and brand tables, the item count, then the first item's id and title
+    // (one-byte lengths here) and its category and brand indices.
+    const Catalog& c = with_extra.catalog;
+    std::size_t items_at = sizeof kShopMagic + 4 + 8 + 1 + with_extra.name.size() + 1;
+    for (const auto& t : c.categories().tokens()) items_at += 1 + t.size();
+    items_at += 1;
+    for (const auto& t : c.brands().tokens()) items_at += 1 + t.size();
+    const std::size_t price_at = items_at + 1 + 1 + c.id(0).size() + 1 + c.title(0).size() + 2;
     b = bytes;
-    const std::size_t price_at = sizeof kShopMagic + 4 + 8 + 4 + with_extra.name.size() + 8 + 4 +
-                                 with_extra.catalog.id(0).size() + 4 + with_extra.catalog.title(0).size() +
-                                 4 + with_extra.catalog.categories().token(with_extra.catalog.category(0)).size() +
-                                 4 + with_extra.catalog.brands().token(with_extra.catalog.brand(0)).size();
     b[price_at] ^= 1;
     expect(b, "of the data read does not match the file's");
     // An absurd item count cannot allocate: it must fit the bytes that remain.
     b = bytes;
-    const std::size_t items_at = sizeof kShopMagic + 4 + 8 + 4 + with_extra.name.size();
-    b.replace(items_at, 8, std::string("\xff\xff\xff\x7f\0\0\0\0", 8));
+    b.replace(items_at, 1, std::string("\xff\xff\xff\xff\x07", 5));
     expect(b, "item count 2147483647 does not fit the");
+    // A category index past the table, and a varint longer than 64 bits.
+    b = bytes;
+    b[price_at - 2] = 100;
+    expect(b, "f.bin: item 0: category 100 out of range [0, ");
+    b = bytes;
+    b.replace(items_at, 1, std::string(10, '\xff') + '\x01');
+    expect(b, "a varint longer than 64 bits");
+  }
+  SECTION("version 2 is under half of version 1's bytes, and version 1 files still read") {
+    const std::string v1 = write_shop(with_extra, 1);
+    CHECK(bytes.size() * 2 < v1.size());
+    const Dataset old = read_shop(v1, "v1.bin");
+    CHECK(checksum(old) == checksum(with_extra));
+    CHECK(write_shop(old) == bytes);
+    CHECK(write_shop(old, 1) == v1);
+    std::string b = v1;
+    b.back() = 9;  // the last event's type
+    CHECK_THROWS_WITH(read_shop(b, "v1.bin"), Catch::Contains("field 'event': unknown code 9"));
+    CHECK_THROWS_WITH(write_shop(with_extra, 3), Catch::Contains("version must be 1 or 2, got 3"));
+  }
+  SECTION("every event field survives: times before 1970 and far apart, large quantities") {
+    std::vector<Interaction> ev = with_extra.interactions.events();
+    ev[0].timestamp = -5'000'000'000LL;
+    ev[1].timestamp = 4'000'000'000'000LL;
+    ev[2].quantity = 2'000'000'000;
+    ev[3].event = Event::Purchase;
+    Dataset odd = with_extra;
+    odd.interactions = Interactions(with_extra.interactions.users(), with_extra.catalog.size(), ev);
+    const Dataset back2 = read_shop(write_shop(odd));
+    CHECK(checksum(back2) == checksum(odd));
+    CHECK(back2.interactions.min_timestamp() == -5'000'000'000LL);
+    CHECK(back2.interactions.max_timestamp() == 4'000'000'000'000LL);
   }
 }

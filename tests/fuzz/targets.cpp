@@ -84,8 +84,9 @@ void shop(const std::uint8_t* d, std::size_t n) {
     const Dataset ds = read_shop(text(d, n), "shop.bin");
     for (const auto& e : ds.interactions.events())
       FUZZ_CHECK(e.item >= 0 && e.item < ds.catalog.size());
-    // What was read writes back to a file that reads as the same data.
+    // What was read writes back to a file that reads as the same data, in either version.
     FUZZ_CHECK(checksum(read_shop(write_shop(ds), "again")) == checksum(ds));
+    FUZZ_CHECK(checksum(read_shop(write_shop(ds, 1), "again, version 1")) == checksum(ds));
   });
 }
 
