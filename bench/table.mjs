@@ -135,7 +135,8 @@ export function rows() {
   const fp = load('firstpage');
   if (fp) {
     const s = fp.summary;
-    const floor = s.scriptPageMs ? `same rounds: a page of one module script ${n0(s.scriptPageMs)}; the serving engine started ${n0(s.enginePageMs)}` : '—';
+    const floor = s.scriptPageMs ? `same rounds: a page of one module script ${n0(s.scriptPageMs)}; the serving engine started ${n0(s.enginePageMs)}` +
+      (s.floorPageMs ? `; the page's floor (its HTML, the engine started, its files downloaded, nothing read) ${n0(s.floorPageMs)}` : '') : '—';
     const b = fp.vsBaseline;
     const build = b ? b.dir.match(/baseline\/([0-9a-f]+)/)?.[1] ?? 'an earlier build' : null;
     add('firstpage', `first recommendations on the Recommend page, localhost, median of ${fp.loads.length} cold loads (ms; engine / dataset / model marks)`,

@@ -2,9 +2,12 @@
 // from navigation, over 7 cold loads (a fresh browser context each: empty HTTP cache, a new wasm
 // compile), on localhost with the demo shop and model that `npm start` writes. Also the page's own
 // marks (performance.mark: engine started, dataset loaded, model loaded), so the time can be
-// split, and in the same run two reference pages measured the same way: a page that runs one
-// module script (what the browser alone takes to get to a script here), and one that only starts
-// the serving engine. Writes bench/results/firstpage.json.
+// split, and in the same run three reference pages measured the same way: a page that runs one
+// module script (what the browser alone takes to get to a script here), one that only starts
+// the serving engine, and the page's floor: the Recommend page's own HTML and styles whose script
+// starts the serving engine and downloads the page's files (shop, model, manifest), reading and
+// computing nothing (made from web/recommend.html at each run), so that what the page itself
+// does after its downloads shows as the difference. Writes bench/results/firstpage.json.
 //
 // Each load opens its context and an about:blank page first and waits for the CPUs to be quiet,
 // then navigates: a new context makes this Chromium start a window whose WebUI renderer takes
@@ -23,7 +26,8 @@
 // the demo shop as its build shipped it: builds before shop format version 2 read version 1 only,
 // so its server serves the same shop written in version 1 (checked: the same checksum).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer } from '../../web/server.mjs';
 import { CHROMIUM_ARGS, fmt, machine, root, waitForQuiet, writeResult } from '../lib.mjs';
@@ -60,13 +64,38 @@ function shopVersion1() {
   return dir;
 }
 
+// The files that web/recommend.mjs downloads for its default shop and model.
+const PAGE_FILES = ['data/demo/synthetic/shop.bin', 'data/demo/page-model/model.safetensors', 'data/demo/page-model/manifest.json'];
+
+// The floor page: web/recommend.html with its module script replaced by one that starts the
+// serving engine and downloads PAGE_FILES (as the page does: in parallel, preloaded by the same
+// <link>s), then shows 10 empty cards. Served at /floor/ with <base href="/">, so that the HTML's
+// relative URLs resolve as the page's do.
+function floorPage() {
+  const html = readFileSync(join(root, 'web', 'recommend.html'), 'utf8');
+  const tag = '<script type="module" src="recommend.mjs"></script>';
+  if (!html.includes(tag) || !html.includes('<head>')) throw new Error(`web/recommend.html: no ${tag} in its <head> to replace for the floor page`);
+  const script = `<script type="module">
+import { createRecsys } from '/dist/index.mjs';
+const files = Promise.all(${JSON.stringify(PAGE_FILES)}.map((u) => fetch(u).then((r) => r.arrayBuffer())));
+await createRecsys({ engine: 'serve' });
+await files;
+document.getElementById('cards').insertAdjacentHTML('beforeend', '<div class="card"></div>'.repeat(10));
+performance.mark('ready');
+</script>`;
+  const dir = join(tmpdir(), 'recsys-firstpage-floor');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.html'), html.replace('<head>', '<head>\n  <base href="/">').replace(tag, script));
+  return dir;
+}
+
 export async function run() {
   const baselineArg = process.argv.find((a) => a.startsWith('--baseline='));
   const baseline = baselineArg ? resolve(baselineArg.slice('--baseline='.length)) : null;
   if (baseline && !existsSync(join(baseline, 'index.mjs'))) {
     throw new Error(`--baseline=${baseline}: no index.mjs there (an earlier build's dist/: npm run bench -- baseline --ref=COMMIT prints one)`);
   }
-  const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')]] });
+  const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')], ['/floor/', floorPage()]] });
   const base = `http://127.0.0.1:${server.address().port}`;
   const baselineServer = baseline ? await startServer({ port: 0, extraMounts: [['/dist/', baseline], ['/data/demo/synthetic/', shopVersion1()]] }) : null;
   const { chromium } = await import('playwright-core');
@@ -74,7 +103,7 @@ export async function run() {
   const version = browser.version();
   const loads = [];
   const baselineLoads = [];
-  const reference = { script: [], engine: [] };
+  const reference = { script: [], engine: [], floor: [] };
   const marks = () => {
     const mark = (n) => performance.getEntriesByName(n)[0]?.startTime ?? null;
     return { visibleMs: mark('recsys:render'), engineMs: mark('recsys:engine'), datasetMs: mark('recsys:dataset'), modelMs: mark('recsys:model'),
@@ -92,8 +121,10 @@ export async function run() {
       const mark = () => performance.getEntriesByName('ready')[0]?.startTime ?? null;
       reference.script.push(await coldLoad(browser, `${base}/bench/firstpage/script.html`, mark));
       reference.engine.push(await coldLoad(browser, `${base}/bench/firstpage/engine.html`, mark));
+      reference.floor.push(await coldLoad(browser, `${base}/floor/`, mark));
       console.log(`  load ${i + 1}: first recommendations at ${fmt(t.visibleMs)} ms (engine ${fmt(t.engineMs)}, dataset ${fmt(t.datasetMs)}, model ${fmt(t.modelMs)}); ` +
-        `reference pages: a module script ${fmt(reference.script.at(-1))}, the serving engine started ${fmt(reference.engine.at(-1))}`);
+        `reference pages: a module script ${fmt(reference.script.at(-1))}, the serving engine started ${fmt(reference.engine.at(-1))}, ` +
+        `the page's floor (engine started, files downloaded) ${fmt(reference.floor.at(-1))}`);
     }
   } finally {
     await browser.close();
@@ -103,7 +134,7 @@ export async function run() {
   const m = (k) => median(loads.map((x) => x[k]));
   const summary = { visibleMs: m('visibleMs'), engineMs: m('engineMs'), datasetMs: m('datasetMs'), modelMs: m('modelMs'),
     minMs: Math.min(...loads.map((x) => x.visibleMs)), maxMs: Math.max(...loads.map((x) => x.visibleMs)),
-    scriptPageMs: median(reference.script), enginePageMs: median(reference.engine) };
+    scriptPageMs: median(reference.script), enginePageMs: median(reference.engine), floorPageMs: median(reference.floor) };
   const vsBaseline = baseline ? {
     dir: baseline,
     visibleMs: median(baselineLoads.map((x) => x.visibleMs)),
@@ -118,7 +149,8 @@ export async function run() {
   const file = writeResult('firstpage', out);
   console.log(`\nfirst recommendations: median ${fmt(summary.visibleMs)} ms (${fmt(summary.minMs)}–${fmt(summary.maxMs)}) over ${LOADS} cold loads; ` +
     `medians of the marks: engine ${fmt(summary.engineMs)}, dataset ${fmt(summary.datasetMs)}, model ${fmt(summary.modelMs)} ms; ` +
-    `reference pages: a module script ${fmt(summary.scriptPageMs)} ms, the serving engine started ${fmt(summary.enginePageMs)} ms`);
+    `reference pages: a module script ${fmt(summary.scriptPageMs)} ms, the serving engine started ${fmt(summary.enginePageMs)} ms, ` +
+    `the page's floor (its HTML, the engine started and its files downloaded, nothing read) ${fmt(summary.floorPageMs)} ms`);
   if (vsBaseline) {
     console.log(`baseline build (${baseline}), same rounds: median ${fmt(vsBaseline.visibleMs)} ms; current / baseline per round: median ${fmt(vsBaseline.ratio, 3)}; ` +
       `steps (current vs baseline medians): ${Object.entries(vsBaseline.steps).map(([k, v]) => `${k} ${fmt(v.current)} vs ${fmt(v.baseline)} ms`).join(', ')}`);
