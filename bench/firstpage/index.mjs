@@ -23,8 +23,9 @@
 // build too, in the same rounds (a second server whose /dist/ is DIR, the page and data the
 // same), and the per-round ratios current / baseline are reported: on a shared 2-core host the
 // medians of two separate runs differ by more than most changes to the engine. A baseline gets
-// the demo shop as its build shipped it: builds before shop format version 2 read version 1 only,
-// so its server serves the same shop written in version 1 (checked: the same checksum).
+// the demo shop as its build shipped it: a build from before shop format version 2 (its source
+// tree's kShopVersion) reads version 1 only, so its server serves the same shop written in
+// version 1 (checked: the two files' checksums are the same).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,13 +55,25 @@ async function coldLoad(browser, url, read) {
   }
 }
 
+// The shop format version that the baseline build writes (and the newest it reads): from its
+// source tree, DIR/../../core/data/shop_file.h.
+function baselineShopVersion(dist) {
+  const header = join(dist, '..', '..', 'core', 'data', 'shop_file.h');
+  const m = existsSync(header) ? readFileSync(header, 'utf8').match(/kShopVersion = (\d+);/) : null;
+  if (!m) throw new Error(`${header}: no kShopVersion (the baseline's source tree is needed to tell which shop file it reads)`);
+  return Number(m[1]);
+}
+
 // The demo shop (data/demo/synthetic/) written again with shop.bin in format version 1.
 function shopVersion1() {
   const dir = join(root, 'data', 'demo', 'baseline', 'shop-v1');
   const r = spawnSync(join(root, 'build', 'recsys'), ['generate', '--json', '--out', dir, '--format', 'csv', '--shop-version', '1'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`recsys generate --shop-version 1 failed: ${r.stderr}`);
-  const demo = JSON.parse(readFileSync(join(root, 'data', 'demo', 'synthetic', 'summary.json'), 'utf8'));
-  if (JSON.parse(r.stdout).checksum !== demo.checksum) throw new Error(`the version 1 shop in ${dir} is not the demo shop (checksums differ)`);
+  // Both versions keep the dataset checksum at bytes 12-19.
+  const sum = (file) => readFileSync(file).subarray(12, 20).toString('hex');
+  if (sum(join(dir, 'shop.bin')) !== sum(join(root, 'data', 'demo', 'synthetic', 'shop.bin'))) {
+    throw new Error(`the version 1 shop in ${dir} is not the demo shop (checksums differ)`);
+  }
   return dir;
 }
 
@@ -77,7 +90,10 @@ function floorPage() {
   if (!html.includes(tag) || !html.includes('<head>')) throw new Error(`web/recommend.html: no ${tag} in its <head> to replace for the floor page`);
   const script = `<script type="module">
 import { createRecsys } from '/dist/index.mjs';
-const files = Promise.all(${JSON.stringify(PAGE_FILES)}.map((u) => fetch(u).then((r) => r.arrayBuffer())));
+const files = Promise.all(${JSON.stringify(PAGE_FILES)}.map((u) => fetch(u).then((r) => {
+  if (!r.ok) throw new Error(\`\${u}: HTTP \${r.status}\`);
+  return r.arrayBuffer();
+})));
 await createRecsys({ engine: 'serve' });
 await files;
 document.getElementById('cards').insertAdjacentHTML('beforeend', '<div class="card"></div>'.repeat(10));
@@ -85,7 +101,7 @@ performance.mark('ready');
 </script>`;
   const dir = join(tmpdir(), 'recsys-firstpage-floor');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'index.html'), html.replace('<head>', '<head>\n  <base href="/">').replace(tag, script));
+  writeFileSync(join(dir, 'index.html'), html.replace('<head>', () => '<head>\n  <base href="/">').replace(tag, () => script));
   return dir;
 }
 
@@ -97,7 +113,8 @@ export async function run() {
   }
   const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')], ['/floor/', floorPage()]] });
   const base = `http://127.0.0.1:${server.address().port}`;
-  const baselineServer = baseline ? await startServer({ port: 0, extraMounts: [['/dist/', baseline], ['/data/demo/synthetic/', shopVersion1()]] }) : null;
+  const baselineMounts = baseline ? [['/dist/', baseline], ...(baselineShopVersion(baseline) < 2 ? [['/data/demo/synthetic/', shopVersion1()]] : [])] : null;
+  const baselineServer = baseline ? await startServer({ port: 0, extraMounts: baselineMounts }) : null;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const version = browser.version();

@@ -42,7 +42,9 @@ void put_vstring(std::string& out, const std::string& s) {
 // A cursor over hostile bytes: every read is checked against what remains.
 class Reader {
  public:
-  Reader(std::string_view bytes, const std::string& source) : b_(bytes), source_(source) {}
+  // Reads bytes from `start` on; offsets in messages count from the file's first byte.
+  Reader(std::string_view bytes, const std::string& source, std::size_t start)
+      : b_(bytes), source_(source), p_(start) {}
   template <class T>
   T get(const char* what) {
     need(sizeof(T), what);
@@ -196,6 +198,7 @@ std::string write_v2(const Dataset& data) {
     std::int64_t prev = t0;
     for (std::int64_t i = offsets[u]; i < offsets[u + 1]; ++i) {
       const Interaction& e = ev[static_cast<std::size_t>(i)];
+      RECSYS_CHECK(e.timestamp >= prev, "shop file: user ", u, "'s events are not in time order");
       put_varint(out, static_cast<std::uint64_t>(e.item));
       put_varint(out, (static_cast<std::uint64_t>(e.quantity) - 1) * 4 +
                           static_cast<std::uint64_t>(e.event));
@@ -220,9 +223,13 @@ struct Tables {
 
 // The file's loops, each in a small function of its own (common/tiering.h): one item (called
 // for each), the user ids, the events.
-RECSYS_LOOP std::vector<std::string> read_table(Reader& r, const char* what) {
+RECSYS_LOOP std::vector<std::string> read_table(Reader& r, const char* what,
+                                                const std::string& source) {
   std::vector<std::string> names(static_cast<std::size_t>(r.count(what, 1, (1u << 31) - 1, true)));
-  for (auto& n : names) n = r.vstring(what, kMaxIdBytes);
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    names[k] = r.vstring(what, kMaxIdBytes);
+    check_text(source, static_cast<std::int64_t>(k), what, names[k], kMaxIdBytes);
+  }
   return names;
 }
 
@@ -277,6 +284,7 @@ RECSYS_LOOP std::vector<Interaction> decode_events(Reader& r, std::uint64_t user
   constexpr auto kMaxTime = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   constexpr std::uint64_t kMaxInt32 = std::numeric_limits<std::int32_t>::max();
   std::vector<Interaction> events;
+  // n <= the bytes that remain / 3 (read_shop): at most 8 bytes reserved per byte of file.
   events.reserve(static_cast<std::size_t>(n));
   for (std::uint64_t u = 0; u < users; ++u) {
     const auto k = r.varint("user event count");
@@ -335,7 +343,7 @@ RECSYS_LOOP std::vector<Interaction> event_records(std::size_t n, const char* us
 
 Dataset read_shop(std::string_view bytes, const std::string& source) {
   RECSYS_CHECK_FORMAT(is_shop_file(bytes), source, ": not a recsys shop file (bad magic)");
-  Reader r(bytes.substr(sizeof kShopMagic), source);
+  Reader r(bytes, source, sizeof kShopMagic);
   const auto version = r.get<std::uint32_t>("version");
   RECSYS_CHECK_FORMAT(version == 1 || version == 2, source, ": shop format version ", version,
                       " is not supported (this build reads versions 1 and 2)");
@@ -346,15 +354,16 @@ Dataset read_shop(std::string_view bytes, const std::string& source) {
   check_text(source, 0, "name", d.name, kMaxIdBytes);
   Tables tables;
   if (v2) {
-    tables.categories = read_table(r, "category");
-    tables.brands = read_table(r, "brand");
+    tables.categories = read_table(r, "category", source);
+    tables.brands = read_table(r, "brand", source);
   }
   // An item takes at least 4 lengths, a price and an attribute count: 28 bytes in version 1,
   // 13 in version 2.
   const auto items = r.count("item", v2 ? 13 : 28, (1u << 31) - 1, v2);
   for (std::uint64_t i = 0; i < items; ++i)
     read_item(r, i, v2 ? &tables : nullptr, d.catalog, source);
-  const auto users = r.count("user", v2 ? 1 : 4, (1u << 31) - 1, v2);
+  // A user takes at least its id's length, and in version 2 the count of its events: 2 bytes.
+  const auto users = r.count("user", v2 ? 2 : 4, (1u << 31) - 1, v2);
   std::vector<std::string> user_ids = read_user_ids(r, users, v2, source);
   Vocabulary vocab;
   try {

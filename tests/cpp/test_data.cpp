@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <string>
 
 #include "common/check.h"
@@ -301,6 +303,47 @@ TEST_CASE("valid_utf8: ASCII runs, sequences across 8-byte blocks, bad bytes any
   CHECK(valid_utf8(std::string(1000, 'x')));
 }
 
+namespace {
+// A version 2 shop file put together by hand (docs/shop-format.md), for what the writer never
+// writes: the checksum is zero, so a file that reads past the checks still fails on it.
+struct V2 {
+  std::string b;
+  V2() {
+    b.assign(kShopMagic, sizeof kShopMagic);
+    b += std::string("\x02\0\0\0", 4) + std::string(8, '\0');
+  }
+  V2& varint(std::uint64_t v) {
+    for (; v >= 0x80; v >>= 7) b.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    b.push_back(static_cast<char>(v));
+    return *this;
+  }
+  V2& str(const std::string& t) {
+    varint(t.size());
+    b += t;
+    return *this;
+  }
+  V2& i64(std::int64_t v) {
+    char c[8];
+    std::memcpy(c, &v, 8);
+    b.append(c, 8);
+    return *this;
+  }
+  // A name, one category and one brand, one item "a" priced 1.0, and `users` user ids.
+  V2& head(int users) {
+    str("t").varint(1).str("c").varint(1).str("b");
+    varint(1).str("a").str("").varint(0).varint(0);
+    const double price = 1.0;
+    char c[8];
+    std::memcpy(c, &price, 8);
+    b.append(c, 8);
+    varint(0);
+    varint(static_cast<std::uint64_t>(users));
+    for (int u = 0; u < users; ++u) str("u" + std::to_string(u));
+    return *this;
+  }
+};
+}  // namespace
+
 TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV", "[shop]") {
   SyntheticConfig sc;
   sc.users = 40;
@@ -352,10 +395,19 @@ TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV
     expect(b, "shop format version 3 is not supported (this build reads versions 1 and 2)");
     b = bytes + "x";
     expect(b, "1 bytes after the last event");
-    // The last event's time one larger: only the checksum can tell.
-    b = bytes;
-    b.back() = static_cast<char>(b.back() + 1);
-    expect(b, "of the data read does not match the file's");
+    // The last event's time one second later, under the original checksum: only the checksum
+    // can tell.
+    {
+      std::vector<Interaction> ev = with_extra.interactions.events();
+      ++ev.back().timestamp;
+      Dataset later = with_extra;
+      later.interactions =
+          Interactions(with_extra.interactions.users(), with_extra.catalog.size(), ev);
+      b = write_shop(later);
+      REQUIRE(b.size() == bytes.size());
+      b.replace(12, 8, bytes.substr(12, 8));
+      expect(b, "of the data read does not match the file's");
+    }
     // A price changed by one bit: the checksum again. Version 2: magic, version, checksum, the
     // name, the category and brand tables, the item count, then the first item's id and title
     // (one-byte lengths here) and its category and brand indices.
@@ -365,6 +417,12 @@ TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV
     items_at += 1;
     for (const auto& t : c.brands().tokens()) items_at += 1 + t.size();
     const std::size_t price_at = items_at + 1 + 1 + c.id(0).size() + 1 + c.title(0).size() + 2;
+    // The offsets hold while every count and length before the price takes one byte.
+    REQUIRE(c.size() < 128);
+    REQUIRE(c.categories().size() < 100);
+    REQUIRE(c.brands().size() < 128);
+    const double price0 = c.price(0);
+    REQUIRE(std::memcmp(bytes.data() + price_at, &price0, 8) == 0);
     b = bytes;
     b[price_at] ^= 1;
     expect(b, "of the data read does not match the file's");
@@ -404,5 +462,99 @@ TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV
     CHECK(checksum(back2) == checksum(odd));
     CHECK(back2.interactions.min_timestamp() == -5'000'000'000LL);
     CHECK(back2.interactions.max_timestamp() == 4'000'000'000'000LL);
+  }
+  SECTION(
+      "the extremes: the whole i64 range of times, the largest quantity, no events, none at all") {
+    std::vector<Interaction> ev = with_extra.interactions.events();
+    ev[0].timestamp = std::numeric_limits<std::int64_t>::min();
+    ev[1].timestamp = std::numeric_limits<std::int64_t>::max();
+    ev[1].user = ev[0].user;
+    ev[2].quantity = std::numeric_limits<std::int32_t>::max();
+    ev[2].event = Event::Purchase;
+    Dataset odd = with_extra;
+    // A user with no events, too (the last one added to the users).
+    std::vector<std::string> ids = with_extra.interactions.users().tokens();
+    ids.push_back("no events");
+    odd.interactions = Interactions(Vocabulary(ids), with_extra.catalog.size(), ev);
+    const std::string w = write_shop(odd);
+    const Dataset back3 = read_shop(w);
+    CHECK(checksum(back3) == checksum(odd));
+    CHECK(write_shop(back3) == w);
+    CHECK(back3.interactions.history(back3.interactions.num_users() - 1).empty());
+    Dataset empty;
+    empty.name = "empty";
+    const Dataset none = read_shop(write_shop(empty));
+    CHECK(none.catalog.size() == 0);
+    CHECK(none.interactions.size() == 0);
+    CHECK(checksum(none) == checksum(empty));
+  }
+  SECTION("version 2's own checks, on files put together by hand") {
+    auto expect = [](const std::string& b, const char* what) {
+      CHECK_THROWS_WITH(read_shop(b, "h.bin"), Catch::Contains(what));
+    };
+    // One user with one event: item 0, a view, at t0 + 5; then a wrong checksum (zero).
+    expect(V2().head(1).varint(1).i64(100).varint(1).varint(0).varint(0).varint(5).b,
+           "of the data read does not match the file's");
+    // A user's count over the events that remain, and counts that do not add up.
+    expect(V2().head(2).varint(1).i64(0).varint(2).varint(0).varint(0).varint(0).b,
+           "h.bin: user 0: 2 events, more than the 1 that remain of the event count 1");
+    expect(V2().head(2).varint(2).i64(0).varint(1).varint(0).varint(0).varint(0).varint(0).b,
+           "h.bin: the users' events add up to 1, not the event count 2");
+    // A time past the largest i64, a quantity past the largest i32, an item index past it.
+    expect(V2().head(1)
+               .varint(1)
+               .i64(std::numeric_limits<std::int64_t>::max() - 1)
+               .varint(1)
+               .varint(0)
+               .varint(0)
+               .varint(2)
+               .b,
+           "h.bin: event 0: field 'timestamp': 9223372036854775806 + 2 is past the largest time");
+    expect(V2().head(1)
+               .varint(1)
+               .i64(0)
+               .varint(1)
+               .varint(0)
+               .varint(std::uint64_t{1} << 33)
+               .varint(0)
+               .b,
+           "h.bin: event 0: field 'quantity': 2147483649 is more than 2147483647");
+    expect(V2().head(1)
+               .varint(1)
+               .i64(0)
+               .varint(1)
+               .varint(std::uint64_t{1} << 31)
+               .varint(0)
+               .varint(0)
+               .b,
+           "h.bin: event 0: field 'item': index 2147483648 out of range");
+    expect(V2().head(1).varint(1).i64(0).varint(1).varint(3).varint(0).varint(0).b,
+           "field 'item': index 3 out of range [0, 1)");
+    // A brand index past its table; a table count that cannot fit; a table name that is not
+    // UTF-8; an event count that cannot fit.
+    V2 brand;
+    brand.str("t")
+        .varint(1)
+        .str("c")
+        .varint(1)
+        .str("b")
+        .varint(1)
+        .str("a")
+        .str("")
+        .varint(0)
+        .varint(7);
+    brand.i64(0).varint(0);  // the price's 8 bytes and no attributes, so that the count fits
+    expect(brand.b, "h.bin: item 0: brand 7 out of range [0, 1)");
+    V2 table;
+    table.str("t").varint(1000);
+    expect(table.b, "category count 1000 does not fit the");
+    V2 bad;
+    bad.str("t").varint(1).str("\xff");
+    expect(bad.b, "not valid UTF-8");
+    expect(V2().head(1).varint(1000).i64(0).b, "event count 1000 does not fit the");
+    // Offsets in messages count from the file's first byte: here the varint at byte 21.
+    V2 cut;
+    cut.str("t").varint(1).str("c").b += "\x80";
+    expect(cut.b, "h.bin: truncated at byte 26");
   }
 }
