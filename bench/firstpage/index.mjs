@@ -23,13 +23,14 @@
 // build too, in the same rounds (a second server whose /dist/ is DIR, the page and data the
 // same), and the per-round ratios current / baseline are reported: on a shared 2-core host the
 // medians of two separate runs differ by more than most changes to the engine. A baseline gets
-// the demo shop as its build shipped it: a build from before shop format version 2 (its source
-// tree's kShopVersion) reads version 1 only, so its server serves the same shop written in
-// version 1 (checked: the two files' checksums are the same).
+// the demo shop as its build shipped it: a build from before shop format version 2 (asked in
+// Node) reads version 1 only, so its server serves the same shop written in version 1 (checked:
+// the two files' checksums are the same).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startServer } from '../../web/server.mjs';
 import { CHROMIUM_ARGS, fmt, machine, root, waitForQuiet, writeResult } from '../lib.mjs';
 
@@ -55,13 +56,18 @@ async function coldLoad(browser, url, read) {
   }
 }
 
-// The shop format version that the baseline build writes (and the newest it reads): from its
-// source tree, DIR/../../core/data/shop_file.h.
-function baselineShopVersion(dist) {
-  const header = join(dist, '..', '..', 'core', 'data', 'shop_file.h');
-  const m = existsSync(header) ? readFileSync(header, 'utf8').match(/kShopVersion = (\d+);/) : null;
-  if (!m) throw new Error(`${header}: no kShopVersion (the baseline's source tree is needed to tell which shop file it reads)`);
-  return Number(m[1]);
+// Whether the baseline build (its dist/ directory) reads the demo shop as it is now (version 2):
+// asked of its serving engine in Node.
+async function baselineReadsShop(dist) {
+  const { createRecsys } = await import(pathToFileURL(join(dist, 'serve.node.mjs')).href);
+  const rs = await createRecsys({ engine: 'serve' });
+  try {
+    rs.loadDataset({ shop: new Uint8Array(readFileSync(join(root, 'data', 'demo', 'synthetic', 'shop.bin'))) }).dispose();
+    return true;
+  } catch (e) {
+    if (/shop format version \d+ is not supported/.test(e.message)) return false;
+    throw e;
+  }
 }
 
 // The demo shop (data/demo/synthetic/) written again with shop.bin in format version 1.
@@ -113,7 +119,7 @@ export async function run() {
   }
   const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')], ['/floor/', floorPage()]] });
   const base = `http://127.0.0.1:${server.address().port}`;
-  const baselineMounts = baseline ? [['/dist/', baseline], ...(baselineShopVersion(baseline) < 2 ? [['/data/demo/synthetic/', shopVersion1()]] : [])] : null;
+  const baselineMounts = baseline ? [['/dist/', baseline], ...(await baselineReadsShop(baseline) ? [] : [['/data/demo/synthetic/', shopVersion1()]])] : null;
   const baselineServer = baseline ? await startServer({ port: 0, extraMounts: baselineMounts }) : null;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
