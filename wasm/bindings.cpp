@@ -11,6 +11,7 @@
 #include <emscripten/emscripten.h>
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -43,6 +44,9 @@
 #include "strategy/strategy_config.h"
 
 using namespace emscripten;
+
+// Where the heap starts (after the static data and the stack): defined by the linker.
+extern "C" unsigned char __heap_base;
 
 namespace {
 
@@ -771,13 +775,17 @@ EMSCRIPTEN_BINDINGS(recsys) {
   function("resultScoresView",
            optional_override([]() { return view_of(search_buffers().scores); }));
 
-  // Bytes currently allocated by malloc (dlmalloc's mallinfo), for leak checks and the UI.
+  // Bytes currently allocated by malloc (mallinfo: dlmalloc's in the full engines, emmalloc's in
+  // the serving engine), for leak checks and the UI.
   function("allocatedBytes",
            optional_override([]() { return static_cast<double>(mallinfo().uordblks); }));
-  // The most the heap has held (dlmalloc's footprint high-water mark): every byte of it was
-  // touched once, which a cold page pays for in page faults.
-  function("peakHeapBytes",
-           optional_override([]() { return static_cast<double>(mallinfo().usmblks); }));
+  // The most the heap has held: how far malloc has moved the program break past the heap's start
+  // (neither allocator gives memory back), every byte of it touched once, which a cold page pays
+  // for in page faults. The same figure under both allocators (emmalloc's mallinfo has none).
+  function("peakHeapBytes", optional_override([]() {
+             return static_cast<double>(reinterpret_cast<std::uintptr_t>(sbrk(0)) -
+                                        reinterpret_cast<std::uintptr_t>(&__heap_base));
+           }));
   function("version", optional_override([]() { return std::string(RECSYS_VERSION); }));
   // The int8 index's scan through the relaxed-SIMD kernel on Module.recsysRelaxedI8 (on) or the
   // engine's own SIMD kernel (off); the same results either way.
