@@ -140,6 +140,80 @@ void vec_mat(const float* x, int k, const float* W, int n, float* y) {
 }
 
 namespace {
+#ifdef __wasm_simd128__
+// Four rows of Y from four rows of X (each k long, contiguous), eight columns at a time in eight
+// registers; each lane adds its products in p order from +0, as vec_mat's do. A function of its
+// own, called for every four rows: V8 optimises it after a few calls (its loops are small), where
+// one call over all the rows would run as baseline code throughout (no on-stack replacement).
+__attribute__((noinline)) void four_rows(const float* x0, int k, const float* W, int n, float* y0) {
+  const float *x1 = x0 + k, *x2 = x1 + k, *x3 = x2 + k;
+  float *y1 = y0 + n, *y2 = y1 + n, *y3 = y2 + n;
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    v128_t a0 = wasm_f32x4_splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+    const float* w = W + j;
+    for (int p = 0; p < k; ++p, w += n) {
+      const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+      v128_t s = wasm_f32x4_splat(x0[p]);
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, w0));
+      b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(s, w1));
+      s = wasm_f32x4_splat(x1[p]);
+      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, w0));
+      b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(s, w1));
+      s = wasm_f32x4_splat(x2[p]);
+      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, w0));
+      b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(s, w1));
+      s = wasm_f32x4_splat(x3[p]);
+      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, w0));
+      b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(s, w1));
+    }
+    wasm_v128_store(y0 + j, a0);
+    wasm_v128_store(y0 + j + 4, b0);
+    wasm_v128_store(y1 + j, a1);
+    wasm_v128_store(y1 + j + 4, b1);
+    wasm_v128_store(y2 + j, a2);
+    wasm_v128_store(y2 + j + 4, b2);
+    wasm_v128_store(y3 + j, a3);
+    wasm_v128_store(y3 + j + 4, b3);
+  }
+  for (int q = 0; q < 4 && j < n; ++q) {  // the last columns, a row at a time (vec_mat's order)
+    const float* x = x0 + static_cast<std::ptrdiff_t>(q) * k;
+    float* y = y0 + static_cast<std::ptrdiff_t>(q) * n;
+    for (int c = j; c < n; ++c) {
+      float acc = 0;
+      for (int p = 0; p < k; ++p) acc += x[p] * W[static_cast<std::ptrdiff_t>(p) * n + c];
+      y[c] = acc;
+    }
+  }
+}
+#endif
+}  // namespace
+
+void mat_mat(const float* X, int m, int k, const float* W, int n, float* Y) {
+  int r = 0;
+#ifdef __wasm_simd128__
+  for (; r + 4 <= m; r += 4)
+    four_rows(X + static_cast<std::ptrdiff_t>(r) * k, k, W, n,
+              Y + static_cast<std::ptrdiff_t>(r) * n);
+#endif
+  for (; r < m; ++r)
+    vec_mat(X + static_cast<std::ptrdiff_t>(r) * k, k, W, n,
+            Y + static_cast<std::ptrdiff_t>(r) * n);
+}
+
+// Not inlined: its loop over every output would make its caller a function that V8 optimises
+// (a large one, for a loop that runs once per call).
+__attribute__((noinline)) void bias_act(float* Y, int m, int n, const float* b, bool relu) {
+  for (int r = 0; r < m; ++r) {
+    float* y = Y + static_cast<std::ptrdiff_t>(r) * n;
+    for (int c = 0; c < n; ++c) {
+      const float v = y[c] + b[c];
+      y[c] = relu && !(v > 0.0f) ? 0.0f : v;
+    }
+  }
+}
+
+namespace {
 // The rows of C in chunks across the threads (parallel.h). Eigen computes a row-major product as
 // the column-major product of the transposes, so the rows of C are the columns of its kernel,
 // taken in panels of nr (4) columns from the first: chunks that start at multiples of 8 give every

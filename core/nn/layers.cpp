@@ -5,6 +5,7 @@
 
 #include "common/check.h"
 #include "common/hash.h"
+#include "common/tiering.h"
 #include "nn/kernels.h"
 
 namespace recsys::nn {
@@ -42,6 +43,15 @@ void Dense::forward(const Matrix& X, Matrix& Y) const {
   kernels::matmul(X, W, Y);
   Y.rowwise() += b.row(0);
   if (activation == Activation::Relu) Y = Y.cwiseMax(0.0f);
+}
+
+void Dense::infer(const Matrix& X, Matrix& Y) const {
+  RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ",
+               W.rows());
+  Y.resize(X.rows(), W.cols());
+  kernels::mat_mat(X.data(), static_cast<int>(X.rows()), in(), W.data(), out(), Y.data());
+  kernels::bias_act(Y.data(), static_cast<int>(Y.rows()), out(), b.data(),
+                    activation == Activation::Relu);
 }
 
 void Dense::forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Index n) const {
@@ -142,8 +152,10 @@ void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, float eps) 
   l2_normalize_rows(X, Y, norms, 0, X.rows(), eps);
 }
 
-void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, Eigen::Index r0,
-                       Eigen::Index n, float eps) {
+// A loop over rows in a function of its own (common/tiering.h): the towers that call it run once
+// per chunk of rows.
+RECSYS_LOOP void l2_normalize_rows(const Matrix& X, Matrix& Y, RowVector& norms, Eigen::Index r0,
+                                   Eigen::Index n, float eps) {
   for (Eigen::Index r = r0; r < r0 + n; ++r) {
     const float n = X.row(r).norm();
     norms[r] = n;

@@ -34,6 +34,10 @@ struct Dense {
   int out() const { return static_cast<int>(W.cols()); }
   // Y (n × out) = act(X (n × in) · W + b).
   void forward(const Matrix& X, Matrix& Y) const;
+  // The same for inference (towers run to embed, not to train): kernels::mat_mat's sums, each
+  // output's products added in input order, the same bits on every target and for any row
+  // split; forward() keeps Eigen's, which training's pieces reproduce.
+  void infer(const Matrix& X, Matrix& Y) const;
   // Given X and the Y of forward() and dY = dL/dY (changed in place into dL/d(pre-activation)):
   // sets grad_W, grad_b, and dX = dL/dX when dX is not null.
   void backward(const Matrix& X, const Matrix& Y, Matrix& dY, Matrix* dX);

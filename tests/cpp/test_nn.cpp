@@ -352,6 +352,36 @@ TEST_CASE("vec_mat adds each column's products in order, from +0, for every widt
   CHECK(!std::signbit(y));
 }
 
+TEST_CASE("mat_mat gives every row vec_mat's bits, whatever the row count and width; infer matches forward",
+          "[nn][kernels]") {
+  Rng rng(13);
+  // Row counts around the 4-row blocks, widths around the 8- and 16-column blocks and their tails.
+  for (int m : {1, 3, 4, 5, 8, 13}) {
+    for (int n : {1, 3, 7, 8, 9, 16, 17, 64, 130}) {
+      const int k = 1 + (m * 7 + n) % 11 * 6;
+      const Matrix X = random_matrix(m, k, rng), W = random_matrix(k, n, rng);
+      std::vector<float> Y(static_cast<std::size_t>(m) * n, 1.0f), y(static_cast<std::size_t>(n));
+      kernels::mat_mat(X.data(), m, k, W.data(), n, Y.data());
+      for (int r = 0; r < m; ++r) {
+        kernels::vec_mat(X.data() + static_cast<std::ptrdiff_t>(r) * k, k, W.data(), n, y.data());
+        INFO("m " << m << " n " << n << " row " << r);
+        CHECK(std::memcmp(y.data(), Y.data() + static_cast<std::ptrdiff_t>(r) * n,
+                          sizeof(float) * n) == 0);
+      }
+    }
+  }
+  // A layer's inference is its forward pass up to the order of the sums.
+  Dense layer(53, 128, Activation::Relu, rng);
+  const Matrix X = random_matrix(37, 53, rng);
+  Matrix a, b;
+  layer.forward(X, a);
+  layer.infer(X, b);
+  REQUIRE(a.rows() == b.rows());
+  REQUIRE(a.cols() == b.cols());
+  CHECK((a - b).cwiseAbs().maxCoeff() <= 1e-5f * (1.0f + a.cwiseAbs().maxCoeff()));
+  CHECK((b.array() >= 0.0f).all());
+}
+
 TEST_CASE("Adam's lazy catch-up equals the dense (Keras) update of an embedding table",
           "[nn][adam]") {
   // Gradients of order 1, so that the epsilon the catch-up neglects does not matter.
