@@ -305,24 +305,15 @@ RECSYS_LOOP void TwoTowerModel::item_input_rows(const std::vector<std::int32_t>&
   }
 }
 
-void TwoTowerModel::run_tower(const std::vector<nn::Dense>& tower, TowerWork& w) const {
+void TwoTowerModel::run_tower(const std::vector<nn::Dense>& tower, TowerWork& w,
+                              bool inference) const {
   w.acts.resize(tower.size());
   const Matrix* in = &w.input;
   for (std::size_t l = 0; l < tower.size(); ++l) {
-    tower[l].forward(*in, w.acts[l]);
-    in = &w.acts[l];
-  }
-  if (config_.l2_normalize)
-    nn::l2_normalize_rows(w.acts.back(), w.out, w.norms);
-  else
-    w.out = w.acts.back();
-}
-
-void TwoTowerModel::infer_tower(const std::vector<nn::Dense>& tower, TowerWork& w) const {
-  w.acts.resize(tower.size());
-  const Matrix* in = &w.input;
-  for (std::size_t l = 0; l < tower.size(); ++l) {
-    tower[l].infer(*in, w.acts[l]);
+    if (inference)
+      tower[l].infer(*in, w.acts[l]);
+    else
+      tower[l].forward(*in, w.acts[l]);
     in = &w.acts[l];
   }
   if (config_.l2_normalize)
@@ -642,7 +633,7 @@ void TwoTowerModel::item_embeddings(const std::vector<std::int32_t>& items, Matr
   for (std::size_t b = 0; b < items.size(); b += kChunk) {
     const std::size_t e = std::min(items.size(), b + kChunk);
     item_input(std::vector<std::int32_t>(items.begin() + b, items.begin() + e), w.input);
-    infer_tower(item_tower_, w);
+    run_tower(item_tower_, w, /*inference=*/true);
     put_rows(out, b, w.out);
   }
 }
@@ -663,7 +654,7 @@ void TwoTowerModel::user_embeddings(const std::vector<UserQuery>& queries, Matri
   }
   TowerWork w;
   user_input(users, offsets, history, w.input);
-  infer_tower(user_tower_, w);
+  run_tower(user_tower_, w, /*inference=*/true);
   out = std::move(w.out);
 }
 

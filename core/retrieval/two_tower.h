@@ -136,9 +136,8 @@ class TwoTowerModel {
                        Eigen::Index n) const;
   void item_input_rows(const std::vector<std::int32_t>& items, nn::Matrix& X, Eigen::Index r0,
                        Eigen::Index n) const;
-  void run_tower(const std::vector<nn::Dense>& tower, TowerWork& w) const;
-  // run_tower for embedding (Dense::infer): item_embeddings and user_embeddings.
-  void infer_tower(const std::vector<nn::Dense>& tower, TowerWork& w) const;
+  // inference: Dense::infer's sums (item_embeddings, user_embeddings), else forward's (training).
+  void run_tower(const std::vector<nn::Dense>& tower, TowerWork& w, bool inference = false) const;
   // run_tower in pieces: size the work for `rows` rows, then fill rows r0 .. r0 + n.
   void size_tower(const std::vector<nn::Dense>& tower, TowerWork& w, Eigen::Index rows) const;
   void run_tower_rows(const std::vector<nn::Dense>& tower, TowerWork& w, Eigen::Index r0,
