@@ -2,7 +2,7 @@
 // Reads the module's sections, the size of every function body in its code section, and the
 // function names from the symbol map that the link writes beside it (FILE.mjs.symbols or
 // FILE.wasm.symbols, from emcc --emit-symbol-map; demangled with c++filt when present). Prints the section table, the
-// code grouped by origin (our namespaces, nlohmann_json, Eigen, libc++, embind, libc / runtime)
+// code grouped by origin (our namespaces, our bindings, nlohmann_json, Boost.Math, Eigen, libc++, embind, libc / runtime)
 // and the N largest functions. The gzipped size of each group is estimated by compressing its
 // function bodies together (gzip -9), so the groups' estimates do not add up to the file's exactly.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +30,9 @@ export function readSections(bytes) {
     if (id === 2) {  // imports: count the imported functions (they come first in the index space)
       const count = leb();
       for (let i = 0; i < count; i++) {
-        p += leb(); p += leb();  // module and field names
+        // module and field names (`p += leb()` would add the length to p as it was before the
+        // length's own bytes were read)
+        for (let k = 0; k < 2; k++) { const n = leb(); p += n; }
         const kind = bytes[p++];
         if (kind === 0) { leb(); importedFunctions++; }
         else if (kind === 1) { p++; const f = bytes[p++]; leb(); if (f & 1) leb(); }
@@ -64,13 +66,19 @@ function readSymbols(file) {
   return map;
 }
 
+// The origin of a function from its demangled name: its own qualified name first (a function of
+// ours whose parameters are Eigen matrices or JSON values is ours), then what it instantiates.
 export function groupOf(name) {
   if (!name) return 'unnamed';
-  if (/nlohmann/.test(name)) return 'nlohmann_json';
-  if (/Eigen::/.test(name)) return 'Eigen';
-  if (/^emscripten::|embind|_embind_|EmscriptenBindingInitializer/.test(name)) return 'embind';
   const ours = name.match(/^(?:[\w:<>, ]*?\s)?recsys::(?:(?:anonymous namespace|\(anonymous namespace\))::)?(\w+)/);
   if (ours) return `recsys::${ours[1]}`;
+  // The engine's bindings (wasm/bindings.cpp: the lambdas that EMSCRIPTEN_BINDINGS registers and
+  // the helpers they call), with whatever the link inlined into them.
+  if (/__embind_init_recsys|^(?:[\w:<>, ]*?\s)?\(anonymous namespace\)::|^(?:[\w:<>, ]*?\s)?personalise_fit/.test(name)) return 'bindings.cpp';
+  if (/nlohmann/.test(name)) return 'nlohmann_json';
+  if (/^(?:[\w:<>, ]*?\s)?boost::/.test(name)) return 'Boost.Math';
+  if (/Eigen::/.test(name)) return 'Eigen';
+  if (/^emscripten::|embind|_embind_|EmscriptenBindingInitializer/.test(name)) return 'embind';
   if (/^(?:void |bool |int |unsigned |char |float |double |long )?std::|^std::|__cxx|__cxa_|__gxx|__dynamic_cast|typeinfo|vtable/.test(name)) return 'libc++ / libc++abi';
   return 'libc / runtime';
 }
