@@ -9,6 +9,7 @@
 #include "common/check.h"
 #include "common/tiering.h"
 #include "data/csv.h"
+#include "data/json_options.h"
 #include "data/parse.h"
 
 namespace recsys {
@@ -234,7 +235,7 @@ Interactions Interactions::from_json(std::string_view text, const Catalog& catal
   if (trim(text).empty()) fail_at(source, 0, "", "", "empty file");
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text.begin(), text.end());
+    doc = parse_json_text(text);
   } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     fail_at(source, 0, "", "", std::string("invalid JSON: ") + e.what());
   }

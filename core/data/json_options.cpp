@@ -5,9 +5,18 @@
 
 namespace recsys {
 
+nlohmann::json parse_json_text(std::string_view text) {
+  nlohmann::json out;
+  // What json::parse(first, last) does without a callback: a DOM parser that throws on the first
+  // error, strict (nothing but white space after the value), no comments.
+  nlohmann::detail::json_sax_dom_parser<nlohmann::json> dom(out, true);
+  nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &dom);
+  return out;
+}
+
 nlohmann::json parse_json(std::string_view text, std::string_view what) {
   try {
-    return nlohmann::json::parse(text.begin(), text.end());
+    return parse_json_text(text);
   } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     RECSYS_FAIL(Format, what, ": invalid JSON: ", e.what());
   }

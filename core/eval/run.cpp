@@ -97,7 +97,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
   const Interactions& heldout = req.on == "test" ? split.test : split.validation;
   RECSYS_CHECK(!heldout.empty(), "evaluate: the ", req.on, " part of the ", req.split.kind,
                " split is empty");
-  const auto params = nlohmann::json::parse(req.params_json);
+  const auto params = parse_json_text(req.params_json);
   auto check_params = [&](std::initializer_list<const char*> known) {
     for (auto it = params.begin(); it != params.end(); ++it) {
       bool ok = false;

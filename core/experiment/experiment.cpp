@@ -626,7 +626,7 @@ void Experiment::snapshot() {
   }
   // One point of the charts: per arm the CTR and revenue per user with intervals, and the
   // first comparison's fixed-horizon and always-valid p-values.
-  const json r = json::parse(report_json());
+  const json r = parse_json_text(report_json());
   json point{{"sessions", ab_done_}, {"arms", json::array()}};
   for (const auto& a : r["arms"])
     point["arms"].push_back({{"ctr", a["ctr"]}, {"revenuePerUser", a["revenuePerUser"]}});

@@ -5,6 +5,8 @@
 #include <limits>
 #include <utility>
 
+#include "data/json_options.h"
+
 namespace recsys::io {
 
 namespace {
@@ -287,7 +289,7 @@ std::optional<SplitManifest> split_manifest(std::string_view text) {
   }
   rest.append(text.substr(from));
   try {
-    out.rest = nlohmann::json::parse(rest);
+    out.rest = parse_json_text(rest);
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "data/json_options.h"
 
 namespace recsys::io {
 
@@ -200,7 +201,7 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source, 
                       ": the header does not start with '{'");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(header_text.begin(), header_text.end());
+    header = parse_json_text(header_text);
   } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     RECSYS_FAIL(Format, source, ": the header is not valid JSON: ", e.what());
   }

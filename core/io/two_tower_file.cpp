@@ -241,7 +241,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   j["format_version"] = version;
   if (precision != "f32") j["precision"] = precision;
   j["preset"] = model.config_.preset;
-  j["config"] = nlohmann::json::parse(model.config_.to_json());
+  j["config"] = parse_json_text(model.config_.to_json());
   j["items"] = {{"ids", model.items_.tokens()},
                 {"category", model.item_category_},
                 {"brand", model.item_brand_},
@@ -271,10 +271,10 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
         counts.push_back(static_cast<std::int64_t>(c));
       else
         counts.push_back(c);
-    j["ranking"] = {{"config", nlohmann::json::parse(ranker->config().to_json())},
+    j["ranking"] = {{"config", parse_json_text(ranker->config().to_json())},
                     {"item_counts", std::move(counts)}};
   }
-  if (candidate_ranker) j["candidate_ranker"] = nlohmann::json::parse(candidate_ranker->manifest_json());
+  if (candidate_ranker) j["candidate_ranker"] = parse_json_text(candidate_ranker->manifest_json());
   ModelFiles f;
   f.weights = io::write_safetensors(
       tensors, {{"format", kFormat}, {"format_version", std::to_string(version)}});

@@ -202,7 +202,7 @@ std::string CandidateRanker::manifest_json() const {
                      {"positives", fitted_.positives},
                      {"users", fitted_.users}}}};
   j["strategy"] = fitted_.strategy_json.empty() ? nlohmann::json::object()
-                                                : nlohmann::json::parse(fitted_.strategy_json);
+                                                : parse_json_text(fitted_.strategy_json);
   return j.dump();
 }
 
