@@ -6,17 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyse, groupOf, readSections } from '../../scripts/wasm-size.mjs';
+import { leb } from '../../wasm/relaxed-i8.mjs';
 
-const leb = (n) => {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
 const bytesOf = (s) => [...Buffer.from(s)];
 const name = (s) => [...leb(s.length), ...bytesOf(s)];
 const section = (id, body) => [id, ...leb(body.length), ...body];
