@@ -185,12 +185,13 @@ export function ensureDemoData() {
       '--out', retail]);
   }
   // The Recommend page's copies of both models at DEMO_PRECISION (the f32 files stay for the CLI,
-  // the Experiment page and the benchmarks).
+  // the Experiment page and the benchmarks), for serving: their hashed user tables hold only the
+  // rows that the models' users reach (docs/model-format.md, "Serving files"; the same lists).
   for (const [from, to] of [[model, 'page-model'], [retail, 'page-online-retail-model']]) {
     const dir = join(demo, to);
     if (fresh(join(dir, 'manifest.json')) && statSync(join(dir, 'manifest.json')).mtimeMs >= statSync(join(from, 'manifest.json')).mtimeMs) continue;
-    recsys(['convert', '--model', from, '--precision', DEMO_PRECISION, '--out', dir]);
-    log(`wrote data/demo/${to}/ (${DEMO_PRECISION})`);
+    recsys(['convert', '--model', from, '--precision', DEMO_PRECISION, '--prune-user-rows', '--out', dir]);
+    log(`wrote data/demo/${to}/ (${DEMO_PRECISION}, the user rows that users reach)`);
   }
   log('demo data present (data/demo/)');
 }

@@ -334,9 +334,11 @@ export class Model extends Handle {
   }
   /**
    * The model files: weights (safetensors) and manifest (JSON text).
-   * @param {{precision?: 'f32'|'f16'|'int8', training?: object}} [options] precision of the
-   *   two-tower weights (f32: exact; f16 and int8: smaller files, docs/model-format.md) and the
-   *   training metadata stored in the manifest
+   * @param {{precision?: 'f32'|'f16'|'int8', training?: object, pruneUserRows?: boolean}} [options]
+   *   precision of the two-tower weights (f32: exact; f16 and int8: smaller files,
+   *   docs/model-format.md), the training metadata stored in the manifest, and pruneUserRows: a
+   *   file for serving whose hashed user table holds only the rows the model's users and the
+   *   anonymous row reach (format version 3; the same vectors for every user)
    * @returns {{weights: Uint8Array, manifest: string}}
    */
   toFiles(options = {}) {
@@ -345,17 +347,20 @@ export class Model extends Handle {
       throw new TypeError(`Model.toFiles: options must be an object, got ${describe(options)}`);
     }
     for (const key of Object.keys(options)) {
-      if (key !== 'precision' && key !== 'training') {
-        throw new TypeError(`Model.toFiles: unknown option '${key}' (known: precision, training)`);
+      if (key !== 'precision' && key !== 'training' && key !== 'pruneUserRows') {
+        throw new TypeError(`Model.toFiles: unknown option '${key}' (known: precision, training, pruneUserRows)`);
       }
     }
-    const { precision = 'f32', training = {} } = options;
+    const { precision = 'f32', training = {}, pruneUserRows = false } = options;
     if (!['f32', 'f16', 'int8'].includes(precision)) {
       throw new RangeError(`Model.toFiles: precision must be 'f32', 'f16' or 'int8', got ${describe(precision)}`);
     }
+    if (typeof pruneUserRows !== 'boolean') {
+      throw new TypeError(`Model.toFiles: pruneUserRows must be true or false, got ${describe(pruneUserRows)}`);
+    }
     const manifest = this.#ranker || this.#candidate
-      ? this.#m.saveWithRanker(this._h, this.#ranker, this.#candidate, JSON.stringify(training), precision)
-      : this._h.save(JSON.stringify(training), precision);
+      ? this.#m.saveWithRanker(this._h, this.#ranker, this.#candidate, JSON.stringify(training), precision, pruneUserRows)
+      : this._h.save(JSON.stringify(training), precision, pruneUserRows);
     const weights = this.#m.savedWeightsView().slice();  // copy out of wasm memory at once
     this.#m.releaseSavedWeights();
     return { weights, manifest };

@@ -361,10 +361,11 @@ EMSCRIPTEN_BINDINGS(recsys) {
 #ifndef RECSYS_SERVE_ONLY
       // Saves into saved_weights() and returns the manifest; weightsView() then shows the bytes.
       .function("save", optional_override([](const TwoTowerModel& m, const std::string& info_json,
-                                             const std::string& precision) {
+                                             const std::string& precision, bool prune_user_rows) {
                   return guarded([&] {
-                    auto f = recsys::TwoTowerFile::save(
-                        m, recsys::training_info_from_json(info_json), nullptr, nullptr, precision);
+                    auto f =
+                        recsys::TwoTowerFile::save(m, recsys::training_info_from_json(info_json),
+                                                   nullptr, nullptr, precision, prune_user_rows);
                     saved_weights() = std::move(f.weights);
                     return f.manifest;
                   });
@@ -487,12 +488,14 @@ EMSCRIPTEN_BINDINGS(recsys) {
   // ranker, candidate: null or the model's.
   function("saveWithRanker",
            optional_override([](ModelPtr model, val ranker, val candidate,
-                                const std::string& info_json, const std::string& precision) {
+                                const std::string& info_json, const std::string& precision,
+                                bool prune_user_rows) {
              return guarded([&] {
                const RankerPtr r = ranker_of(ranker);
                const CandidatePtr c = candidate_of(candidate);
-               auto f = recsys::TwoTowerFile::save(
-                   *model, recsys::training_info_from_json(info_json), r.get(), c.get(), precision);
+               auto f =
+                   recsys::TwoTowerFile::save(*model, recsys::training_info_from_json(info_json),
+                                              r.get(), c.get(), precision, prune_user_rows);
                saved_weights() = std::move(f.weights);
                return f.manifest;
              });

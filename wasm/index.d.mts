@@ -201,9 +201,11 @@ export class Model extends Handle {
   /**
    * The model files. precision: 'f32' (the default; exact), 'f16' or 'int8' (the two-tower weights
    * quantised: about 1/2 and 1/4 of the weights file; docs/model-format.md); training: metadata
-   * stored in the manifest.
+   * stored in the manifest; pruneUserRows: a file for serving whose hashed user table holds only
+   * the rows that the model's users and the anonymous row reach (format version 3: every user gets
+   * the same vector).
    */
-  toFiles(options?: { precision?: ModelPrecision; training?: TrainingInfo }): { weights: Uint8Array; manifest: string };
+  toFiles(options?: { precision?: ModelPrecision; training?: TrainingInfo; pruneUserRows?: boolean }): { weights: Uint8Array; manifest: string };
 }
 
 /** The candidate ranker's training settings (core/serving/candidate_ranker.h). */

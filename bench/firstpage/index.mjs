@@ -25,13 +25,16 @@
 // medians of two separate runs differ by more than most changes to the engine. A baseline gets
 // the demo shop as its build shipped it: a build from before shop format version 2 (asked in
 // Node) reads version 1 only, so its server serves the same shop written in version 1 (checked:
-// the two files' checksums are the same).
+// the two files' checksums are the same); likewise a build from before model format version 3
+// gets the page model written without pruning its user table (the same lists), and so does any
+// baseline with --baseline-unpruned-model (to measure what the pruned file gains).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startServer } from '../../web/server.mjs';
+import { DEMO_PRECISION } from '../../scripts/lib.mjs';
 import { CHROMIUM_ARGS, fmt, machine, root, waitForQuiet, writeResult } from '../lib.mjs';
 
 const LOADS = 7;
@@ -83,6 +86,29 @@ function shopVersion1() {
   return dir;
 }
 
+// Whether the baseline build reads the page model as it is now (format version 3: its user table
+// holds the rows that users reach): asked of its serving engine in Node.
+async function baselineReadsModel(dist) {
+  const { createRecsys } = await import(pathToFileURL(join(dist, 'serve.node.mjs')).href);
+  const rs = await createRecsys({ engine: 'serve' });
+  const dir = join(root, 'data', 'demo', 'page-model');
+  try {
+    (await rs.loadModel({ weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), manifest: readFileSync(join(dir, 'manifest.json'), 'utf8') })).dispose();
+    return true;
+  } catch (e) {
+    if (/format_version \d+ is not supported/.test(e.message)) return false;
+    throw e;
+  }
+}
+
+// The page model (data/demo/model at DEMO_PRECISION) written without pruning its user table.
+function pageModelUnpruned() {
+  const dir = join(root, 'data', 'demo', 'baseline', 'page-model-unpruned');
+  const r = spawnSync(join(root, 'build', 'recsys'), ['convert', '--model', join(root, 'data', 'demo', 'model'), '--precision', DEMO_PRECISION, '--out', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`recsys convert (unpruned page model) failed: ${r.stderr}`);
+  return dir;
+}
+
 // The files that web/recommend.mjs downloads for its default shop and model.
 const PAGE_FILES = ['data/demo/synthetic/shop.bin', 'data/demo/page-model/model.safetensors', 'data/demo/page-model/manifest.json'];
 
@@ -119,7 +145,9 @@ export async function run() {
   }
   const server = await startServer({ port: 0, extraMounts: [['/bench/', join(root, 'bench')], ['/floor/', floorPage()]] });
   const base = `http://127.0.0.1:${server.address().port}`;
-  const baselineMounts = baseline ? [['/dist/', baseline], ...(await baselineReadsShop(baseline) ? [] : [['/data/demo/synthetic/', shopVersion1()]])] : null;
+  const unprunedModel = baseline && (process.argv.includes('--baseline-unpruned-model') || !(await baselineReadsModel(baseline)));
+  const baselineMounts = baseline ? [['/dist/', baseline], ...(await baselineReadsShop(baseline) ? [] : [['/data/demo/synthetic/', shopVersion1()]]),
+    ...(unprunedModel ? [['/data/demo/page-model/', pageModelUnpruned()]] : [])] : null;
   const baselineServer = baseline ? await startServer({ port: 0, extraMounts: baselineMounts }) : null;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -160,6 +188,7 @@ export async function run() {
     scriptPageMs: median(reference.script), enginePageMs: median(reference.engine), floorPageMs: median(reference.floor) };
   const vsBaseline = baseline ? {
     dir: baseline,
+    pageModel: unprunedModel ? 'written without pruning its user table' : 'the same as the current build',
     visibleMs: median(baselineLoads.map((x) => x.visibleMs)),
     ratio: median(loads.map((x, i) => x.visibleMs / baselineLoads[i].visibleMs)),
     steps: Object.fromEntries([['dataset', 'engineMs', 'datasetMs'], ['model', 'datasetMs', 'modelMs'], ['render', 'modelMs', 'visibleMs']].map(([k, a, b]) => [k, {

@@ -67,9 +67,11 @@ usage:
       purchase ranker; --candidate-ranker '{...}' a candidate ranker for the scene (default: default) of the strategy, fitted on a cut
       window_days before the end of the training logs with features from a second two-tower
       trained before the cut; it is stored with the model with its scene and strategy.
-  recsys convert --model DIR --precision f32|f16|int8 --out DIR
+  recsys convert --model DIR --precision f32|f16|int8 --out DIR [--prune-user-rows]
       Write a model's files again at another precision (its ranker and candidate ranker with it)
-      and print both sizes.
+      and print both sizes. --prune-user-rows: a file for serving, whose hashed user table keeps
+      only the rows the model's users and the anonymous row reach (format version 3; the same
+      vectors and lists for every user).
   recsys recommend --model DIR [--data synthetic|online-retail|DIR] [--user ID] [--scene S]
                    [--item ID] [--k N] [--diversity X] [--history ITEM,ITEM,...] [--events JSON|FILE]
                    [--request JSON|FILE] [--index exact|int8|ivf] [--strategy JSON|FILE]
@@ -448,16 +450,16 @@ int cmd_train(const std::vector<std::string>& argv) {
 }
 
 int cmd_convert(const std::vector<std::string>& argv) {
-  const Args a(argv, {"model", "precision", "out"}, {});
+  const Args a(argv, {"model", "precision", "out"}, {"prune-user-rows"});
   RECSYS_CHECK(a.has("model") && a.has("precision") && a.has("out"),
-               "convert needs --model DIR --precision f32|f16|int8 --out DIR");
+               "convert needs --model DIR --precision f32|f16|int8 --out DIR [--prune-user-rows]");
   const std::string dir = a.get("model"), out = a.get("out");
   const std::string weights = read_file(dir + "/model.safetensors");
   const std::string manifest = read_file(dir + "/manifest.json");
   const auto all = TwoTowerFile::load_all(weights, manifest, dir);
   const ModelFiles files =
       TwoTowerFile::save(*all.model, TwoTowerFile::training_info(manifest), all.ranker.get(),
-                         all.candidate.get(), a.get("precision"));
+                         all.candidate.get(), a.get("precision"), a.has("prune-user-rows"));
   make_dirs(out);
   write_file(out + "/model.safetensors", files.weights);
   write_file(out + "/manifest.json", files.manifest);

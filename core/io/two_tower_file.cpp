@@ -1,5 +1,6 @@
 #include "io/two_tower_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -183,7 +184,7 @@ TrainingInfo training_info_from_json(std::string_view json) {
 
 ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& info,
                               RankingModel* ranker, const CandidateRanker* candidate_ranker,
-                              const std::string& precision) {
+                              const std::string& precision, bool prune_user_rows) {
   RECSYS_CHECK(!ranker || &ranker->retrieval() == &model,
                "model files: the ranker belongs to another model");
   check_precision(precision, "model files");
@@ -211,8 +212,41 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     shapes[t.name] = t.shape;
     tensors.push_back(std::move(t));
   }
+  // A serving file's user table: the rows the users and the anonymous row reach, in row order
+  // (quantised per row below, as the whole table would be), and which rows they are.
+  std::vector<char> kept;
+  if (prune_user_rows && model.config_.user_buckets > 0) {
+    kept.assign(static_cast<std::size_t>(model.anonymous_row_) + 1, 0);
+    for (std::int32_t r : model.user_id_rows_) kept[static_cast<std::size_t>(r)] = 1;
+    kept.back() = 1;
+    if (std::count(kept.begin(), kept.end(), 1) == static_cast<std::ptrdiff_t>(kept.size()))
+      kept.clear();  // every row reached: nothing to leave out
+  }
+  if (!kept.empty()) {
+    io::Tensor& t = *std::find_if(tensors.begin(), tensors.end(), [](const io::Tensor& x) {
+      return x.name == "user/id_embedding";
+    });
+    const std::int64_t cols = t.shape[1];
+    std::vector<float> rows;
+    for (std::size_t r = 0; r < kept.size(); ++r)
+      if (kept[r])
+        rows.insert(rows.end(), t.data.begin() + static_cast<std::ptrdiff_t>(r) * cols,
+                    t.data.begin() + static_cast<std::ptrdiff_t>(r + 1) * cols);
+    t.shape[0] = static_cast<std::int64_t>(rows.size()) / cols;
+    t.data = std::move(rows);
+    shapes[t.name] = t.shape;
+  }
   // The ranker's and the candidate ranker's tensors (small) stay F32 at every precision.
   tensors = at_precision(std::move(tensors), precision);
+  if (!kept.empty()) {  // I8 0 / 1 per row of the whole table, after the table (and its scales)
+    io::Tensor k{"user/id_embedding.kept", "I8", {static_cast<std::int64_t>(kept.size())}, {}};
+    k.data.assign(kept.begin(), kept.end());
+    auto at = std::find_if(tensors.begin(), tensors.end(),
+                           [](const io::Tensor& x) { return x.name == "user/id_embedding"; });
+    at += at + 1 != tensors.end() && (at + 1)->name == "user/id_embedding.scale" ? 2 : 1;
+    shapes[k.name] = k.shape;
+    tensors.insert(at, std::move(k));
+  }
   if (ranker)
     for (const auto& [name, tensor] : ranker->tensors()) {
       io::Tensor t;
@@ -236,7 +270,8 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
       tensors.push_back(std::move(t));
     }
   nlohmann::json j;
-  const int version = precision == "f32" ? 1 : 2;  // f32 files stay readable by version-1 builds
+  // f32 files stay readable by version-1 builds, f16 and int8 ones by version-2 builds.
+  const int version = !kept.empty() ? 3 : precision == "f32" ? 1 : 2;
   j["format"] = kFormat;
   j["format_version"] = version;
   if (precision != "f32") j["precision"] = precision;
@@ -445,8 +480,8 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
                                     : std::string("f32");
   RECSYS_CHECK_FORMAT(precision == "f32" || precision == "f16" || precision == "int8", where,
                       ": precision must be f32, f16 or int8, got '", precision, "'");
-  RECSYS_CHECK_FORMAT(version < 2 || j.contains("precision"), where,
-                      ": format_version 2 needs 'precision'");
+  RECSYS_CHECK_FORMAT(version != 2 || j.contains("precision"), where,
+                      ": format_version 2 needs 'precision'");  // 3: absent is f32
 
   TwoTowerModel m;
   // Features added after format version 1 are off in configs that predate them.
@@ -498,19 +533,62 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   m.init_weights(false, user_codes);
 
   const io::Safetensors& st = p.tensors();
+  // A serving file's user table (version 3, TwoTowerFile::save's prune_user_rows): the rows that
+  // user/id_embedding.kept marks, which must include every row a user or the anonymous row
+  // reaches; the others load as zeros.
+  const io::Tensor* kept = st.find("user/id_embedding.kept");
+  std::vector<Eigen::Index> kept_rows;
+  if (kept) {
+    const std::string name = source + "/model.safetensors: tensor 'user/id_embedding.kept'";
+    RECSYS_CHECK_FORMAT(version >= 3, name, " needs format_version 3, the manifest has ", version);
+    RECSYS_CHECK_FORMAT(m.config_.user_buckets > 0, name,
+                        " needs hashed users (config user_buckets > 0)");
+    const Eigen::Index rows = m.anonymous_row_ + 1;
+    RECSYS_CHECK_FORMAT(kept->dtype == "I8" && kept->shape.size() == 1 && kept->shape[0] == rows,
+                        name, " must be I8 of shape [", rows, "], got ", kept->dtype, " of ",
+                        kept->shape.size(), " dimensions");
+    std::vector<char> keep(static_cast<std::size_t>(rows));
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      const float v = kept->value(static_cast<std::size_t>(r));
+      RECSYS_CHECK_FORMAT(v == 0 || v == 1, name, " holds ", v, " at element ", r,
+                          " (0 or 1 expected)");
+      keep[static_cast<std::size_t>(r)] = v == 1;
+      if (v == 1) kept_rows.push_back(r);
+    }
+    const std::size_t us = static_cast<std::size_t>(m.user_slots());
+    for (std::size_t x = 0; x < m.user_id_rows_.size(); ++x)
+      RECSYS_CHECK_FORMAT(keep[static_cast<std::size_t>(m.user_id_rows_[x])], name, ": user '",
+                          m.users_.token(static_cast<std::int32_t>(x / us)), "' reaches row ",
+                          m.user_id_rows_[x], ", which is not kept");
+    RECSYS_CHECK_FORMAT(keep.back(), name, ": the anonymous row (", rows - 1, ") is not kept");
+  }
   // Each tensor's name, shape and destination: its parameter's floats, or none for an int8
   // file's user table, whose codes and scales are kept as they are (first, as parameters()
-  // lists it).
+  // lists it). `kept`: the tensor holds kept_rows of the destination's rows.
   struct Slot {
     std::string name;
     Eigen::Index rows, cols;
     float* out;
+    bool kept = false;
   };
   std::vector<Slot> slots;
+  const auto user_table_rows = [&](Eigen::Index rows) {
+    return kept ? static_cast<Eigen::Index>(kept_rows.size()) : rows;
+  };
   if (user_codes)
-    slots.push_back({"user/id_embedding", m.anonymous_row_ + 1, m.config_.user_id_dim, nullptr});
-  for (const auto& q : m.parameters())
-    slots.push_back({q.name, q.value->rows(), q.value->cols(), q.value->data()});
+    slots.push_back({"user/id_embedding", user_table_rows(m.anonymous_row_ + 1),
+                     m.config_.user_id_dim, nullptr, kept != nullptr});
+  for (const auto& q : m.parameters()) {
+    const bool table = kept && q.name == "user/id_embedding";
+    slots.push_back({q.name, table ? user_table_rows(q.value->rows()) : q.value->rows(),
+                     q.value->cols(), q.value->data(), table});
+  }
+  // The held rows of a kept table, from `from` (rows × cols) to their rows of `to`.
+  const auto scatter_rows = [&kept_rows](const auto* from, Eigen::Index cols, auto* to) {
+    for (std::size_t i = 0; i < kept_rows.size(); ++i)
+      std::copy(from + static_cast<Eigen::Index>(i) * cols,
+                from + static_cast<Eigen::Index>(i + 1) * cols, to + kept_rows[i] * cols);
+  };
   std::size_t scale_tensors = 0;  // int8: one NAME.scale per quantised tensor
   for (const Slot& p : slots) {
     const io::Tensor* t = st.find(p.name);
@@ -555,14 +633,28 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
         codes->rows = static_cast<std::int32_t>(p.rows);
         codes->cols = static_cast<int>(p.cols);
         codes->by_row = by_row;
-        codes->codes.assign(code, code + p.rows * p.cols);
-        codes->scale = std::move(scale);
+        if (p.kept) {  // the rows left out: zero codes, zero scales
+          codes->rows = m.anonymous_row_ + 1;
+          codes->codes.assign(static_cast<std::size_t>(codes->rows) * p.cols, 0);
+          codes->scale.assign(static_cast<std::size_t>(codes->rows), 0.0f);
+          scatter_rows(code, p.cols, codes->codes.data());
+          scatter_rows(scale.data(), 1, codes->scale.data());
+        } else {
+          codes->codes.assign(code, code + p.rows * p.cols);
+          codes->scale = std::move(scale);
+        }
         m.user_codes_ = std::move(codes);
       }
       ++scale_tensors;
     } else {
       check_finite(*t, source, p.name);
-      t->values(p.out);
+      if (p.kept) {  // into the rows kept; the others stay zero (init_weights(false))
+        std::vector<float> held(static_cast<std::size_t>(p.rows * p.cols));
+        t->values(held.data());
+        scatter_rows(held.data(), p.cols, p.out);
+      } else {
+        t->values(p.out);
+      }
     }
   }
   std::size_t ranking_tensors = 0, candidate_tensors = 0;
@@ -576,7 +668,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   RECSYS_CHECK_FORMAT(candidate_tensors == 0 || j.contains("candidate_ranker"), source,
                       "/model.safetensors: candidate_ranker tensors without a 'candidate_ranker' "
                       "entry in the manifest");
-  ranking_tensors += candidate_tensors + scale_tensors;
+  ranking_tensors += candidate_tensors + scale_tensors + (kept ? 1 : 0);
   RECSYS_CHECK_FORMAT(st.tensors.size() - ranking_tensors == slots.size(), source,
                       "/model.safetensors: ", st.tensors.size() - ranking_tensors,
                       " tensors, the model has ", slots.size(), " (unexpected extra tensors)");

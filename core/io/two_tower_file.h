@@ -26,8 +26,10 @@ struct ModelFiles {
 };
 
 // The newest format version this build reads: 1 (float32 weights), 2 (adds "precision": f16 or
-// int8 weights, docs/model-format.md). Files are written at the lowest version that holds them.
-constexpr int kTwoTowerFormatVersion = 2;
+// int8 weights), 3 (a user table that holds only the rows known users reach, with the tensor
+// user/id_embedding.kept; docs/model-format.md). Files are written at the lowest version that
+// holds them.
+constexpr int kTwoTowerFormatVersion = 3;
 // The largest files load() reads (a file from an untrusted place is refused before parsing).
 constexpr std::uint64_t kMaxWeightsBytes = 2048ull << 20;
 constexpr std::uint64_t kMaxManifestBytes = 512ull << 20;
@@ -40,10 +42,16 @@ class TwoTowerFile {
   // "candidate_ranker": {"config", "features", "scene", "strategy", "fit"}.
   // precision: "f32" (bit-exact round trip), "f16" or "int8" (the two-tower tensors quantised,
   // docs/model-format.md; loading dequantises them to floats).
+  // prune_user_rows: a file for serving, whose hashed user table (config user_buckets > 0) holds
+  // only the rows that the model's users and the anonymous row reach, with the tensor
+  // user/id_embedding.kept (format version 3). Every user and anonymous request gets the same
+  // vectors and lists from it; the rows left out (never read when serving: an unknown user is
+  // refused or served as anonymous) load as zeros. With nothing to leave out (user_buckets 0, or
+  // every row reached) the file is the one written without it.
   static ModelFiles save(const TwoTowerModel& model, const TrainingInfo& info = TrainingInfo(),
                          RankingModel* ranker = nullptr,
                          const CandidateRanker* candidate_ranker = nullptr,
-                         const std::string& precision = "f32");
+                         const std::string& precision = "f32", bool prune_user_rows = false);
   // Validates everything (format, version, config, vocabularies, every tensor's name, dtype and
   // shape, the file's size) before returning; a bad file is an Error and no model is built.
   static TwoTowerModel load(std::string_view weights, std::string_view manifest,

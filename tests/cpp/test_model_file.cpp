@@ -491,3 +491,100 @@ TEST_CASE("a ranker saved with its model loads back identically", "[io][model][r
   CHECK_THROWS_WITH(TwoTowerFile::load(f.weights, j.dump()),
                     Catch::Contains("ranking tensors without"));
 }
+
+TEST_CASE(
+    "a serving file keeps the user rows that users reach: the same vectors, a smaller file, "
+    "refused when wrong",
+    "[io][model][precision]") {
+  TwoTowerModel m = trained_small_model("default");
+  REQUIRE(m.config().user_buckets == 1024);  // 80 users, 2 hashes each: most rows never reached
+  std::vector<UserQuery> queries(1);  // anonymous, then every user without and with a history
+  for (std::int32_t u = 0; u < m.num_users(); ++u) {
+    queries.push_back(UserQuery{u, {}});
+    queries.push_back(UserQuery{u, {u % m.num_items(), (3 * u + 1) % m.num_items()}});
+  }
+  const auto same_bits = [](const nn::Matrix& a, const nn::Matrix& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() &&
+           std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
+  };
+  for (const char* precision : {"f32", "f16", "int8"}) {
+    INFO("precision " << precision);
+    const ModelFiles dense = TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, precision);
+    const ModelFiles pruned =
+        TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, precision, true);
+    CHECK(nlohmann::json::parse(dense.manifest)["format_version"] ==
+          (std::string(precision) == "f32" ? 1 : 2));
+    CHECK(nlohmann::json::parse(pruned.manifest)["format_version"] == 3);
+    const io::Safetensors st = io::read_safetensors(pruned.weights);
+    const io::Tensor* kept = st.find("user/id_embedding.kept");
+    REQUIRE(kept);
+    CHECK(kept->dtype == "I8");
+    CHECK(kept->shape == std::vector<std::int64_t>{1025});
+    const auto held = std::count(kept->data.begin(), kept->data.end(), 1.0f);
+    CHECK(held == st.find("user/id_embedding")->shape[0]);
+    CHECK(held <= 2 * 80 + 1);
+    CHECK(kept->data.back() == 1.0f);  // the anonymous row
+    CHECK(pruned.weights.size() + (1025 - held) * 32 * (std::string(precision) == "f32" ? 3 : 1) <
+          dense.weights.size());
+    const TwoTowerModel a = TwoTowerFile::load(dense.weights, dense.manifest);
+    const TwoTowerModel b = TwoTowerFile::load(pruned.weights, pruned.manifest);
+    nn::Matrix ua, ub, va, vb;
+    a.user_embeddings(queries, ua);
+    b.user_embeddings(queries, ub);
+    CHECK(same_bits(ua, ub));
+    a.item_embeddings(va);
+    b.item_embeddings(vb);
+    CHECK(same_bits(va, vb));
+    // Read and written again: the same file (the rows left out are not reached either).
+    CHECK(TwoTowerFile::save(b, TrainingInfo(), nullptr, nullptr, precision, true).weights ==
+          pruned.weights);
+  }
+
+  // Nothing to leave out (a row per user): the file written without pruning.
+  SyntheticConfig sc;
+  sc.users = 30;
+  sc.items = 20;
+  sc.interactions = 200;
+  const auto shop = generate_synthetic_shop(sc);
+  TwoTowerConfig cfg = TwoTowerConfig::preset_named("default");
+  cfg.user_buckets = 0;
+  const TwoTowerModel per_user(cfg, shop.data.catalog, shop.data.interactions.users());
+  for (const char* precision : {"f32", "int8"}) {
+    const ModelFiles x = TwoTowerFile::save(per_user, TrainingInfo(), nullptr, nullptr, precision);
+    const ModelFiles y =
+        TwoTowerFile::save(per_user, TrainingInfo(), nullptr, nullptr, precision, true);
+    CHECK(x.weights == y.weights);
+    CHECK(x.manifest == y.manifest);
+  }
+
+  // Bad serving files: each refused, naming what is wrong.
+  const ModelFiles f = TwoTowerFile::save(m, TrainingInfo(), nullptr, nullptr, "int8", true);
+  const auto refused = [&](const std::string& weights, const std::string& manifest,
+                           const std::string& what) {
+    INFO("expecting: " << what);
+    CHECK_THROWS_WITH(TwoTowerFile::load(weights, manifest, "bad"), Catch::Contains(what));
+  };
+  auto j = nlohmann::json::parse(f.manifest);
+  j["format_version"] = 2;
+  refused(f.weights, j.dump(), "'user/id_embedding.kept' needs format_version 3");
+  const io::Safetensors st = io::read_safetensors(f.weights, "f", false);
+  const io::Tensor* kept = st.find("user/id_embedding.kept");
+  REQUIRE(kept);
+  const std::size_t at = static_cast<std::size_t>(kept->raw.data() - f.weights.data());
+  const auto with_kept = [&](std::size_t row, char value) {
+    std::string w = f.weights;
+    w[at + row] = value;
+    return w;
+  };
+  std::size_t reached = 0, unreached = 0;
+  while (kept->raw[reached] != 1) ++reached;
+  while (kept->raw[unreached] != 0) ++unreached;
+  refused(with_kept(reached, 0), f.manifest, "which is not kept");
+  refused(with_kept(reached, 2), f.manifest, "holds 2 at element " + std::to_string(reached));
+  refused(with_kept(1024, 0), f.manifest, "the anonymous row (1024) is not kept");
+  refused(with_kept(unreached, 1), f.manifest, "'user/id_embedding' has shape [");
+  // The tensor in a file whose users are not hashed.
+  j = nlohmann::json::parse(f.manifest);
+  j["config"]["user_buckets"] = 0;
+  refused(f.weights, j.dump(), "needs hashed users");
+}

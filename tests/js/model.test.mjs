@@ -99,9 +99,41 @@ test('toFiles({ precision }): f16 and int8 files are smaller, load in both engin
     }
   }
   assert.throws(() => model.toFiles({ precision: 'int4' }), { name: 'RangeError', message: /precision must be 'f32', 'f16' or 'int8', got "int4"/ });
-  assert.throws(() => model.toFiles({ dataset: 'x' }), { name: 'TypeError', message: /unknown option 'dataset' \(known: precision, training\)/ });
+  assert.throws(() => model.toFiles({ dataset: 'x' }), { name: 'TypeError', message: /unknown option 'dataset' \(known: precision, training, pruneUserRows\)/ });
   assert.throws(() => model.toFiles(null), { name: 'TypeError', message: /options must be an object/ });
   assert.deepEqual(model.toFiles().weights, f32.weights);  // a refused call changed nothing
+  trainer.dispose();
+  shop.dispose();
+});
+
+test('toFiles({ pruneUserRows }): a serving file without the user rows no user reaches, the same lists for every user', async () => {
+  const shop = rs.generateShop({ users: 1500, items: 600, interactions: 20000 });
+  const trainer = rs.createTrainer(shop, { preset: 'default', epochs: 1, patience: 0 });
+  while (!trainer.done) trainer.step(100);
+  const model = trainer.model;
+  const serve = await createRecsys({ engine: 'serve' });
+  for (const precision of ['f32', 'int8']) {
+    const dense = model.toFiles({ precision });
+    const pruned = model.toFiles({ precision, pruneUserRows: true });
+    // 1,500 users, two hashes each, reach at most 3,001 of the 4,097 rows.
+    const row = precision === 'int8' ? 36 : 128;
+    assert.ok(pruned.weights.length < dense.weights.length - 1000 * row, `${precision}: ${pruned.weights.length} bytes against ${dense.weights.length}`);
+    const manifest = JSON.parse(pruned.manifest);
+    assert.equal(manifest.format_version, 3);
+    assert.equal(manifest.config.user_buckets, 4096);
+    assert.ok(manifest.tensors['user/id_embedding'][0] <= 3001);
+    assert.deepEqual(manifest.tensors['user/id_embedding.kept'], [4097]);
+    const queries = [{}, { history: ['item_3', 'item_9'] }];
+    for (let u = 1; u <= 1500; u += 37) queries.push({ userId: `user_${u}` }, { userId: `user_${u}`, history: ['item_12'] });
+    for (const engine of [rs, serve]) {
+      const a = await engine.loadModel(dense), b = await engine.loadModel(pruned);
+      for (const q of queries) assert.deepEqual(b.recommend({ ...q, k: 10 }), a.recommend({ ...q, k: 10 }), `${precision}: ${JSON.stringify(q)}`);
+      if (engine === rs) assert.deepEqual(b.toFiles({ precision, pruneUserRows: true }).weights, pruned.weights);
+      a.dispose();
+      b.dispose();
+    }
+  }
+  assert.throws(() => model.toFiles({ pruneUserRows: 'yes' }), { name: 'TypeError', message: /pruneUserRows must be true or false, got "yes"/ });
   trainer.dispose();
   shop.dispose();
 });
