@@ -461,6 +461,44 @@ RECSYS_LOOP void price_columns(const PriceFeatures& price, const std::vector<dou
     value[i] = price.value(item_price[i], feature);
   }
 }
+
+// The rows of the whole user table (`rows` of them) that a serving file holds, from its
+// user/id_embedding.kept (I8 of shape [rows], checked by the caller): each mark 0 or 1, every row
+// in user_rows (the users' hashed rows, `slots` per user) and the anonymous row (the last) held.
+RECSYS_LOOP std::vector<Eigen::Index> kept_user_rows(const io::Tensor& kept, Eigen::Index rows,
+                                                     const std::vector<std::int32_t>& user_rows,
+                                                     int slots, const Vocabulary& users,
+                                                     const std::string& name) {
+  // The marks as stored (raw, an undecoded read) or as decoded.
+  const auto mark = [&kept](Eigen::Index r) {
+    return kept.raw.empty() ? static_cast<int>(kept.data[static_cast<std::size_t>(r)])
+                            : static_cast<int>(static_cast<std::int8_t>(kept.raw[r]));
+  };
+  std::vector<Eigen::Index> held;
+  held.reserve(static_cast<std::size_t>(rows));
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const int v = mark(r);
+    RECSYS_CHECK_FORMAT(v == 0 || v == 1, name, " holds ", v, " at element ", r,
+                        " (0 or 1 expected)");
+    if (v == 1) held.push_back(r);
+  }
+  for (std::size_t x = 0; x < user_rows.size(); ++x)
+    RECSYS_CHECK_FORMAT(mark(user_rows[x]) == 1, name, ": user '",
+                        users.token(static_cast<std::int32_t>(x / static_cast<std::size_t>(slots))),
+                        "' reaches row ", user_rows[x], ", which is not kept");
+  RECSYS_CHECK_FORMAT(mark(rows - 1) == 1, name, ": the anonymous row (", rows - 1,
+                      ") is not kept");
+  return held;
+}
+
+// Row i of `from` (held.size() rows of `cols`) to row held[i] of `to`.
+template <class T>
+RECSYS_LOOP void scatter_rows(const std::vector<Eigen::Index>& held, const T* from,
+                              Eigen::Index cols, T* to) {
+  for (std::size_t i = 0; i < held.size(); ++i)
+    std::copy(from + static_cast<Eigen::Index>(i) * cols,
+              from + static_cast<Eigen::Index>(i + 1) * cols, to + held[i] * cols);
+}
 }  // namespace
 
 TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
@@ -547,20 +585,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
     RECSYS_CHECK_FORMAT(kept->dtype == "I8" && kept->shape.size() == 1 && kept->shape[0] == rows,
                         name, " must be I8 of shape [", rows, "], got ", kept->dtype, " of ",
                         kept->shape.size(), " dimensions");
-    std::vector<char> keep(static_cast<std::size_t>(rows));
-    for (Eigen::Index r = 0; r < rows; ++r) {
-      const float v = kept->value(static_cast<std::size_t>(r));
-      RECSYS_CHECK_FORMAT(v == 0 || v == 1, name, " holds ", v, " at element ", r,
-                          " (0 or 1 expected)");
-      keep[static_cast<std::size_t>(r)] = v == 1;
-      if (v == 1) kept_rows.push_back(r);
-    }
-    const std::size_t us = static_cast<std::size_t>(m.user_slots());
-    for (std::size_t x = 0; x < m.user_id_rows_.size(); ++x)
-      RECSYS_CHECK_FORMAT(keep[static_cast<std::size_t>(m.user_id_rows_[x])], name, ": user '",
-                          m.users_.token(static_cast<std::int32_t>(x / us)), "' reaches row ",
-                          m.user_id_rows_[x], ", which is not kept");
-    RECSYS_CHECK_FORMAT(keep.back(), name, ": the anonymous row (", rows - 1, ") is not kept");
+    kept_rows = kept_user_rows(*kept, rows, m.user_id_rows_, m.user_slots(), m.users_, name);
   }
   // Each tensor's name, shape and destination: its parameter's floats, or none for an int8
   // file's user table, whose codes and scales are kept as they are (first, as parameters()
@@ -583,12 +608,6 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
     slots.push_back({q.name, table ? user_table_rows(q.value->rows()) : q.value->rows(),
                      q.value->cols(), q.value->data(), table});
   }
-  // The held rows of a kept table, from `from` (rows × cols) to their rows of `to`.
-  const auto scatter_rows = [&kept_rows](const auto* from, Eigen::Index cols, auto* to) {
-    for (std::size_t i = 0; i < kept_rows.size(); ++i)
-      std::copy(from + static_cast<Eigen::Index>(i) * cols,
-                from + static_cast<Eigen::Index>(i + 1) * cols, to + kept_rows[i] * cols);
-  };
   std::size_t scale_tensors = 0;  // int8: one NAME.scale per quantised tensor
   for (const Slot& p : slots) {
     const io::Tensor* t = st.find(p.name);
@@ -637,8 +656,8 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
           codes->rows = m.anonymous_row_ + 1;
           codes->codes.assign(static_cast<std::size_t>(codes->rows) * p.cols, 0);
           codes->scale.assign(static_cast<std::size_t>(codes->rows), 0.0f);
-          scatter_rows(code, p.cols, codes->codes.data());
-          scatter_rows(scale.data(), 1, codes->scale.data());
+          scatter_rows(kept_rows, code, p.cols, codes->codes.data());
+          scatter_rows(kept_rows, scale.data(), 1, codes->scale.data());
         } else {
           codes->codes.assign(code, code + p.rows * p.cols);
           codes->scale = std::move(scale);
@@ -651,7 +670,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
       if (p.kept) {  // into the rows kept; the others stay zero (init_weights(false))
         std::vector<float> held(static_cast<std::size_t>(p.rows * p.cols));
         t->values(held.data());
-        scatter_rows(held.data(), p.cols, p.out);
+        scatter_rows(kept_rows, held.data(), p.cols, p.out);
       } else {
         t->values(p.out);
       }
