@@ -196,9 +196,8 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     io::Tensor t;
     t.name = "user/id_embedding";
     t.shape = {c.rows, c.cols};
-    t.data.resize(c.codes.size());
-    nn::kernels::dequantize_i8(c.codes.data(), c.rows, c.cols, c.scale.data(), c.by_row,
-                               t.data.data());
+    t.data.resize(static_cast<std::size_t>(c.rows) * static_cast<std::size_t>(c.cols));
+    c.dequantize(t.data.data());
     shapes[t.name] = t.shape;
     tensors.push_back(std::move(t));
   }
@@ -463,41 +462,43 @@ RECSYS_LOOP void price_columns(const PriceFeatures& price, const std::vector<dou
 }
 
 // The rows of the whole user table (`rows` of them) that a serving file holds, from its
-// user/id_embedding.kept (I8 of shape [rows], checked by the caller): each mark 0 or 1, every row
-// in user_rows (the users' hashed rows, `slots` per user) and the anonymous row (the last) held.
-RECSYS_LOOP std::vector<Eigen::Index> kept_user_rows(const io::Tensor& kept, Eigen::Index rows,
-                                                     const std::vector<std::int32_t>& user_rows,
-                                                     int slots, const Vocabulary& users,
-                                                     const std::string& name) {
+// user/id_embedding.kept (I8 of shape [rows], checked by the caller): slot[r] is row r's place
+// among the held rows (held_rows of them), or -1. Each mark 0 or 1, every row in user_rows (the
+// users' hashed rows, `slots` per user) and the anonymous row (the last) held.
+RECSYS_LOOP std::vector<std::int32_t> kept_user_slots(const io::Tensor& kept, Eigen::Index rows,
+                                                      const std::vector<std::int32_t>& user_rows,
+                                                      int slots, const Vocabulary& users,
+                                                      const std::string& name,
+                                                      Eigen::Index& held_rows) {
   // The marks as stored (raw, an undecoded read) or as decoded.
   const auto mark = [&kept](Eigen::Index r) {
     return kept.raw.empty() ? static_cast<int>(kept.data[static_cast<std::size_t>(r)])
                             : static_cast<int>(static_cast<std::int8_t>(kept.raw[r]));
   };
-  std::vector<Eigen::Index> held;
-  held.reserve(static_cast<std::size_t>(rows));
+  std::vector<std::int32_t> slot(static_cast<std::size_t>(rows));
+  std::int32_t held = 0;
   for (Eigen::Index r = 0; r < rows; ++r) {
     const int v = mark(r);
     RECSYS_CHECK_FORMAT(v == 0 || v == 1, name, " holds ", v, " at element ", r,
                         " (0 or 1 expected)");
-    if (v == 1) held.push_back(r);
+    slot[static_cast<std::size_t>(r)] = v == 1 ? held++ : -1;
   }
   for (std::size_t x = 0; x < user_rows.size(); ++x)
-    RECSYS_CHECK_FORMAT(mark(user_rows[x]) == 1, name, ": user '",
+    RECSYS_CHECK_FORMAT(slot[static_cast<std::size_t>(user_rows[x])] >= 0, name, ": user '",
                         users.token(static_cast<std::int32_t>(x / static_cast<std::size_t>(slots))),
                         "' reaches row ", user_rows[x], ", which is not kept");
-  RECSYS_CHECK_FORMAT(mark(rows - 1) == 1, name, ": the anonymous row (", rows - 1,
-                      ") is not kept");
-  return held;
+  RECSYS_CHECK_FORMAT(slot.back() >= 0, name, ": the anonymous row (", rows - 1, ") is not kept");
+  held_rows = held;
+  return slot;
 }
 
-// Row i of `from` (held.size() rows of `cols`) to row held[i] of `to`.
-template <class T>
-RECSYS_LOOP void scatter_rows(const std::vector<Eigen::Index>& held, const T* from,
-                              Eigen::Index cols, T* to) {
-  for (std::size_t i = 0; i < held.size(); ++i)
-    std::copy(from + static_cast<Eigen::Index>(i) * cols,
-              from + static_cast<Eigen::Index>(i + 1) * cols, to + held[i] * cols);
+// The held rows of `from` (cols floats each) to their rows of `to` (slot: kept_user_slots).
+RECSYS_LOOP void scatter_rows(const std::vector<std::int32_t>& slot, const float* from,
+                              Eigen::Index cols, float* to) {
+  for (std::size_t r = 0; r < slot.size(); ++r)
+    if (slot[r] >= 0)
+      std::copy(from + slot[r] * cols, from + (slot[r] + 1) * cols,
+                to + static_cast<Eigen::Index>(r) * cols);
 }
 }  // namespace
 
@@ -575,7 +576,8 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   // user/id_embedding.kept marks, which must include every row a user or the anonymous row
   // reaches; the others load as zeros.
   const io::Tensor* kept = st.find("user/id_embedding.kept");
-  std::vector<Eigen::Index> kept_rows;
+  std::vector<std::int32_t> kept_slot;  // per row of the table: its place in the file, or -1
+  Eigen::Index kept_rows = 0;
   if (kept) {
     const std::string name = source + "/model.safetensors: tensor 'user/id_embedding.kept'";
     RECSYS_CHECK_FORMAT(version >= 3, name, " needs format_version 3, the manifest has ", version);
@@ -585,7 +587,8 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
     RECSYS_CHECK_FORMAT(kept->dtype == "I8" && kept->shape.size() == 1 && kept->shape[0] == rows,
                         name, " must be I8 of shape [", rows, "], got ", kept->dtype, " of ",
                         kept->shape.size(), " dimensions");
-    kept_rows = kept_user_rows(*kept, rows, m.user_id_rows_, m.user_slots(), m.users_, name);
+    kept_slot =
+        kept_user_slots(*kept, rows, m.user_id_rows_, m.user_slots(), m.users_, name, kept_rows);
   }
   // Each tensor's name, shape and destination: its parameter's floats, or none for an int8
   // file's user table, whose codes and scales are kept as they are (first, as parameters()
@@ -597,9 +600,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
     bool kept = false;
   };
   std::vector<Slot> slots;
-  const auto user_table_rows = [&](Eigen::Index rows) {
-    return kept ? static_cast<Eigen::Index>(kept_rows.size()) : rows;
-  };
+  const auto user_table_rows = [&](Eigen::Index rows) { return kept ? kept_rows : rows; };
   if (user_codes)
     slots.push_back({"user/id_embedding", user_table_rows(m.anonymous_row_ + 1),
                      m.config_.user_id_dim, nullptr, kept != nullptr});
@@ -652,15 +653,11 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
         codes->rows = static_cast<std::int32_t>(p.rows);
         codes->cols = static_cast<int>(p.cols);
         codes->by_row = by_row;
-        if (p.kept) {  // the rows left out: zero codes, zero scales
+        codes->codes.assign(code, code + p.rows * p.cols);
+        codes->scale = std::move(scale);
+        if (p.kept) {  // the held rows as they are, found through the slots
           codes->rows = m.anonymous_row_ + 1;
-          codes->codes.assign(static_cast<std::size_t>(codes->rows) * p.cols, 0);
-          codes->scale.assign(static_cast<std::size_t>(codes->rows), 0.0f);
-          scatter_rows(kept_rows, code, p.cols, codes->codes.data());
-          scatter_rows(kept_rows, scale.data(), 1, codes->scale.data());
-        } else {
-          codes->codes.assign(code, code + p.rows * p.cols);
-          codes->scale = std::move(scale);
+          codes->slot = std::move(kept_slot);
         }
         m.user_codes_ = std::move(codes);
       }
@@ -670,7 +667,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
       if (p.kept) {  // into the rows kept; the others stay zero (init_weights(false))
         std::vector<float> held(static_cast<std::size_t>(p.rows * p.cols));
         t->values(held.data());
-        scatter_rows(kept_rows, held.data(), p.cols, p.out);
+        scatter_rows(kept_slot, held.data(), p.cols, p.out);
       } else {
         t->values(p.out);
       }

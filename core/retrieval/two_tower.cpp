@@ -506,19 +506,38 @@ void TwoTowerModel::clear_sparse_grads() {
 const float* TwoTowerModel::user_row(std::int32_t r, float* buf) const {
   if (!user_codes_) return user_id_.table.row(r).data();
   const Int8Rows& c = *user_codes_;
-  const auto at = static_cast<std::size_t>(r) * static_cast<std::size_t>(c.cols);
-  nn::kernels::dequantize_i8(c.codes.data() + at, 1, c.cols,
-                             c.by_row ? &c.scale[static_cast<std::size_t>(r)] : c.scale.data(),
-                             c.by_row, buf);
+  const std::int32_t at = c.slot.empty() ? r : c.slot[static_cast<std::size_t>(r)];
+  if (at < 0) {  // a row the file left out
+    std::fill(buf, buf + c.cols, 0.0f);
+    return buf;
+  }
+  nn::kernels::dequantize_i8(
+      c.codes.data() + static_cast<std::size_t>(at) * static_cast<std::size_t>(c.cols), 1, c.cols,
+      c.by_row ? &c.scale[static_cast<std::size_t>(at)] : c.scale.data(), c.by_row, buf);
   return buf;
+}
+
+RECSYS_LOOP void TwoTowerModel::Int8Rows::dequantize(float* out) const {
+  if (slot.empty()) {
+    nn::kernels::dequantize_i8(codes.data(), rows, cols, scale.data(), by_row, out);
+    return;
+  }
+  std::fill(out, out + static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols), 0.0f);
+  for (std::int32_t r = 0; r < rows; ++r) {
+    const std::int32_t at = slot[static_cast<std::size_t>(r)];
+    if (at >= 0)
+      nn::kernels::dequantize_i8(
+          codes.data() + static_cast<std::size_t>(at) * static_cast<std::size_t>(cols), 1, cols,
+          by_row ? &scale[static_cast<std::size_t>(at)] : scale.data(), by_row,
+          out + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols));
+  }
 }
 
 void TwoTowerModel::materialize_user_table() {
   if (!user_codes_) return;
   const Int8Rows& c = *user_codes_;
   nn::Embedding table(c.rows, c.cols);
-  nn::kernels::dequantize_i8(c.codes.data(), c.rows, c.cols, c.scale.data(), c.by_row,
-                             table.table.data());
+  c.dequantize(table.table.data());
   user_id_ = std::move(table);
   user_codes_.reset();
 }

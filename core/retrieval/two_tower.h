@@ -182,12 +182,18 @@ class TwoTowerModel {
   // floats (parameters(): training, saving): a quarter of the memory (the demo model's 4.2 MB
   // of floats were a page's largest allocation, and zeroing and filling them the slowest part
   // of loading it), and rows read through user_row() have the floats' bits. Shared by copies.
+  // A serving file's table (docs/model-format.md, "Serving files") holds only some rows: slot[r]
+  // is row r's place in codes (and scale), or -1 for a row the file left out, whose floats are
+  // zeros.
   struct Int8Rows {
-    std::vector<std::int8_t> codes;  // rows × cols
+    std::vector<std::int8_t> codes;  // rows × cols, or held rows × cols with slot
     std::vector<float> scale;        // per row (by_row) or per column
-    std::int32_t rows = 0;
+    std::vector<std::int32_t> slot;  // empty: every row held, in order
+    std::int32_t rows = 0;           // the table's rows
     int cols = 0;
     bool by_row = true;
+    // The whole table's floats (rows × cols) into out.
+    void dequantize(float* out) const;
   };
   std::shared_ptr<const Int8Rows> user_codes_;
   std::vector<nn::Dense> user_tower_, item_tower_;

@@ -538,6 +538,19 @@ TEST_CASE(
     // Read and written again: the same file (the rows left out are not reached either).
     CHECK(TwoTowerFile::save(b, TrainingInfo(), nullptr, nullptr, precision, true).weights ==
           pruned.weights);
+    if (std::string(precision) == "int8") {
+      // Held as the file's rows: the same as the floats they stand for, zeros where left out.
+      CHECK(b.user_table_int8());
+      TwoTowerModel floats = TwoTowerFile::load(pruned.weights, pruned.manifest);
+      floats.parameters();  // the whole table as floats
+      CHECK_FALSE(floats.user_table_int8());
+      nn::Matrix uf;
+      floats.user_embeddings(queries, uf);
+      CHECK(same_bits(ub, uf));
+      CHECK(b.checksum() == floats.checksum());
+      CHECK(TwoTowerFile::save(floats, TrainingInfo(), nullptr, nullptr, precision, true).weights ==
+            pruned.weights);
+    }
   }
 
   // Nothing to leave out (a row per user): the file written without pruning.
