@@ -59,19 +59,25 @@ async function coldLoad(browser, url, read) {
   }
 }
 
-// Whether the baseline build (its dist/ directory) reads the demo shop as it is now (version 2):
-// asked of its serving engine in Node.
-async function baselineReadsShop(dist) {
+// Whether the baseline build (its dist/ directory) reads a demo file as it is now, asked of its
+// serving engine in Node: load(recsys) reads it; an error matching `tooNew` (a format version the
+// build does not read) means no, any other error is the bench's to report.
+async function baselineReads(dist, load, tooNew) {
   const { createRecsys } = await import(pathToFileURL(join(dist, 'serve.node.mjs')).href);
   const rs = await createRecsys({ engine: 'serve' });
   try {
-    rs.loadDataset({ shop: new Uint8Array(readFileSync(join(root, 'data', 'demo', 'synthetic', 'shop.bin'))) }).dispose();
+    (await load(rs)).dispose();
     return true;
   } catch (e) {
-    if (/shop format version \d+ is not supported/.test(e.message)) return false;
+    if (tooNew.test(e.message)) return false;
     throw e;
   }
 }
+
+// The demo shop (version 2 since the evening of 2026-12-06).
+const baselineReadsShop = (dist) => baselineReads(dist,
+  (rs) => rs.loadDataset({ shop: new Uint8Array(readFileSync(join(root, 'data', 'demo', 'synthetic', 'shop.bin'))) }),
+  /shop format version \d+ is not supported/);
 
 // The demo shop (data/demo/synthetic/) written again with shop.bin in format version 1.
 function shopVersion1() {
@@ -86,20 +92,11 @@ function shopVersion1() {
   return dir;
 }
 
-// Whether the baseline build reads the page model as it is now (format version 3: its user table
-// holds the rows that users reach): asked of its serving engine in Node.
-async function baselineReadsModel(dist) {
-  const { createRecsys } = await import(pathToFileURL(join(dist, 'serve.node.mjs')).href);
-  const rs = await createRecsys({ engine: 'serve' });
+// The page model (format version 3: its user table holds the rows that users reach).
+const baselineReadsModel = (dist) => baselineReads(dist, (rs) => {
   const dir = join(root, 'data', 'demo', 'page-model');
-  try {
-    (await rs.loadModel({ weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), manifest: readFileSync(join(dir, 'manifest.json'), 'utf8') })).dispose();
-    return true;
-  } catch (e) {
-    if (/format_version \d+ is not supported/.test(e.message)) return false;
-    throw e;
-  }
-}
+  return rs.loadModel({ weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), manifest: readFileSync(join(dir, 'manifest.json'), 'utf8') });
+}, /format_version \d+ is not supported/);
 
 // The page model (data/demo/model at DEMO_PRECISION) written without pruning its user table.
 function pageModelUnpruned() {
