@@ -9,8 +9,28 @@ namespace recsys {
 
 namespace {
 // Heap order: the worst of the kept items on top (lower score, or equal score and higher index).
-bool better(const ScoredItem& a, const ScoredItem& b) {
-  return a.score > b.score || (a.score == b.score && a.item < b.item);
+// A function object, so that the heap and the sort inline it (as a function pointer it was called
+// for every comparison: 15 % of a simulated session's time, measured with perf).
+struct Better {
+  bool operator()(const ScoredItem& a, const ScoredItem& b) const {
+    return a.score > b.score || (a.score == b.score && a.item < b.item);
+  }
+};
+constexpr Better better{};
+
+// Puts c in place of the heap's top (its worst item) and restores the heap in one sift down,
+// where pop_heap and then push_heap sift twice. The order is total (ties go to the lower index),
+// so the kept set, and the sorted list, are those of pop_heap and push_heap.
+void replace_top(std::vector<ScoredItem>& heap, const ScoredItem& c) {
+  const std::size_t n = heap.size();
+  std::size_t i = 0;
+  for (std::size_t child = 1; child < n; child = 2 * i + 1) {
+    if (child + 1 < n && better(heap[child], heap[child + 1])) ++child;  // the worse child
+    if (!better(c, heap[child])) break;
+    heap[i] = heap[child];
+    i = child;
+  }
+  heap[i] = c;
 }
 }  // namespace
 
@@ -20,9 +40,7 @@ void TopK::push(std::int32_t item, float score) {
     heap_.push_back(c);
     std::push_heap(heap_.begin(), heap_.end(), better);
   } else if (better(c, heap_.front())) {
-    std::pop_heap(heap_.begin(), heap_.end(), better);
-    heap_.back() = c;
-    std::push_heap(heap_.begin(), heap_.end(), better);
+    replace_top(heap_, c);
   }
 }
 
@@ -76,9 +94,7 @@ std::vector<ScoredItem> top_k_of_scores(const float* scores, std::int32_t n, int
       heap.push_back(c);
       std::push_heap(heap.begin(), heap.end(), better);
     } else if (better(c, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = c;
-      std::push_heap(heap.begin(), heap.end(), better);
+      replace_top(heap, c);
     }
   }
   std::sort(heap.begin(), heap.end(), better);

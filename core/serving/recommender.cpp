@@ -105,6 +105,11 @@ RECSYS_LOOP void popular_columns(ServingState& s, const PopularitySource& popula
     s.popular[i] = static_cast<float>(popularity.all_time()[s.catalog_row[i]]);
     s.trending[i] = static_cast<float>(popularity.trending()[s.catalog_row[i]]);
   }
+  const int best = std::min(n, ServingState::kBestPrefix);
+  if (best > 0) {
+    s.popular_best = top_k_of_scores(s.popular.data(), n, best);
+    s.trending_best = top_k_of_scores(s.trending.data(), n, best);
+  }
 }
 }  // namespace
 

@@ -10,14 +10,20 @@
 
 namespace recsys {
 
-namespace {
-// The k best allowed items of a per-item score vector, best first (ties to the lower index).
-std::vector<ScoredItem> top_allowed(const float* scores, std::int32_t n, int k,
-                                    const ItemFilter& filter) {
+std::vector<ScoredItem> top_allowed(const float* scores, const std::vector<ScoredItem>& best,
+                                    std::int32_t n, int k, const ItemFilter& filter) {
+  std::vector<ScoredItem> out;
+  for (const ScoredItem& x : best) {
+    if (static_cast<int>(out.size()) == k) return out;
+    if (filter.allows(x.item)) out.push_back(x);
+  }
+  if (static_cast<int>(out.size()) == k || static_cast<std::int32_t>(best.size()) == n) return out;
   TopK top(k);
   top.push_block(scores, n, 0, nullptr, filter.empty() ? nullptr : filter.mask().data());
   return top.sorted();
 }
+
+namespace {
 
 std::vector<std::int32_t> indices_of(const std::vector<std::string>& names, const Vocabulary& vocab,
                                      const char* what) {
@@ -186,10 +192,10 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
         if (r.has_signal) add(q.source, s.index->search_one(user.data(), q.quota, &eligible));
         break;
       case SourceKind::Popular:
-        add(q.source, top_allowed(s.popular.data(), n, q.quota, eligible));
+        add(q.source, top_allowed(s.popular.data(), s.popular_best, n, q.quota, eligible));
         break;
       case SourceKind::Trending:
-        add(q.source, top_allowed(s.trending.data(), n, q.quota, eligible));
+        add(q.source, top_allowed(s.trending.data(), s.trending_best, n, q.quota, eligible));
         break;
       case SourceKind::Complementary: {
         std::unordered_map<std::int32_t, double> lift;
@@ -249,8 +255,8 @@ std::vector<Candidate> gather_candidates(const ServingState& s, const ResolvedRe
     }
   }
   if (static_cast<int>(cands.size()) < r.k)
-    add(SourceKind::Trending,
-        top_allowed(s.trending.data(), n, r.k + static_cast<int>(cands.size()), eligible));
+    add(SourceKind::Trending, top_allowed(s.trending.data(), s.trending_best, n,
+                                          r.k + static_cast<int>(cands.size()), eligible));
   return cands;
 }
 

@@ -82,6 +82,10 @@ struct ServingState {
   ItemNeighbours item_neighbours;  // over catalog rows; built only when a scene uses them
   ItemNeighbours ease_neighbours;  // EASE's top weights, likewise
   std::vector<float> popular, trending;                // per model item
+  // Each column's best items, best first (ties to the lower index), at most kBestPrefix of them:
+  // top_allowed() takes the allowed ones from here, and scans the column only when they run short.
+  static constexpr std::int32_t kBestPrefix = 1024;
+  std::vector<ScoredItem> popular_best, trending_best;
 
   std::int32_t num_items() const { return model->num_items(); }
 };
@@ -110,6 +114,13 @@ ItemFilter eligible_items(const ServingState& s, const RecommendRequest& request
 // Stage 3. The user tower's embedding (dim floats) of the user's id and history: the logged items
 // followed by the session's.
 std::vector<float> user_vector(const ServingState& s, const ResolvedRequest& r);
+
+// The k best allowed items of a per-item score column (n items), best first, ties to the lower
+// index, where `best` holds the column's best items in that order (ServingState::popular_best):
+// taken from `best` while enough of them are allowed (a walk of a few hundred items where a scan
+// heaps thousands), else from a scan of the column. The same list either way.
+std::vector<ScoredItem> top_allowed(const float* scores, const std::vector<ScoredItem>& best,
+                                    std::int32_t n, int k, const ItemFilter& filter);
 
 // Stage 4. Candidates of the scene's sources in first-proposed order, each with the sources that
 // proposed it and its best normalised source score; too few (an empty cart, an unknown visitor)

@@ -14,6 +14,7 @@
 #include "ranking/ranking_model.h"
 #include "retrieval/trainer.h"
 #include "serving/recommender.h"
+#include "serving/stages.h"
 #include "strategy/diversity.h"
 
 using namespace recsys;
@@ -445,4 +446,43 @@ TEST_CASE(
   CHECK(*after.state().item_vectors == fresh);
   before.reload(m, ranker);
   CHECK(*before.state().item_vectors == fresh);
+}
+
+TEST_CASE(
+    "top_allowed: the best allowed items from the column's best prefix or from a scan, the same",
+    "[serving][topk]") {
+  Rng rng(12);
+  const std::int32_t n = 3000;
+  // Few distinct values: many ties, which go to the lower index.
+  std::vector<float> scores(static_cast<std::size_t>(n));
+  for (auto& v : scores) v = static_cast<float>(rng.below(200));
+  for (const int prefix : {0, 10, 1024, 3000}) {
+    const auto best =
+        prefix ? top_k_of_scores(scores.data(), n, prefix) : std::vector<ScoredItem>();
+    for (const double density : {1.0, 0.5, 0.02, 0.0}) {
+      ItemFilter filter(n);
+      std::vector<char> excluded(static_cast<std::size_t>(n), 0);
+      for (std::int32_t i = 0; i < n; ++i)
+        if (rng.uniform() >= density) {
+          filter.exclude(i);
+          excluded[static_cast<std::size_t>(i)] = 1;
+        }
+      for (const int k : {1, 10, 100, 1024, 2000}) {
+        INFO("prefix " << prefix << ", density " << density << ", k " << k);
+        const auto got = top_allowed(scores.data(), best, n, k, filter);
+        auto want = top_k_of_scores(scores.data(), n, k, excluded);
+        REQUIRE(got.size() == want.size());
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          CHECK(got[i].item == want[i].item);
+          CHECK(got[i].score == want[i].score);
+        }
+      }
+    }
+  }
+  // No filter at all (an empty ItemFilter allows everything).
+  const auto best = top_k_of_scores(scores.data(), n, 1024);
+  const auto got = top_allowed(scores.data(), best, n, 50, ItemFilter());
+  const auto want = top_k_of_scores(scores.data(), n, 50);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].item == want[i].item);
 }
