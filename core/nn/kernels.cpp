@@ -14,6 +14,11 @@
 #elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && !defined(__EMSCRIPTEN__) && !defined(RECSYS_PORTABLE_FLOATS) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define RECSYS_X86_FMA 1
+#include <immintrin.h>
+#endif
 
 namespace recsys::nn::kernels {
 
@@ -232,9 +237,120 @@ void by_rows(Eigen::Index rows, Eigen::Index work_per_row, const Body& body) {
 }
 }  // namespace
 
+#ifdef RECSYS_X86_FMA
+namespace {
+// C (R rows, stride n) += A (R rows, stride k) · B (k × n), row-major, with AVX2 and FMA: R rows by
+// 16 columns of C in 2R registers, then 8, then a masked tail. Each element is summed over p in
+// order from its value in C, one fused multiply-add a step, whatever the rows around it: any split
+// of the rows (threads) gives the same bits.
+template <int R>
+__attribute__((target("avx2,fma"))) void fma_rows(const float* A, int k, const float* B, int n,
+                                                  float* C) {
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m256 c0[R], c1[R];
+    for (int r = 0; r < R; ++r) {
+      c0[r] = _mm256_loadu_ps(C + r * n + j);
+      c1[r] = _mm256_loadu_ps(C + r * n + j + 8);
+    }
+    for (int p = 0; p < k; ++p) {
+      const float* b = B + static_cast<std::ptrdiff_t>(p) * n + j;
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 a = _mm256_broadcast_ss(A + r * k + p);
+        c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
+        c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm256_storeu_ps(C + r * n + j, c0[r]);
+      _mm256_storeu_ps(C + r * n + j + 8, c1[r]);
+    }
+  }
+  alignas(32) static const std::int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                     0,  0,  0,  0,  0,  0,  0,  0};
+  for (; j < n; j += 8) {
+    const __m256i mask =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - std::min(8, n - j)));
+    __m256 c[R];
+    for (int r = 0; r < R; ++r) c[r] = _mm256_maskload_ps(C + r * n + j, mask);
+    for (int p = 0; p < k; ++p) {
+      const __m256 b = _mm256_maskload_ps(B + static_cast<std::ptrdiff_t>(p) * n + j, mask);
+      for (int r = 0; r < R; ++r)
+        c[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(A + r * k + p), b, c[r]);
+    }
+    for (int r = 0; r < R; ++r) _mm256_maskstore_ps(C + r * n + j, mask, c[r]);
+  }
+}
+
+// C (m × n) += A (m × k) · B (k × n): four rows at a time.
+void fma_gemm(const float* A, int m, int k, const float* B, int n, float* C) {
+  int i = 0;
+  for (; i + 4 <= m; i += 4)
+    fma_rows<4>(A + static_cast<std::ptrdiff_t>(i) * k, k, B, n,
+                C + static_cast<std::ptrdiff_t>(i) * n);
+  for (; i < m; ++i)
+    fma_rows<1>(A + static_cast<std::ptrdiff_t>(i) * k, k, B, n,
+                C + static_cast<std::ptrdiff_t>(i) * n);
+}
+
+// Whether this CPU runs AVX2 and FMA (asked once), and whether matmul may use them.
+bool cpu_has_fma() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+}
+std::atomic<bool> g_fma_allowed{true};
+}  // namespace
+#endif
+
+bool fma_gemm_active() {
+#ifdef RECSYS_X86_FMA
+  return cpu_has_fma() && g_fma_allowed.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
+void allow_fma_gemm(bool allowed) {
+#ifdef RECSYS_X86_FMA
+  g_fma_allowed.store(allowed, std::memory_order_relaxed);
+#else
+  (void)allowed;
+#endif
+}
+
+void matmul_rows(const Matrix& A, const Matrix& B, Matrix& C, Eigen::Index r0, Eigen::Index n) {
+  RECSYS_CHECK(A.cols() == B.rows() && C.rows() == A.rows() && C.cols() == B.cols() && r0 >= 0 &&
+                   n >= 0 && r0 + n <= A.rows(),
+               "matmul_rows: ", A.rows(), " x ", A.cols(), " · ", B.rows(), " x ", B.cols(),
+               " into ", C.rows(), " x ", C.cols(), ", rows [", r0, ", ", r0 + n, ")");
+#ifdef RECSYS_X86_FMA
+  if (fma_gemm_active()) {
+    C.middleRows(r0, n).setZero();
+    fma_gemm(A.data() + r0 * A.cols(), static_cast<int>(n), static_cast<int>(A.cols()), B.data(),
+             static_cast<int>(B.cols()), C.data() + r0 * C.cols());
+    return;
+  }
+#endif
+  C.middleRows(r0, n).noalias() = A.middleRows(r0, n) * B;
+}
+
 void matmul(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate) {
   RECSYS_CHECK(A.cols() == B.rows(), "matmul: inner dimensions ", A.cols(), " and ", B.rows());
   if (!accumulate) C.resize(A.rows(), B.cols());
+#ifdef RECSYS_X86_FMA
+  if (fma_gemm_active()) {
+    if (!accumulate) C.setZero();
+    by_rows(A.rows(), A.cols() * B.cols(), [&](Eigen::Index r, Eigen::Index n) {
+      fma_gemm(A.data() + r * A.cols(), static_cast<int>(n), static_cast<int>(A.cols()), B.data(),
+               static_cast<int>(B.cols()), C.data() + r * C.cols());
+    });
+    return;
+  }
+#endif
   by_rows(A.rows(), A.cols() * B.cols(), [&](Eigen::Index r, Eigen::Index n) {
     if (accumulate)
       C.middleRows(r, n).noalias() += A.middleRows(r, n) * B;

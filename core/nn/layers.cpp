@@ -63,8 +63,8 @@ void Dense::forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Ind
                ") out of range [0, ", X.rows(), ")");
   RECSYS_CHECK(r0 % 8 == 0, "Dense: rows start at ", r0,
                ", not a multiple of 8 (the sums would differ from forward's)");
+  kernels::matmul_rows(X, W, Y, r0, n);
   auto y = Y.middleRows(r0, n);
-  y.noalias() = X.middleRows(r0, n) * W;
   y.rowwise() += b.row(0);
   if (activation == Activation::Relu) y = y.cwiseMax(0.0f);
 }

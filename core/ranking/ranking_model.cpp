@@ -246,6 +246,7 @@ void RankingModel::prepare() {
   item_kernel_.resize(d + side, in);
   item_kernel_.topRows(d) = cross_.W.middleRows(d, d);
   item_kernel_.bottomRows(side) = cross_.W.middleRows(3 * d + 1, side);
+  joint_kernel_ = cross_.W.middleRows(2 * d, d + 1);
   // Room for every row, written only when a row is first used (untouched memory costs nothing).
   item_cross_.resize(n, in);
   item_cross_ready_.reset(static_cast<std::size_t>(n));
@@ -290,9 +291,8 @@ void RankingModel::predict_prepared(const float* user, const std::vector<std::in
   cu += cross_.b;
   // The user-item products (u ⊙ v and <u, v>) per candidate, with their rows of the kernel.
   const Matrix J = X.block(0, 2 * d, B, d + 1);
-  const Matrix W_j = cross_.W.block(2 * d, 0, d + 1, in);
   Matrix cross_y;
-  nn::kernels::matmul(J, W_j, cross_y);
+  nn::kernels::matmul(J, joint_kernel_, cross_y);
   std::vector<float> scratch(static_cast<std::size_t>(item_kernel_.rows() + in));
   for (Eigen::Index r = 0; r < B; ++r)
     cross_y.row(r) +=

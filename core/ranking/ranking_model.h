@@ -147,6 +147,7 @@ class RankingModel {
   mutable nn::Matrix item_cross_;
   mutable RowFlags item_cross_ready_;
   nn::Matrix item_kernel_;
+  nn::Matrix joint_kernel_;  // the rows of the cross kernel for u ⊙ v and <u, v>: (d + 1) × in
   bool prepared_ = false;
   std::vector<double> item_counts_;
   nn::Matrix item_vectors_;                    // frozen two-tower item embeddings

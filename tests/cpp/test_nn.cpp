@@ -279,6 +279,42 @@ TEST_CASE("matrix kernels agree with their portable reference", "[nn][kernels]")
                     Catch::Contains("inner dimensions"));
 }
 
+TEST_CASE("matmul's FMA kernel and Eigen's product agree, and matmul_rows gives matmul's bits",
+          "[nn][kernels]") {
+  // Natively on x86-64 with AVX2 and FMA, matmul runs its own kernel (16, 8 and masked columns,
+  // 4 rows and 1); elsewhere both runs below are Eigen's product.
+  INFO("FMA kernel active: " << kernels::fma_gemm_active());
+  Rng rng(31);
+  const int shapes[][3] = {{1, 1, 1},      {3, 5, 7},  {4, 65, 217}, {9, 217, 64},
+                           {100, 65, 217}, {5, 3, 16}, {6, 17, 25},  {13, 64, 9}};
+  for (const auto& sh : shapes) {
+    const int m = sh[0], k = sh[1], n = sh[2];
+    INFO("shape " << m << "x" << k << "x" << n);
+    const Matrix A = random_matrix(m, k, rng), B = random_matrix(k, n, rng),
+                 C0 = random_matrix(m, n, rng);
+    Matrix ref, fast, slow;
+    kernels::portable::matmul(A, B, ref);
+    kernels::matmul(A, B, fast);
+    kernels::allow_fma_gemm(false);
+    CHECK_FALSE(kernels::fma_gemm_active());
+    kernels::matmul(A, B, slow);
+    kernels::allow_fma_gemm(true);
+    CHECK((fast - ref).cwiseAbs().maxCoeff() < 1e-4f);
+    CHECK((slow - ref).cwiseAbs().maxCoeff() < 1e-4f);
+    Matrix acc = C0, acc_ref = C0;
+    kernels::matmul(A, B, acc, true);
+    kernels::portable::matmul(A, B, acc_ref, true);
+    CHECK((acc - acc_ref).cwiseAbs().maxCoeff() < 1e-4f);
+    // Rows in pieces that start at multiples of 8, as threads take them: the same bits.
+    Matrix pieces = Matrix::Constant(m, n, 7.0f);
+    for (int r0 = 0; r0 < m; r0 += 8) kernels::matmul_rows(A, B, pieces, r0, std::min(8, m - r0));
+    CHECK(std::memcmp(pieces.data(), fast.data(), sizeof(float) * fast.size()) == 0);
+  }
+  Matrix C(2, 2);
+  CHECK_THROWS_WITH(kernels::matmul_rows(Matrix(2, 3), Matrix(3, 2), C, 1, 2),
+                    Catch::Contains("rows [1, 3)"));
+}
+
 TEST_CASE("all_finite finds a NaN or an infinity at any position", "[nn][kernels]") {
   const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
                             std::numeric_limits<float>::infinity(),
