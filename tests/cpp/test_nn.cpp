@@ -305,10 +305,16 @@ TEST_CASE("matmul's FMA kernel and Eigen's product agree, and matmul_rows gives 
     kernels::matmul(A, B, acc, true);
     kernels::portable::matmul(A, B, acc_ref, true);
     CHECK((acc - acc_ref).cwiseAbs().maxCoeff() < 1e-4f);
-    // Rows in pieces that start at multiples of 8, as threads take them: the same bits.
+    // Rows in pieces that start at multiples of 8, as threads take them: with the FMA kernel the
+    // same bits, for every shape (each element's sum does not depend on the rows around it);
+    // Eigen's product blocks its sums by the operands' sizes, so there only the training shapes
+    // keep their bits ("matrix kernels give the same bits on any thread count").
     Matrix pieces = Matrix::Constant(m, n, 7.0f);
     for (int r0 = 0; r0 < m; r0 += 8) kernels::matmul_rows(A, B, pieces, r0, std::min(8, m - r0));
-    CHECK(std::memcmp(pieces.data(), fast.data(), sizeof(float) * fast.size()) == 0);
+    if (kernels::fma_gemm_active())
+      CHECK(std::memcmp(pieces.data(), fast.data(), sizeof(float) * fast.size()) == 0);
+    else
+      CHECK((pieces - fast).cwiseAbs().maxCoeff() < 1e-4f);
   }
   Matrix C(2, 2);
   CHECK_THROWS_WITH(kernels::matmul_rows(Matrix(2, 3), Matrix(3, 2), C, 1, 2),
