@@ -1,11 +1,12 @@
 // Vocabulary: raw string ids (item ids, user ids, category names) <-> dense indices 0..n-1,
-// in first-seen order.
+// in first-seen order. The index is an open-addressing table of indices into the tokens (no node
+// or string copy per token, lookups by string_view): a page's shop and model build three of them,
+// 25,000 tokens, on its first recommendations' path.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace recsys {
@@ -29,8 +30,13 @@ class Vocabulary {
   const std::vector<std::string>& tokens() const { return tokens_; }
 
  private:
+  // The slot where token is, or the empty slot (-1) where it would go; slots_ is not empty.
+  std::size_t probe(std::string_view token) const;
+  // Sized for n tokens (at most half full), every token placed again.
+  void rehash(std::size_t n);
+
   std::vector<std::string> tokens_;
-  std::unordered_map<std::string, std::int32_t> index_;
+  std::vector<std::int32_t> slots_;  // a power of two of them; -1 empty, else an index into tokens_
 };
 
 }  // namespace recsys

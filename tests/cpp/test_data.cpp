@@ -558,3 +558,33 @@ TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV
     expect(cut.b, "h.bin: truncated at byte 26");
   }
 }
+
+TEST_CASE("vocabulary: indices in first-seen order, found by any string view, through growth",
+          "[data][vocabulary]") {
+  Vocabulary empty;
+  CHECK(empty.find("x") == -1);
+  CHECK(empty.find("") == -1);
+  Vocabulary v;
+  CHECK(v.add("") == 0);  // the empty id is a token like any other
+  for (int i = 0; i < 50000; ++i) REQUIRE(v.add("user_" + std::to_string(i)) == i + 1);
+  CHECK(v.add("user_7") == 8);  // already there: its index, nothing added
+  CHECK(v.size() == 50001);
+  for (int i = 0; i < 50000; i += 7) CHECK(v.find("user_" + std::to_string(i)) == i + 1);
+  CHECK(v.find("user_50000") == -1);
+  CHECK(v.find("user_") == -1);
+  const std::string text = "xxuser_123yy";
+  CHECK(v.find(std::string_view(text).substr(2, 8)) == 124);  // not NUL-terminated
+  CHECK(v.find("") == 0);
+  CHECK(v.token(124) == "user_123");
+  CHECK_THROWS_WITH(v.at("nope", "user"), Catch::Contains("unknown user 'nope'"));
+  // A copy is its own: adding to it leaves the original as it was.
+  Vocabulary c = v;
+  CHECK(c.add("new") == 50001);
+  CHECK(v.find("new") == -1);
+  CHECK(c.find("user_49999") == 50000);
+  // Built from a list: the list's order; a duplicate refused, naming it.
+  const Vocabulary w({"b", "a", "c"});
+  CHECK(w.find("a") == 1);
+  CHECK(w.tokens() == std::vector<std::string>{"b", "a", "c"});
+  CHECK_THROWS_WITH(Vocabulary({"a", "b", "a"}), Catch::Contains("duplicate token 'a'"));
+}
