@@ -50,8 +50,8 @@ std::int32_t Vocabulary::add(const std::string& token) {
     rehash(tokens_.size() + 1);
     slot = probe(token);
   }
-  slots_[slot] = size();
-  tokens_.push_back(token);
+  tokens_.push_back(token);  // first: if it throws, the table still holds only what tokens_ does
+  slots_[slot] = size() - 1;
   return slots_[slot];
 }
 

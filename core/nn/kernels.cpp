@@ -340,6 +340,9 @@ void matmul_rows(const Matrix& A, const Matrix& B, Matrix& C, Eigen::Index r0, E
 
 void matmul(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate) {
   RECSYS_CHECK(A.cols() == B.rows(), "matmul: inner dimensions ", A.cols(), " and ", B.rows());
+  RECSYS_CHECK(!accumulate || (C.rows() == A.rows() && C.cols() == B.cols()),
+               "matmul: accumulating into ", C.rows(), " x ", C.cols(), ", expected ", A.rows(),
+               " x ", B.cols());
   if (!accumulate) C.resize(A.rows(), B.cols());
 #ifdef RECSYS_X86_FMA
   if (fma_gemm_active()) {

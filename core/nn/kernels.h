@@ -15,9 +15,11 @@ namespace recsys::nn::kernels {
 // Natively on x86-64 (not with RECSYS_PORTABLE_FLOATS), where the CPU has AVX2 and FMA, a kernel of
 // fused multiply-adds (kernels.cpp) rather than Eigen's GEMM of the build's baseline SSE2.
 void matmul(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate = false);
-// Rows [r0, r0 + n) of C (sized m×n before) = those rows of A · B, with matmul's arithmetic: the
-// same bits as those rows of one matmul when r0 is a multiple of 8 (the pieces of a product that
-// threads share).
+// Rows [r0, r0 + n) of C (sized m×n before) = those rows of A · B, with matmul's arithmetic (the
+// pieces of a product that threads share): with the FMA kernel the bits of those rows of one
+// matmul, for any rows; with Eigen's product (wasm, portable floats, CPUs without FMA) for the
+// shapes whose blocking does not depend on the row count, when r0 is a multiple of 8 (the
+// training shapes, tested).
 void matmul_rows(const Matrix& A, const Matrix& B, Matrix& C, Eigen::Index r0, Eigen::Index n);
 // Whether matmul runs the AVX2 / FMA kernel (the CPU has them and allow_fma_gemm did not turn it
 // off); allow_fma_gemm(false) goes back to Eigen's product (tests, benchmarks' baselines).

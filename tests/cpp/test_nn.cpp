@@ -319,6 +319,10 @@ TEST_CASE("matmul's FMA kernel and Eigen's product agree, and matmul_rows gives 
   Matrix C(2, 2);
   CHECK_THROWS_WITH(kernels::matmul_rows(Matrix(2, 3), Matrix(3, 2), C, 1, 2),
                     Catch::Contains("rows [1, 3)"));
+  Matrix wrong = Matrix::Zero(3, 3);
+  CHECK_THROWS_WITH(kernels::matmul(Matrix::Zero(2, 3), Matrix::Zero(3, 2), wrong, true),
+                    Catch::Contains("accumulating into 3 x 3, expected 2 x 2"));
+  CHECK(wrong.rows() == 3);  // left as it was
 }
 
 TEST_CASE("all_finite finds a NaN or an infinity at any position", "[nn][kernels]") {

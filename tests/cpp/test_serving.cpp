@@ -470,7 +470,15 @@ TEST_CASE(
       for (const int k : {1, 10, 100, 1024, 2000}) {
         INFO("prefix " << prefix << ", density " << density << ", k " << k);
         const auto got = top_allowed(scores.data(), best, n, k, filter);
-        auto want = top_k_of_scores(scores.data(), n, k, excluded);
+        // Independently of any heap: every allowed item sorted by score, then the lower index.
+        std::vector<ScoredItem> want;
+        for (std::int32_t i = 0; i < n; ++i)
+          if (!excluded[static_cast<std::size_t>(i)])
+            want.push_back({i, scores[static_cast<std::size_t>(i)]});
+        std::sort(want.begin(), want.end(), [](const ScoredItem& a, const ScoredItem& b) {
+          return a.score > b.score || (a.score == b.score && a.item < b.item);
+        });
+        if (static_cast<int>(want.size()) > k) want.resize(static_cast<std::size_t>(k));
         REQUIRE(got.size() == want.size());
         for (std::size_t i = 0; i < got.size(); ++i) {
           CHECK(got[i].item == want[i].item);
@@ -482,7 +490,7 @@ TEST_CASE(
   // No filter at all (an empty ItemFilter allows everything).
   const auto best = top_k_of_scores(scores.data(), n, 1024);
   const auto got = top_allowed(scores.data(), best, n, 50, ItemFilter());
-  const auto want = top_k_of_scores(scores.data(), n, 50);
+  const auto want = top_k_of_scores(scores.data(), n, 50);  // checked against a sort above
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].item == want[i].item);
 }
