@@ -283,15 +283,12 @@ __attribute__((target("avx2,fma"))) void fma_rows(const float* A, int k, const f
   }
 }
 
-// C (m × n) += A (m × k) · B (k × n): four rows at a time.
-void fma_gemm(const float* A, int m, int k, const float* B, int n, float* C) {
-  int i = 0;
-  for (; i + 4 <= m; i += 4)
-    fma_rows<4>(A + static_cast<std::ptrdiff_t>(i) * k, k, B, n,
-                C + static_cast<std::ptrdiff_t>(i) * n);
-  for (; i < m; ++i)
-    fma_rows<1>(A + static_cast<std::ptrdiff_t>(i) * k, k, B, n,
-                C + static_cast<std::ptrdiff_t>(i) * n);
+// Rows [r0, r0 + m) of C += those rows of A · B: four rows at a time.
+void fma_gemm(const Matrix& A, const Matrix& B, Matrix& C, Eigen::Index r0, Eigen::Index m) {
+  const int k = static_cast<int>(A.cols()), n = static_cast<int>(B.cols());
+  Eigen::Index i = r0;
+  for (; i + 4 <= r0 + m; i += 4) fma_rows<4>(A.row(i).data(), k, B.data(), n, C.row(i).data());
+  for (; i < r0 + m; ++i) fma_rows<1>(A.row(i).data(), k, B.data(), n, C.row(i).data());
 }
 
 // Whether this CPU runs AVX2 and FMA (asked once), and whether matmul may use them.
@@ -330,8 +327,7 @@ void matmul_rows(const Matrix& A, const Matrix& B, Matrix& C, Eigen::Index r0, E
 #ifdef RECSYS_X86_FMA
   if (fma_gemm_active()) {
     C.middleRows(r0, n).setZero();
-    fma_gemm(A.data() + r0 * A.cols(), static_cast<int>(n), static_cast<int>(A.cols()), B.data(),
-             static_cast<int>(B.cols()), C.data() + r0 * C.cols());
+    fma_gemm(A, B, C, r0, n);
     return;
   }
 #endif
@@ -347,10 +343,8 @@ void matmul(const Matrix& A, const Matrix& B, Matrix& C, bool accumulate) {
 #ifdef RECSYS_X86_FMA
   if (fma_gemm_active()) {
     if (!accumulate) C.setZero();
-    by_rows(A.rows(), A.cols() * B.cols(), [&](Eigen::Index r, Eigen::Index n) {
-      fma_gemm(A.data() + r * A.cols(), static_cast<int>(n), static_cast<int>(A.cols()), B.data(),
-               static_cast<int>(B.cols()), C.data() + r * C.cols());
-    });
+    by_rows(A.rows(), A.cols() * B.cols(),
+            [&](Eigen::Index r, Eigen::Index n) { fma_gemm(A, B, C, r, n); });
     return;
   }
 #endif

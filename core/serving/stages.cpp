@@ -13,6 +13,7 @@ namespace recsys {
 std::vector<ScoredItem> top_allowed(const float* scores, const std::vector<ScoredItem>& best,
                                     std::int32_t n, int k, const ItemFilter& filter) {
   std::vector<ScoredItem> out;
+  out.reserve(std::min(static_cast<std::size_t>(k), best.size()));
   for (const ScoredItem& x : best) {
     if (static_cast<int>(out.size()) == k) return out;
     if (filter.allows(x.item)) out.push_back(x);
