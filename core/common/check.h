@@ -16,6 +16,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/decimal.h"
+
 namespace recsys {
 
 enum class ErrorKind : std::uint8_t {
@@ -60,9 +62,10 @@ inline void append(std::string& out, bool b) {
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> append(std::string& out, T v) {
   if constexpr (std::is_floating_point_v<T>) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-    out.append(buf);
+    if constexpr (std::is_same_v<T, float>)
+      out.append(format_readable(v));
+    else
+      out.append(format_readable(static_cast<double>(v)));
   } else {
     out.append(std::to_string(v));
   }

@@ -42,7 +42,7 @@ void validate(const ItemRecord& item, const Vocabulary& ids, std::string_view so
 
 std::string json_scalar_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
-  return v.dump();
+  return json_text(v);
 }
 }  // namespace
 
@@ -93,13 +93,13 @@ Catalog Catalog::from_json(std::string_view text, const std::string& source) {
   for (const auto& obj : *items) {
     ++n;
     const std::string where = source + " item " + std::to_string(n);
-    if (!obj.is_object()) fail_at(where, 0, "", obj.dump(), "expected an object");
+    if (!obj.is_object()) fail_at(where, 0, "", json_text(obj), "expected an object");
     ItemRecord r;
     for (const char* f : {"id", "title", "category", "brand"}) {
       if (!obj.contains(f)) fail_at(where, 0, f, "", "missing field");
       const auto& v = obj[f];
       if (!(v.is_string() || v.is_number_integer()))
-        fail_at(where, 0, f, v.dump(), "expected a string");
+        fail_at(where, 0, f, json_text(v), "expected a string");
       const std::string s = json_scalar_text(v);
       if (f == std::string_view("id")) r.id = s;
       if (f == std::string_view("title")) r.title = s;
@@ -113,7 +113,7 @@ Catalog Catalog::from_json(std::string_view text, const std::string& source) {
     } else if (p.is_string()) {
       r.price = parse_double(p.get<std::string>(), where, 0, "price");
     } else {
-      fail_at(where, 0, "price", p.dump(), "not a number");
+      fail_at(where, 0, "price", json_text(p), "not a number");
     }
     for (auto it = obj.begin(); it != obj.end(); ++it)
       if (!is_core_field(it.key())) r.attributes[it.key()] = json_scalar_text(it.value());
@@ -171,7 +171,7 @@ std::string Catalog::to_json(std::int32_t offset, std::int32_t limit) const {
     for (const auto& [k, v] : attributes(i)) o[k] = v;
     items.push_back(std::move(o));
   }
-  return nlohmann::json{{"items", items}}.dump();
+  return json_text(nlohmann::json{{"items", items}});
 }
 
 std::string Catalog::to_csv() const {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "data/json_text.h"
 #include "data/parse.h"
 
 namespace recsys {
@@ -52,9 +53,10 @@ std::uint64_t checksum(const Dataset& d) {
 }
 
 std::string checksum_hex(std::uint64_t c) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(c));
-  return buf;
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, c >>= 4)
+    out[static_cast<std::size_t>(i)] = "0123456789abcdef"[c & 15];
+  return out;
 }
 
 DatasetStats compute_stats(const Dataset& d) {
@@ -142,7 +144,7 @@ nlohmann::json stats_object(const DatasetStats& s) {
 }  // namespace
 
 std::string stats_to_json(const DatasetStats& s) {
-  return stats_object(s).dump();
+  return json_text(stats_object(s));
 }
 
 std::string summary_json(const Dataset& d) {
@@ -165,7 +167,7 @@ std::string summary_json(const Dataset& d) {
   j["categoryBreakdown"] = breakdown;
   j["name"] = d.name;
   j["checksum"] = checksum_hex(checksum(d));
-  return j.dump();
+  return json_text(j);
 }
 
 }  // namespace recsys

@@ -138,7 +138,7 @@ std::string Interactions::user_ids_json(std::int32_t offset, std::int32_t limit)
   nlohmann::json out = nlohmann::json::array();
   for (std::int32_t u = offset; u < num_users() && u - offset < limit; ++u)
     out.push_back(users_.token(u));
-  return out.dump();
+  return json_text(out);
 }
 
 InteractionColumns Interactions::columns() const {
@@ -251,13 +251,13 @@ Interactions Interactions::from_json(std::string_view text, const Catalog& catal
   for (const auto& o : *list) {
     ++n;
     const std::string where = source + " interaction " + std::to_string(n);
-    if (!o.is_object()) fail_at(where, 0, "", o.dump(), "expected an object");
+    if (!o.is_object()) fail_at(where, 0, "", json_text(o), "expected an object");
     auto text_of = [&](const char* f) -> std::string {
       if (!o.contains(f)) fail_at(where, 0, f, "", "missing field");
       const auto& v = o[f];
       if (v.is_string()) return v.get<std::string>();
-      if (v.is_number_integer()) return v.dump();
-      fail_at(where, 0, f, v.dump(), "expected a string or an integer");
+      if (v.is_number_integer()) return json_text(v);
+      fail_at(where, 0, f, json_text(v), "expected a string or an integer");
     };
     Interaction e;
     const std::string user = text_of("user");
@@ -274,8 +274,8 @@ Interactions Interactions::from_json(std::string_view text, const Catalog& catal
     e.timestamp = parse_timestamp(ts, where, 0, "timestamp");
     if (o.contains("quantity")) {
       const auto& q = o["quantity"];
-      if (!q.is_number_integer()) fail_at(where, 0, "quantity", q.dump(), "not an integer");
-      e.quantity = quantity_from(q.get<std::int64_t>(), q.dump(), where, 0);
+      if (!q.is_number_integer()) fail_at(where, 0, "quantity", json_text(q), "not an integer");
+      e.quantity = quantity_from(q.get<std::int64_t>(), json_text(q), where, 0);
     }
     e.user = users.add(user);
     events.push_back(e);
@@ -313,7 +313,7 @@ std::string Interactions::to_json(const Catalog& catalog) const {
                     {"event", event_name(e.event)},
                     {"timestamp", e.timestamp},
                     {"quantity", e.quantity}});
-  return nlohmann::json{{"interactions", list}}.dump();
+  return json_text(nlohmann::json{{"interactions", list}});
 }
 
 }  // namespace recsys

@@ -5,15 +5,6 @@
 
 namespace recsys {
 
-nlohmann::json parse_json_text(std::string_view text) {
-  nlohmann::json out;
-  // What json::parse(first, last) does without a callback: a DOM parser that throws on the first
-  // error, strict (nothing but white space after the value), no comments.
-  nlohmann::detail::json_sax_dom_parser<nlohmann::json> dom(out, true);
-  nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &dom);
-  return out;
-}
-
 nlohmann::json parse_json(std::string_view text, std::string_view what) {
   try {
     return parse_json_text(text);
@@ -24,12 +15,12 @@ nlohmann::json parse_json(std::string_view text, std::string_view what) {
 
 nlohmann::json parse_json_object(std::string_view text, std::string_view what) {
   nlohmann::json j = parse_json(text, what);
-  RECSYS_CHECK_TYPE(j.is_object(), what, ": expected a JSON object, got ", j.dump());
+  RECSYS_CHECK_TYPE(j.is_object(), what, ": expected a JSON object, got ", json_text(j));
   return j;
 }
 
 void JsonField::require(bool ok, std::string_view expected) const {
-  RECSYS_CHECK_TYPE(ok, what_, ": '", key_, "' must be ", expected, ", got ", value_.dump());
+  RECSYS_CHECK_TYPE(ok, what_, ": '", key_, "' must be ", expected, ", got ", json_text(value_));
 }
 
 std::string JsonField::string() const {
@@ -66,14 +57,14 @@ bool is_int32(const nlohmann::json& j) {
 int JsonField::integer(long long lo) const {
   // A string is a type error; 1.5 or an integer out of bounds is a range error.
   RECSYS_CHECK_TYPE(value_.is_number(), what_, ": '", key_, "' must be an integer >= ", lo,
-                    ", got ", value_.dump());
-  RECSYS_CHECK(is_int32(value_) && value_.get<long long>() >= lo,
-               what_, ": '", key_, "' must be an integer >= ", lo, ", got ", value_.dump());
+                    ", got ", json_text(value_));
+  RECSYS_CHECK(is_int32(value_) && value_.get<long long>() >= lo, what_, ": '", key_,
+               "' must be an integer >= ", lo, ", got ", json_text(value_));
   return value_.get<int>();
 }
 
 void JsonField::require_range(bool ok, std::string_view expected) const {
-  RECSYS_CHECK(ok, what_, ": '", key_, "' must be ", expected, ", got ", value_.dump());
+  RECSYS_CHECK(ok, what_, ": '", key_, "' must be ", expected, ", got ", json_text(value_));
 }
 
 std::int64_t JsonField::time() const {

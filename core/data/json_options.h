@@ -12,13 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/json_text.h"
+
 namespace recsys {
 
-// The JSON value in text, as nlohmann::json::parse reads it and with its exceptions, through one
-// instantiation of nlohmann_json's parser: every parse of the core comes here (json::parse of a
-// std::string and of a string_view, with and without its callback parser, were four copies of
-// the parser and the lexer in the engines).
-nlohmann::json parse_json_text(std::string_view text);
 // The JSON value in text; invalid JSON is an error naming `what`.
 nlohmann::json parse_json(std::string_view text, std::string_view what);
 // The same, and it must be an object.

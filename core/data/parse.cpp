@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -111,13 +110,8 @@ std::string trim(std::string_view s) {
 bool try_parse_double(std::string_view text, double& out) {
   const std::string t = trim(text);
   if (t.empty()) return false;
-  // strtod accepts hex, inf and nan; allow only plain decimal notation.
-  for (char c : t)
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
-      return false;
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size() || !std::isfinite(v)) return false;
+  double v = 0;
+  if (!parse_decimal(t, v) || !std::isfinite(v)) return false;
   out = v;
   return true;
 }
@@ -227,21 +221,7 @@ std::int64_t parse_timestamp(std::string_view text, std::string_view source, std
 }
 
 std::string format_double(double v) {
-  char buf[40];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
-double float_as_double(float v) {
-  char buf[40];
-  for (int precision = 1; precision <= 9; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(v));
-    if (static_cast<float>(std::strtod(buf, nullptr)) == v) return std::strtod(buf, nullptr);
-  }
-  return v;
+  return format_shortest(v);
 }
 
 std::string format_timestamp(std::int64_t seconds) {
@@ -254,11 +234,24 @@ std::string format_timestamp(std::int64_t seconds) {
   std::int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m,
-                d, static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
-                static_cast<int>(rem % 60));
-  return buf;
+  // "%04lld-%02u-%02uT%02d:%02d:%02dZ" without printf (common/decimal.h).
+  std::string out = std::to_string(y < 0 ? -y : y);
+  const std::size_t width = y < 0 ? 3 : 4;  // the sign counts in printf's width
+  if (out.size() < width) out.insert(0, width - out.size(), '0');
+  if (y < 0) out.insert(0, 1, '-');
+  const auto two = [&out](char sep, unsigned v) {
+    out.push_back(sep);
+    out.push_back(static_cast<char>('0' + v / 10 % 10));
+    out.push_back(static_cast<char>('0' + v % 10));
+  };
+  const auto r = static_cast<unsigned>(rem);
+  two('-', m);
+  two('-', d);
+  two('T', r / 3600);
+  two(':', r / 60 % 60);
+  two(':', r % 60);
+  out.push_back('Z');
+  return out;
 }
 
 }  // namespace recsys

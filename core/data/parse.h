@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/decimal.h"
+
 namespace recsys {
 
 // Throws Error("<source>:<line>: field '<field>': <problem> (value '<value>')").
@@ -42,11 +44,8 @@ std::int64_t parse_int64(std::string_view text, std::string_view source, std::in
 bool try_parse_timestamp(std::string_view text, std::int64_t& out);
 std::int64_t parse_timestamp(std::string_view text, std::string_view source, std::int64_t line,
                              std::string_view field);
-// Shortest decimal text that parses back to exactly the same double.
+// Shortest decimal text that parses back to exactly the same double (format_shortest).
 std::string format_double(double v);
-// The double whose shortest text equals the float's shortest text (0.05f -> 0.05), so that
-// JSON shows floats as written.
-double float_as_double(float v);
 // "YYYY-MM-DDTHH:MM:SSZ"
 std::string format_timestamp(std::int64_t seconds);
 // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), and the inverse.

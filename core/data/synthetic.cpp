@@ -123,14 +123,14 @@ SyntheticConfig SyntheticConfig::from_json(std::string_view text) {
     auto integer = [&]() -> std::int64_t {
       const double d = num();
       RECSYS_CHECK(std::floor(d) == d && std::fabs(d) < 9.0e15, "synthetic config: '", k,
-                   "' must be an integer, got ", v.dump());
+                   "' must be an integer, got ", json_text(v));
       return static_cast<std::int64_t>(d);
     };
     auto time = [&]() -> std::int64_t {
       if (v.is_string()) {
         std::int64_t t = 0;
         RECSYS_CHECK(try_parse_timestamp(v.get<std::string>(), t), "synthetic config: '", k,
-                     "' is not a timestamp: ", v.dump());
+                     "' is not a timestamp: ", json_text(v));
         return t;
       }
       return integer();
@@ -226,7 +226,7 @@ std::string SyntheticConfig::to_json() const {
                    {"click_slope", click_slope},
                    {"purchase_bias", purchase_bias},
                    {"purchase_slope", purchase_slope}};
-  return j.dump();
+  return json_text(j);
 }
 
 void SyntheticTruth::check(std::int32_t user, std::int32_t item) const {

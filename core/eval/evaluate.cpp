@@ -8,9 +8,10 @@
 
 #include "common/check.h"
 #include "common/rng.h"
+#include "data/json_text.h"
 #include "eval/metrics.h"
-#include "strategy/strategy_config.h"
 #include "retrieval/topk.h"
+#include "strategy/strategy_config.h"
 
 namespace recsys::eval {
 
@@ -251,7 +252,7 @@ std::string report_json(const EvalReport& r) {
     for (const auto& [user, items] : r.lists) l[user] = items;
     j["lists"] = l;
   }
-  return j.dump();
+  return json_text(j);
 }
 
 }  // namespace recsys::eval

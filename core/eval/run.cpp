@@ -18,7 +18,7 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
       r.model = f.string();
     } else if (k == "params") {
       f.require(f.value().is_object(), "an object");
-      r.params_json = f.value().dump();
+      r.params_json = json_text(f.value());
     } else if (k == "split") {
       r.split.kind = f.string();
     } else if (k == "validation_start") {
@@ -47,7 +47,7 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
       r.options.seed = static_cast<std::uint64_t>(f.integer(0));
     } else if (k == "candidate_ranker") {
       f.require(f.value().is_object(), "an object");
-      r.candidate_ranker_json = f.value().dump();
+      r.candidate_ranker_json = json_text(f.value());
       CandidateRankerConfig::from_json(r.candidate_ranker_json);  // checked before any work
     } else if (k == "lists") {
       r.options.keep_lists = f.boolean();
@@ -57,8 +57,8 @@ EvalRequest EvalRequest::from_json(std::string_view text) {
       r.scene = f.string();
     } else if (k == "recommender") {
       f.require(f.value().is_object(), "an object");
-      RecommenderOptions::from_json(f.value().dump());  // checked here, before any work
-      r.recommender_json = f.value().dump();
+      RecommenderOptions::from_json(json_text(f.value()));  // checked here, before any work
+      r.recommender_json = json_text(f.value());
     } else {
       f.unknown();
     }
@@ -104,7 +104,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
       for (const char* k : known) ok = ok || it.key() == k;
       RECSYS_CHECK_TYPE(ok, "evaluate: unknown parameter '", it.key(), "' for model ", req.model);
       RECSYS_CHECK_TYPE(it.value().is_number(), "evaluate: parameter '", it.key(),
-                        "' must be a number, got ", it.value().dump());
+                        "' must be a number, got ", json_text(it.value()));
     }
   };
   auto param = [&](const char* key, auto fallback) {
@@ -172,7 +172,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
       cr = crf.ranker;
       nlohmann::json j{{"examples", crf.examples}, {"positives", crf.positives},
                        {"users", crf.users}, {"cut", crf.cut}, {"epoch_losses", crf.epoch_losses}};
-      candidate_summary = j.dump();
+      candidate_summary = json_text(j);
     }
     scorer = make_pipeline(std::move(model), std::move(ranker), fit, data.catalog, ro, req.scene,
                            std::move(cr));

@@ -150,19 +150,18 @@ std::string step_report_json(const StepReport& r) {
     if (e.validation_recall >= 0) je["validationRecall"] = e.validation_recall;
     epochs.push_back(je);
   }
-  return nlohmann::json{{"steps", r.steps},
-                        {"examples", r.examples},
-                        {"meanLoss", r.mean_loss},
-                        {"examplesPerSecond", r.examples_per_second},
-                        {"seconds", r.seconds},
-                        {"epoch", r.epoch},
-                        {"stepInEpoch", r.step_in_epoch},
-                        {"stepsPerEpoch", r.steps_per_epoch},
-                        {"totalSteps", r.total_steps},
-                        {"finishedEpochs", epochs},
-                        {"done", r.done},
-                        {"stoppedEarly", r.stopped_early}}
-      .dump();
+  return json_text(nlohmann::json{{"steps", r.steps},
+                                  {"examples", r.examples},
+                                  {"meanLoss", r.mean_loss},
+                                  {"examplesPerSecond", r.examples_per_second},
+                                  {"seconds", r.seconds},
+                                  {"epoch", r.epoch},
+                                  {"stepInEpoch", r.step_in_epoch},
+                                  {"stepsPerEpoch", r.steps_per_epoch},
+                                  {"totalSteps", r.total_steps},
+                                  {"finishedEpochs", epochs},
+                                  {"done", r.done},
+                                  {"stoppedEarly", r.stopped_early}});
 }
 
 }  // namespace recsys

@@ -89,7 +89,7 @@ ExperimentConfig ExperimentConfig::from_json(std::string_view text) {
       c.arms.clear();
       for (std::size_t i = 0; i < v.size(); ++i) {
         const std::string where = "experiment: arms[" + std::to_string(i) + "]";
-        RECSYS_CHECK_TYPE(v[i].is_object(), where, " must be an object, got ", v[i].dump());
+        RECSYS_CHECK_TYPE(v[i].is_object(), where, " must be an object, got ", json_text(v[i]));
         ArmConfig a;
         for (auto it = v[i].begin(); it != v[i].end(); ++it) {
           const JsonField g(where, it.key(), it.value());
@@ -105,7 +105,7 @@ ExperimentConfig ExperimentConfig::from_json(std::string_view text) {
             a.use_ranker = g.boolean();
           else if (g.key() == "strategy") {
             g.require(g.value().is_object(), "an object");
-            a.strategy = StrategyConfig::from_json(g.value().dump());
+            a.strategy = StrategyConfig::from_json(json_text(g.value()));
           } else if (g.key() == "weight")
             a.weight = g.number();
           else
@@ -758,7 +758,7 @@ std::string Experiment::report_json() const {
                   {"users", counts},
                   {"weights", s.weights}};
     if (srm.mismatch)
-      warnings.push_back("sample-ratio mismatch (p = " + std::to_string(srm.p_value) +
+      warnings.push_back("sample-ratio mismatch (p = " + format_readable(srm.p_value) +
                          "): the split is broken, do not read the results");
   }
   out["warnings"] = warnings;
@@ -813,7 +813,7 @@ std::string Experiment::report_json() const {
     }
     out["ope"] = jo;
   }
-  return out.dump();
+  return json_text(out);
 }
 
 }  // namespace recsys::experiment

@@ -163,7 +163,7 @@ std::string write_safetensors(const std::vector<Tensor>& tensors,
         {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  std::string h = header.dump();
+  std::string h = json_text(header);
   while (h.size() % 8) h.push_back(' ');
   std::string out(8, '\0');
   const std::uint64_t n = h.size();
@@ -242,7 +242,7 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source, 
     std::uint64_t count = 1;
     for (const auto& d : v["shape"]) {
       RECSYS_CHECK_FORMAT(d.is_number_unsigned(), source, ": tensor '", name, "': bad dimension ",
-                          d.dump());
+                          json_text(d));
       const std::uint64_t dim = d.get<std::uint64_t>();
       RECSYS_CHECK_FORMAT(dim == 0 || count <= std::numeric_limits<std::uint64_t>::max() / dim / 8,
                           source, ": tensor '", name, "': shape overflows");

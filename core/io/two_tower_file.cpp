@@ -122,18 +122,18 @@ T get(const nlohmann::json& j, const char* key, const std::string& where) {
   const nlohmann::json& v = j.at(key);
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     RECSYS_CHECK_FORMAT(fits<T>(v), where, ": '", key, "' must be an integer, got ",
-                        v.dump().substr(0, 60));
+                        json_text(v).substr(0, 60));
   } else if constexpr (is_int_vector<T>::value) {
     RECSYS_CHECK_FORMAT(v.is_array(), where, ": '", key, "' must be an array of integers");
     for (std::size_t i = 0; i < v.size(); ++i)
       RECSYS_CHECK_FORMAT(fits<typename T::value_type>(v[i]), where, ": '", key, "'[", i,
-                          "] must be an integer, got ", v[i].dump().substr(0, 60));
+                          "] must be an integer, got ", json_text(v[i]).substr(0, 60));
   }
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
     RECSYS_FAIL(Format, where, ": '", key,
-                "' has the wrong type: ", j.at(key).dump().substr(0, 60));
+                "' has the wrong type: ", json_text(j.at(key)).substr(0, 60));
   }
 }
 template <class T>
@@ -164,7 +164,7 @@ struct TwoTowerFile::Parsed {
 };
 
 std::string training_info_json(const TrainingInfo& info) {
-  return info_json(info).dump();
+  return json_text(info_json(info));
 }
 
 TrainingInfo training_info_from_json(std::string_view json) {
@@ -312,7 +312,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   ModelFiles f;
   f.weights = io::write_safetensors(
       tensors, {{"format", kFormat}, {"format_version", std::to_string(version)}});
-  f.manifest = j.dump();  // compact: the item and user lists are long
+  f.manifest = json_text(j);  // compact: the item and user lists are long
   return f;
 }
 
@@ -335,9 +335,9 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker_parsed(
   RECSYS_CHECK_FORMAT(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
                       ": 'ranking' needs config and item_counts");
   const auto counts = take(p.arrays.ranking_item_counts, r, "item_counts", where + " ranking");
-  auto ranker =
-      std::make_shared<RankingModel>(RankingConfig::from_json(r["config"].dump()), model, counts,
-                                     /*prepare_now=*/false);
+  auto ranker = std::make_shared<RankingModel>(RankingConfig::from_json(json_text(r["config"])),
+                                               model, counts,
+                                               /*prepare_now=*/false);
   const io::Safetensors& st = p.tensors();
   for (auto& [name, tensor] : ranker->tensors()) {
     const io::Tensor* t = st.find(name);
@@ -369,7 +369,7 @@ std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker_parsed(Pars
   const std::string where = source + "/manifest.json";
   const nlohmann::json& j = p.manifest;
   if (!j.is_object() || !j.contains("candidate_ranker")) return nullptr;
-  auto ranker = CandidateRanker::from_manifest_json(j["candidate_ranker"].dump(),
+  auto ranker = CandidateRanker::from_manifest_json(json_text(j["candidate_ranker"]),
                                                     where + " candidate_ranker");
   const io::Safetensors& st = p.tensors();
   std::size_t stored = 0;
@@ -399,7 +399,7 @@ TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
   const nlohmann::json j = parse_json(manifest, "manifest.json");
   if (!j.is_object() || !j.contains("training") || !j["training"].is_object())
     return TrainingInfo();
-  return training_info_from_json(j["training"].dump());
+  return training_info_from_json(json_text(j["training"]));
 }
 
 TwoTowerFile::Parsed TwoTowerFile::parse_files(std::string_view weights,
@@ -526,7 +526,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   // Features added after format version 1 are off in configs that predate them.
   nlohmann::json cfg = j["config"];
   if (!cfg.contains("title_dim")) cfg["title_dim"] = 0;
-  m.config_ = TwoTowerConfig::from_json(cfg.dump());
+  m.config_ = TwoTowerConfig::from_json(json_text(cfg));
   RECSYS_CHECK_FORMAT(m.config_.user_buckets >= 0 && m.config_.item_buckets >= 0, where,
                       ": config has unresolved bucket counts (-1)");
   const auto& items = j.contains("items") ? j["items"] : nlohmann::json();

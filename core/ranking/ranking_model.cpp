@@ -67,15 +67,14 @@ RankingConfig RankingConfig::from_json(std::string_view text) {
 }
 
 std::string RankingConfig::to_json() const {
-  return nlohmann::json{{"hidden", hidden},
-                        {"cross_layer", cross_layer},
-                        {"category_dim", category_dim},
-                        {"brand_dim", brand_dim},
-                        {"epochs", epochs},
-                        {"batch_size", batch_size},
-                        {"learning_rate", float_as_double(learning_rate)},
-                        {"seed", seed}}
-      .dump();
+  return json_text(nlohmann::json{{"hidden", hidden},
+                                  {"cross_layer", cross_layer},
+                                  {"category_dim", category_dim},
+                                  {"brand_dim", brand_dim},
+                                  {"epochs", epochs},
+                                  {"batch_size", batch_size},
+                                  {"learning_rate", float_as_double(learning_rate)},
+                                  {"seed", seed}});
 }
 
 void RankingConfig::validate() const {

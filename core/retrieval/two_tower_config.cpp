@@ -258,7 +258,7 @@ std::string TwoTowerConfig::to_json() const {
                    {"seed", seed}};
   // Only when set: files of the pooled encoder stay as they were.
   if (history_encoder != "pooled") j["history_encoder"] = history_encoder;
-  return j.dump();
+  return json_text(j);
 }
 
 }  // namespace recsys

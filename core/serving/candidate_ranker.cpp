@@ -203,15 +203,16 @@ std::string CandidateRanker::manifest_json() const {
                      {"users", fitted_.users}}}};
   j["strategy"] = fitted_.strategy_json.empty() ? nlohmann::json::object()
                                                 : parse_json_text(fitted_.strategy_json);
-  return j.dump();
+  return json_text(j);
 }
 
 std::shared_ptr<CandidateRanker> CandidateRanker::from_manifest_json(std::string_view json,
                                                                      const std::string& where) {
   const nlohmann::json j = parse_json_object(json, where);
   auto need = [&](const char* key, bool ok, const char* what) {
-    RECSYS_CHECK_FORMAT(j.contains(key) && ok, where, ": '", key, "' must be ", what,
-                        j.contains(key) ? ", got " + j.at(key).dump().substr(0, 60) : ", missing");
+    RECSYS_CHECK_FORMAT(
+        j.contains(key) && ok, where, ": '", key, "' must be ", what,
+        j.contains(key) ? ", got " + json_text(j.at(key)).substr(0, 60) : ", missing");
   };
   need("config", j.contains("config") && j["config"].is_object(), "an object");
   need("features", j.contains("features") && j["features"].is_array(), "an array of names");
@@ -220,7 +221,7 @@ std::shared_ptr<CandidateRanker> CandidateRanker::from_manifest_json(std::string
   std::vector<std::string> names;
   for (const auto& n : j["features"]) {
     RECSYS_CHECK_FORMAT(n.is_string(), where, ": 'features' must be an array of names, got ",
-                        n.dump().substr(0, 60));
+                        json_text(n).substr(0, 60));
     names.push_back(n.get<std::string>());
   }
   const auto ours = feature_names();
@@ -233,7 +234,7 @@ std::shared_ptr<CandidateRanker> CandidateRanker::from_manifest_json(std::string
   }
   CandidateRankerConfig config;
   try {
-    config = CandidateRankerConfig::from_json(j["config"].dump());
+    config = CandidateRankerConfig::from_json(json_text(j["config"]));
   } catch (const Error& e) {
     RECSYS_FAIL(Format, where, ": ", e.what());
   }
@@ -245,7 +246,7 @@ std::shared_ptr<CandidateRanker> CandidateRanker::from_manifest_json(std::string
   }
   Fitted f;
   f.scene = j["scene"].get<std::string>();
-  f.strategy_json = j["strategy"].empty() ? "" : j["strategy"].dump();
+  f.strategy_json = j["strategy"].empty() ? "" : json_text(j["strategy"]);
   if (!f.strategy_json.empty()) {
     try {
       StrategyConfig::from_json(f.strategy_json);  // checked now, not when a page serves it

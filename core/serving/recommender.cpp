@@ -15,9 +15,9 @@ RecommenderOptions RecommenderOptions::from_json(std::string_view text) {
   for_each_json_field(text, "recommender options", [&](const JsonField& f) {
     const std::string& k = f.key();
     if (k == "index")
-      o.index = IndexOptions::from_json(f.value().dump());
+      o.index = IndexOptions::from_json(json_text(f.value()));
     else if (k == "strategy")
-      o.strategy = StrategyConfig::from_json(f.value().dump());
+      o.strategy = StrategyConfig::from_json(json_text(f.value()));
     else if (k == "cacheCapacity") {
       f.require(f.value().is_number(), "an integer in [0, 1e6]");
       f.require_range(f.value().is_number_integer() && f.value().get<long long>() >= 0 &&

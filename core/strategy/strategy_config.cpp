@@ -110,7 +110,7 @@ StrategyConfig StrategyConfig::from_json(std::string_view text) {
       f.require(v.is_array(), "an array");
       c.boosts.clear();
       for (const auto& b : v) {
-        RECSYS_CHECK_TYPE(b.is_object(), "strategy: a boost must be an object, got ", b.dump());
+        RECSYS_CHECK_TYPE(b.is_object(), "strategy: a boost must be an object, got ", json_text(b));
         Boost boost;
         for (auto bi = b.begin(); bi != b.end(); ++bi) {
           const JsonField g("strategy: boost", bi.key(), bi.value());
@@ -144,7 +144,7 @@ StrategyConfig StrategyConfig::from_json(std::string_view text) {
             s.sources.clear();
             for (const auto& q : g.value()) {
               RECSYS_CHECK_TYPE(q.is_object() && q.contains("source") && q["source"].is_string(),
-                                where, ": each source needs a 'source' name, got ", q.dump());
+                                where, ": each source needs a 'source' name, got ", json_text(q));
               SourceQuota sq;
               sq.source = parse_source(q["source"].get<std::string>());
               for (auto qi = q.begin(); qi != q.end(); ++qi) {
@@ -188,17 +188,16 @@ std::string StrategyConfig::to_json() const {
   nlohmann::json boosts_j = nlohmann::json::array();
   for (const auto& b : boosts)
     boosts_j.push_back({{"category", b.category}, {"brand", b.brand}, {"factor", b.factor}});
-  return nlohmann::json{{"scenes", scenes_j},
-                        {"objective", objective},
-                        {"exclude_purchased", exclude_purchased},
-                        {"exclude_in_cart", exclude_in_cart},
-                        {"exclude_out_of_stock", exclude_out_of_stock},
-                        {"exclude_seen", exclude_seen},
-                        {"boosts", boosts_j},
-                        {"trending_half_life_days", trending_half_life_days},
-                        {"ease_lambda", ease_lambda},
-                        {"ranker_weight", ranker_weight}}
-      .dump();
+  return json_text(nlohmann::json{{"scenes", scenes_j},
+                                  {"objective", objective},
+                                  {"exclude_purchased", exclude_purchased},
+                                  {"exclude_in_cart", exclude_in_cart},
+                                  {"exclude_out_of_stock", exclude_out_of_stock},
+                                  {"exclude_seen", exclude_seen},
+                                  {"boosts", boosts_j},
+                                  {"trending_half_life_days", trending_half_life_days},
+                                  {"ease_lambda", ease_lambda},
+                                  {"ranker_weight", ranker_weight}});
 }
 
 }  // namespace recsys

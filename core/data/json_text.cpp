@@ -1,0 +1,440 @@
+#include "data/json_text.h"
+
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
+#include "common/decimal.h"
+#include "data/parse.h"
+
+namespace recsys {
+namespace {
+
+using json = nlohmann::json;
+constexpr int kMaxDepth = 512;
+
+class Reader {
+ public:
+  explicit Reader(std::string_view text)
+      : begin_(text.data()), p_(begin_), end_(begin_ + text.size()) {}
+
+  json document() {
+    // A UTF-8 byte order mark, as nlohmann_json's lexer skips it.
+    if (end_ - p_ >= 1 && static_cast<unsigned char>(*p_) == 0xEF) {
+      if (end_ - p_ < 3 || static_cast<unsigned char>(p_[1]) != 0xBB ||
+          static_cast<unsigned char>(p_[2]) != 0xBF)
+        fail("invalid BOM; must be 0xEF 0xBB 0xBF if given");
+      p_ += 3;
+    }
+    json v = value(0);
+    space();
+    if (p_ != end_) fail("unexpected content after the value; expected end of input");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    nlohmann::detail::position_t pos;
+    pos.chars_read_total = static_cast<std::size_t>(p_ - begin_) + (p_ < end_ ? 1 : 0);
+    const char* line_start = begin_;
+    for (const char* q = begin_; q < p_; ++q)
+      if (*q == '\n') {
+        ++pos.lines_read;
+        line_start = q + 1;
+      }
+    pos.chars_read_current_line = static_cast<std::size_t>(p_ - line_start) + (p_ < end_ ? 1 : 0);
+    throw json::parse_error::create(101, pos, "syntax error: " + what, nullptr);
+  }
+
+  void space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::string_view(p_, word.size()) != word) {
+      // Point at the first byte that differs.
+      for (std::size_t i = 0; i < word.size() && p_ < end_ && *p_ == word[i]; ++i) ++p_;
+      fail("invalid literal; expected '" + std::string(word) + "'");
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  json value(int depth) {
+    space();
+    if (p_ == end_) fail("unexpected end of input; expected a value");
+    switch (*p_) {
+      case '{':
+        return object(depth + 1);
+      case '[':
+        return array(depth + 1);
+      case '"': {
+        std::string s;
+        string(s);
+        return json(std::move(s));
+      }
+      case 't':
+        literal("true");
+        return json(true);
+      case 'f':
+        literal("false");
+        return json(false);
+      case 'n':
+        literal("null");
+        return json(nullptr);
+      default:
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) return number();
+        fail("unexpected character; expected a value");
+    }
+  }
+
+  // Past the opening bracket of a container: whether it closes at once (empty).
+  bool open(int depth, char close) {
+    if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    ++p_;
+    space();
+    if (p_ < end_ && *p_ == close) {
+      ++p_;
+      return false;
+    }
+    return true;
+  }
+
+  // After a member or an element: true at ',' (another follows), false at the closing bracket.
+  bool next(char close) {
+    space();
+    if (p_ < end_ && (*p_ == ',' || *p_ == close)) return *p_++ == ',';
+    fail(std::string(p_ == end_ ? "unexpected end of input; " : "") + "expected ',' or '" + close +
+         "'");
+  }
+
+  json object(int depth) {
+    json out = json::object();
+    auto& members = out.get_ref<json::object_t&>();
+    if (!open(depth, '}')) return out;
+    do {
+      space();
+      if (p_ == end_ || *p_ != '"')
+        fail(p_ == end_ ? "unexpected end of input; expected a key" : "expected a key (a string)");
+      std::string key;
+      string(key);
+      space();
+      if (p_ == end_ || *p_ != ':') fail("expected ':' after a key");
+      ++p_;
+      members.insert_or_assign(std::move(key), value(depth));
+    } while (next('}'));
+    return out;
+  }
+
+  json array(int depth) {
+    json out = json::array();
+    auto& items = out.get_ref<json::array_t&>();
+    if (!open(depth, ']')) return out;
+    do items.push_back(value(depth));
+    while (next(']'));
+    return out;
+  }
+
+  static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  unsigned hex4() {
+    if (end_ - p_ < 4) {
+      p_ = end_;
+      fail("'\\u' must be followed by 4 hex digits");
+    }
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i, ++p_) {
+      const int h = hex_digit(*p_);
+      if (h < 0) fail("'\\u' must be followed by 4 hex digits");
+      v = v * 16 + static_cast<unsigned>(h);
+    }
+    return v;
+  }
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  void string(std::string& out) {
+    ++p_;  // '"'
+    for (;;) {
+      // A run of bytes that need no decoding, validated as UTF-8 at once.
+      const char* run = p_;
+      while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20)
+        ++p_;
+      if (p_ > run) {
+        const std::string_view bytes(run, static_cast<std::size_t>(p_ - run));
+        if (!valid_utf8(bytes)) {
+          p_ = run;
+          fail("invalid UTF-8 in a string");
+        }
+        out.append(bytes);
+      }
+      if (p_ == end_) fail("unexpected end of input; missing closing quote");
+      const char c = *p_;
+      if (c == '"') {
+        ++p_;
+        return;
+      }
+      if (c != '\\') fail("control character in a string; it must be escaped");
+      ++p_;
+      if (p_ == end_) fail("unexpected end of input in an escape");
+      switch (*p_++) {
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'u': {
+          unsigned cp = hex4();
+          if (cp >= 0xDC00 && cp <= 0xDFFF)
+            fail("surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF");
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u')
+              fail("surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF");
+            p_ += 2;
+            const unsigned low = hex4();
+            if (low < 0xDC00 || low > 0xDFFF)
+              fail("surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          --p_;
+          fail("invalid escape in a string");
+      }
+    }
+  }
+
+  json number() {
+    const char* start = p_;
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    auto digits = [&] {
+      const char* d = p_;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      return p_ - d;
+    };
+    const char* int_start = p_;
+    if (digits() == 0) fail("invalid number; expected a digit");
+    if (*int_start == '0' && p_ - int_start > 1) {
+      p_ = int_start + 1;
+      fail("invalid number; a leading zero must be alone");
+    }
+    bool integer = true;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      integer = false;
+      if (digits() == 0) fail("invalid number; expected a digit after '.'");
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      integer = false;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (digits() == 0) fail("invalid number; expected a digit in the exponent");
+    }
+    const std::string_view text(start, static_cast<std::size_t>(p_ - start));
+    if (integer) {
+      if (negative) {
+        std::int64_t v = 0;
+        const auto r = std::from_chars(start, p_, v);
+        if (r.ec == std::errc() && r.ptr == p_) return json(v);
+      } else {
+        std::uint64_t v = 0;
+        const auto r = std::from_chars(start, p_, v);
+        if (r.ec == std::errc() && r.ptr == p_) return json(v);
+      }
+    }
+    double v = 0;
+    parse_decimal(text, v);
+    if (!std::isfinite(v))
+      throw json::out_of_range::create(406, "number overflow parsing '" + std::string(text) + "'",
+                                       nullptr);
+    return json(v);
+  }
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+};
+
+void append_escaped(std::string& out, const std::string& s) {
+  if (!valid_utf8(s)) {
+    // As dump(): the index and value of the first byte that starts no valid sequence.
+    const std::string_view v(s);
+    std::size_t i = 0;
+    for (;;) {
+      std::size_t n = 1;
+      while (n <= 4 && !(i + n <= v.size() && valid_utf8(v.substr(i, n)))) ++n;
+      if (n > 4) break;
+      i += n;
+    }
+    static const char* hex = "0123456789ABCDEF";
+    const auto c = static_cast<unsigned char>(v[i]);
+    std::string what = "invalid UTF-8 byte at index " + std::to_string(i) + ": 0x";
+    what += hex[c >> 4];
+    what += hex[c & 15];
+    throw json::type_error::create(316, what, nullptr);
+  }
+  out.push_back('"');
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    switch (c) {
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '\b':
+        out.push_back('b');
+        break;
+      case '\f':
+        out.push_back('f');
+        break;
+      case '\n':
+        out.push_back('n');
+        break;
+      case '\r':
+        out.push_back('r');
+        break;
+      case '\t':
+        out.push_back('t');
+        break;
+      default: {
+        static const char* hex = "0123456789abcdef";
+        out.append("u00");
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+      }
+    }
+  }
+  out.append(s, run, std::string::npos);
+  out.push_back('"');
+}
+
+template <class Int>
+void append_integer(std::string& out, Int v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+json parse_json_text(std::string_view text) {
+  return Reader(text).document();
+}
+
+void append_json_text(std::string& out, const json& j) {
+  switch (j.type()) {
+    case json::value_t::null:
+      out.append("null");
+      return;
+    case json::value_t::boolean:
+      out.append(j.get<bool>() ? "true" : "false");
+      return;
+    case json::value_t::number_integer:
+      append_integer(out, j.get<std::int64_t>());
+      return;
+    case json::value_t::number_unsigned:
+      append_integer(out, j.get<std::uint64_t>());
+      return;
+    case json::value_t::number_float: {
+      const double v = j.get<double>();
+      if (!std::isfinite(v)) {
+        out.append("null");
+        return;
+      }
+      char buf[64];
+      out.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, v));
+      return;
+    }
+    case json::value_t::string:
+      append_escaped(out, j.get_ref<const std::string&>());
+      return;
+    case json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& v : j.get_ref<const json::array_t&>()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_text(out, v);
+      }
+      out.push_back(']');
+      return;
+    }
+    case json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, v] : j.get_ref<const json::object_t&>()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_escaped(out, key);
+        out.push_back(':');
+        append_json_text(out, v);
+      }
+      out.push_back('}');
+      return;
+    }
+    case json::value_t::binary:
+    case json::value_t::discarded:
+    default:
+      throw json::type_error::create(317, "cannot write a binary or discarded value as JSON text",
+                                     nullptr);
+  }
+}
+
+std::string json_text(const json& j) {
+  std::string out;
+  append_json_text(out, j);
+  return out;
+}
+
+}  // namespace recsys
