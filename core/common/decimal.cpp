@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -71,7 +72,7 @@ class Big {
 // exponent: value = digits * 10^exp10, plus something below one unit of the last digit if sticky.
 struct Decimal {
   const char* digits[2];  // up to two runs (before and after the point)
-  int run_length[2];
+  std::ptrdiff_t run_length[2];
   int count = 0;
   int exp10 = 0;
   bool sticky = false;
@@ -81,7 +82,7 @@ struct Decimal {
     std::uint32_t chunk = 0;
     int in_chunk = 0, taken = 0;
     for (int r = 0; r < 2 && taken < count; ++r) {
-      for (int i = 0; i < run_length[r] && taken < count; ++i, ++taken) {
+      for (std::ptrdiff_t i = 0; i < run_length[r] && taken < count; ++i, ++taken) {
         chunk = chunk * 10 + static_cast<std::uint32_t>(digits[r][i] - '0');
         if (++in_chunk == 9) {
           b.mul_add(1000000000u, chunk);
@@ -102,7 +103,7 @@ struct Decimal {
     std::uint64_t v = 0;
     n = 0;
     for (int r = 0; r < 2; ++r)
-      for (int i = 0; i < run_length[r] && n < 19 && n < count; ++i, ++n)
+      for (std::ptrdiff_t i = 0; i < run_length[r] && n < 19 && n < count; ++i, ++n)
         v = v * 10 + static_cast<std::uint64_t>(digits[r][i] - '0');
     return v;
   }
@@ -285,9 +286,9 @@ bool parse_decimal(std::string_view text, double& out) {
   // The significant digits: leading zeros skipped (in both runs), trailing zeros dropped.
   Decimal d;
   d.digits[0] = int_begin;
-  d.run_length[0] = static_cast<int>(int_end - int_begin);
+  d.run_length[0] = int_end - int_begin;
   d.digits[1] = frac_begin;
-  d.run_length[1] = static_cast<int>(frac_end - frac_begin);
+  d.run_length[1] = frac_end - frac_begin;
   long long exp10 = exponent - d.run_length[1];
   for (int r = 0; r < 2; ++r) {
     while (d.run_length[r] > 0 && d.digits[r][0] == '0') {

@@ -394,7 +394,7 @@ Interactions candidate_ranker_history(const Interactions& logs,
   }
   RECSYS_CHECK(!before.empty(), "candidate ranker: no interactions before the cut (",
                last_out ? std::string("each user's last event")
-                        : std::to_string(config.window_days) + " days before the last event",
+                        : format_readable(config.window_days) + " days before the last event",
                ")");
   return Interactions(logs.users(), logs.num_items(), std::move(before));
 }
@@ -467,7 +467,7 @@ CandidateRankerFit fit_candidate_ranker(std::shared_ptr<const TwoTowerModel> mod
   }
   RECSYS_CHECK(fit.positives > 0, "candidate ranker: no user had any of its candidates ",
                last_out ? std::string("as its last event")
-                        : "in the " + std::to_string(config.window_days) + "-day window after the cut");
+                        : "in the " + format_readable(config.window_days) + "-day window after the cut");
   X.resize(static_cast<Eigen::Index>(labels.size()), CandidateRanker::kFeatures);
   Eigen::Index row = 0;
   for (const auto& B : blocks) {
