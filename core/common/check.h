@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,46 +45,51 @@ class Error : public std::runtime_error {
 };
 
 namespace detail {
-inline void append(std::string& out, std::string_view s) {
-  out.append(s);
-}
-inline void append(std::string& out, const char* s) {
-  out.append(s ? s : "(null)");
-}
-inline void append(std::string& out, const std::string& s) {
-  out.append(s);
-}
-inline void append(std::string& out, char c) {
-  out.push_back(c);
-}
-inline void append(std::string& out, bool b) {
-  out.append(b ? "true" : "false");
-}
-template <class T>
-std::enable_if_t<std::is_arithmetic_v<T>> append(std::string& out, T v) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if constexpr (std::is_same_v<T, float>)
-      out.append(format_readable(v));
-    else
-      out.append(format_readable(static_cast<double>(v)));
-  } else {
-    out.append(std::to_string(v));
-  }
-}
+// One part of a message: text (viewed, not copied: the arguments outlive the call), or a number
+// or a character written into the piece. Trivially destructible, so that a check's call site
+// builds its pieces and makes one call, with nothing to clean up if it throws.
+class Piece {
+ public:
+  Piece(std::string_view s) : view_(s) {}
+  Piece(const char* s) : view_(s ? s : "(null)") {}
+  Piece(const std::string& s) : view_(s) {}
+  Piece(char c) : len_(1) { buf_[0] = c; }
+  Piece(bool b) : view_(b ? "true" : "false") {}
+  Piece(long long v);
+  Piece(unsigned long long v);
+  Piece(double v);
+  Piece(float v);
+  template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                                          !std::is_same_v<T, char> && std::is_signed_v<T>,
+                                      int> = 0>
+  Piece(T v) : Piece(static_cast<long long>(v)) {}
+  template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                                          !std::is_same_v<T, char> && std::is_unsigned_v<T>,
+                                      int> = 0>
+  Piece(T v) : Piece(static_cast<unsigned long long>(v)) {}
+  std::string_view view() const { return len_ >= 0 ? std::string_view(buf_, len_) : view_; }
+
+ private:
+  std::string_view view_;
+  int len_ = -1;  // >= 0: the text is buf_'s first len_ bytes
+  char buf_[32];
+};
+
+std::string concat_pieces(std::initializer_list<Piece> pieces);
+// Throws Error(kind, the pieces joined): one function for every check of the core.
+[[noreturn]] void throw_error(ErrorKind kind, std::initializer_list<Piece> pieces);
 
 template <class... Args>
 std::string concat(const Args&... args) {
-  std::string out;
-  (append(out, args), ...);
-  return out;
+  return concat_pieces({Piece(args)...});
 }
 }  // namespace detail
 
 }  // namespace recsys
 
-#define RECSYS_CHECK_KIND(kind, cond, ...)                                             \
-  do {                                                                                 \
-    if (!(cond)) throw ::recsys::Error((kind), ::recsys::detail::concat(__VA_ARGS__)); \
+#define RECSYS_CHECK_KIND(kind, cond, ...)                             \
+  do {                                                                 \
+    if (!(cond)) ::recsys::detail::throw_error((kind), {__VA_ARGS__}); \
   } while (0)
 
 // A bad value (the common case).
@@ -98,4 +104,4 @@ std::string concat(const Args&... args) {
 
 // RECSYS_FAIL(NotFound, "unknown item '", id, "'"): the kind's name without the enum prefix.
 #define RECSYS_FAIL(kind, ...) \
-  throw ::recsys::Error(::recsys::ErrorKind::kind, ::recsys::detail::concat(__VA_ARGS__))
+  ::recsys::detail::throw_error(::recsys::ErrorKind::kind, {__VA_ARGS__})

@@ -213,7 +213,7 @@ int shortest_digits(Float v, char* buf, int& exp10) {
 // fixed_below = 0 means the digit count (printf's %g rule).
 template <class Float>
 std::string format(Float v, int fixed_below) {
-  if (std::isnan(v)) return "nan";
+  if (std::isnan(v)) return std::signbit(v) ? "-nan" : "nan";  // as printf
   std::string out;
   if (std::signbit(v)) {
     out.push_back('-');

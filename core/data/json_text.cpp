@@ -299,24 +299,50 @@ class Reader {
   const char* end_;
 };
 
-void append_escaped(std::string& out, const std::string& s) {
-  if (!valid_utf8(s)) {
-    // As dump(): the index and value of the first byte that starts no valid sequence.
-    const std::string_view v(s);
-    std::size_t i = 0;
-    for (;;) {
-      std::size_t n = 1;
-      while (n <= 4 && !(i + n <= v.size() && valid_utf8(v.substr(i, n)))) ++n;
-      if (n > 4) break;
-      i += n;
+// The error dump() reports for a string that is not UTF-8: the byte where decoding fails, or
+// the last byte when the string ends inside a character.
+[[noreturn]] void not_utf8(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  const auto byte_text = [](unsigned char c) { return std::string{hex[c >> 4], hex[c & 15]}; };
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (c < 0x80)
+      n = 1;
+    else if (c >= 0xC2 && c <= 0xDF)
+      n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+      n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+      n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+      break;  // not a lead byte: decoding fails here
+    std::size_t k = 1;
+    for (; k < n; ++k) {
+      if (i + k == s.size())
+        throw json::type_error::create(316,
+                                       "incomplete UTF-8 string; last byte: 0x" +
+                                           byte_text(static_cast<unsigned char>(s.back())),
+                                       nullptr);
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) break;
     }
-    static const char* hex = "0123456789ABCDEF";
-    const auto c = static_cast<unsigned char>(v[i]);
-    std::string what = "invalid UTF-8 byte at index " + std::to_string(i) + ": 0x";
-    what += hex[c >> 4];
-    what += hex[c & 15];
-    throw json::type_error::create(316, what, nullptr);
+    if (k < n) {
+      i += k;
+      break;
+    }
+    i += n;
   }
+  throw json::type_error::create(316,
+                                 "invalid UTF-8 byte at index " + std::to_string(i) + ": 0x" +
+                                     byte_text(static_cast<unsigned char>(s[i])),
+                                 nullptr);
+}
+
+void append_escaped(std::string& out, const std::string& s) {
+  if (!valid_utf8(s)) not_utf8(s);
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -109,43 +109,25 @@ void check_like_nlohmann(const std::string& text) {
 }  // namespace
 
 TEST_CASE("parse_decimal reads decimal text as strtod does, bit for bit", "[decimal]") {
-  for (const char* t : {"0",
-                        "-0",
-                        "+0",
-                        "0.0",
-                        "1",
-                        "-1",
-                        "0.1",
-                        "1.",
-                        ".5",
-                        "+1.5",
-                        "00012.500",
-                        "1e5",
-                        "1E-5",
-                        "1e+5",
-                        "123456789012345678901234567890",
-                        "9007199254740993",
-                        "1.7976931348623157e308",
-                        "1.7976931348623158e308",
-                        "1.7976931348623159e308",
-                        "2e308",
-                        "1e400",
-                        "-1e400",
-                        "4.9406564584124654e-324",
-                        "2.4703282292062327e-324",
-                        "2.4703282292062328e-324",
-                        "1e-400",
-                        "2.2250738585072011e-308",
-                        "2.2250738585072012e-308",
-                        "123e25",
-                        "0.000000000000000000000000000000001",
-                        "1e-22",
-                        "1e22",
-                        "1e23",
-                        "8.98846567431158e307",
-                        "1e00000000000000000000000001",
-                        "1e-99999999999999999999",
-                        "0e999999"}) {
+  for (const char* t :
+       {"0", "-0", "+0", "0.0", "1", "-1", "0.1", "1.", ".5", "+1.5", "00012.500", "1e5", "1E-5",
+        "1e+5", "123456789012345678901234567890", "9007199254740993", "1.7976931348623157e308",
+        "1.7976931348623158e308", "1.7976931348623159e308", "2e308", "1e400", "-1e400",
+        "4.9406564584124654e-324", "2.4703282292062327e-324", "2.4703282292062328e-324", "1e-400",
+        "2.2250738585072011e-308", "2.2250738585072012e-308", "123e25",
+        "0.000000000000000000000000000000001", "1e-22", "1e22", "1e23", "8.98846567431158e307",
+        "1e00000000000000000000000001",
+        // Ties below a power of two (the gap below is half the gap above) and
+        // halfway above the largest double.
+        "9007199254740991.5", "0.999999999999999944488848768742172978818416595458984375",
+        "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017"
+        "977"
+        "587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854"
+        "845"
+        "817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711"
+        "559"
+        "699508093042880177904174497792",
+        "1e-99999999999999999999", "0e999999"}) {
     INFO(t);
     CHECK(agrees_with_strtod(t));
   }
@@ -243,6 +225,7 @@ TEST_CASE("format_shortest writes the shortest text that reads back, as %g", "[d
   CHECK(format_shortest(INFINITY) == "inf");
   CHECK(format_shortest(-INFINITY) == "-inf");
   CHECK(format_shortest(std::nan("")) == "nan");
+  CHECK(format_shortest(-std::nan("")) == "-nan");
   CHECK(format_shortest(0.1f) == "0.1");
   CHECK(format_shortest(16777216.0f) == "16777216");
   CHECK(format_readable(50.0) == "50");
@@ -297,7 +280,7 @@ TEST_CASE("parse_json_text reads JSON as nlohmann_json does; json_text writes wh
         "{\"a\":1,\"a\":2}", "\xef\xbb\xbf{\"bom\":1}", "{\"\":\"\"}",
         "[1e-7,1e21,1e22,0.5,100.0,2.5e-5]",
         "{\"items\":[{\"id\":\"item_1\",\"price\":49.99},{\"id\":\"item_2\",\"price\":1e+02}]}",
-        // Refused by both.
+        // Refused by both (but DEL, 0x7f: only bytes below 0x20 must be escaped).
         "", " ", "{", "}", "[1,]", "{\"a\":1,}", "01", "-01", "1.", ".5", "-", "+1", "1e", "1e+",
         "tru", "nul", "falsey", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12g4\"", "\"\\ud800\"",
         "\"\\ud800x\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"a\x01\"", "\"\x7f\"", "\"\xff\"",
@@ -324,9 +307,18 @@ TEST_CASE("parse_json_text reads JSON as nlohmann_json does; json_text writes wh
       ++differ;
   }
   CHECK(differ == 0);
-  // Strings that are not UTF-8 are refused, as by dump().
-  CHECK_THROWS_AS(json_text(json("a\xff")), json::type_error);
-  CHECK_THROWS_WITH(json_text(json(std::string("ab\xc3\x28", 4))), Catch::Contains("index 2"));
+  // Strings that are not UTF-8 are refused, as by dump(), with its message.
+  for (const char* bad : {"a\xff", "ab\xc3\x28", "ab\xc3", "\xe0\x80\x80", "\xed\xa0\x80x",
+                          "\xf4\x90\x80\x80", "\xf0\x9f\x98", "ok\x80", "\xc0\xaf", "\xe2\x82"}) {
+    INFO(bad);
+    std::string expected = "(dump() accepted it)";
+    try {
+      (void)json(bad).dump();
+    } catch (const json::type_error& e) {
+      expected = e.what();
+    }
+    CHECK_THROWS_WITH(json_text(json(bad)), expected);
+  }
 
   // Mutations of a document: one to three bytes replaced, inserted or deleted. Both readers must
   // accept the same ones, read the same values and refuse the rest.
