@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "common/decimal.h"
@@ -12,6 +13,10 @@ namespace {
 
 using json = nlohmann::json;
 constexpr int kMaxDepth = 512;
+// JSON's two-letter escapes: the letter after '\\' and the character it stands for, at the same
+// index (the reader reads all of them, the writer writes all but "\\/").
+constexpr const char* kEscapeLetters = "\"\\/bfnrt";
+constexpr const char* kEscapedChars = "\"\\/\b\f\n\r\t";
 
 class Reader {
  public:
@@ -199,31 +204,12 @@ class Reader {
       if (c != '\\') fail("control character in a string; it must be escaped");
       ++p_;
       if (p_ == end_) fail("unexpected end of input in an escape");
-      switch (*p_++) {
-        case '"':
-          out.push_back('"');
-          break;
-        case '\\':
-          out.push_back('\\');
-          break;
-        case '/':
-          out.push_back('/');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
+      const char e = *p_++;
+      if (const char* c = std::strchr(kEscapeLetters, e); c && e != '\0') {
+        out.push_back(kEscapedChars[c - kEscapeLetters]);
+        continue;
+      }
+      switch (e) {
         case 'u': {
           unsigned cp = hex4();
           if (cp >= 0xDC00 && cp <= 0xDFFF)
@@ -351,34 +337,15 @@ void append_escaped(std::string& out, const std::string& s) {
     out.append(s, run, i - run);
     run = i + 1;
     out.push_back('\\');
-    switch (c) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '\b':
-        out.push_back('b');
-        break;
-      case '\f':
-        out.push_back('f');
-        break;
-      case '\n':
-        out.push_back('n');
-        break;
-      case '\r':
-        out.push_back('r');
-        break;
-      case '\t':
-        out.push_back('t');
-        break;
-      default: {
-        static const char* hex = "0123456789abcdef";
-        out.append("u00");
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-      }
+    // Here c is '"', '\\' or a control character: a two-letter escape, else \u00xx.
+    const char* e = std::strchr(kEscapedChars, static_cast<char>(c));
+    if (c != 0 && e) {
+      out.push_back(kEscapeLetters[e - kEscapedChars]);
+    } else {
+      static const char* hex = "0123456789abcdef";
+      out.append("u00");
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
     }
   }
   out.append(s, run, std::string::npos);

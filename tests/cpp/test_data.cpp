@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -61,6 +62,24 @@ TEST_CASE("timestamps parse to seconds since 1970 and format back", "[parse]") {
   CHECK(t == 1700000000);
   CHECK(format_timestamp(1291191960) == "2010-12-01T08:26:00Z");
   CHECK(format_timestamp(-1) == "1969-12-31T23:59:59Z");
+  // Written without printf: against snprintf's "%04lld-%02u-%02uT…" for years of 1 to 5 digits and
+  // negative ones, and "%016llx" for checksums.
+  for (const std::int64_t year : {-1234, -1, 0, 7, 99, 1970, 2024, 9999, 10000, 12345}) {
+    for (const std::int64_t second : {std::int64_t{0}, std::int64_t{86399}}) {
+      const std::int64_t t = days_from_civil(year, 12, 31) * 86400 + second;
+      char want[64];
+      std::snprintf(want, sizeof want, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
+                    static_cast<long long>(year), 12u, 31u, static_cast<int>(second / 3600),
+                    static_cast<int>(second / 60 % 60), static_cast<int>(second % 60));
+      CHECK(format_timestamp(t) == want);
+    }
+  }
+  for (const std::uint64_t c : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0xabc},
+                                ~std::uint64_t{0}, std::uint64_t{0x0123456789abcdefULL}}) {
+    char want[32];
+    std::snprintf(want, sizeof want, "%016llx", static_cast<unsigned long long>(c));
+    CHECK(checksum_hex(c) == want);
+  }
   CHECK_FALSE(try_parse_timestamp("2023-02-29", t));
   CHECK_FALSE(try_parse_timestamp("2021-13-01", t));
   CHECK_FALSE(try_parse_timestamp("yesterday", t));
@@ -357,7 +376,8 @@ TEST_CASE("shop files: the binary form reads back as the same dataset as its CSV
   Dataset with_extra;
   with_extra.name = "shop test";
   with_extra.catalog = cat;
-  with_extra.interactions = Interactions(d.interactions.users(), cat.size(), d.interactions.events());
+  with_extra.interactions =
+      Interactions(d.interactions.users(), cat.size(), d.interactions.events());
   const std::string bytes = write_shop(with_extra);
   CHECK(is_shop_file(bytes));
   const Dataset back = read_shop(bytes);
