@@ -78,7 +78,8 @@ Catalog Catalog::from_json(std::string_view text, const std::string& source) {
   nlohmann::json doc;
   try {
     doc = parse_json_text(text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
+  } catch (const nlohmann::json::exception&
+               e) {  // parse_error, and out_of_range for a number that overflows
     fail_at(source, 0, "", "", std::string("invalid JSON: ") + e.what());
   }
   const nlohmann::json* items = &doc;
@@ -160,18 +161,18 @@ std::string Catalog::to_json(std::int32_t offset, std::int32_t limit) const {
   const std::int32_t end = limit < 0 ? size()
                                      : static_cast<std::int32_t>(std::min<std::int64_t>(
                                            size(), static_cast<std::int64_t>(offset) + limit));
-  nlohmann::json items = nlohmann::json::array();
+  JsonArray items;
   for (std::int32_t i = offset; i < end; ++i) {
-    nlohmann::json o;
-    o["id"] = id(i);
-    o["title"] = title(i);
-    o["category"] = categories_.token(category(i));
-    o["brand"] = brands_.token(brand(i));
-    o["price"] = price(i);
-    for (const auto& [k, v] : attributes(i)) o[k] = v;
-    items.push_back(std::move(o));
+    JsonObject o;
+    o.add("id", id(i))
+        .add("title", title(i))
+        .add("category", categories_.token(category(i)))
+        .add("brand", brands_.token(brand(i)))
+        .add("price", price(i));
+    for (const auto& [k, v] : attributes(i)) o.add(k, v);
+    items.add(o);
   }
-  return json_text(nlohmann::json{{"items", items}});
+  return JsonObject().add_text("items", items.text()).text();
 }
 
 std::string Catalog::to_csv() const {

@@ -121,34 +121,36 @@ Dataset parse_dataset(std::string_view catalog_text, std::string_view catalog_fo
 }
 
 namespace {
-nlohmann::json stats_object(const DatasetStats& s) {
-  return nlohmann::json{{"users", s.users},
-                        {"items", s.items},
-                        {"interactions", s.interactions},
-                        {"categories", s.categories},
-                        {"brands", s.brands},
-                        {"activeItems", s.active_items},
-                        {"views", s.views},
-                        {"clicks", s.clicks},
-                        {"addToCarts", s.add_to_carts},
-                        {"purchases", s.purchases},
-                        {"priceMean", s.price_mean},
-                        {"priceMin", s.price_min},
-                        {"priceMax", s.price_max},
-                        {"firstTimestamp", format_timestamp(s.first_timestamp)},
-                        {"lastTimestamp", format_timestamp(s.last_timestamp)},
-                        {"density", s.density},
-                        {"meanEventsPerUser", s.mean_events_per_user},
-                        {"top1pctItemShare", s.top1pct_item_share}};
+JsonObject stats_object(const DatasetStats& s) {
+  JsonObject j;
+  j.add("users", s.users)
+      .add("items", s.items)
+      .add("interactions", s.interactions)
+      .add("categories", s.categories)
+      .add("brands", s.brands)
+      .add("activeItems", s.active_items)
+      .add("views", s.views)
+      .add("clicks", s.clicks)
+      .add("addToCarts", s.add_to_carts)
+      .add("purchases", s.purchases)
+      .add("priceMean", s.price_mean)
+      .add("priceMin", s.price_min)
+      .add("priceMax", s.price_max)
+      .add("firstTimestamp", format_timestamp(s.first_timestamp))
+      .add("lastTimestamp", format_timestamp(s.last_timestamp))
+      .add("density", s.density)
+      .add("meanEventsPerUser", s.mean_events_per_user)
+      .add("top1pctItemShare", s.top1pct_item_share);
+  return j;
 }
 }  // namespace
 
 std::string stats_to_json(const DatasetStats& s) {
-  return json_text(stats_object(s));
+  return stats_object(s).text();
 }
 
 std::string summary_json(const Dataset& d) {
-  nlohmann::json j = stats_object(compute_stats(d));
+  JsonObject j = stats_object(compute_stats(d));
   // Items and events per category, most events first.
   const auto& cat = d.catalog;
   const auto n_cat = static_cast<std::size_t>(cat.categories().size());
@@ -159,15 +161,16 @@ std::string summary_json(const Dataset& d) {
   for (std::size_t c = 0; c < n_cat; ++c) order[c] = c;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return events[a] > events[b]; });
-  nlohmann::json breakdown = nlohmann::json::array();
+  JsonArray breakdown;
   for (std::size_t c : order)
-    breakdown.push_back({{"category", cat.categories().token(static_cast<std::int32_t>(c))},
-                         {"items", items[c]},
-                         {"interactions", events[c]}});
-  j["categoryBreakdown"] = breakdown;
-  j["name"] = d.name;
-  j["checksum"] = checksum_hex(checksum(d));
-  return json_text(j);
+    breakdown.add(JsonObject()
+                      .add("category", cat.categories().token(static_cast<std::int32_t>(c)))
+                      .add("items", items[c])
+                      .add("interactions", events[c]));
+  j.add_text("categoryBreakdown", breakdown.text());
+  j.add("name", d.name);
+  j.add("checksum", checksum_hex(checksum(d)));
+  return j.text();
 }
 
 }  // namespace recsys

@@ -1,6 +1,7 @@
 #include "data/json_text.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -327,14 +328,14 @@ class Reader {
                                  nullptr);
 }
 
-void append_escaped(std::string& out, const std::string& s) {
+void append_escaped(std::string& out, std::string_view s) {
   if (!valid_utf8(s)) not_utf8(s);
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s, run, i - run);
+    out.append(s.substr(run, i - run));
     run = i + 1;
     out.push_back('\\');
     // Here c is '"', '\\' or a control character: a two-letter escape, else \u00xx.
@@ -348,7 +349,7 @@ void append_escaped(std::string& out, const std::string& s) {
       out.push_back(hex[c & 15]);
     }
   }
-  out.append(s, run, std::string::npos);
+  out.append(s.substr(run));
   out.push_back('"');
 }
 
@@ -357,6 +358,15 @@ void append_integer(std::string& out, Int v) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
+}
+
+void append_double(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out.append("null");
+    return;
+  }
+  char buf[64];
+  out.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, v));
 }
 
 }  // namespace
@@ -379,16 +389,9 @@ void append_json_text(std::string& out, const json& j) {
     case json::value_t::number_unsigned:
       append_integer(out, j.get<std::uint64_t>());
       return;
-    case json::value_t::number_float: {
-      const double v = j.get<double>();
-      if (!std::isfinite(v)) {
-        out.append("null");
-        return;
-      }
-      char buf[64];
-      out.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, v));
+    case json::value_t::number_float:
+      append_double(out, j.get<double>());
       return;
-    }
     case json::value_t::string:
       append_escaped(out, j.get_ref<const std::string&>());
       return;
@@ -427,6 +430,85 @@ void append_json_text(std::string& out, const json& j) {
 std::string json_text(const json& j) {
   std::string out;
   append_json_text(out, j);
+  return out;
+}
+
+std::string& JsonObject::slot(std::string_view key) {
+  // Members stay in key order (byte order, as std::map<std::string, json> keeps them): a new key
+  // moves back past the greater ones. Objects here have tens of members.
+  for (auto& [k, v] : members_)
+    if (k == key) {
+      v.clear();
+      return v;
+    }
+  members_.emplace_back(std::string(key), std::string());
+  std::size_t at = members_.size() - 1;
+  for (; at > 0 && key < members_[at - 1].first; --at) std::swap(members_[at], members_[at - 1]);
+  return members_[at].second;
+}
+
+JsonObject& JsonObject::add(std::string_view key, std::string_view value) {
+  std::string& out = slot(key);
+  append_escaped(out, value);
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view key, bool value) {
+  slot(key) = value ? "true" : "false";
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view key, double value) {
+  append_double(slot(key), value);
+  return *this;
+}
+
+JsonObject& JsonObject::add_signed(std::string_view key, std::int64_t value) {
+  append_integer(slot(key), value);
+  return *this;
+}
+
+JsonObject& JsonObject::add_unsigned(std::string_view key, std::uint64_t value) {
+  append_integer(slot(key), value);
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view key, const std::vector<int>& values) {
+  std::string& out = slot(key);
+  out.push_back('[');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    append_integer(out, static_cast<std::int64_t>(values[i]));
+  }
+  out.push_back(']');
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view key, const std::vector<std::string>& values) {
+  std::string& out = slot(key);
+  out.push_back('[');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    append_escaped(out, values[i]);
+  }
+  out.push_back(']');
+  return *this;
+}
+
+JsonObject& JsonObject::add_text(std::string_view key, std::string text) {
+  slot(key) = std::move(text);
+  return *this;
+}
+
+std::string JsonObject::text() const {
+  std::string out = "{";
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (i) out.push_back(',');
+    append_escaped(out, members_[i].first);
+    out.push_back(':');
+    out += members_[i].second;
+  }
+  out.push_back('}');
   return out;
 }
 

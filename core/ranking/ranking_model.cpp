@@ -41,8 +41,7 @@ RankingConfig RankingConfig::from_json(std::string_view text) {
       f.require(f.value().is_array(), "an array");
       c.hidden.clear();
       for (const auto& h : f.value()) {
-        f.require(recsys::is_int32(h),
-                  "an array of integers");
+        f.require(recsys::is_int32(h), "an array of integers");
         c.hidden.push_back(h.get<int>());
       }
     } else if (k == "cross_layer")
@@ -67,14 +66,16 @@ RankingConfig RankingConfig::from_json(std::string_view text) {
 }
 
 std::string RankingConfig::to_json() const {
-  return json_text(nlohmann::json{{"hidden", hidden},
-                                  {"cross_layer", cross_layer},
-                                  {"category_dim", category_dim},
-                                  {"brand_dim", brand_dim},
-                                  {"epochs", epochs},
-                                  {"batch_size", batch_size},
-                                  {"learning_rate", float_as_double(learning_rate)},
-                                  {"seed", seed}});
+  return JsonObject()
+      .add("hidden", hidden)
+      .add("cross_layer", cross_layer)
+      .add("category_dim", category_dim)
+      .add("brand_dim", brand_dim)
+      .add("epochs", epochs)
+      .add("batch_size", batch_size)
+      .add("learning_rate", float_as_double(learning_rate))
+      .add("seed", seed)
+      .text();
 }
 
 void RankingConfig::validate() const {

@@ -187,8 +187,7 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
       f.require(v.is_array(), "an array of sizes");
       c.hidden.clear();
       for (const auto& h : v) {
-        f.require(recsys::is_int32(h),
-                  "an array of sizes");
+        f.require(recsys::is_int32(h), "an array of sizes");
         c.hidden.push_back(h.get<int>());
       }
     } else if (k == "embedding_optimizer")
@@ -225,40 +224,41 @@ TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
 }
 
 std::string TwoTowerConfig::to_json() const {
-  nlohmann::json j{{"preset", preset},
-                   {"user_id_dim", user_id_dim},
-                   {"user_buckets", user_buckets},
-                   {"user_hashes", user_hashes},
-                   {"history_length", history_length},
-                   {"history_decay", float_as_double(history_decay)},
-                   {"history_distinct", history_distinct},
-                   {"anonymous_rate", float_as_double(anonymous_rate)},
-                   {"item_id_dim", item_id_dim},
-                   {"item_buckets", item_buckets},
-                   {"item_hashes", item_hashes},
-                   {"title_dim", title_dim},
-                   {"title_buckets", title_buckets},
-                   {"category_dim", category_dim},
-                   {"brand_dim", brand_dim},
-                   {"price_buckets", price_buckets},
-                   {"price_bucket_dim", price_bucket_dim},
-                   {"price_feature", price_feature},
-                   {"hidden", hidden},
-                   {"output_dim", output_dim},
-                   {"output_relu", output_relu},
-                   {"l2_normalize", l2_normalize},
-                   {"temperature", float_as_double(temperature)},
-                   {"log_q_correction", log_q_correction},
-                   {"mask_accidental_hits", mask_accidental_hits},
-                   {"uniform_negatives", uniform_negatives},
-                   {"embedding_optimizer", embedding_optimizer},
-                   {"batch_size", batch_size},
-                   {"learning_rate", float_as_double(learning_rate)},
-                   {"epochs", epochs},
-                   {"seed", seed}};
+  JsonObject j;
+  j.add("preset", preset)
+      .add("user_id_dim", user_id_dim)
+      .add("user_buckets", user_buckets)
+      .add("user_hashes", user_hashes)
+      .add("history_length", history_length)
+      .add("history_decay", float_as_double(history_decay))
+      .add("history_distinct", history_distinct)
+      .add("anonymous_rate", float_as_double(anonymous_rate))
+      .add("item_id_dim", item_id_dim)
+      .add("item_buckets", item_buckets)
+      .add("item_hashes", item_hashes)
+      .add("title_dim", title_dim)
+      .add("title_buckets", title_buckets)
+      .add("category_dim", category_dim)
+      .add("brand_dim", brand_dim)
+      .add("price_buckets", price_buckets)
+      .add("price_bucket_dim", price_bucket_dim)
+      .add("price_feature", price_feature)
+      .add("hidden", hidden)
+      .add("output_dim", output_dim)
+      .add("output_relu", output_relu)
+      .add("l2_normalize", l2_normalize)
+      .add("temperature", float_as_double(temperature))
+      .add("log_q_correction", log_q_correction)
+      .add("mask_accidental_hits", mask_accidental_hits)
+      .add("uniform_negatives", uniform_negatives)
+      .add("embedding_optimizer", embedding_optimizer)
+      .add("batch_size", batch_size)
+      .add("learning_rate", float_as_double(learning_rate))
+      .add("epochs", epochs)
+      .add("seed", seed);
   // Only when set: files of the pooled encoder stay as they were.
-  if (history_encoder != "pooled") j["history_encoder"] = history_encoder;
-  return json_text(j);
+  if (history_encoder != "pooled") j.add("history_encoder", history_encoder);
+  return j.text();
 }
 
 }  // namespace recsys

@@ -184,26 +184,29 @@ std::vector<std::pair<std::string, nn::Matrix*>> CandidateRanker::tensors() {
 
 std::string CandidateRanker::manifest_json() const {
   const auto& c = config_;
-  nlohmann::json config{{"hidden", c.hidden},
-                        {"epochs", c.epochs},
-                        {"batch_size", c.batch_size},
-                        {"learning_rate", c.learning_rate},
-                        {"window_days", c.window_days},
-                        {"holdout", c.holdout},
-                        {"seed", c.seed},
-                        {"exclude_seen", c.exclude_seen},
-                        {"objective", c.objective}};
-  nlohmann::json j{{"config", config},
-                   {"features", feature_names()},
-                   {"scene", fitted_.scene},
-                   {"fit",
-                    {{"cut", fitted_.cut},
-                     {"examples", fitted_.examples},
-                     {"positives", fitted_.positives},
-                     {"users", fitted_.users}}}};
-  j["strategy"] = fitted_.strategy_json.empty() ? nlohmann::json::object()
-                                                : parse_json_text(fitted_.strategy_json);
-  return json_text(j);
+  return JsonObject()
+      .add("config", JsonObject()
+                         .add("hidden", c.hidden)
+                         .add("epochs", c.epochs)
+                         .add("batch_size", c.batch_size)
+                         .add("learning_rate", c.learning_rate)
+                         .add("window_days", c.window_days)
+                         .add("holdout", c.holdout)
+                         .add("seed", c.seed)
+                         .add("exclude_seen", c.exclude_seen)
+                         .add("objective", c.objective))
+      .add("features", feature_names())
+      .add("scene", fitted_.scene)
+      .add("fit", JsonObject()
+                      .add("cut", fitted_.cut)
+                      .add("examples", fitted_.examples)
+                      .add("positives", fitted_.positives)
+                      .add("users", fitted_.users))
+      // The strategy as json_text writes it (keys in order, compact), whatever its own text.
+      .add_text("strategy", fitted_.strategy_json.empty()
+                                ? std::string("{}")
+                                : json_text(parse_json_text(fitted_.strategy_json)))
+      .text();
 }
 
 std::shared_ptr<CandidateRanker> CandidateRanker::from_manifest_json(std::string_view json,

@@ -39,12 +39,13 @@ std::vector<std::string> source_names() {
 
 namespace {
 SourceKind parse_source(const std::string& name) {
-  for (SourceKind s : {SourceKind::Personal, SourceKind::Popular, SourceKind::Trending,
-                       SourceKind::Complementary, SourceKind::Similar, SourceKind::Repeat,
-                       SourceKind::Neighbours, SourceKind::Ease})
+  for (SourceKind s :
+       {SourceKind::Personal, SourceKind::Popular, SourceKind::Trending, SourceKind::Complementary,
+        SourceKind::Similar, SourceKind::Repeat, SourceKind::Neighbours, SourceKind::Ease})
     if (name == source_name(s)) return s;
   RECSYS_FAIL(Range, "strategy: unknown source '", name,
-              "' (expected personal, popular, trending, complementary, similar, repeat, neighbours or ease)");
+              "' (expected personal, popular, trending, complementary, similar, repeat, neighbours "
+              "or ease)");
 }
 }  // namespace
 
@@ -174,30 +175,34 @@ StrategyConfig StrategyConfig::from_json(std::string_view text) {
 }
 
 std::string StrategyConfig::to_json() const {
-  nlohmann::json scenes_j = nlohmann::json::object();
+  JsonObject scenes_j;
   for (const auto& [name, s] : scenes) {
-    nlohmann::json sources = nlohmann::json::array();
+    JsonArray sources;
     for (const auto& q : s.sources)
-      sources.push_back({{"source", source_name(q.source)}, {"quota", q.quota}});
-    scenes_j[name] = {{"page", scene_name(s.page)},
-                      {"sources", sources},
-                      {"rank", s.rank},
-                      {"diversity", s.diversity},
-                      {"category_cap", s.category_cap}};
+      sources.add(JsonObject().add("source", source_name(q.source)).add("quota", q.quota));
+    scenes_j.add(name, JsonObject()
+                           .add("page", scene_name(s.page))
+                           .add_text("sources", sources.text())
+                           .add("rank", s.rank)
+                           .add("diversity", s.diversity)
+                           .add("category_cap", s.category_cap));
   }
-  nlohmann::json boosts_j = nlohmann::json::array();
+  JsonArray boosts_j;
   for (const auto& b : boosts)
-    boosts_j.push_back({{"category", b.category}, {"brand", b.brand}, {"factor", b.factor}});
-  return json_text(nlohmann::json{{"scenes", scenes_j},
-                                  {"objective", objective},
-                                  {"exclude_purchased", exclude_purchased},
-                                  {"exclude_in_cart", exclude_in_cart},
-                                  {"exclude_out_of_stock", exclude_out_of_stock},
-                                  {"exclude_seen", exclude_seen},
-                                  {"boosts", boosts_j},
-                                  {"trending_half_life_days", trending_half_life_days},
-                                  {"ease_lambda", ease_lambda},
-                                  {"ranker_weight", ranker_weight}});
+    boosts_j.add(
+        JsonObject().add("category", b.category).add("brand", b.brand).add("factor", b.factor));
+  return JsonObject()
+      .add("scenes", scenes_j)
+      .add("objective", objective)
+      .add("exclude_purchased", exclude_purchased)
+      .add("exclude_in_cart", exclude_in_cart)
+      .add("exclude_out_of_stock", exclude_out_of_stock)
+      .add("exclude_seen", exclude_seen)
+      .add_text("boosts", boosts_j.text())
+      .add("trending_half_life_days", trending_half_life_days)
+      .add("ease_lambda", ease_lambda)
+      .add("ranker_weight", ranker_weight)
+      .text();
 }
 
 }  // namespace recsys

@@ -15,6 +15,7 @@
 #include "common/decimal.h"
 #include "common/rng.h"
 #include "data/json_text.h"
+#include "retrieval/two_tower_config.h"
 
 using namespace recsys;
 using json = nlohmann::json;
@@ -345,4 +346,147 @@ TEST_CASE("parse_json_text reads JSON as nlohmann_json does; json_text writes wh
     }
     check_like_nlohmann(t);
   }
+}
+
+TEST_CASE("JsonObject writes what json_text writes for the same nlohmann_json object", "[json]") {
+  SECTION("every kind of member, keys in byte order, a key added again replaced") {
+    JsonObject o;
+    o.add("zeta", std::string("z\"\\\n\x01\xc3\xa9"))
+        .add("alpha", 1)
+        .add("Beta", std::int64_t{-9007199254740993})
+        .add("u", std::uint64_t{18446744073709551615u})
+        .add("size", std::size_t{7})
+        .add("flag", true)
+        .add("off", false)
+        .add("half", 0.5)
+        .add("tenth", 0.1)
+        .add("one", 1.0)
+        .add("big", 1e20)
+        .add("tiny", -4.9e-324)
+        .add("inf", std::numeric_limits<double>::infinity())
+        .add("nan", std::nan(""))
+        .add("ints", std::vector<int>{3, -1, 0})
+        .add("none", std::vector<int>{})
+        .add("words", std::vector<std::string>{"a", "b\tc"})
+        .add("text", "plain")
+        .add("alpha", 2)
+        .add("nested", JsonObject().add("y", 1).add("x", "2"))
+        .add_text("raw", "{\"k\":[1,2]}");
+    json j{{"zeta", "z\"\\\n\x01\xc3\xa9"},
+           {"alpha", 2},
+           {"Beta", std::int64_t{-9007199254740993}},
+           {"u", std::uint64_t{18446744073709551615u}},
+           {"size", std::size_t{7}},
+           {"flag", true},
+           {"off", false},
+           {"half", 0.5},
+           {"tenth", 0.1},
+           {"one", 1.0},
+           {"big", 1e20},
+           {"tiny", -4.9e-324},
+           {"inf", std::numeric_limits<double>::infinity()},
+           {"nan", std::nan("")},
+           {"ints", std::vector<int>{3, -1, 0}},
+           {"none", std::vector<int>{}},
+           {"words", std::vector<std::string>{"a", "b\tc"}},
+           {"text", "plain"},
+           {"nested", {{"y", 1}, {"x", "2"}}},
+           {"raw", {{"k", {1, 2}}}}};
+    CHECK(o.text() == json_text(j));
+    CHECK(o.text() == j.dump());
+    CHECK(JsonObject().text() == "{}");
+  }
+  SECTION("random objects") {
+    Rng rng = Rng::pcg32(11u, 3u);
+    for (int n = 0; n < 2000; ++n) {
+      JsonObject o;
+      json j = json::object();
+      const int members = static_cast<int>(rng.next_u32() % 8);
+      for (int m = 0; m < members; ++m) {
+        std::string key(1 + rng.next_u32() % 3, 'a');
+        for (char& c : key) c = static_cast<char>('A' + rng.next_u32() % 60);
+        switch (rng.next_u32() % 4) {
+          case 0: {
+            const auto v = static_cast<std::int64_t>(rng.next_u64());
+            o.add(key, v);
+            j[key] = v;
+            break;
+          }
+          case 1: {
+            std::uint64_t b = rng.next_u64();
+            double v;
+            std::memcpy(&v, &b, sizeof v);
+            o.add(key, v);
+            j[key] = v;
+            break;
+          }
+          case 2: {
+            std::string v(rng.next_u32() % 5, ' ');
+            for (char& c : v) c = static_cast<char>(rng.next_u32() % 128);
+            o.add(key, v);
+            j[key] = v;
+            break;
+          }
+          default: {
+            const bool v = rng.next_u32() % 2;
+            o.add(key, v);
+            j[key] = v;
+          }
+        }
+      }
+      REQUIRE(o.text() == json_text(j));
+    }
+  }
+  SECTION("a string that is not UTF-8 is refused as dump() refuses it") {
+    JsonObject o;
+    CHECK_THROWS_WITH(o.add("k", std::string("\xff")),
+                      Catch::Contains("invalid UTF-8 byte at index 0: 0xFF"));
+  }
+}
+
+TEST_CASE("TwoTowerConfig::to_json writes the text that its nlohmann_json object wrote", "[json]") {
+  // The object as to_json built it before JsonObject: manifests written then and now are the same.
+  const auto reference = [](const TwoTowerConfig& c) {
+    json j{{"preset", c.preset},
+           {"user_id_dim", c.user_id_dim},
+           {"user_buckets", c.user_buckets},
+           {"user_hashes", c.user_hashes},
+           {"history_length", c.history_length},
+           {"history_decay", float_as_double(c.history_decay)},
+           {"history_distinct", c.history_distinct},
+           {"anonymous_rate", float_as_double(c.anonymous_rate)},
+           {"item_id_dim", c.item_id_dim},
+           {"item_buckets", c.item_buckets},
+           {"item_hashes", c.item_hashes},
+           {"title_dim", c.title_dim},
+           {"title_buckets", c.title_buckets},
+           {"category_dim", c.category_dim},
+           {"brand_dim", c.brand_dim},
+           {"price_buckets", c.price_buckets},
+           {"price_bucket_dim", c.price_bucket_dim},
+           {"price_feature", c.price_feature},
+           {"hidden", c.hidden},
+           {"output_dim", c.output_dim},
+           {"output_relu", c.output_relu},
+           {"l2_normalize", c.l2_normalize},
+           {"temperature", float_as_double(c.temperature)},
+           {"log_q_correction", c.log_q_correction},
+           {"mask_accidental_hits", c.mask_accidental_hits},
+           {"uniform_negatives", c.uniform_negatives},
+           {"embedding_optimizer", c.embedding_optimizer},
+           {"batch_size", c.batch_size},
+           {"learning_rate", float_as_double(c.learning_rate)},
+           {"epochs", c.epochs},
+           {"seed", c.seed}};
+    if (c.history_encoder != "pooled") j["history_encoder"] = c.history_encoder;
+    return j.dump();
+  };
+  TwoTowerConfig attention = TwoTowerConfig::default_preset();
+  attention.history_encoder = "attention";
+  attention.hidden = {256, 64};
+  attention.learning_rate = 0.0031f;
+  attention.seed = 18446744073709551615u;
+  for (const TwoTowerConfig& c :
+       {TwoTowerConfig::default_preset(), TwoTowerConfig::seed_preset(), attention})
+    CHECK(c.to_json() == reference(c));
 }
