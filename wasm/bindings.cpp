@@ -41,9 +41,21 @@
 #include "retrieval/topk.h"
 #include "serving/candidate_ranker.h"
 #include "serving/recommender.h"
+#include "strategy/sources.h"
 #include "strategy/strategy_config.h"
 
 using namespace emscripten;
+
+#ifdef RECSYS_SERVE_ONLY
+// The serving engine fits no models, EASE's closed form (an items × items Cholesky solve) among
+// them: defined here, this one keeps strategy/ease.cpp out of the link (sources.h).
+recsys::ItemNeighbours recsys::ease_neighbours(const Interactions&, double, int) {
+  RECSYS_FAIL(State,
+              "strategy: the 'ease' source is not in the serving engine (it fits EASE's item-item "
+              "weights when the recommender is built); create the full one with createRecsys() "
+              "(engine: 'full')");
+}
+#endif
 
 // Where the heap starts (after the static data and the stack): defined by the linker.
 extern "C" unsigned char __heap_base;

@@ -145,7 +145,7 @@ Recommender::Recommender(std::shared_ptr<const TwoTowerModel> model, const Datas
       ease = ease || q.source == SourceKind::Ease;
     }
   if (neighbours) s.item_neighbours = ItemNeighbours(x);
-  if (ease) s.ease_neighbours = ItemNeighbours::from_weights(ease_weights(x, s.strategy.ease_lambda), 100);
+  if (ease) s.ease_neighbours = ease_neighbours(x, s.strategy.ease_lambda, 100);
   popular_columns(s, popularity);
   s.item_vectors = current_item_vectors(*s.model, s.ranker);
   s.index = make_index(index_options_);

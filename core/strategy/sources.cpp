@@ -1,7 +1,5 @@
 #include "strategy/sources.h"
 
-#include <Eigen/Cholesky>
-
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
@@ -205,36 +203,6 @@ ItemNeighbours ItemNeighbours::from_weights(const nn::Matrix& W, int neighbours)
     out.neighbours_[static_cast<std::size_t>(i)] = std::move(row);
   }
   return out;
-}
-
-nn::Matrix ease_weights(const Interactions& logs, double lambda) {
-  RECSYS_CHECK(lambda > 0 && std::isfinite(lambda), "EASE: lambda must be > 0, got ", lambda);
-  const std::int32_t n = logs.num_items();
-  RECSYS_CHECK(n <= 20000, "EASE: the closed form needs an items × items matrix; ", n,
-               " items is above the limit of 20,000");
-  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(n, n);
-  std::vector<std::int32_t> items;
-  for (std::int32_t u = 0; u < logs.num_users(); ++u) {
-    items.clear();
-    for (const auto& e : logs.history(u)) items.push_back(e.item);
-    std::sort(items.begin(), items.end());
-    items.erase(std::unique(items.begin(), items.end()), items.end());
-    for (std::int32_t i : items)
-      for (std::int32_t j : items) G(i, j) += 1;
-  }
-  G.diagonal().array() += lambda;
-  // P = G⁻¹ from the Cholesky factor: G = L Lᵀ, P = L⁻ᵀ L⁻¹.
-  const Eigen::LLT<Eigen::MatrixXd> llt(G);
-  RECSYS_CHECK(llt.info() == Eigen::Success, "EASE: the Gram matrix is not positive definite");
-  G.setIdentity();
-  llt.matrixL().solveInPlace(G);  // L⁻¹
-  const Eigen::MatrixXd P = G.transpose() * G.triangularView<Eigen::Lower>();
-  nn::Matrix B(n, n);
-  for (Eigen::Index j = 0; j < n; ++j) {
-    const double d = P(j, j);
-    for (Eigen::Index i = 0; i < n; ++i) B(i, j) = i == j ? 0.0f : static_cast<float>(-P(i, j) / d);
-  }
-  return B;
 }
 
 std::vector<std::pair<std::int32_t, double>> frequency_recency(

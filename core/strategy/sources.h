@@ -35,10 +35,10 @@ struct CoOccurrenceOptions {
 // pass over the events; the pairs (the costly half) are counted from this.
 struct Baskets {
   CoOccurrenceOptions options;
-  std::vector<std::int64_t> count;       // per item: the baskets that hold it
-  std::vector<std::int32_t> items;       // the baskets of 2 to 200 items, as CSR
-  std::vector<std::size_t> start{0};     // basket b is items[start[b] .. start[b + 1])
-  std::int64_t baskets = 0;              // every non-empty basket
+  std::vector<std::int64_t> count;    // per item: the baskets that hold it
+  std::vector<std::int32_t> items;    // the baskets of 2 to 200 items, as CSR
+  std::vector<std::size_t> start{0};  // basket b is items[start[b] .. start[b + 1])
+  std::int64_t baskets = 0;           // every non-empty basket
   Baskets() = default;
   Baskets(const Interactions& logs, const CoOccurrenceOptions& options);
 };
@@ -86,5 +86,8 @@ std::vector<std::pair<std::int32_t, double>> frequency_recency(
 // EASE's item-item weights (Steck, WWW 2019) on the binary user-item matrix X of the logs:
 // B = I - P diag(1 / diag(P)), P = (XᵀX + λI)⁻¹, diag(B) = 0. Items × items floats; O(items³).
 nn::Matrix ease_weights(const Interactions& logs, double lambda);
+// The `neighbours` largest EASE weights of each item (the recommender's ease source). In
+// strategy/ease.cpp; the serving engine, which fits no models, defines it as an error instead.
+ItemNeighbours ease_neighbours(const Interactions& logs, double lambda, int neighbours);
 
 }  // namespace recsys

@@ -62,6 +62,28 @@ test('what the serving engine leaves out is an Error that names the call, and ch
   await assert.rejects(createRecsys({ engine: 'tiny' }), { name: 'RangeError', message: `engine must be 'full' or 'serve', got "tiny"` });
 });
 
+test("a strategy with the 'ease' source, which fits a model at build, is the full engine's: a clear error here", async () => {
+  const shop = full.generateShop({ users: 200, items: 120, interactions: 3000 });
+  const trainer = full.createTrainer(shop, { epochs: 1 });
+  await trainer.train();
+  const model = trainer.model;
+  const served = await serve.loadModel(model.toFiles());
+  const data = serve.loadDataset({ catalog: shop.catalogCsv(), interactions: shop.interactionsCsv() });
+  const strategy = { scenes: { default: { sources: [{ source: 'ease', quota: 20 }, { source: 'popular', quota: 20 }] } } };
+  assert.throws(() => serve.createRecommender({ model: served, dataset: data, strategy }), {
+    name: 'Error',
+    message: "strategy: the 'ease' source is not in the serving engine (it fits EASE's item-item weights when the recommender is built); create the full one with createRecsys() (engine: 'full')",
+  });
+  // The same strategy on the full engine; and the serving engine without it.
+  const a = full.createRecommender({ model, dataset: shop, strategy });
+  const list = a.recommend({ userId: 'user_3', k: 10 });
+  assert.equal(list.length, 10);
+  assert.ok(list.some((r) => r.explanation.source.split('+').includes('ease')), JSON.stringify(list.map((r) => r.explanation.source)));
+  const b = serve.createRecommender({ model: served, dataset: data });
+  assert.equal(b.recommend({ userId: 'user_3', k: 10 }).length, 10);
+  [a, b, served, data, model, trainer, shop].forEach((x) => x.dispose());
+});
+
 test('the serving engine is the smaller download', () => {
   const size = (f) => statSync(new URL(`../../build-wasm/dist/${f}`, import.meta.url)).size;
   assert.ok(size('recsys-serve.wasm') < 0.7 * size('recsys.wasm'), `${size('recsys-serve.wasm')} vs ${size('recsys.wasm')}`);
