@@ -135,10 +135,10 @@ std::int64_t Interactions::max_timestamp() const {
 
 std::string Interactions::user_ids_json(std::int32_t offset, std::int32_t limit) const {
   RECSYS_CHECK(offset >= 0 && limit >= 0, "user ids: offset and limit must be >= 0");
-  nlohmann::json out = nlohmann::json::array();
+  JsonArray out;
   for (std::int32_t u = offset; u < num_users() && u - offset < limit; ++u)
-    out.push_back(users_.token(u));
-  return json_text(out);
+    out.add_string(users_.token(u));
+  return out.text();
 }
 
 InteractionColumns Interactions::columns() const {
@@ -236,7 +236,8 @@ Interactions Interactions::from_json(std::string_view text, const Catalog& catal
   nlohmann::json doc;
   try {
     doc = parse_json_text(text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
+  } catch (const nlohmann::json::exception&
+               e) {  // parse_error, and out_of_range for a number that overflows
     fail_at(source, 0, "", "", std::string("invalid JSON: ") + e.what());
   }
   const nlohmann::json* list = &doc;
@@ -306,14 +307,15 @@ std::string Interactions::to_csv(const Catalog& catalog) const {
 std::string Interactions::to_json(const Catalog& catalog) const {
   RECSYS_CHECK(catalog.size() == num_items_, "interactions refer to ", num_items_,
                " items but the catalog has ", catalog.size());
-  nlohmann::json list = nlohmann::json::array();
+  JsonArray list;
   for (const auto& e : events_)
-    list.push_back({{"user", users_.token(e.user)},
-                    {"item", catalog.id(e.item)},
-                    {"event", event_name(e.event)},
-                    {"timestamp", e.timestamp},
-                    {"quantity", e.quantity}});
-  return json_text(nlohmann::json{{"interactions", list}});
+    list.add(JsonObject()
+                 .add("user", users_.token(e.user))
+                 .add("item", catalog.id(e.item))
+                 .add("event", event_name(e.event))
+                 .add("timestamp", e.timestamp)
+                 .add("quantity", e.quantity));
+  return JsonObject().add_text("interactions", list.text()).text();
 }
 
 }  // namespace recsys

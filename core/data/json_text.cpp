@@ -427,6 +427,10 @@ void append_json_text(std::string& out, const json& j) {
   }
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  append_escaped(out, s);
+}
+
 std::string json_text(const json& j) {
   std::string out;
   append_json_text(out, j);
@@ -490,6 +494,17 @@ JsonObject& JsonObject::add(std::string_view key, const std::vector<std::string>
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out.push_back(',');
     append_escaped(out, values[i]);
+  }
+  out.push_back(']');
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view key, const std::vector<double>& values) {
+  std::string& out = slot(key);
+  out.push_back('[');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    append_double(out, values[i]);
   }
   out.push_back(']');
   return *this;

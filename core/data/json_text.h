@@ -30,6 +30,8 @@ nlohmann::json parse_json_text(std::string_view text);
 // as null. A string that is not UTF-8 is a nlohmann::json::type_error (316), as with dump().
 std::string json_text(const nlohmann::json& j);
 void append_json_text(std::string& out, const nlohmann::json& j);
+// s as a JSON string (quoted, escaped), as json_text writes it.
+void append_json_string(std::string& out, std::string_view s);
 
 // An object written as text without its DOM: text() is byte for byte what json_text writes for
 // the nlohmann_json object with the same members (keys in byte order, as its std::map keeps
@@ -59,6 +61,7 @@ class JsonObject {
   }
   JsonObject& add(std::string_view key, const std::vector<int>& values);  // an array of integers
   JsonObject& add(std::string_view key, const std::vector<std::string>& values);  // of strings
+  JsonObject& add(std::string_view key, const std::vector<double>& values);       // of doubles
   JsonObject& add(std::string_view key, const JsonObject& object) {
     return add_text(key, object.text());
   }
@@ -79,6 +82,11 @@ class JsonObject {
 class JsonArray {
  public:
   JsonArray& add(const JsonObject& object) { return add_text(object.text()); }
+  JsonArray& add_string(std::string_view s) {
+    if (out_.size() > 1) out_.push_back(',');
+    append_json_string(out_, s);
+    return *this;
+  }
   JsonArray& add_text(std::string_view text) {
     if (out_.size() > 1) out_.push_back(',');
     out_.append(text);

@@ -199,34 +199,35 @@ SyntheticConfig SyntheticConfig::from_json(std::string_view text) {
 }
 
 std::string SyntheticConfig::to_json() const {
-  nlohmann::json j{{"seed", seed},
-                   {"users", users},
-                   {"items", items},
-                   {"interactions", interactions},
-                   {"categories", categories},
-                   {"brands", brands},
-                   {"price_mean", price_mean},
-                   {"price_std", price_std},
-                   {"price_min", price_min},
-                   {"price_max", price_max},
-                   {"start", start},
-                   {"end", end},
-                   {"latent_dim", latent_dim},
-                   {"popularity_exponent", popularity_exponent},
-                   {"category_concentration", category_concentration},
-                   {"brand_concentration", brand_concentration},
-                   {"session_focus", session_focus},
-                   {"mean_session_length", mean_session_length},
-                   {"w_category", w_category},
-                   {"w_brand", w_brand},
-                   {"w_price", w_price},
-                   {"w_latent", w_latent},
-                   {"w_quality", w_quality},
-                   {"click_bias", click_bias},
-                   {"click_slope", click_slope},
-                   {"purchase_bias", purchase_bias},
-                   {"purchase_slope", purchase_slope}};
-  return json_text(j);
+  return JsonObject()
+      .add("seed", seed)
+      .add("users", users)
+      .add("items", items)
+      .add("interactions", interactions)
+      .add("categories", categories)
+      .add("brands", brands)
+      .add("price_mean", price_mean)
+      .add("price_std", price_std)
+      .add("price_min", price_min)
+      .add("price_max", price_max)
+      .add("start", start)
+      .add("end", end)
+      .add("latent_dim", latent_dim)
+      .add("popularity_exponent", popularity_exponent)
+      .add("category_concentration", category_concentration)
+      .add("brand_concentration", brand_concentration)
+      .add("session_focus", session_focus)
+      .add("mean_session_length", mean_session_length)
+      .add("w_category", w_category)
+      .add("w_brand", w_brand)
+      .add("w_price", w_price)
+      .add("w_latent", w_latent)
+      .add("w_quality", w_quality)
+      .add("click_bias", click_bias)
+      .add("click_slope", click_slope)
+      .add("purchase_bias", purchase_bias)
+      .add("purchase_slope", purchase_slope)
+      .text();
 }
 
 void SyntheticTruth::check(std::int32_t user, std::int32_t item) const {

@@ -228,12 +228,20 @@ EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interac
 }
 
 std::string report_json(const EvalReport& r) {
-  nlohmann::json j{{"model", r.model},   {"protocol", r.protocol},   {"k", r.k},
-                   {"users", r.users},   {"hit_rate", r.hit},        {"ndcg", r.ndcg},
-                   {"recall", r.recall}, {"precision", r.precision}, {"mrr", r.mrr},
-                   {"map", r.map},       {"seconds", r.seconds}};
+  JsonObject j;
+  j.add("model", r.model)
+      .add("protocol", r.protocol)
+      .add("k", r.k)
+      .add("users", r.users)
+      .add("hit_rate", r.hit)
+      .add("ndcg", r.ndcg)
+      .add("recall", r.recall)
+      .add("precision", r.precision)
+      .add("mrr", r.mrr)
+      .add("map", r.map)
+      .add("seconds", r.seconds);
   auto opt = [&](const char* key, double v) {
-    if (v >= 0) j[key] = v;
+    if (v >= 0) j.add(key, v);
   };
   opt("coverage", r.coverage);
   opt("novelty", r.novelty);
@@ -242,17 +250,17 @@ std::string report_json(const EvalReport& r) {
   opt("gini", r.gini);
   opt("truth_recall", r.truth_recall);
   if (!r.source_recall.empty()) {
-    nlohmann::json sr = nlohmann::json::object();
-    for (const auto& [name, v] : r.source_recall) sr[name] = v;
-    j["source_recall"] = sr;
-    j["source_quota"] = r.source_quota;
+    JsonObject sr;
+    for (const auto& [name, v] : r.source_recall) sr.add(name, v);
+    j.add("source_recall", sr);
+    j.add("source_quota", r.source_quota);
   }
   if (!r.lists.empty()) {
-    nlohmann::json l = nlohmann::json::object();
-    for (const auto& [user, items] : r.lists) l[user] = items;
-    j["lists"] = l;
+    JsonObject l;
+    for (const auto& [user, items] : r.lists) l.add(user, items);
+    j.add("lists", l);
   }
-  return json_text(j);
+  return j.text();
 }
 
 }  // namespace recsys::eval

@@ -162,7 +162,8 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     if (!req.candidate_ranker_json.empty()) {
       CandidateRankerConfig base;
       base.exclude_seen = req.options.exclude_seen;
-      const CandidateRankerConfig c = CandidateRankerConfig::from_json(req.candidate_ranker_json, base);
+      const CandidateRankerConfig c =
+          CandidateRankerConfig::from_json(req.candidate_ranker_json, base);
       Dataset fit_data;
       fit_data.name = data.name;
       fit_data.catalog = data.catalog;
@@ -170,15 +171,20 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
       const CandidateRankerFit crf =
           fit_candidate_ranker(model, fit_data, ro, req.scene, c, features_model);
       cr = crf.ranker;
-      nlohmann::json j{{"examples", crf.examples}, {"positives", crf.positives},
-                       {"users", crf.users}, {"cut", crf.cut}, {"epoch_losses", crf.epoch_losses}};
-      candidate_summary = json_text(j);
+      candidate_summary = JsonObject()
+                              .add("examples", crf.examples)
+                              .add("positives", crf.positives)
+                              .add("users", crf.users)
+                              .add("cut", crf.cut)
+                              .add("epoch_losses", crf.epoch_losses)
+                              .text();
     }
     scorer = make_pipeline(std::move(model), std::move(ranker), fit, data.catalog, ro, req.scene,
                            std::move(cr));
   } else {
     RECSYS_FAIL(Range, "evaluate: unknown model '", req.model,
-                "' (expected random, popularity, personal-frequency, itemknn, ease, mf, two-tower or pipeline)");
+                "' (expected random, popularity, personal-frequency, itemknn, ease, mf, two-tower "
+                "or pipeline)");
   }
   EvalRun run;
   run.candidate_ranker_json = candidate_summary;

@@ -141,27 +141,30 @@ TrainingInfo TrainingJob::info() const {
 }
 
 std::string step_report_json(const StepReport& r) {
-  nlohmann::json epochs = nlohmann::json::array();
+  JsonArray epochs;
   for (const auto& e : r.finished_epochs) {
-    nlohmann::json je{{"epoch", e.epoch},
-                      {"meanLoss", e.mean_loss},
-                      {"seconds", e.seconds},
-                      {"examples", e.examples}};
-    if (e.validation_recall >= 0) je["validationRecall"] = e.validation_recall;
-    epochs.push_back(je);
+    JsonObject je;
+    je.add("epoch", e.epoch)
+        .add("meanLoss", e.mean_loss)
+        .add("seconds", e.seconds)
+        .add("examples", e.examples);
+    if (e.validation_recall >= 0) je.add("validationRecall", e.validation_recall);
+    epochs.add(je);
   }
-  return json_text(nlohmann::json{{"steps", r.steps},
-                                  {"examples", r.examples},
-                                  {"meanLoss", r.mean_loss},
-                                  {"examplesPerSecond", r.examples_per_second},
-                                  {"seconds", r.seconds},
-                                  {"epoch", r.epoch},
-                                  {"stepInEpoch", r.step_in_epoch},
-                                  {"stepsPerEpoch", r.steps_per_epoch},
-                                  {"totalSteps", r.total_steps},
-                                  {"finishedEpochs", epochs},
-                                  {"done", r.done},
-                                  {"stoppedEarly", r.stopped_early}});
+  return JsonObject()
+      .add("steps", r.steps)
+      .add("examples", r.examples)
+      .add("meanLoss", r.mean_loss)
+      .add("examplesPerSecond", r.examples_per_second)
+      .add("seconds", r.seconds)
+      .add("epoch", r.epoch)
+      .add("stepInEpoch", r.step_in_epoch)
+      .add("stepsPerEpoch", r.steps_per_epoch)
+      .add("totalSteps", r.total_steps)
+      .add_text("finishedEpochs", epochs.text())
+      .add("done", r.done)
+      .add("stoppedEarly", r.stopped_early)
+      .text();
 }
 
 }  // namespace recsys
