@@ -791,7 +791,7 @@ export class Recsys {
     return this.#enums;
   }
 
-  /** 'full', or 'serve' for the smaller serving engine (no training, evaluation, generation, saving). */
+  /** 'full', or 'serve' for the smaller serving engine (no training, evaluation, generation, saving, or 'ease' source, which is fitted). */
   get engine() { return this.#m.engine(); }
 
   /** Threads of the numeric kernels: 1 in the single-thread build, more in the pthread build. */

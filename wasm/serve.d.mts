@@ -2,6 +2,6 @@
 export * from './index.mjs';
 import type { Recsys } from './index.mjs';
 
-/** Loads the serving engine (no training, evaluation, shop generation or model saving). */
+/** Loads the serving engine (no training, evaluation, shop generation or model saving; no strategy with the fitted 'ease' source). */
 export function createRecsys(options?: { engine?: 'serve'; wasmBinary?: ArrayBuffer | Uint8Array; wasmUrl?: string | URL; wasmModule?: WebAssembly.Module | Promise<WebAssembly.Module>; relaxedSimd?: boolean }): Promise<Recsys>;
 export default createRecsys;
