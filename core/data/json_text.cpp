@@ -477,36 +477,33 @@ JsonObject& JsonObject::add_unsigned(std::string_view key, std::uint64_t value) 
   return *this;
 }
 
-JsonObject& JsonObject::add(std::string_view key, const std::vector<int>& values) {
-  std::string& out = slot(key);
+namespace {
+// values as a JSON array, each element written by write(out, element).
+template <class T, class Write>
+void append_array(std::string& out, const std::vector<T>& values, Write write) {
   out.push_back('[');
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out.push_back(',');
-    append_integer(out, static_cast<std::int64_t>(values[i]));
+    write(out, values[i]);
   }
   out.push_back(']');
+}
+}  // namespace
+
+JsonObject& JsonObject::add(std::string_view key, const std::vector<int>& values) {
+  append_array(slot(key), values,
+               [](std::string& out, int v) { append_integer(out, static_cast<std::int64_t>(v)); });
   return *this;
 }
 
 JsonObject& JsonObject::add(std::string_view key, const std::vector<std::string>& values) {
-  std::string& out = slot(key);
-  out.push_back('[');
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out.push_back(',');
-    append_escaped(out, values[i]);
-  }
-  out.push_back(']');
+  append_array(slot(key), values,
+               [](std::string& out, const std::string& v) { append_escaped(out, v); });
   return *this;
 }
 
 JsonObject& JsonObject::add(std::string_view key, const std::vector<double>& values) {
-  std::string& out = slot(key);
-  out.push_back('[');
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out.push_back(',');
-    append_double(out, values[i]);
-  }
-  out.push_back(']');
+  append_array(slot(key), values, [](std::string& out, double v) { append_double(out, v); });
   return *this;
 }
 

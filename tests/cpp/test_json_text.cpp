@@ -368,6 +368,7 @@ TEST_CASE("JsonObject writes what json_text writes for the same nlohmann_json ob
         .add("ints", std::vector<int>{3, -1, 0})
         .add("none", std::vector<int>{})
         .add("words", std::vector<std::string>{"a", "b\tc"})
+        .add("doubles", std::vector<double>{0.5, 1e20, -0.0, 0.1})
         .add("text", "plain")
         .add("alpha", 2)
         .add("nested", JsonObject().add("y", 1).add("x", "2"))
@@ -389,6 +390,7 @@ TEST_CASE("JsonObject writes what json_text writes for the same nlohmann_json ob
            {"ints", std::vector<int>{3, -1, 0}},
            {"none", std::vector<int>{}},
            {"words", std::vector<std::string>{"a", "b\tc"}},
+           {"doubles", std::vector<double>{0.5, 1e20, -0.0, 0.1}},
            {"text", "plain"},
            {"nested", {{"y", 1}, {"x", "2"}}},
            {"raw", {{"k", {1, 2}}}}};
