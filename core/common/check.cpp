@@ -39,6 +39,7 @@ Piece::Piece(float v) : len_(0) {
   len_ = static_cast<int>(s.copy(buf_, sizeof buf_));
 }
 
+namespace {
 std::string concat_pieces(std::initializer_list<Piece> pieces) {
   std::size_t n = 0;
   for (const auto& p : pieces) n += p.view().size();
@@ -47,6 +48,7 @@ std::string concat_pieces(std::initializer_list<Piece> pieces) {
   for (const auto& p : pieces) out.append(p.view());
   return out;
 }
+}  // namespace
 
 void throw_error(ErrorKind kind, std::initializer_list<Piece> pieces) {
   throw Error(kind, concat_pieces(pieces));

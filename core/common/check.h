@@ -75,14 +75,8 @@ class Piece {
   char buf_[32];
 };
 
-std::string concat_pieces(std::initializer_list<Piece> pieces);
 // Throws Error(kind, the pieces joined): one function for every check of the core.
 [[noreturn]] void throw_error(ErrorKind kind, std::initializer_list<Piece> pieces);
-
-template <class... Args>
-std::string concat(const Args&... args) {
-  return concat_pieces({Piece(args)...});
-}
 }  // namespace detail
 
 }  // namespace recsys

@@ -37,7 +37,7 @@ void validate(const ItemRecord& item, const Vocabulary& ids, std::string_view so
   if (ids.contains(item.id)) fail_at(source, line, "id", item.id, "duplicate item id");
   if (!std::isfinite(item.price)) fail_at(source, line, "price", "", "price is not finite");
   if (item.price < 0)
-    fail_at(source, line, "price", format_double(item.price), "price must not be negative");
+    fail_at(source, line, "price", format_shortest(item.price), "price must not be negative");
 }
 
 std::string json_scalar_text(const nlohmann::json& v) {
@@ -194,7 +194,7 @@ std::string Catalog::to_csv() const {
     out.push_back(',');
     append_csv_field(out, brands_.token(brand(i)));
     out.push_back(',');
-    out += format_double(price(i));
+    out += format_shortest(price(i));
     for (const auto& k : extra) {
       out.push_back(',');
       auto it = attributes(i).find(k);

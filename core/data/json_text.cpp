@@ -1,5 +1,6 @@
 #include "data/json_text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -291,37 +292,14 @@ class Reader {
 [[noreturn]] void not_utf8(std::string_view s) {
   static const char* hex = "0123456789ABCDEF";
   const auto byte_text = [](unsigned char c) { return std::string{hex[c >> 4], hex[c & 15]}; };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // the range of the second byte
-    if (c < 0x80)
-      n = 1;
-    else if (c >= 0xC2 && c <= 0xDF)
-      n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-      n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4)
-      n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else
-      break;  // not a lead byte: decoding fails here
-    std::size_t k = 1;
-    for (; k < n; ++k) {
-      if (i + k == s.size())
-        throw json::type_error::create(316,
-                                       "incomplete UTF-8 string; last byte: 0x" +
-                                           byte_text(static_cast<unsigned char>(s.back())),
-                                       nullptr);
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) break;
-    }
-    if (k < n) {
-      i += k;
-      break;
-    }
-    i += n;
-  }
+  std::size_t i = 0, good = 0;
+  for (std::size_t n; i < s.size() && (n = utf8_sequence(s, i, &good)) > 0;) i += n;
+  if (i + good == s.size())
+    throw json::type_error::create(
+        316,
+        "incomplete UTF-8 string; last byte: 0x" + byte_text(static_cast<unsigned char>(s.back())),
+        nullptr);
+  i += good;
   throw json::type_error::create(316,
                                  "invalid UTF-8 byte at index " + std::to_string(i) + ": 0x" +
                                      byte_text(static_cast<unsigned char>(s[i])),
@@ -438,17 +416,8 @@ std::string json_text(const json& j) {
 }
 
 std::string& JsonObject::slot(std::string_view key) {
-  // Members stay in key order (byte order, as std::map<std::string, json> keeps them): a new key
-  // moves back past the greater ones. Objects here have tens of members.
-  for (auto& [k, v] : members_)
-    if (k == key) {
-      v.clear();
-      return v;
-    }
   members_.emplace_back(std::string(key), std::string());
-  std::size_t at = members_.size() - 1;
-  for (; at > 0 && key < members_[at - 1].first; --at) std::swap(members_[at], members_[at - 1]);
-  return members_[at].second;
+  return members_.back().second;
 }
 
 JsonObject& JsonObject::add(std::string_view key, std::string_view value) {
@@ -513,12 +482,25 @@ JsonObject& JsonObject::add_text(std::string_view key, std::string text) {
 }
 
 std::string JsonObject::text() const {
+  // Keys in byte order, as std::map<std::string, json> keeps them (std::string::compare is that
+  // order); of a key added more than once, the last value, as j[key] = v leaves it. One sort per
+  // text: an object of many members (an evaluation's lists, one per user) stays O(n log n).
+  std::vector<std::size_t> order(members_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [this](std::size_t a, std::size_t b) {
+    const int c = members_[a].first.compare(members_[b].first);
+    return c < 0 || (c == 0 && a < b);
+  });
   std::string out = "{";
-  for (std::size_t i = 0; i < members_.size(); ++i) {
-    if (i) out.push_back(',');
-    append_escaped(out, members_[i].first);
+  bool first = true;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto& [key, value] = members_[order[k]];
+    if (k + 1 < order.size() && members_[order[k + 1]].first == key) continue;  // added again
+    if (!first) out.push_back(',');
+    first = false;
+    append_escaped(out, key);
     out.push_back(':');
-    out += members_[i].second;
+    out += value;
   }
   out.push_back('}');
   return out;

@@ -75,7 +75,7 @@ class JsonObject {
   JsonObject& add_unsigned(std::string_view key, std::uint64_t value);
   std::string& slot(std::string_view key);
 
-  std::vector<std::pair<std::string, std::string>> members_;  // key, value as text
+  std::vector<std::pair<std::string, std::string>> members_;  // key, value as text, as added
 };
 
 // An array written as text, element by element (objects, or values already in JSON text).

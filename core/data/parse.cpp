@@ -22,9 +22,7 @@ void fail_at(std::string_view source, std::int64_t line, std::string_view field,
   throw Error(ErrorKind::Format, msg);
 }
 
-namespace {
-// The length of the well-formed UTF-8 sequence at s[i], or 0 when there is none.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t* good) {
   const auto b = [&](std::size_t j) { return static_cast<unsigned char>(s[j]); };
   const unsigned char c = b(i);
   if (c < 0x80) return 1;
@@ -41,15 +39,18 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     if (c == 0xF0) lo = 0x90;  // overlong
     if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
   } else {
+    if (good) *good = 0;
     return 0;
   }
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t j = 2; j < n; ++j)
-    if (b(i + j) < 0x80 || b(i + j) > 0xBF) return 0;
+  // The continuation bytes in order: the first one missing or out of range ends it.
+  for (std::size_t j = 1; j < n; ++j) {
+    if (i + j == s.size() || b(i + j) < (j == 1 ? lo : 0x80) || b(i + j) > (j == 1 ? hi : 0xBF)) {
+      if (good) *good = j;
+      return 0;
+    }
+  }
   return n;
 }
-}  // namespace
 
 bool valid_utf8(std::string_view s) {
   const std::size_t size = s.size();
@@ -218,10 +219,6 @@ std::int64_t parse_timestamp(std::string_view text, std::string_view source, std
     fail_at(source, line, field, text,
             "not a timestamp (expected YYYY-MM-DD[ HH:MM:SS] or seconds since 1970)");
   return v;
-}
-
-std::string format_double(double v) {
-  return format_shortest(v);
 }
 
 std::string format_timestamp(std::int64_t seconds) {

@@ -22,6 +22,10 @@ constexpr std::size_t kMaxIdBytes = 1024;
 constexpr std::size_t kMaxTextBytes = 65536;
 // Whether s is well-formed UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
 bool valid_utf8(std::string_view s);
+// The length of the well-formed UTF-8 sequence at s[i] (i < s.size()), or 0 when there is none;
+// then *good (when given) is how many of its bytes came before the one where decoding fails (0:
+// not a lead byte), or before the end of s when the sequence is cut short.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t* good = nullptr);
 // A text field that is well-formed UTF-8 of at most max_bytes, or fail_at naming it.
 void check_text(std::string_view source, std::int64_t line, std::string_view field,
                 std::string_view value, std::size_t max_bytes);
@@ -44,8 +48,6 @@ std::int64_t parse_int64(std::string_view text, std::string_view source, std::in
 bool try_parse_timestamp(std::string_view text, std::int64_t& out);
 std::int64_t parse_timestamp(std::string_view text, std::string_view source, std::int64_t line,
                              std::string_view field);
-// Shortest decimal text that parses back to exactly the same double (format_shortest).
-std::string format_double(double v);
 // "YYYY-MM-DDTHH:MM:SSZ"
 std::string format_timestamp(std::int64_t seconds);
 // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), and the inverse.

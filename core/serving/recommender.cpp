@@ -257,13 +257,13 @@ std::string Recommender::cache_key(const RecommendRequest& r, const Session* ses
   key += '|';
   key += std::to_string(r.k);
   key += '|';
-  key += r.diversity ? format_double(*r.diversity) : std::string("-");
+  key += r.diversity ? format_shortest(*r.diversity) : std::string("-");
   key += '|';
   key += r.item_id;
   key += '|';
-  key += format_double(r.price_min);
+  key += format_shortest(r.price_min);
   key += '|';
-  key += format_double(r.price_max);
+  key += format_shortest(r.price_max);
   for (const auto* list : {&r.categories, &r.brands, &r.exclude}) {
     key += '|';
     for (const auto& s : *list) {

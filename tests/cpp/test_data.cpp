@@ -90,8 +90,8 @@ TEST_CASE("timestamps parse to seconds since 1970 and format back", "[parse]") {
   CHECK_FALSE(try_parse_double("1.5kg", d));
   CHECK(try_parse_double(" -2.5e1 ", d));
   CHECK(d == -25);
-  CHECK(format_double(0.1) == "0.1");
-  CHECK(format_double(49.99) == "49.99");
+  CHECK(format_shortest(0.1) == "0.1");
+  CHECK(format_shortest(49.99) == "49.99");
 }
 
 TEST_CASE("catalog reads CSV with quotes and extra attributes", "[catalog]") {
