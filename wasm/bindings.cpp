@@ -102,27 +102,45 @@ const char* js_error_class(recsys::ErrorKind kind) {
   }
 }
 
+// What the last failed call threw, recorded inside its catch block and raised as a JS error after
+// it (a JS exception thrown from inside a catch block would leave the C++ exception caught for
+// ever). One copy of each for every bound function: guarded() below is only the try around f.
+std::string g_error_message;
+recsys::ErrorKind g_error_kind = recsys::ErrorKind::Internal;
+
+void record_current_exception() {
+  g_error_kind = recsys::ErrorKind::Internal;
+  try {
+    throw;
+  } catch (const recsys::Error& e) {
+    g_error_message = e.what();
+    g_error_kind = e.kind();
+  } catch (const std::bad_alloc&) {
+    // As JS engines report a failed allocation: a RangeError.
+    g_error_message = "out of memory";
+    g_error_kind = recsys::ErrorKind::Range;
+  } catch (const std::exception& e) {
+    g_error_message = e.what();
+  } catch (...) {
+    g_error_message = "unknown C++ exception";
+  }
+}
+
+[[noreturn]] void throw_recorded_error() {
+  recsys_throw_js_error(js_error_class(g_error_kind), recsys::error_kind_name(g_error_kind),
+                        g_error_message.c_str());
+  __builtin_unreachable();
+}
+
 // Runs f; on a C++ exception leaves the catch block first, then throws the JS error.
 template <class F>
 auto guarded(F&& f) -> decltype(f()) {
-  static std::string message;
-  recsys::ErrorKind kind = recsys::ErrorKind::Internal;
   try {
     return f();
-  } catch (const recsys::Error& e) {
-    message = e.what();
-    kind = e.kind();
-  } catch (const std::bad_alloc&) {
-    // As JS engines report a failed allocation: a RangeError.
-    message = "out of memory";
-    kind = recsys::ErrorKind::Range;
-  } catch (const std::exception& e) {
-    message = e.what();
   } catch (...) {
-    message = "unknown C++ exception";
+    record_current_exception();
   }
-  recsys_throw_js_error(js_error_class(kind), recsys::error_kind_name(kind), message.c_str());
-  __builtin_unreachable();
+  throw_recorded_error();
 }
 
 // A recommendation list as one int32 buffer, floats stored bit for bit (JS reads the same words
