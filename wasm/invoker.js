@@ -21,12 +21,17 @@ mergeInto(LibraryManager.library, {
     }
     // callArgs[j] (j >= 1) is the wired value of argTypes[j + shift]: `this` first for a method.
     const shift = isMethod ? 0 : 1;
+    let spare = null;
     return function () {
       if (arguments.length !== expected) {
         throwBindingError(`function ${humanName} called with ${arguments.length} arguments, expected ${expected} args!`);
       }
       const destructors = useStack ? [] : null;
-      const callArgs = [cppTargetFunc];
+      // The arguments' array of the last call that ended, reused (a call made while another is
+      // under way, from JS that the first one runs, takes a new one).
+      let callArgs = spare;
+      spare = null;
+      if (callArgs === null) callArgs = [cppTargetFunc];
       let rv;
       try {
         if (isMethod) callArgs.push(argTypes[1]['toWireType'](destructors, this));
@@ -41,6 +46,8 @@ mergeInto(LibraryManager.library, {
             if (d !== null) d(callArgs[j]);
           }
         }
+        callArgs.length = 1;
+        spare = callArgs;
       }
       return returns ? retType['fromWireType'](rv) : undefined;
     };

@@ -1,8 +1,8 @@
 // npm run bench -- requests [--baseline=DIR]: the request path's cost per call — 10,000 warm
-// recommend() calls on the default demo shop (10,000 users, 5,000 items) with the default model
+// recommend() calls (100,000 for cache hits) on the default demo shop (10,000 users, 5,000 items) with the default model
 // and its ranker, result cache off and on, in Node and in Chromium (workload.mjs). With
 // --baseline=DIR (the dist/ of an earlier build, see bench/baseline.mjs) both builds run in the
-// same process, alternating rounds, and the ratios current / baseline are printed.
+// same process, in rounds that alternate which goes first, and the ratios current / baseline are printed.
 // Writes bench/results/requests.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -35,7 +35,7 @@ export async function run({ quick = false } = {}) {
     weights: new Uint8Array(readFileSync(join(demo, 'model', 'model.safetensors'))),
     manifest: readFileSync(join(demo, 'model', 'manifest.json'), 'utf8'),
   };
-  const opts = { calls: quick ? 2000 : 10000, rounds: 5 };
+  const opts = { calls: quick ? 2000 : 10000, rounds: 6 };
   const engines = [{ label: 'current', createRecsys: await nodeEntry(join(root, 'build-wasm', 'dist')) }];
   if (base) engines.push({ label: 'baseline', createRecsys: await nodeEntry(base) });
   await waitForIdle();
@@ -60,7 +60,7 @@ export async function run({ quick = false } = {}) {
   const out = { benchmark: 'requests', date: new Date().toISOString(), machine: machine(), chromium, baseline: base,
     calls: opts.calls, node, chromium_results: inPage, ratios, agreement };
   const file = writeResult('requests', out);
-  console.log(`\n${fmt(opts.calls)} warm recommend() calls (k = 10, ranker on), default demo shop, serving engine:`);
+  console.log(`\n${fmt(opts.calls)} warm recommend() calls (cache hits: ${fmt(10 * opts.calls)}; k = 10, ranker on), default demo shop, serving engine:`);
   for (const [where, r] of [['node', node], [`Chromium ${chromium}`, inPage]]) {
     for (const c of ['off', 'on']) {
       const cur = r[c].current.usPerCall;
