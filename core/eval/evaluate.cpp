@@ -1,12 +1,12 @@
 #include "eval/evaluate.h"
 
 #include <algorithm>
-#include <chrono>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/rng.h"
 #include "data/json_text.h"
 #include "eval/metrics.h"
@@ -15,15 +15,9 @@
 
 namespace recsys::eval {
 
-namespace {
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interactions& heldout,
                     const Catalog& catalog, const EvalOptions& o, const SyntheticTruth* truth) {
-  const double t0 = now();
+  const double t0 = monotonic_seconds();
   RECSYS_CHECK(o.k >= 1, "evaluate: k must be >= 1, got ", o.k);
   RECSYS_CHECK(o.protocol == "full" || o.protocol == "sampled",
                "evaluate: protocol must be full or sampled, got '", o.protocol, "'");
@@ -223,7 +217,7 @@ EvalReport evaluate(const Scorer& scorer, const Interactions& fit, const Interac
     for (auto& [name, v] : source_sum) rep.source_recall.emplace_back(name, v / n);
     if (!source_sum.empty()) rep.source_quota = o.source_quota;
   }
-  rep.seconds = now() - t0;
+  rep.seconds = monotonic_seconds() - t0;
   return rep;
 }
 

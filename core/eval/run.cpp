@@ -1,10 +1,10 @@
 #include "eval/run.h"
 
-#include <chrono>
 
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "data/json_options.h"
 
 namespace recsys::eval {
@@ -111,7 +111,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
     using T = decltype(fallback);
     return params.contains(key) ? params[key].get<T>() : fallback;
   };
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = monotonic_seconds();
   std::unique_ptr<Scorer> scorer;
   std::string candidate_summary;
   if (req.model == "random") {
@@ -188,7 +188,7 @@ EvalRun run_evaluation(const Dataset& data, const EvalRequest& req,
   }
   EvalRun run;
   run.candidate_ranker_json = candidate_summary;
-  run.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.fit_seconds = monotonic_seconds() - t0;
   run.report = evaluate(*scorer, fit, heldout, data.catalog, req.options, truth);
   return run;
 }

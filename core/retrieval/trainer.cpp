@@ -1,19 +1,13 @@
 #include "retrieval/trainer.h"
 
-#include <chrono>
 #include <cmath>
 #include <numeric>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/parallel.h"
 
 namespace recsys {
-
-namespace {
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
 
 Trainer::Trainer(TwoTowerModel& model, Interactions train, TrainerOptions options,
                  Validator validator)
@@ -175,7 +169,7 @@ StepReport Trainer::train_steps(std::int64_t n) {
   std::vector<std::int64_t> ids;
   while (r.steps < n && !done_) {
     if (epoch_ == 0 || cursor_ >= order_.size()) start_epoch();
-    const double t0 = now_seconds();
+    const double t0 = monotonic_seconds();
     const std::size_t end = std::min(order_.size(), cursor_ + B);
     ids.assign(order_.begin() + static_cast<std::ptrdiff_t>(cursor_),
                order_.begin() + static_cast<std::ptrdiff_t>(end));
@@ -221,7 +215,7 @@ StepReport Trainer::train_steps(std::int64_t n) {
       else
         adam_.update_rows_catch_up(*p.value, rows, grad, slot, piece.begin, piece.end);
     });
-    const double dt = now_seconds() - t0;
+    const double dt = monotonic_seconds() - t0;
     train_seconds += dt;
     epoch_seconds_ += dt;
     cursor_ = end;
