@@ -1,8 +1,9 @@
 // The only file that includes Emscripten headers. It exposes the core to JS through Embind and
 // holds no logic: every function forwards to recsys::, inside guarded(), which turns a C++
 // exception into a JS error once: the core's error kind picks the class (type -> TypeError,
-// range -> RangeError, not_found / state / format / internal -> Error) and becomes error.kind
-// (TOOLCHAIN.md D, pattern G2). Recommendation lists cross as flat typed data (write_list), never
+// range -> RangeError, not_found / state / format / internal -> Error) and becomes error.kind; the
+// call returns normally and its invoker throws the error (wasm/invoker.js; TOOLCHAIN.md D).
+// Recommendation lists cross as flat typed data (write_list), never
 // as text.
 // Compiled twice: the full engine (recsys.wasm), and with RECSYS_SERVE_ONLY the serving engine
 // (recsys-serve.wasm: load data and models, recommend, sessions, indexes; no training, evaluation,
@@ -21,6 +22,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "common/check.h"
 #include "common/parallel.h"
@@ -62,10 +64,14 @@ extern "C" unsigned char __heap_base;
 
 namespace {
 
-EM_JS(void, recsys_throw_js_error, (const char* cls, const char* kind, const char* msg), {
+// A refused call's JS error, left for the function's invoker (wasm/invoker.js) to throw once the
+// call has returned: no JS exception crosses the module's frames, so every C++ object of the call
+// (the copies of its string arguments among them) is destroyed as on any return; the pthread
+// engine's JS exceptions would skip their destructors.
+EM_JS(void, recsys_set_js_error, (const char* cls, const char* kind, const char* msg), {
   const e = new globalThis[UTF8ToString(cls)](UTF8ToString(msg));
   e.kind = UTF8ToString(kind);
-  throw e;
+  Module['recsysPendingError'] = e;
 });
 
 // The relaxed-SIMD int8 scan (wasm/relaxed-i8.mjs): modules of one function, one per dimension,
@@ -102,37 +108,59 @@ const char* js_error_class(recsys::ErrorKind kind) {
   }
 }
 
-// What the last failed call threw, recorded inside its catch block and raised as a JS error after
-// it (a JS exception thrown from inside a catch block would leave the C++ exception caught for
-// ever). One copy of each for every bound function: guarded() below is only the try around f.
+// What the last refused call threw, recorded inside its catch block (one copy for every bound
+// function: guarded() below is only the try around f). Nothing here throws: a message that cannot
+// be copied is reported as "out of memory".
 std::string g_error_message;
+const char* g_error_text = "";
 recsys::ErrorKind g_error_kind = recsys::ErrorKind::Internal;
 
-void record_current_exception() {
-  g_error_kind = recsys::ErrorKind::Internal;
+void record_message(const char* what, recsys::ErrorKind kind) noexcept {
+  g_error_kind = kind;
   try {
-    throw;
-  } catch (const recsys::Error& e) {
-    g_error_message = e.what();
-    g_error_kind = e.kind();
-  } catch (const std::bad_alloc&) {
-    // As JS engines report a failed allocation: a RangeError.
-    g_error_message = "out of memory";
-    g_error_kind = recsys::ErrorKind::Range;
-  } catch (const std::exception& e) {
-    g_error_message = e.what();
+    g_error_message = what;
+    g_error_text = g_error_message.c_str();
   } catch (...) {
-    g_error_message = "unknown C++ exception";
+    g_error_text = "out of memory";
+    g_error_kind = recsys::ErrorKind::Range;
   }
 }
 
-[[noreturn]] void throw_recorded_error() {
-  recsys_throw_js_error(js_error_class(g_error_kind), recsys::error_kind_name(g_error_kind),
-                        g_error_message.c_str());
-  __builtin_unreachable();
+__attribute__((noinline)) void record_current_exception() noexcept {
+  try {
+    throw;
+  } catch (const recsys::Error& e) {
+    record_message(e.what(), e.kind());
+  } catch (const std::bad_alloc&) {
+    // As JS engines report a failed allocation: a RangeError.
+    g_error_text = "out of memory";
+    g_error_kind = recsys::ErrorKind::Range;
+  } catch (const std::exception& e) {
+    record_message(e.what(), recsys::ErrorKind::Internal);
+  } catch (...) {
+    g_error_text = "unknown C++ exception";
+    g_error_kind = recsys::ErrorKind::Internal;
+  }
 }
 
-// Runs f; on a C++ exception leaves the catch block first, then throws the JS error.
+__attribute__((noinline)) void raise_recorded_error() {
+  recsys_set_js_error(js_error_class(g_error_kind), recsys::error_kind_name(g_error_kind),
+                      g_error_text);
+}
+
+// What a refused call returns to its invoker, which then throws the recorded error instead.
+template <class R>
+R refused_value() {
+  if constexpr (std::is_void_v<R>)
+    return;
+  else if constexpr (std::is_same_v<R, emscripten::val>)
+    return emscripten::val::undefined();
+  else
+    return R{};
+}
+
+// Runs f; on a C++ exception records it, and returns a placeholder that the invoker discards
+// for the JS error (wasm/invoker.js).
 template <class F>
 auto guarded(F&& f) -> decltype(f()) {
   try {
@@ -140,7 +168,8 @@ auto guarded(F&& f) -> decltype(f()) {
   } catch (...) {
     record_current_exception();
   }
-  throw_recorded_error();
+  raise_recorded_error();
+  return refused_value<decltype(f())>();
 }
 
 // A recommendation list as one int32 buffer, floats stored bit for bit (JS reads the same words
@@ -263,9 +292,8 @@ SearchBuffers& search_buffers() {
 
 // Bytes the JS side placed in the heap (heapBytes() in api.mjs: _malloc and one HEAPU8.set),
 // taken over here and freed on every path. Embind's std::string conversion of a Uint8Array copies
-// it byte by byte in JS (about 40 ms per MB in V8), which dominated loading a model or a shop.bin;
-// and embind frees its own copy of an argument only when the call returns, so a call that throws
-// (guarded() raises the JS Error from inside the call) leaked it.
+// it byte by byte in JS (about 40 ms per MB in V8), which dominated loading a model or a shop.bin
+// (and embind's own invokers freed their copy of an argument only when the call returned).
 class HeapBytes {
  public:
   HeapBytes(double ptr, double size)

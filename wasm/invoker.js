@@ -1,10 +1,13 @@
 // Emscripten JS library (--js-library, after -lembind): the invoker that embind builds for every
 // bound function and method, in place of embind's own. It wires the arguments, calls into the
-// module and frees what the wiring allocated (a std::string argument's copy in the heap, a smart
-// pointer's handle) whether the call returns or throws; embind 3.1.6's invokers free them only
-// after a call that returns, so every refused call leaked its string arguments (48-168 bytes per
-// call, measured; tests/js/errors-leak.test.mjs). One invoker for every engine: a closure, as
-// embind's own with DYNAMIC_EXECUTION=0, so no code is generated at run time.
+// module, frees what the wiring allocated (a std::string argument's copy in the heap, a smart
+// pointer's handle) whether the call returns or throws, and throws the JS error that a refused
+// call left (bindings.cpp, guarded(): the module returns normally, so the call's C++ objects are
+// destroyed in every engine, the pthread one's JS exceptions included). With embind 3.1.6's own
+// invokers and the error thrown through the module, every refused call leaked its string
+// arguments (48-168 bytes per call, measured; tests/js/errors-leak.test.mjs). One invoker for
+// every engine: a closure, as embind's own with DYNAMIC_EXECUTION=0, so no code is generated at
+// run time. (No Asyncify or tracing support: the engines use neither.)
 mergeInto(LibraryManager.library, {
   $craftInvokerFunction__deps: ['$throwBindingError', '$runDestructors'],
   $craftInvokerFunction: function (humanName, argTypes, classType, cppInvokerFunc, cppTargetFunc) {
@@ -49,7 +52,16 @@ mergeInto(LibraryManager.library, {
         callArgs.length = 1;
         spare = callArgs;
       }
-      return returns ? retType['fromWireType'](rv) : undefined;
+      const result = returns ? retType['fromWireType'](rv) : undefined;
+      // A refused call (wasm/bindings.cpp, guarded()) returned a placeholder and left its error:
+      // the placeholder is released (a class handle deleted) and the error thrown.
+      const refused = Module['recsysPendingError'];
+      if (refused !== undefined) {
+        Module['recsysPendingError'] = undefined;
+        if (result !== null && typeof result === 'object' && typeof result.delete === 'function') result.delete();
+        throw refused;
+      }
+      return result;
     };
   },
 });

@@ -1,8 +1,9 @@
 // The request-path micro-benchmark, shared by Node (index.mjs) and Chromium (page.mjs): 10,000 warm
-// recommend() calls on the default demo shop and model, with the result cache off (every call runs
+// recommend() calls (100,000 for cache hits) on the default demo shop and model, with the result cache off (every call runs
 // the whole path: sources, ranker, diversity, the list across the seam) and on (every call is a
 // hit: the seam and the cache). Each engine under test (the current build, and an earlier build
-// when given) runs in rounds that alternate between them, so that both see the same machine.
+// when given) runs in rounds that alternate between them, each build first in every other round,
+// so that both see the same machine.
 
 // 100 distinct requests: known users on the default scene, the home page and product pages.
 export function requests(numUsers = 10000, numItems = 5000) {
@@ -16,7 +17,12 @@ export function requests(numUsers = 10000, numItems = 5000) {
   return out;
 }
 
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+// The median (of an even count, the mean of the two middle values).
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
 
 /**
  * engines: [{ label, createRecsys }]; data: { catalog, interactions (CSV text), weights (bytes),

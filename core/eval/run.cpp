@@ -1,6 +1,5 @@
 #include "eval/run.h"
 
-
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"

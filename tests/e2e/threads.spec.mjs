@@ -77,3 +77,36 @@ test('the Train page trains on the pthread engine in its Worker and says so', as
   await expect(page.locator('#engine')).toContainText(/pthread build, \d+ threads/, { timeout: 20_000 });
   await expect(page.locator('body')).toHaveAttribute('data-done', 'true', { timeout: 60_000 });
 });
+
+// The pthread engine throws its errors as the others do (wasm/invoker.js throws the error that a
+// refused call leaves), and its refused calls take nothing from the heap: before, the error was
+// thrown through the module as a JS exception, which skipped the call's C++ destructors (468 bytes
+// per refused call here).
+test('the pthread engine refuses bad calls with the same errors and leaves the heap as it was', async ({ page }) => {
+  await page.goto('/index.html');
+  const r = await page.evaluate(async () => {
+    const { createRecsys } = await import('/dist/index.mjs');
+    const rs = await createRecsys({ threads: 'auto' });
+    const shop = rs.generateShop({ users: 300, items: 200, interactions: 4000 });
+    const trainer = rs.createTrainer(shop, { epochs: 1 });
+    while (!trainer.done) trainer.step(50);
+    const rec = rs.createRecommender({ model: trainer.model, dataset: shop });
+    const session = rec.createSession({ userId: 'user_3' });
+    const long = 'x'.repeat(200);
+    const calls = [() => session.track({ itemId: `no_such_item_${long}`, event: 'view' }), () => rec.recommend({ scene: `no_such_scene_${long}`, k: 5 })];
+    const refused = (f) => { try { f(); return null; } catch (e) { return { name: e.name, kind: e.kind, message: e.message.slice(0, 40) }; } };
+    const first = calls.map(refused);
+    const before = rs.memoryUsage().allocatedBytes;
+    for (let i = 0; i < 500; i++) calls.forEach(refused);
+    const grown = rs.memoryUsage().allocatedBytes - before;
+    return { threads: rs.threads, first, grown, size: session.size, list: rec.recommend({ session, k: 5 }).length };
+  });
+  expect(r.threads).toBeGreaterThan(1);
+  expect(r.first).toEqual([
+    { name: 'Error', kind: 'not_found', message: "track: unknown item 'no_such_item_xxxxxx" },
+    { name: 'RangeError', kind: 'range', message: "recommend: unknown scene 'no_such_scene_" },
+  ]);
+  expect(r.grown).toBeLessThan(1024);
+  expect(r.size).toBe(0);
+  expect(r.list).toBe(5);
+});

@@ -12,7 +12,7 @@ await trainer.train();
 const files = trainer.model.toFiles();
 
 for (const engine of ['full', 'serve']) {
-  test(`${engine} engine: 500 refused calls with string arguments leave the heap as it was`, async () => {
+  test(`${engine} engine: 1,500 refused calls with string arguments leave the heap as it was`, async () => {
     const rs = engine === 'full' ? full : await createRecsys({ engine });
     const model = await rs.loadModel(files);
     const data = rs.loadDataset({ catalog: shop.catalogCsv(), interactions: shop.interactionsCsv() });

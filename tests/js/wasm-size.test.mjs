@@ -76,7 +76,7 @@ test("the bindings' own functions are told from embind's", () => {
 // source that the linker reads first, optimised as that source was; the serving engine builds the
 // towers' sources for size, and a -Os copy of Eigen's GEMM once made its warm requests 3.9x slower.
 // Both engines read the kernels (built for speed) first, so they keep the same copies.
-test("the serving engine keeps the full engine's copies of Eigen's GEMM kernels", () => {
+test("the serving engine keeps the full engine's copies of Eigen's GEMM kernels (to within 5 %)", () => {
   const dist = new URL('../../build-wasm/dist/', import.meta.url).pathname;
   const sizes = (file) => new Map(analyse(join(dist, file)).functions
     .filter((f) => /^Eigen::internal::(gebp_kernel|gemm_pack_lhs|gemm_pack_rhs)</.test(f.name)).map((f) => [f.name, f.bytes]));
@@ -85,6 +85,8 @@ test("the serving engine keeps the full engine's copies of Eigen's GEMM kernels"
   const both = [...serve.keys()].filter((name) => full.has(name));
   assert.ok(both.length >= 3, `both engines have Eigen's GEMM kernels (found ${both.length} in both)`);
   for (const name of both) {
-    assert.equal(serve.get(name), full.get(name), `${name.slice(0, 80)}: ${serve.get(name)} bytes in the serving engine, ${full.get(name)} in the full one`);
+    // The same copy, to within a few bytes of encoding (a -Os copy differed by half).
+    assert.ok(Math.abs(serve.get(name) - full.get(name)) <= 0.05 * full.get(name),
+      `${name.slice(0, 80)}: ${serve.get(name)} bytes in the serving engine, ${full.get(name)} in the full one`);
   }
 });
