@@ -25,7 +25,7 @@ mergeInto(LibraryManager.library, {
     // callArgs[j] (j >= 1) is the wired value of argTypes[j + shift]: `this` first for a method.
     const shift = isMethod ? 0 : 1;
     let spare = null;
-    return function () {
+    const invoker = function () {
       if (arguments.length !== expected) {
         throwBindingError(`function ${humanName} called with ${arguments.length} arguments, expected ${expected} args!`);
       }
@@ -63,5 +63,8 @@ mergeInto(LibraryManager.library, {
       }
       return result;
     };
+    // Named as embind names its invokers (Recommender.recommend, …), for stack traces.
+    Object.defineProperty(invoker, 'name', { value: humanName });
+    return invoker;
   },
 });
