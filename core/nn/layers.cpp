@@ -41,8 +41,8 @@ void Dense::forward(const Matrix& X, Matrix& Y) const {
   RECSYS_CHECK(X.cols() == W.rows(), "Dense: input has ", X.cols(), " columns, expected ",
                W.rows());
   kernels::matmul(X, W, Y);
-  Y.rowwise() += b.row(0);
-  if (activation == Activation::Relu) Y = Y.cwiseMax(0.0f);
+  kernels::bias_act(Y.data(), static_cast<int>(Y.rows()), out(), b.data(),
+                    activation == Activation::Relu);
 }
 
 void Dense::infer(const Matrix& X, Matrix& Y) const {
@@ -64,9 +64,8 @@ void Dense::forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Ind
   RECSYS_CHECK(r0 % 8 == 0, "Dense: rows start at ", r0,
                ", not a multiple of 8 (the sums would differ from forward's)");
   kernels::matmul_rows(X, W, Y, r0, n);
-  auto y = Y.middleRows(r0, n);
-  y.rowwise() += b.row(0);
-  if (activation == Activation::Relu) y = y.cwiseMax(0.0f);
+  kernels::bias_act(Y.data() + r0 * Y.cols(), static_cast<int>(n), out(), b.data(),
+                    activation == Activation::Relu);
 }
 
 void Dense::mask_gradient(const Matrix& Y, Matrix& dY) const {
