@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/sort.h"
 #include "data/json_text.h"
 #include "data/parse.h"
 
@@ -157,10 +158,8 @@ std::string summary_json(const Dataset& d) {
   std::vector<std::int64_t> items(n_cat, 0), events(n_cat, 0);
   for (std::int32_t i = 0; i < cat.size(); ++i) ++items[cat.category(i)];
   for (const auto& e : d.interactions.events()) ++events[cat.category(e.item)];
-  std::vector<std::size_t> order(n_cat);
-  for (std::size_t c = 0; c < n_cat; ++c) order[c] = c;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return events[a] > events[b]; });
+  const std::vector<std::size_t> order =
+      stable_order(n_cat, [&](std::size_t a, std::size_t b) { return events[a] > events[b]; });
   JsonArray breakdown;
   for (std::size_t c : order)
     breakdown.add(JsonObject()

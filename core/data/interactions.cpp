@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/sort.h"
 #include "common/tiering.h"
 #include "data/csv.h"
 #include "data/json_options.h"
@@ -91,9 +92,18 @@ RECSYS_LOOP void sort_by_time(std::vector<Interaction>& events,
   const auto by_time = [](const Interaction& x, const Interaction& y) {
     return x.timestamp < y.timestamp;
   };
+  std::vector<Interaction> sorted;
   for (std::size_t u = 0; u + 1 < offsets.size(); ++u) {
     auto b = events.begin() + offsets[u], e = events.begin() + offsets[u + 1];
-    if (!std::is_sorted(b, e, by_time)) std::stable_sort(b, e, by_time);
+    if (std::is_sorted(b, e, by_time)) continue;
+    const auto order =
+        stable_order(static_cast<std::size_t>(e - b), [b](std::size_t x, std::size_t y) {
+          return b[static_cast<std::ptrdiff_t>(x)].timestamp <
+                 b[static_cast<std::ptrdiff_t>(y)].timestamp;
+        });
+    sorted.clear();
+    for (std::size_t i : order) sorted.push_back(b[static_cast<std::ptrdiff_t>(i)]);
+    std::copy(sorted.begin(), sorted.end(), b);
   }
 }
 }  // namespace

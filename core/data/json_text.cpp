@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/decimal.h"
+#include "common/sort.h"
 #include "data/parse.h"
 
 namespace recsys {
@@ -487,7 +488,7 @@ std::string JsonObject::text() const {
   // text: an object of many members (an evaluation's lists, one per user) stays O(n log n).
   std::vector<std::size_t> order(members_.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [this](std::size_t a, std::size_t b) {
+  sort_indices(order, [this](std::size_t a, std::size_t b) {
     const int c = members_[a].first.compare(members_[b].first);
     return c < 0 || (c == 0 && a < b);
   });

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
+#include "common/sort.h"
 #include "data/json_options.h"
 
 namespace recsys::io {
@@ -265,9 +266,18 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source, 
     out.tensors.push_back(std::move(t));
   }
   // The ranges must tile the data exactly: no gap, no overlap, nothing after the last tensor.
-  std::sort(ranges.begin(), ranges.end(), [](const Range& x, const Range& y) {
-    return x.begin < y.begin || (x.begin == y.begin && x.end < y.end);
-  });
+  {
+    std::vector<std::size_t> order(ranges.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    sort_indices(order, [&ranges](std::size_t a, std::size_t b) {
+      const Range &x = ranges[a], &y = ranges[b];
+      return x.begin < y.begin || (x.begin == y.begin && x.end < y.end);
+    });
+    std::vector<Range> sorted;
+    sorted.reserve(ranges.size());
+    for (std::size_t i : order) sorted.push_back(ranges[i]);
+    ranges.swap(sorted);
+  }
   std::uint64_t expect = 0;
   for (const auto& r : ranges) {
     RECSYS_CHECK_FORMAT(r.begin == expect, source, ": tensor '", out.tensors[r.index].name,

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "common/check.h"
+#include "common/sort.h"
 #include "serving/candidate_ranker.h"
 #include "serving/personalise.h"
 
@@ -309,11 +310,9 @@ void boost_candidates(const ServingState& s, std::vector<Candidate>& cands) {
 
 std::vector<Pick> pick_diverse(const ServingState& s, const ResolvedRequest& r,
                                const std::vector<Candidate>& cands) {
-  std::vector<std::size_t> by_rel(cands.size());
-  for (std::size_t c = 0; c < by_rel.size(); ++c) by_rel[c] = c;
-  std::stable_sort(by_rel.begin(), by_rel.end(), [&](std::size_t a, std::size_t b) {
-    return cands[a].relevance > cands[b].relevance;
-  });
+  const std::vector<std::size_t> by_rel = stable_order(
+      cands.size(),
+      [&](std::size_t a, std::size_t b) { return cands[a].relevance > cands[b].relevance; });
   std::vector<std::int32_t> items;
   std::vector<float> relevance;
   for (std::size_t c : by_rel) {

@@ -2,6 +2,7 @@
 // options.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "common/detmath.h"
 #include "common/hash.h"
 #include "common/rng.h"
+#include "common/sort.h"
 #include "data/json_options.h"
 #include "data/vocabulary.h"
 
@@ -131,6 +133,26 @@ TEST_CASE("FNV-1a of a 64-bit value equals FNV-1a of its 8 little-endian bytes",
     by_bytes.bytes(b, 8);
     INFO("value " << v);
     CHECK(by_value.value() == by_bytes.value());
+  }
+}
+
+TEST_CASE("sort_indices and stable_order agree with std::sort and std::stable_sort", "[sort]") {
+  recsys::Rng rng(7);
+  for (int n : {0, 1, 2, 5, 17, 31, 100, 1000}) {
+    std::vector<int> key(static_cast<std::size_t>(n));
+    for (auto& k : key) k = static_cast<int>(rng.below(7));  // many ties
+    const auto by_key = [&key](std::size_t a, std::size_t b) { return key[a] > key[b]; };
+    std::vector<std::size_t> expect(key.size());
+    for (std::size_t i = 0; i < expect.size(); ++i) expect[i] = i;
+    std::stable_sort(expect.begin(), expect.end(), by_key);
+    CHECK(recsys::stable_order(key.size(), by_key) == expect);
+    // A total order (ties broken by the index) through sort_indices: the same unique order.
+    std::vector<std::size_t> order(key.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = order.size() - 1 - i;
+    recsys::sort_indices(order, [&](std::size_t a, std::size_t b) {
+      return by_key(a, b) || (key[a] == key[b] && a < b);
+    });
+    CHECK(order == expect);
   }
 }
 
