@@ -51,14 +51,14 @@ RecommendRequest request_from_json(std::string_view text) {
 }
 
 void track_events_json(const Recommender& recommender, Session& session, std::string_view text) {
-  const nlohmann::json j = parse_json(text, "events");
+  const Json j = parse_json(text, "events");
   RECSYS_CHECK_TYPE(j.is_array(), "events: expected an array of {itemId, event, timestamp}, got ",
-                    j.dump().substr(0, 80));
+                    json_text(j).substr(0, 80));
   Session copy = session;  // all or nothing
   std::int64_t t = copy.events().empty() ? 0 : copy.events().back().timestamp;
   for (std::size_t i = 0; i < j.size(); ++i) {
     const std::string where = "events[" + std::to_string(i) + "]";
-    RECSYS_CHECK_TYPE(j[i].is_object(), where, ": expected an object, got ", j[i].dump());
+    RECSYS_CHECK_TYPE(j[i].is_object(), where, ": expected an object, got ", json_text(j[i]));
     std::string item, event;
     for (auto it = j[i].begin(); it != j[i].end(); ++it) {
       const JsonField f(where, it.key(), it.value());

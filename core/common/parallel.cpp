@@ -34,7 +34,7 @@ struct InLoop {
 
 // Runs task(i) for i claimed from `next` until none is left; records the first error per task.
 template <class Next>
-void drain(Next& next, int count, const std::function<void(int)>& task,
+void drain(Next& next, int count, const FunctionRef<void(int)>& task,
            std::vector<std::exception_ptr>& errors) {
   for (int i = next(); i < count; i = next()) {
     try {
@@ -79,7 +79,7 @@ class Pool {
   // The hand-off takes no lock: the job is written, then the generation is bumped (a release);
   // a spinning helper sees it within a few hundred nanoseconds. A lock here made the helper block
   // on a contended mutex, and in wasm a futex wake-up takes longer than the loop itself.
-  void run(int count, const std::function<void(int)>& task) {
+  void run(int count, const FunctionRef<void(int)>& task) {
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(count));
     task_ = &task;
     errors_ = &errors;
@@ -147,7 +147,7 @@ class Pool {
   std::atomic<int> next_{0}, active_{0}, sleepers_{0};
   std::atomic<bool> stop_{false}, caller_waiting_{false};
   // The job of the current generation: written before the generation's bump, read after.
-  const std::function<void(int)>* task_ = nullptr;
+  const FunctionRef<void(int)>* task_ = nullptr;
   std::vector<std::exception_ptr>* errors_ = nullptr;
   int count_ = 0;
 };
@@ -184,7 +184,7 @@ void set_threads(int n) {
   thread_count = n;
 }
 
-void for_tasks(int count, const std::function<void(int)>& task) {
+void for_tasks(int count, const FunctionRef<void(int)>& task) {
   if (count <= 0) return;
 #ifdef RECSYS_HAVE_THREADS
   if (thread_count > 1 && count > 1 && !in_loop) {
@@ -204,7 +204,7 @@ bool by_pieces() {
   return thread_count == 2 && !in_loop;
 }
 
-void for_pieces(int count, const std::function<void(int)>& piece) {
+void for_pieces(int count, const FunctionRef<void(int)>& piece) {
   if (by_pieces()) {
     for_tasks(count, piece);
     return;
@@ -212,12 +212,12 @@ void for_pieces(int count, const std::function<void(int)>& piece) {
   for (int i = 0; i < count; ++i) piece(i);
 }
 
-void side_by_side(const std::function<void()>& a, const std::function<void()>& b) {
+void side_by_side(const FunctionRef<void()>& a, const FunctionRef<void()>& b) {
   for_pieces(2, [&](int t) { t == 0 ? a() : b(); });
 }
 
 void for_chunks(std::int64_t n, std::int64_t align, std::int64_t min_chunk,
-                const std::function<void(std::int64_t, std::int64_t)>& body) {
+                const FunctionRef<void(std::int64_t, std::int64_t)>& body) {
   if (n <= 0) return;
   align = std::max<std::int64_t>(align, 1);
   std::int64_t chunks = std::min<std::int64_t>(thread_count, n / std::max<std::int64_t>(min_chunk, 1));

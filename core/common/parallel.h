@@ -6,7 +6,8 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+
+#include "common/function_ref.h"
 
 namespace recsys::parallel {
 
@@ -26,11 +27,11 @@ void set_threads(int n);
 // threads() == 1, n < 2 * min_chunk, or when called from inside a parallel loop. An exception
 // thrown by a chunk is rethrown here (the first chunk's, by position).
 void for_chunks(std::int64_t n, std::int64_t align, std::int64_t min_chunk,
-                const std::function<void(std::int64_t, std::int64_t)>& body);
+                const FunctionRef<void(std::int64_t, std::int64_t)>& body);
 
 // Runs the tasks task(0) .. task(count - 1) on the pool (the caller takes its share) and returns
 // when all are done; inline under the same conditions as for_chunks.
-void for_tasks(int count, const std::function<void(int)>& task);
+void for_tasks(int count, const FunctionRef<void(int)>& task);
 
 // Runs piece(0) .. piece(count - 1), independent pieces of one small step (the two towers of a
 // training step, the tensors of an optimizer step). With threads() == 2 the two threads claim
@@ -38,11 +39,11 @@ void for_tasks(int count, const std::function<void(int)>& task);
 // hand-off per kernel, packing done twice). Otherwise the pieces run one after the other, each
 // splitting its own loops across threads(). Inside a piece loops run inline, and a piece computes
 // what it computes alone, so results stay the same on any thread count.
-void for_pieces(int count, const std::function<void(int)>& piece);
+void for_pieces(int count, const FunctionRef<void(int)>& piece);
 // True when for_pieces shares its pieces between threads (threads() == 2, outside a loop): for a
 // caller that cuts its work into pieces only then.
 bool by_pieces();
 // for_pieces over a() and b().
-void side_by_side(const std::function<void()>& a, const std::function<void()>& b);
+void side_by_side(const FunctionRef<void()>& a, const FunctionRef<void()>& b);
 
 }  // namespace recsys::parallel

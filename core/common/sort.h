@@ -18,6 +18,11 @@ using IndexLess = bool (*)(const void* context, std::size_t a, std::size_t b);
 // stable and the result unique.
 void sort_indices(std::size_t* first, std::size_t* last, IndexLess less, const void* context);
 
+// The first middle - first elements of [first, last) as a sort would leave them (the rest in no
+// particular order), by less(context, a, b), a strict weak order.
+void partial_sort_indices(std::size_t* first, std::size_t* middle, std::size_t* last,
+                          IndexLess less, const void* context);
+
 // order sorted by less(a, b), a callable on two indices.
 template <class Less>
 void sort_indices(std::vector<std::size_t>& order, const Less& less) {
@@ -27,6 +32,21 @@ void sort_indices(std::vector<std::size_t>& order, const Less& less) {
         return (*static_cast<const Less*>(c))(a, b);
       },
       &less);
+}
+
+// The m best (by less, a total order on indices) of 0, 1, ..., n - 1, in order (m is at most n).
+template <class Less>
+std::vector<std::size_t> best_indices(std::size_t n, std::size_t m, const Less& less) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  partial_sort_indices(
+      order.data(), order.data() + m, order.data() + n,
+      [](const void* c, std::size_t a, std::size_t b) {
+        return (*static_cast<const Less*>(c))(a, b);
+      },
+      &less);
+  order.resize(m);
+  return order;
 }
 
 // 0, 1, ..., n - 1 sorted by less(a, b), then by the index: a stable sort of n elements by less.

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "data/csv.h"
 #include "data/json_options.h"
@@ -40,7 +38,7 @@ void validate(const ItemRecord& item, const Vocabulary& ids, std::string_view so
     fail_at(source, line, "price", format_shortest(item.price), "price must not be negative");
 }
 
-std::string json_scalar_text(const nlohmann::json& v) {
+std::string json_scalar_text(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
   return json_text(v);
 }
@@ -75,14 +73,13 @@ ItemRecord Catalog::record(std::int32_t i) const {
 
 Catalog Catalog::from_json(std::string_view text, const std::string& source) {
   if (trim(text).empty()) fail_at(source, 0, "", "", "empty file");
-  nlohmann::json doc;
+  Json doc;
   try {
     doc = parse_json_text(text);
-  } catch (const nlohmann::json::exception&
-               e) {  // parse_error, and out_of_range for a number that overflows
+  } catch (const JsonError& e) {  // parse_error, and out_of_range for a number that overflows
     fail_at(source, 0, "", "", std::string("invalid JSON: ") + e.what());
   }
-  const nlohmann::json* items = &doc;
+  const Json* items = &doc;
   if (doc.is_object()) {
     if (!doc.contains("items")) fail_at(source, 0, "items", "", "missing key");
     items = &doc["items"];

@@ -5,8 +5,6 @@
 #include <cstring>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "common/sort.h"
 #include "data/json_text.h"
@@ -91,10 +89,12 @@ DatasetStats compute_stats(const Dataset& d) {
   if (s.interactions > 0 && s.items > 0) {
     std::vector<std::int64_t> per_item(static_cast<std::size_t>(s.items), 0);
     for (const auto& e : x.events()) ++per_item[e.item];
-    std::sort(per_item.begin(), per_item.end(), std::greater<>());
     const std::size_t top = std::max<std::size_t>(1, per_item.size() / 100);
     std::int64_t in_top = 0;
-    for (std::size_t i = 0; i < top; ++i) in_top += per_item[i];
+    for (std::size_t i : best_indices(per_item.size(), top, [&](std::size_t a, std::size_t b) {
+           return per_item[a] > per_item[b];
+         }))
+      in_top += per_item[i];
     s.top1pct_item_share = static_cast<double>(in_top) / static_cast<double>(s.interactions);
   }
   return s;

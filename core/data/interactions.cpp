@@ -4,8 +4,6 @@
 #include <limits>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "common/sort.h"
 #include "common/tiering.h"
@@ -243,14 +241,13 @@ Interactions Interactions::from_csv(std::string_view text, const Catalog& catalo
 Interactions Interactions::from_json(std::string_view text, const Catalog& catalog,
                                      const std::string& source) {
   if (trim(text).empty()) fail_at(source, 0, "", "", "empty file");
-  nlohmann::json doc;
+  Json doc;
   try {
     doc = parse_json_text(text);
-  } catch (const nlohmann::json::exception&
-               e) {  // parse_error, and out_of_range for a number that overflows
+  } catch (const JsonError& e) {  // parse_error, and out_of_range for a number that overflows
     fail_at(source, 0, "", "", std::string("invalid JSON: ") + e.what());
   }
-  const nlohmann::json* list = &doc;
+  const Json* list = &doc;
   if (doc.is_object()) {
     if (!doc.contains("interactions")) fail_at(source, 0, "interactions", "", "missing key");
     list = &doc["interactions"];

@@ -5,18 +5,24 @@
 
 namespace recsys {
 
-nlohmann::json parse_json(std::string_view text, std::string_view what) {
+Json parse_json(std::string_view text, std::string_view what) {
   try {
     return parse_json_text(text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
+  } catch (const JsonError& e) {  // parse_error, and out_of_range for a number that overflows
     RECSYS_FAIL(Format, what, ": invalid JSON: ", e.what());
   }
 }
 
-nlohmann::json parse_json_object(std::string_view text, std::string_view what) {
-  nlohmann::json j = parse_json(text, what);
+Json parse_json_object(std::string_view text, std::string_view what) {
+  Json j = parse_json(text, what);
   RECSYS_CHECK_TYPE(j.is_object(), what, ": expected a JSON object, got ", json_text(j));
   return j;
+}
+
+void for_each_json_field(std::string_view text, std::string_view what,
+                         FunctionRef<void(const JsonField&)> f) {
+  const Json j = parse_json_object(text, what);
+  for (const auto& [key, value] : j.members()) f(JsonField(what, key, value));
 }
 
 void JsonField::require(bool ok, std::string_view expected) const {
@@ -48,7 +54,7 @@ double JsonField::number() const {
   return value_.get<double>();
 }
 
-bool is_int32(const nlohmann::json& j) {
+bool is_int32(const Json& j) {
   if (j.is_number_unsigned()) return j.get<unsigned long long>() < (1ULL << 31);
   return j.is_number_integer() && j.get<long long>() >= -(1LL << 31) &&
          j.get<long long>() < (1LL << 31);

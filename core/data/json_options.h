@@ -10,29 +10,28 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "common/function_ref.h"
 #include "data/json_text.h"
 
 namespace recsys {
 
 // The JSON value in text; invalid JSON is an error naming `what`.
-nlohmann::json parse_json(std::string_view text, std::string_view what);
+Json parse_json(std::string_view text, std::string_view what);
 // The same, and it must be an object.
-nlohmann::json parse_json_object(std::string_view text, std::string_view what);
+Json parse_json_object(std::string_view text, std::string_view what);
 
 // Whether j is an integer that fits int32 (what get<int>() may then read). An unsigned number
 // above 2^63 is not: read as long long it would wrap to a negative value.
-bool is_int32(const nlohmann::json& j);
+bool is_int32(const Json& j);
 
 // One key of an options object and its value, read with checks.
 class JsonField {
  public:
   // Keeps a reference to value (which must outlive the field) and copies of what and key.
-  JsonField(std::string_view what, std::string key, const nlohmann::json& value)
+  JsonField(std::string_view what, std::string key, const Json& value)
       : what_(what), key_(std::move(key)), value_(value) {}
   const std::string& key() const { return key_; }
-  const nlohmann::json& value() const { return value_; }
+  const Json& value() const { return value_; }
 
   std::string string() const;                // a string
   std::vector<std::string> strings() const;  // an array of strings
@@ -49,14 +48,11 @@ class JsonField {
  private:
   std::string what_;
   std::string key_;
-  const nlohmann::json& value_;
+  const Json& value_;
 };
 
-// Calls f(JsonField) for each key of the object in text (in key order: nlohmann::json sorts them).
-template <class F>
-void for_each_json_field(std::string_view text, std::string_view what, F&& f) {
-  const nlohmann::json j = parse_json_object(text, what);
-  for (auto it = j.begin(); it != j.end(); ++it) f(JsonField(what, it.key(), it.value()));
-}
+// Calls f(JsonField) for each key of the object in text (in key order: Json sorts them).
+void for_each_json_field(std::string_view text, std::string_view what,
+                         FunctionRef<void(const JsonField&)> f);
 
 }  // namespace recsys

@@ -11,10 +11,13 @@
 #include "common/sort.h"
 #include "data/parse.h"
 
+// nlohmann_json for its shortest-digits double formatting (detail::to_chars) only.
+#include <nlohmann/json.hpp>
+
 namespace recsys {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 constexpr int kMaxDepth = 512;
 // JSON's two-letter escapes: the letter after '\\' and the character it stands for, at the same
 // index (the reader reads all of them, the writer writes all but "\\/").
@@ -42,16 +45,19 @@ class Reader {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    nlohmann::detail::position_t pos;
-    pos.chars_read_total = static_cast<std::size_t>(p_ - begin_) + (p_ < end_ ? 1 : 0);
+    // Where nlohmann_json's lexer would report it: the line (from 1) and the column of the byte
+    // read last (the one at p_, counted once read).
+    std::size_t lines = 0;
     const char* line_start = begin_;
     for (const char* q = begin_; q < p_; ++q)
       if (*q == '\n') {
-        ++pos.lines_read;
+        ++lines;
         line_start = q + 1;
       }
-    pos.chars_read_current_line = static_cast<std::size_t>(p_ - line_start) + (p_ < end_ ? 1 : 0);
-    throw json::parse_error::create(101, pos, "syntax error: " + what, nullptr);
+    const std::size_t column = static_cast<std::size_t>(p_ - line_start) + (p_ < end_ ? 1 : 0);
+    throw JsonError("parse_error", 101,
+                    "parse error at line " + std::to_string(lines + 1) + ", column " +
+                        std::to_string(column) + ": syntax error: " + what);
   }
 
   void space() {
@@ -118,9 +124,8 @@ class Reader {
   }
 
   json object(int depth) {
-    json out = json::object();
-    auto& members = out.get_ref<json::object_t&>();
-    if (!open(depth, '}')) return out;
+    Json::Object members;
+    if (!open(depth, '}')) return Json::object();
     do {
       space();
       if (p_ == end_ || *p_ != '"')
@@ -130,18 +135,18 @@ class Reader {
       space();
       if (p_ == end_ || *p_ != ':') fail("expected ':' after a key");
       ++p_;
-      members.insert_or_assign(std::move(key), value(depth));
+      members.emplace_back(std::move(key), value(depth));
     } while (next('}'));
-    return out;
+    return Json::object(std::move(members));
   }
 
   json array(int depth) {
-    json out = json::array();
-    auto& items = out.get_ref<json::array_t&>();
-    if (!open(depth, ']')) return out;
-    do items.push_back(value(depth));
-    while (next(']'));
-    return out;
+    Json::Array items;
+    if (open(depth, ']')) {
+      do items.push_back(value(depth));
+      while (next(']'));
+    }
+    return Json(std::move(items));
   }
 
   static int hex_digit(char c) {
@@ -278,8 +283,7 @@ class Reader {
     double v = 0;
     parse_decimal(text, v);
     if (!std::isfinite(v))
-      throw json::out_of_range::create(406, "number overflow parsing '" + std::string(text) + "'",
-                                       nullptr);
+      throw JsonError("out_of_range", 406, "number overflow parsing '" + std::string(text) + "'");
     return json(v);
   }
 
@@ -296,15 +300,13 @@ class Reader {
   std::size_t i = 0, good = 0;
   for (std::size_t n; i < s.size() && (n = utf8_sequence(s, i, &good)) > 0;) i += n;
   if (i + good == s.size())
-    throw json::type_error::create(
-        316,
-        "incomplete UTF-8 string; last byte: 0x" + byte_text(static_cast<unsigned char>(s.back())),
-        nullptr);
+    throw JsonError(
+        "type_error", 316,
+        "incomplete UTF-8 string; last byte: 0x" + byte_text(static_cast<unsigned char>(s.back())));
   i += good;
-  throw json::type_error::create(316,
-                                 "invalid UTF-8 byte at index " + std::to_string(i) + ": 0x" +
-                                     byte_text(static_cast<unsigned char>(s[i])),
-                                 nullptr);
+  throw JsonError("type_error", 316,
+                  "invalid UTF-8 byte at index " + std::to_string(i) + ": 0x" +
+                      byte_text(static_cast<unsigned char>(s[i])));
 }
 
 void append_escaped(std::string& out, std::string_view s) {
@@ -354,30 +356,30 @@ json parse_json_text(std::string_view text) {
   return Reader(text).document();
 }
 
-void append_json_text(std::string& out, const json& j) {
+void append_json_text(std::string& out, const Json& j) {
   switch (j.type()) {
-    case json::value_t::null:
+    case Json::Type::Null:
       out.append("null");
       return;
-    case json::value_t::boolean:
+    case Json::Type::Boolean:
       out.append(j.get<bool>() ? "true" : "false");
       return;
-    case json::value_t::number_integer:
+    case Json::Type::Integer:
       append_integer(out, j.get<std::int64_t>());
       return;
-    case json::value_t::number_unsigned:
+    case Json::Type::Unsigned:
       append_integer(out, j.get<std::uint64_t>());
       return;
-    case json::value_t::number_float:
+    case Json::Type::Float:
       append_double(out, j.get<double>());
       return;
-    case json::value_t::string:
-      append_escaped(out, j.get_ref<const std::string&>());
+    case Json::Type::String:
+      append_escaped(out, j.string());
       return;
-    case json::value_t::array: {
+    case Json::Type::Array: {
       out.push_back('[');
       bool first = true;
-      for (const auto& v : j.get_ref<const json::array_t&>()) {
+      for (const Json& v : j.elements()) {
         if (!first) out.push_back(',');
         first = false;
         append_json_text(out, v);
@@ -385,10 +387,10 @@ void append_json_text(std::string& out, const json& j) {
       out.push_back(']');
       return;
     }
-    case json::value_t::object: {
+    case Json::Type::Object: {
       out.push_back('{');
       bool first = true;
-      for (const auto& [key, v] : j.get_ref<const json::object_t&>()) {
+      for (const auto& [key, v] : j.members()) {
         if (!first) out.push_back(',');
         first = false;
         append_escaped(out, key);
@@ -398,11 +400,6 @@ void append_json_text(std::string& out, const json& j) {
       out.push_back('}');
       return;
     }
-    case json::value_t::binary:
-    case json::value_t::discarded:
-    default:
-      throw json::type_error::create(317, "cannot write a binary or discarded value as JSON text",
-                                     nullptr);
   }
 }
 

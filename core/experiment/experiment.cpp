@@ -11,6 +11,7 @@
 
 #include "common/check.h"
 #include "common/hash.h"
+#include "data/json_nlohmann.h"
 #include "data/json_options.h"
 
 namespace recsys::experiment {
@@ -83,7 +84,7 @@ ExperimentConfig ExperimentConfig::from_json(std::string_view text) {
   ExperimentConfig c;
   for_each_json_field(text, "experiment", [&](const JsonField& f) {
     const std::string& k = f.key();
-    const json& v = f.value();
+    const Json& v = f.value();
     if (k == "arms") {
       f.require(v.is_array(), "an array of arms");
       c.arms.clear();
@@ -626,7 +627,7 @@ void Experiment::snapshot() {
   }
   // One point of the charts: per arm the CTR and revenue per user with intervals, and the
   // first comparison's fixed-horizon and always-valid p-values.
-  const json r = parse_json_text(report_json());
+  const json r = to_nlohmann(parse_json_text(report_json()));
   json point{{"sessions", ab_done_}, {"arms", json::array()}};
   for (const auto& a : r["arms"])
     point["arms"].push_back({{"ctr", a["ctr"]}, {"revenuePerUser", a["revenuePerUser"]}});

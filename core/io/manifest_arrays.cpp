@@ -290,7 +290,7 @@ std::optional<SplitManifest> split_manifest(std::string_view text) {
   rest.append(text.substr(from));
   try {
     out.rest = parse_json_text(rest);
-  } catch (const nlohmann::json::exception&) {
+  } catch (const JsonError&) {
     return std::nullopt;
   }
   if (!out.rest.is_object()) return std::nullopt;

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "data/json_value.h"
 
 namespace recsys::io {
 
@@ -33,7 +33,7 @@ struct ManifestArrays {
 };
 
 struct SplitManifest {
-  nlohmann::json rest;    // the manifest with each array read below replaced by []
+  Json rest;              // the manifest with each array read below replaced by []
   ManifestArrays arrays;  // set for each array that was present and read
 };
 

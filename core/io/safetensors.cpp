@@ -5,10 +5,9 @@
 #include <cstring>
 #include <limits>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "common/sort.h"
+#include "data/json_nlohmann.h"
 #include "data/json_options.h"
 
 namespace recsys::io {
@@ -200,10 +199,10 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source, 
   const std::string_view header_text = bytes.substr(8, n);
   RECSYS_CHECK_FORMAT(!header_text.empty() && header_text[0] == '{', source,
                       ": the header does not start with '{'");
-  nlohmann::json header;
+  Json header;
   try {
     header = parse_json_text(header_text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
+  } catch (const JsonError& e) {  // parse_error, and out_of_range for a number that overflows
     RECSYS_FAIL(Format, source, ": the header is not valid JSON: ", e.what());
   }
   RECSYS_CHECK_FORMAT(header.is_object(), source, ": the header is not a JSON object");

@@ -7,10 +7,9 @@
 #include <type_traits>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "common/tiering.h"
+#include "data/json_nlohmann.h"
 #include "data/json_options.h"
 #include "io/manifest_arrays.h"
 #include "io/safetensors.h"
@@ -99,7 +98,7 @@ nlohmann::json info_json(const TrainingInfo& i) {
 // Whether v is an integer that T holds (nlohmann's get<int> would cast 1e300 or 1.5 silently;
 // the first is undefined behaviour).
 template <class T>
-bool fits(const nlohmann::json& v) {
+bool fits(const Json& v) {
   if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
   if (!v.is_number_integer()) return false;
   const auto x = v.get<std::int64_t>();
@@ -109,35 +108,49 @@ bool fits(const nlohmann::json& v) {
 
 // A large array of the manifest: from the fast reader when it took it, else read from the JSON.
 template <class T>
-T take(std::optional<T>& fast, const nlohmann::json& j, const char* key, const std::string& where);
+T take(std::optional<T>& fast, const Json& j, const char* key, const std::string& where);
 
 template <class T>
 struct is_int_vector : std::false_type {};
 template <class I>
 struct is_int_vector<std::vector<I>> : std::is_integral<I> {};
 
+// The member key of j, which must be there. What get<T>() shares, out of its copies.
+const Json& member(const Json& j, const char* key, const std::string& where) {
+  const Json* v = j.find(key);
+  RECSYS_CHECK_FORMAT(v, where, ": missing '", key, "'");
+  return *v;
+}
+
+[[noreturn]] void not_an_integer(const Json& v, const char* key, const std::string& where,
+                                 std::string_view index = {}) {
+  RECSYS_FAIL(Format, where, ": '", key, "'", index, " must be an integer, got ",
+              json_text(v).substr(0, 60));
+}
+
+[[noreturn]] void wrong_type(const Json& v, const char* key, const std::string& where) {
+  RECSYS_FAIL(Format, where, ": '", key, "' has the wrong type: ", json_text(v).substr(0, 60));
+}
+
 template <class T>
-T get(const nlohmann::json& j, const char* key, const std::string& where) {
-  RECSYS_CHECK_FORMAT(j.is_object() && j.contains(key), where, ": missing '", key, "'");
-  const nlohmann::json& v = j.at(key);
+T get(const Json& j, const char* key, const std::string& where) {
+  const Json& v = member(j, key, where);
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    RECSYS_CHECK_FORMAT(fits<T>(v), where, ": '", key, "' must be an integer, got ",
-                        json_text(v).substr(0, 60));
+    if (!fits<T>(v)) not_an_integer(v, key, where);
   } else if constexpr (is_int_vector<T>::value) {
     RECSYS_CHECK_FORMAT(v.is_array(), where, ": '", key, "' must be an array of integers");
     for (std::size_t i = 0; i < v.size(); ++i)
-      RECSYS_CHECK_FORMAT(fits<typename T::value_type>(v[i]), where, ": '", key, "'[", i,
-                          "] must be an integer, got ", json_text(v[i]).substr(0, 60));
+      if (!fits<typename T::value_type>(v[i]))
+        not_an_integer(v[i], key, where, "[" + std::to_string(i) + "]");
   }
   try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    RECSYS_FAIL(Format, where, ": '", key,
-                "' has the wrong type: ", json_text(j.at(key)).substr(0, 60));
+    return v.get<T>();
+  } catch (const JsonError&) {
+    wrong_type(v, key, where);
   }
 }
 template <class T>
-T take(std::optional<T>& fast, const nlohmann::json& j, const char* key, const std::string& where) {
+T take(std::optional<T>& fast, const Json& j, const char* key, const std::string& where) {
   if (!fast) return get<T>(j, key, where);
   T v = std::move(*fast);
   fast.reset();
@@ -148,7 +161,7 @@ T take(std::optional<T>& fast, const nlohmann::json& j, const char* key, const s
 // The manifest and the weights of one load, each parsed once: load_all() builds the model, its
 // ranker and its candidate ranker from them (the three loads used to parse both files each).
 struct TwoTowerFile::Parsed {
-  nlohmann::json manifest;
+  Json manifest;
   // The large arrays, when the fast reader took them out of the manifest (io/manifest_arrays.h);
   // each is moved out once by take() below.
   io::ManifestArrays arrays;
@@ -169,7 +182,7 @@ std::string training_info_json(const TrainingInfo& info) {
 
 TrainingInfo training_info_from_json(std::string_view json) {
   if (json.empty()) return TrainingInfo();
-  const nlohmann::json t = parse_json_object(json, "training info");
+  const Json t = parse_json_object(json, "training info");
   TrainingInfo i;
   i.dataset = t.value("dataset", "");
   i.epochs = t.value("epochs", 0);
@@ -275,7 +288,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   j["format_version"] = version;
   if (precision != "f32") j["precision"] = precision;
   j["preset"] = model.config_.preset;
-  j["config"] = parse_json_text(model.config_.to_json());
+  j["config"] = to_nlohmann(parse_json_text(model.config_.to_json()));
   j["items"] = {{"ids", model.items_.tokens()},
                 {"category", model.item_category_},
                 {"brand", model.item_brand_},
@@ -305,10 +318,11 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
         counts.push_back(static_cast<std::int64_t>(c));
       else
         counts.push_back(c);
-    j["ranking"] = {{"config", parse_json_text(ranker->config().to_json())},
+    j["ranking"] = {{"config", to_nlohmann(parse_json_text(ranker->config().to_json()))},
                     {"item_counts", std::move(counts)}};
   }
-  if (candidate_ranker) j["candidate_ranker"] = parse_json_text(candidate_ranker->manifest_json());
+  if (candidate_ranker)
+    j["candidate_ranker"] = to_nlohmann(parse_json_text(candidate_ranker->manifest_json()));
   ModelFiles f;
   f.weights = io::write_safetensors(
       tensors, {{"format", kFormat}, {"format_version", std::to_string(version)}});
@@ -329,7 +343,7 @@ std::shared_ptr<RankingModel> TwoTowerFile::load_ranker_parsed(
     Parsed& p, std::shared_ptr<const TwoTowerModel> model) {
   const std::string& source = p.source;
   const std::string where = source + "/manifest.json";
-  const nlohmann::json& j = p.manifest;
+  const Json& j = p.manifest;
   if (!j.is_object() || !j.contains("ranking")) return nullptr;
   const auto& r = j["ranking"];
   RECSYS_CHECK_FORMAT(r.is_object() && r.contains("config") && r.contains("item_counts"), where,
@@ -367,7 +381,7 @@ std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker(std::string
 std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker_parsed(Parsed& p) {
   const std::string& source = p.source;
   const std::string where = source + "/manifest.json";
-  const nlohmann::json& j = p.manifest;
+  const Json& j = p.manifest;
   if (!j.is_object() || !j.contains("candidate_ranker")) return nullptr;
   auto ranker = CandidateRanker::from_manifest_json(json_text(j["candidate_ranker"]),
                                                     where + " candidate_ranker");
@@ -396,7 +410,7 @@ std::shared_ptr<CandidateRanker> TwoTowerFile::load_candidate_ranker_parsed(Pars
 }
 
 TrainingInfo TwoTowerFile::training_info(std::string_view manifest) {
-  const nlohmann::json j = parse_json(manifest, "manifest.json");
+  const Json j = parse_json(manifest, "manifest.json");
   if (!j.is_object() || !j.contains("training") || !j["training"].is_object())
     return TrainingInfo();
   return training_info_from_json(json_text(j["training"]));
@@ -505,7 +519,7 @@ RECSYS_LOOP void scatter_rows(const std::vector<std::int32_t>& slot, const float
 TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   const std::string& source = p.source;
   const std::string where = source + "/manifest.json";
-  const nlohmann::json& j = p.manifest;
+  const Json& j = p.manifest;
   const auto format = get<std::string>(j, "format", where);
   RECSYS_CHECK_FORMAT(format == kFormat, where, ": format is '", format, "', expected '", kFormat,
                       "'");
@@ -524,12 +538,15 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
 
   TwoTowerModel m;
   // Features added after format version 1 are off in configs that predate them.
-  nlohmann::json cfg = j["config"];
-  if (!cfg.contains("title_dim")) cfg["title_dim"] = 0;
-  m.config_ = TwoTowerConfig::from_json(json_text(cfg));
+  // A file from before titles has no title_dim: it had none (0, not today's default).
+  const Json& cfg = j["config"];  // an object (checked above)
+  std::string cfg_text = json_text(cfg);
+  if (!cfg.contains("title_dim"))
+    cfg_text.insert(1, cfg.empty() ? "\"title_dim\":0" : "\"title_dim\":0,");
+  m.config_ = TwoTowerConfig::from_json(cfg_text);
   RECSYS_CHECK_FORMAT(m.config_.user_buckets >= 0 && m.config_.item_buckets >= 0, where,
                       ": config has unresolved bucket counts (-1)");
-  const auto& items = j.contains("items") ? j["items"] : nlohmann::json();
+  const auto& items = j.contains("items") ? j["items"] : Json();
   io::ManifestArrays& a = p.arrays;
   const auto ids = take(a.item_ids, items, "ids", where + " items");
   m.item_category_ = take(a.item_category, items, "category", where + " items");
@@ -553,7 +570,7 @@ TwoTowerModel TwoTowerFile::load_parsed(Parsed& p) {
   m.brands_ = Vocabulary(get<std::vector<std::string>>(j, "brands", where));
   check_item_indices(ids, m.item_category_, m.categories_.size(), m.item_brand_, m.brands_.size(),
                      where);
-  const auto& price = j.contains("price") ? j["price"] : nlohmann::json();
+  const auto& price = j.contains("price") ? j["price"] : Json();
   m.price_.log_mean = get<double>(price, "log_mean", where + " price");
   m.price_.log_std = get<double>(price, "log_std", where + " price");
   m.price_.boundaries = get<std::vector<double>>(price, "boundaries", where + " price");

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "common/rng.h"
 #include "common/tiering.h"

@@ -122,7 +122,7 @@ bool split_items(std::int32_t n, std::int32_t align) {
 void by_item_ranges(
     std::int32_t n, std::int32_t align, std::int32_t m, int keep,
     std::vector<std::vector<ScoredItem>>& out,
-    const std::function<void(std::int32_t, std::int32_t, std::vector<ScoredItem>*)>& scan) {
+    const FunctionRef<void(std::int32_t, std::int32_t, std::vector<ScoredItem>*)>& scan) {
   RECSYS_CHECK(n >= 0 && align >= 1 && m >= 0 && keep >= 1, "by_item_ranges: n ", n, ", align ",
                align, ", m ", m, ", keep ", keep);
   const int parts = std::max(1, std::min(parallel::threads(), (n + align - 1) / align));

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
+#include "common/function_ref.h"
 #include "nn/tensor.h"
 
 namespace recsys {
@@ -52,6 +52,6 @@ bool split_items(std::int32_t n, std::int32_t align);
 void by_item_ranges(
     std::int32_t n, std::int32_t align, std::int32_t m, int keep,
     std::vector<std::vector<ScoredItem>>& out,
-    const std::function<void(std::int32_t, std::int32_t, std::vector<ScoredItem>*)>& scan);
+    const FunctionRef<void(std::int32_t, std::int32_t, std::vector<ScoredItem>*)>& scan);
 
 }  // namespace recsys

@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "data/json_options.h"
 #include "data/parse.h"
@@ -128,7 +126,7 @@ void TwoTowerConfig::validate() const {
 
 TwoTowerConfig TwoTowerConfig::from_json(std::string_view text) {
   constexpr std::string_view what = "two-tower config";
-  const nlohmann::json j = parse_json_object(text, what);
+  const Json j = parse_json_object(text, what);
   std::string preset = "default";
   if (j.contains("preset")) preset = JsonField(what, "preset", j["preset"]).string();
   TwoTowerConfig c = preset_named(preset);

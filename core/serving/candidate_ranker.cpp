@@ -4,8 +4,6 @@
 #include <cmath>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "data/json_options.h"
 #include "nn/adam.h"
@@ -211,11 +209,10 @@ std::string CandidateRanker::manifest_json() const {
 
 std::shared_ptr<CandidateRanker> CandidateRanker::from_manifest_json(std::string_view json,
                                                                      const std::string& where) {
-  const nlohmann::json j = parse_json_object(json, where);
+  const Json j = parse_json_object(json, where);
   auto need = [&](const char* key, bool ok, const char* what) {
-    RECSYS_CHECK_FORMAT(
-        j.contains(key) && ok, where, ": '", key, "' must be ", what,
-        j.contains(key) ? ", got " + json_text(j.at(key)).substr(0, 60) : ", missing");
+    RECSYS_CHECK_FORMAT(j.contains(key) && ok, where, ": '", key, "' must be ", what,
+                        j.contains(key) ? ", got " + json_text(j[key]).substr(0, 60) : ", missing");
   };
   need("config", j.contains("config") && j["config"].is_object(), "an object");
   need("features", j.contains("features") && j["features"].is_array(), "an array of names");

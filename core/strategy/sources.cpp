@@ -5,6 +5,8 @@
 #include <unordered_map>
 
 #include "common/check.h"
+#include "common/function_ref.h"
+#include "common/sort.h"
 
 namespace recsys {
 
@@ -22,14 +24,28 @@ PopularitySource::PopularitySource(const Interactions& logs, double half_life_da
 }
 
 namespace {
+// The m best (similarity, item) pairs of v, best first, ties by the lower item: a total order.
+std::vector<std::pair<float, std::int32_t>> best_of(
+    const std::vector<std::pair<float, std::int32_t>>& v, std::size_t m) {
+  const auto order = best_indices(v.size(), m, [&v](std::size_t a, std::size_t b) {
+    return v[a].first > v[b].first || (v[a].first == v[b].first && v[a].second < v[b].second);
+  });
+  std::vector<std::pair<float, std::int32_t>> out;
+  out.reserve(m);
+  for (std::size_t k : order) out.push_back(v[k]);
+  return out;
+}
+
 // Item pairs counted over sets of distinct items (CSR: set k holds items[start[k] .. start[k+1])),
 // with no hash map: for each item i in turn, co[j] = the number of sets that hold both i and j,
 // for the j != i in `touched` (in the order first seen); row(i, touched, co) reads them, and co
 // is zeroed again after it. What co-occurrence (sets: baskets) and item-kNN (sets:
-// users' items) both count.
-template <class Row>
+// users' items) both count. One function for both (row through a FunctionRef), not a copy each.
 void count_pairs(std::size_t n, const std::vector<std::int32_t>& items,
-                 const std::vector<std::size_t>& start, Row row) {
+                 const std::vector<std::size_t>& start,
+                 FunctionRef<void(std::size_t, const std::vector<std::int32_t>&,
+                                  const std::vector<std::int32_t>&)>
+                     row) {
   const std::size_t num_sets = start.size() - 1;
   std::vector<std::size_t> item_start(n + 1, 0);
   for (std::int32_t i : items) ++item_start[static_cast<std::size_t>(i) + 1];
@@ -117,14 +133,14 @@ CoOccurrence::CoOccurrence(const Baskets& b) : baskets_(b.baskets) {
                 const auto better = [](const auto& a, const auto& b) {
                   return a.second > b.second || (a.second == b.second && a.first < b.first);
                 };
-                if (out.size() > keep) {
-                  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep),
-                                    out.end(), better);
-                  out.resize(keep);
-                  out.shrink_to_fit();
-                } else {
-                  std::sort(out.begin(), out.end(), better);
-                }
+                const auto order = best_indices(out.size(), std::min(keep, out.size()),
+                                                [&out, &better](std::size_t a, std::size_t b) {
+                                                  return better(out[a], out[b]);
+                                                });
+                std::vector<std::pair<std::int32_t, float>> best;
+                best.reserve(order.size());
+                for (std::size_t k : order) best.push_back(out[k]);
+                out = std::move(best);
               });
 }
 
@@ -168,13 +184,7 @@ ItemNeighbours::ItemNeighbours(const Interactions& logs, const ItemNeighboursOpt
                 }
                 const std::size_t m =
                     std::min<std::size_t>(sims.size(), static_cast<std::size_t>(o.neighbours));
-                std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(m),
-                                  sims.end(), [](const auto& a, const auto& b) {
-                                    return a.first > b.first ||
-                                           (a.first == b.first && a.second < b.second);
-                                  });
-                sims.resize(m);
-                neighbours_[i] = std::move(sims);
+                neighbours_[i] = best_of(sims, m);
               });
 }
 
@@ -195,12 +205,7 @@ ItemNeighbours ItemNeighbours::from_weights(const nn::Matrix& W, int neighbours)
     for (Eigen::Index j = 0; j < W.cols(); ++j)
       if (j != i) row.emplace_back(W(i, j), static_cast<std::int32_t>(j));
     const std::size_t m = std::min<std::size_t>(row.size(), static_cast<std::size_t>(neighbours));
-    std::partial_sort(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(m), row.end(),
-                      [](const auto& a, const auto& b) {
-                        return a.first > b.first || (a.first == b.first && a.second < b.second);
-                      });
-    row.resize(m);
-    out.neighbours_[static_cast<std::size_t>(i)] = std::move(row);
+    out.neighbours_[static_cast<std::size_t>(i)] = best_of(row, m);
   }
   return out;
 }

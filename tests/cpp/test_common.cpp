@@ -176,7 +176,7 @@ TEST_CASE("JSON options: values are read with errors that name what, the key and
                     Catch::StartsWith("demo options: invalid JSON: "));
   CHECK_THROWS_WITH(parse_json_object("[1]", "demo options"),
                     "demo options: expected a JSON object, got [1]");
-  const nlohmann::json j = parse_json_object(
+  const Json j = parse_json_object(
       R"({"s": "x", "b": true, "n": 2.5, "i": 7, "t": "2021-01-02", "ts": 86400, "l": ["a", "b"]})",
       "demo options");
   auto field = [&](const char* k) { return JsonField("demo options", k, j[k]); };
@@ -200,5 +200,5 @@ TEST_CASE("JSON options: values are read with errors that name what, the key and
   std::vector<std::string> keys;
   for_each_json_field(R"({"z": 1, "a": 2})", "demo options",
                       [&](const JsonField& f) { keys.push_back(f.key()); });
-  CHECK(keys == std::vector<std::string>{"a", "z"});  // nlohmann::json keeps keys sorted
+  CHECK(keys == std::vector<std::string>{"a", "z"});  // Json keeps keys sorted, as nlohmann::json
 }

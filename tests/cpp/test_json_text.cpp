@@ -14,6 +14,7 @@
 
 #include "common/decimal.h"
 #include "common/rng.h"
+#include "data/json_nlohmann.h"
 #include "data/json_text.h"
 #include "retrieval/two_tower_config.h"
 
@@ -80,9 +81,20 @@ bool same(const json& a, const json& b) {
 
 enum class Outcome { Value, ParseError, OutOfRange, Other };
 
-Outcome read(const std::string& text, json& out, bool ours) {
+Outcome read_ours(const std::string& text, Json& out) {
   try {
-    out = ours ? parse_json_text(text) : json::parse(text);
+    out = parse_json_text(text);
+    return Outcome::Value;
+  } catch (const JsonError& e) {
+    return e.id == 101 ? Outcome::ParseError : e.id == 406 ? Outcome::OutOfRange : Outcome::Other;
+  } catch (...) {
+    return Outcome::Other;
+  }
+}
+
+Outcome read_nlohmann(const std::string& text, json& out) {
+  try {
+    out = json::parse(text);
     return Outcome::Value;
   } catch (const json::parse_error&) {
     return Outcome::ParseError;
@@ -94,15 +106,18 @@ Outcome read(const std::string& text, json& out, bool ours) {
 }
 
 // Both readers accept text or both refuse it (with the same kind of exception); when accepted,
-// the same value, and our writer writes what dump() writes.
+// the same value (and the same again after a round trip through nlohmann_json's DOM), and our
+// writer writes what dump() writes.
 void check_like_nlohmann(const std::string& text) {
   INFO("text: " << text);
-  json a, b;
-  const Outcome ours = read(text, a, true);
-  const Outcome ref = read(text, b, false);
+  Json a;
+  json b;
+  const Outcome ours = read_ours(text, a);
+  const Outcome ref = read_nlohmann(text, b);
   REQUIRE(ours == ref);
   if (ours == Outcome::Value) {
-    CHECK(same(a, b));
+    CHECK(same(to_nlohmann(a), b));
+    CHECK(same(to_nlohmann(from_nlohmann(b)), b));
     CHECK(json_text(a) == b.dump());
   }
 }
@@ -293,8 +308,7 @@ TEST_CASE("parse_json_text reads JSON as nlohmann_json does; json_text writes wh
   }
   // Deep nesting: 512 levels are read, deeper is refused (nlohmann_json has no limit).
   CHECK_NOTHROW(parse_json_text(std::string(512, '[') + std::string(512, ']')));
-  CHECK_THROWS_AS(parse_json_text(std::string(513, '[') + std::string(513, ']')),
-                  json::parse_error);
+  CHECK_THROWS_AS(parse_json_text(std::string(513, '[') + std::string(513, ']')), JsonError);
   CHECK_THROWS_WITH(parse_json_text("{\"a\":\n tru}"), Catch::Contains("line 2"));
 
   // Doubles written as dump() writes them, and read back to the same bits.
@@ -303,8 +317,9 @@ TEST_CASE("parse_json_text reads JSON as nlohmann_json does; json_text writes wh
   for (int i = 0; i < 20000; ++i) {
     const double v = double_of(std::uint64_t{rng.next_u32()} << 32 | rng.next_u32());
     const json j(v);
-    if (json_text(j) != j.dump()) ++differ;
-    if (std::isfinite(v) && bits_of(parse_json_text(json_text(j)).get<double>()) != bits_of(v))
+    if (json_text(Json(v)) != j.dump()) ++differ;
+    if (std::isfinite(v) &&
+        bits_of(parse_json_text(json_text(Json(v))).get<double>()) != bits_of(v))
       ++differ;
   }
   CHECK(differ == 0);
@@ -318,7 +333,7 @@ TEST_CASE("parse_json_text reads JSON as nlohmann_json does; json_text writes wh
     } catch (const json::type_error& e) {
       expected = e.what();
     }
-    CHECK_THROWS_WITH(json_text(json(bad)), expected);
+    CHECK_THROWS_WITH(json_text(Json(bad)), expected);
   }
 
   // Mutations of a document: one to three bytes replaced, inserted or deleted. Both readers must
@@ -491,4 +506,73 @@ TEST_CASE("TwoTowerConfig::to_json writes the text that its nlohmann_json object
   for (const TwoTowerConfig& c :
        {TwoTowerConfig::default_preset(), TwoTowerConfig::seed_preset(), attention})
     CHECK(c.to_json() == reference(c));
+}
+
+TEST_CASE("Json reads as nlohmann_json's DOM: kinds, conversions, lookups and their errors",
+          "[json]") {
+  const std::string text =
+      R"({"s":"x","b":true,"i":-7,"u":7,"f":2.5,"n":null,"a":[1,"two",3.5],"o":{"z":1,"a":2},"s":"last"})";
+  const Json j = parse_json_text(text);
+  const json r = json::parse(text);
+  // What each reads as T, or the error it throws, with the same text.
+  const auto outcome = [](auto&& f) -> std::string {
+    try {
+      return "value " + f();
+    } catch (const std::exception& e) {
+      return std::string("error ") + e.what();
+    }
+  };
+  const auto as_text = [](const auto& v) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>)
+      return v;
+    else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<double>>) {
+      std::string s;
+      for (double x : v) s += std::to_string(x) + ",";
+      return s;
+    } else
+      return std::to_string(v);
+  };
+  for (const char* key : {"s", "b", "i", "u", "f", "n", "a", "o"}) {
+    INFO(key);
+    CHECK(j[key].type_name() == std::string(r[key].type_name()));
+    CHECK(j[key].size() == r[key].size());
+    CHECK(j[key].empty() == r[key].empty());
+    CHECK(j[key].is_number_integer() == r[key].is_number_integer());
+    CHECK(j[key].is_number_unsigned() == r[key].is_number_unsigned());
+    CHECK(outcome([&] { return as_text(j[key].get<std::string>()); }) ==
+          outcome([&] { return as_text(r[key].get<std::string>()); }));
+    CHECK(outcome([&] { return as_text(j[key].get<double>()); }) ==
+          outcome([&] { return as_text(r[key].get<double>()); }));
+    CHECK(outcome([&] { return as_text(j[key].get<int>()); }) ==
+          outcome([&] { return as_text(r[key].get<int>()); }));
+    CHECK(outcome([&] { return as_text(j[key].get<bool>()); }) ==
+          outcome([&] { return as_text(r[key].get<bool>()); }));
+    CHECK(outcome([&] { return as_text(j[key].at("z").get<int>()); }) ==
+          outcome([&] { return as_text(r[key].at("z").get<int>()); }));
+    CHECK(outcome([&] { return as_text(j[key].value("z", 0)); }) ==
+          outcome([&] { return as_text(r[key].value("z", 0)); }));
+  }
+  CHECK(outcome([&] { return as_text(j.at("missing").get<int>()); }) ==
+        outcome([&] { return as_text(r.at("missing").get<int>()); }));
+  CHECK(outcome([&] { return as_text(j["a"].get<std::vector<double>>()); }) ==
+        outcome([&] { return as_text(r["a"].get<std::vector<double>>()); }));
+  CHECK(j["s"].string() == "last");  // of repeated keys, the last
+  CHECK(j.value("missing", "d") == "d");
+  CHECK(j["missing"].is_null());
+  // Members in key order, as nlohmann_json's std::map; iteration gives keys and values.
+  std::vector<std::string> keys, ref_keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  for (auto it = r.begin(); it != r.end(); ++it) ref_keys.push_back(it.key());
+  CHECK(keys == ref_keys);
+  CHECK(outcome([&] { return j["a"].begin().key(); }) ==
+        outcome([&] { return r["a"].begin().key(); }));
+  // An object built from members in any order: keys in order, the last of repeated keys; a copy
+  // is deep.
+  Json c = Json::object({{"m", Json(5)}, {"0", Json("zero")}, {"m", Json(6)}, {"a", j["o"]}});
+  const Json d = c;
+  c = Json();
+  CHECK(json_text(d) == R"({"0":"zero","a":{"a":2,"z":1},"m":6})");
+  CHECK(json_text(Json::object({{"k", Json::array({Json(1), Json(true), Json()})}})) ==
+        R"({"k":[1,true,null]})");
+  CHECK(Json(3)["k"].is_null());
 }

@@ -308,10 +308,10 @@ TEST_CASE("two-tower configs: presets, JSON and errors", "[retrieval][config]") 
     CHECK_THROWS_WITH(TwoTowerConfig::from_json(std::string(R"({"batch_size": )") + big + "}"),
                       Catch::Contains("'batch_size' must be an integer, got " + std::string(big)));
   }
-  CHECK(is_int32(nlohmann::json::parse("2147483647")));
-  CHECK(is_int32(nlohmann::json::parse("-2147483648")));
-  CHECK_FALSE(is_int32(nlohmann::json::parse("18446744073709551615")));
-  CHECK_FALSE(is_int32(nlohmann::json::parse("1.0")));
+  CHECK(is_int32(parse_json_text("2147483647")));
+  CHECK(is_int32(parse_json_text("-2147483648")));
+  CHECK_FALSE(is_int32(parse_json_text("18446744073709551615")));
+  CHECK_FALSE(is_int32(parse_json_text("1.0")));
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"item_id_dim": 0})"),
                     Catch::Contains("history feature needs item_id_dim"));
   CHECK_THROWS_WITH(TwoTowerConfig::from_json(R"({"history_encoder": "lstm"})"),
