@@ -70,6 +70,10 @@ function readSymbols(file) {
 // ours whose parameters are Eigen matrices or JSON values is ours), then what it instantiates.
 export function groupOf(name) {
   if (!name) return 'unnamed';
+  // A FunctionRef's call thunk holds the body of the lambda it refers to (inlined): the lambda's
+  // owner, named in the thunk's template argument.
+  const thunk = name.match(/^recsys::FunctionRef<[^>]*>::FunctionRef<(.*)$/);
+  if (thunk) return groupOf(thunk[1]);
   const ours = name.match(/^(?:[\w:<>, ]*?\s)?recsys::(?:(?:anonymous namespace|\(anonymous namespace\))::)?(\w+)/);
   if (ours) return `recsys::${ours[1]}`;
   // The engine's bindings (wasm/bindings.cpp: the lambdas that EMSCRIPTEN_BINDINGS registers and

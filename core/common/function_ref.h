@@ -1,6 +1,7 @@
 // A reference to a callable, for a parameter called before the function returns: no allocation
 // and no type-erasure class per callable (std::function gives each lambda passed to it a class
-// with a vtable, its type information and its name: about 0.3 KB of wasm per call site).
+// with a vtable, its type information and its name: the parallel loops' lambdas were 0.8 KB of the
+// serving engine's gzipped wasm).
 #pragma once
 
 #include <memory>

@@ -56,6 +56,7 @@ test('a function is grouped by its own name before the types it mentions', () =>
   assert.equal(groupOf('recsys::TwoTowerModel::user_embeddings(std::__2::vector<recsys::UserQuery> const&, Eigen::Matrix<float, -1, -1, 1, -1, -1>&) const'), 'recsys::TwoTowerModel');
   assert.equal(groupOf('int recsys::(anonymous namespace)::get<int>(nlohmann::json_abi_v3_11_2::basic_json<> const&, char const*)'), 'recsys::get');
   assert.equal(groupOf('Eigen::internal::gebp_kernel<float, float, long>::operator()(float*)'), 'Eigen');
+  assert.equal(groupOf("recsys::FunctionRef<void ()>::FunctionRef<recsys::TwoTowerModel::compute_gradients(recsys::TrainingBatch const&)::$_4&, 0>(recsys::TwoTowerModel::compute_gradients(recsys::TrainingBatch const&)::$_4&)::'lambda'(void*)::__invoke(void*)"), 'recsys::TwoTowerModel');
   assert.equal(groupOf('void Eigen::internal::generic_product_impl<recsys::X>::evalTo()'), 'Eigen');
   assert.equal(groupOf('nlohmann::json_abi_v3_11_2::detail::lexer<>::scan()'), 'nlohmann_json');
   assert.equal(groupOf('std::__2::vector<recsys::nn::Dense, std::__2::allocator<recsys::nn::Dense> >::max_size() const'), 'libc++ / libc++abi');
