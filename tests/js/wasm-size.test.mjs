@@ -91,3 +91,12 @@ test("the serving engine keeps the full engine's copies of Eigen's GEMM kernels 
       `${name.slice(0, 80)}: ${serve.get(name)} bytes in the serving engine, ${full.get(name)} in the full one`);
   }
 });
+
+// The serving engine's download budget (issue 14: 150 KB gzipped), by the same measure as
+// `npm run bench -- size` (zlib level 9): a change that adds to the serving engine shows here,
+// and the README's "Size" says what its bytes hold and what was cut to meet it.
+test('the serving engine .wasm stays within 150 KB gzipped', () => {
+  const file = new URL('../../build-wasm/dist/recsys-serve.wasm', import.meta.url).pathname;
+  const gz = analyse(file).gzipBytes;
+  assert.ok(gz <= 150 * 1024, `recsys-serve.wasm is ${gz} bytes gzipped (${(gz / 1024).toFixed(1)} KB), over 150 KB`);
+});
