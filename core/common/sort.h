@@ -49,6 +49,15 @@ std::vector<std::size_t> best_indices(std::size_t n, std::size_t m, const Less& 
   return order;
 }
 
+// The elements v[order[0]], v[order[1]], ...: a sort's or a selection's result from its indices.
+template <class T>
+std::vector<T> in_order(const T* v, const std::vector<std::size_t>& order) {
+  std::vector<T> out;
+  out.reserve(order.size());
+  for (std::size_t i : order) out.push_back(v[i]);
+  return out;
+}
+
 // 0, 1, ..., n - 1 sorted by less(a, b), then by the index: a stable sort of n elements by less.
 template <class Less>
 std::vector<std::size_t> stable_order(std::size_t n, const Less& less) {

@@ -90,7 +90,6 @@ RECSYS_LOOP void sort_by_time(std::vector<Interaction>& events,
   const auto by_time = [](const Interaction& x, const Interaction& y) {
     return x.timestamp < y.timestamp;
   };
-  std::vector<Interaction> sorted;
   for (std::size_t u = 0; u + 1 < offsets.size(); ++u) {
     auto b = events.begin() + offsets[u], e = events.begin() + offsets[u + 1];
     if (std::is_sorted(b, e, by_time)) continue;
@@ -99,8 +98,7 @@ RECSYS_LOOP void sort_by_time(std::vector<Interaction>& events,
           return b[static_cast<std::ptrdiff_t>(x)].timestamp <
                  b[static_cast<std::ptrdiff_t>(y)].timestamp;
         });
-    sorted.clear();
-    for (std::size_t i : order) sorted.push_back(b[static_cast<std::ptrdiff_t>(i)]);
+    const std::vector<Interaction> sorted = in_order(&*b, order);
     std::copy(sorted.begin(), sorted.end(), b);
   }
 }

@@ -18,8 +18,8 @@ namespace recsys {
 
 // A JSON error, with the text nlohmann_json gives the same error, e.g. "[json.exception.
 // parse_error.101] parse error at line 1, column 2: syntax error: ..." or "[json.exception.
-// type_error.302] type must be string, but is number". kind: parse_error, type_error or
-// out_of_range.
+// type_error.302] type must be string, but is number". kind: parse_error, type_error,
+// out_of_range or invalid_iterator.
 class JsonError : public std::runtime_error {
  public:
   JsonError(std::string_view kind, int id, std::string_view message);
@@ -91,9 +91,9 @@ class Json {
   // The member's value: out_of_range 403 when it is missing, type_error 304 on a non-object.
   const Json& at(std::string_view key) const;
   const Json& operator[](const char* key) const { return (*this)[std::string_view(key)]; }
-  // An element of an array (i < size()).
-  const Json& operator[](std::size_t i) const { return (*a_)[i]; }
-  const Json& operator[](int i) const { return (*a_)[static_cast<std::size_t>(i)]; }
+  // An element of an array, i < size() (type_error 302 on a non-array).
+  const Json& operator[](std::size_t i) const { return elements()[i]; }
+  const Json& operator[](int i) const { return elements()[static_cast<std::size_t>(i)]; }
 
   // The value as T: bool from a boolean; any arithmetic type from a number, and but for double,
   // long long and unsigned long long from a boolean (a static_cast, as nlohmann_json's get<T>());
@@ -155,7 +155,7 @@ class Json {
     const Json& operator*() const { return value(); }
     const Json* operator->() const { return &value(); }
     const Json& value() const;
-    const std::string& key() const;  // type_error 207 unless iterating an object
+    const std::string& key() const;  // invalid_iterator 207 unless iterating an object
     const_iterator& operator++() {
       ++i_;
       return *this;

@@ -272,10 +272,7 @@ Safetensors read_safetensors(std::string_view bytes, const std::string& source, 
       const Range &x = ranges[a], &y = ranges[b];
       return x.begin < y.begin || (x.begin == y.begin && x.end < y.end);
     });
-    std::vector<Range> sorted;
-    sorted.reserve(ranges.size());
-    for (std::size_t i : order) sorted.push_back(ranges[i]);
-    ranges.swap(sorted);
+    ranges = in_order(ranges.data(), order);
   }
   std::uint64_t expect = 0;
   for (const auto& r : ranges) {

@@ -30,10 +30,7 @@ std::vector<std::pair<float, std::int32_t>> best_of(
   const auto order = best_indices(v.size(), m, [&v](std::size_t a, std::size_t b) {
     return v[a].first > v[b].first || (v[a].first == v[b].first && v[a].second < v[b].second);
   });
-  std::vector<std::pair<float, std::int32_t>> out;
-  out.reserve(m);
-  for (std::size_t k : order) out.push_back(v[k]);
-  return out;
+  return in_order(v.data(), order);
 }
 
 // Item pairs counted over sets of distinct items (CSR: set k holds items[start[k] .. start[k+1])),
@@ -137,10 +134,7 @@ CoOccurrence::CoOccurrence(const Baskets& b) : baskets_(b.baskets) {
                                                 [&out, &better](std::size_t a, std::size_t b) {
                                                   return better(out[a], out[b]);
                                                 });
-                std::vector<std::pair<std::int32_t, float>> best;
-                best.reserve(order.size());
-                for (std::size_t k : order) best.push_back(out[k]);
-                out = std::move(best);
+                out = in_order(out.data(), order);
               });
 }
 

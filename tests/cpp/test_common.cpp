@@ -153,6 +153,13 @@ TEST_CASE("sort_indices and stable_order agree with std::sort and std::stable_so
       return by_key(a, b) || (key[a] == key[b] && a < b);
     });
     CHECK(order == expect);
+    // The keys in that order, and the two best by key (ties by the lower index).
+    const std::vector<int> sorted = recsys::in_order(key.data(), order);
+    for (std::size_t i = 0; i < sorted.size(); ++i) CHECK(sorted[i] == key[expect[i]]);
+    if (n >= 2)
+      CHECK(recsys::best_indices(key.size(), 2, [&](std::size_t a, std::size_t b) {
+              return by_key(a, b) || (key[a] == key[b] && a < b);
+            }) == std::vector<std::size_t>(expect.begin(), expect.begin() + 2));
   }
 }
 

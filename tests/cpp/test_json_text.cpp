@@ -575,4 +575,7 @@ TEST_CASE("Json reads as nlohmann_json's DOM: kinds, conversions, lookups and th
   CHECK(json_text(Json::object({{"k", Json::array({Json(1), Json(true), Json()})}})) ==
         R"({"k":[1,true,null]})");
   CHECK(Json(3)["k"].is_null());
+  // An element of a non-array is a type error (nlohmann_json's const operator[] says 305 there).
+  CHECK_THROWS_WITH(j["s"][0], "[json.exception.type_error.302] type must be array, but is string");
+  CHECK(j["a"][1].string() == "two");
 }
