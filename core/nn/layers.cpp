@@ -69,7 +69,16 @@ void Dense::forward_rows(const Matrix& X, Matrix& Y, Eigen::Index r0, Eigen::Ind
 }
 
 void Dense::mask_gradient(const Matrix& Y, Matrix& dY) const {
-  if (activation == Activation::Relu) dY = (Y.array() > 0.0f).select(dY, 0.0f);
+  if (activation != Activation::Relu) return;
+  // A select per element, branch-free (it vectorises: a blend natively, v128.bitselect in wasm).
+  // Eigen's select() became a branch per element here, mispredicted on half the ReLU outputs:
+  // 8 % of a one-thread training step.
+  RECSYS_CHECK(Y.rows() == dY.rows() && Y.cols() == dY.cols(), "Dense: the gradient is ",
+               dY.rows(), " x ", dY.cols(), ", the output ", Y.rows(), " x ", Y.cols());
+  const float* y = Y.data();
+  float* d = dY.data();
+  const Eigen::Index n = dY.size();
+  for (Eigen::Index i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : 0.0f;
 }
 
 void Dense::weight_gradients(const Matrix& X, const Matrix& dY) {
