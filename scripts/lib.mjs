@@ -10,7 +10,7 @@ export const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 // Debian packages by purpose. nodejs and npm are assumed (they run this script).
 export const PACKAGES = {
-  build: ['cmake', 'ninja-build', 'g++', 'gzip', 'zlib1g-dev', 'libboost-math-dev', 'libeigen3-dev', 'nlohmann-json3-dev', 'catch2', 'emscripten'],
+  build: ['cmake', 'ninja-build', 'g++', 'gzip', 'zlib1g-dev', 'libeigen3-dev', 'nlohmann-json3-dev', 'catch2', 'emscripten'],
   browser: ['chromium'],
   fuzz: ['clang-14', 'libclang-rt-14-dev'],  // libFuzzer and the sanitizers' runtimes for clang
 };

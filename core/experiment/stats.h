@@ -1,5 +1,5 @@
-// The statistics of the experiment layer: distribution functions (Boost.Math), two-sample tests
-// on means (Welch) and proportions (z), the delta method for ratio metrics, the sample-ratio-
+// The statistics of the experiment layer: distribution functions (distributions.h), two-sample
+// tests on means (Welch) and proportions (z), the delta method for ratio metrics, the sample-ratio-
 // mismatch check, CUPED, power and minimum sample sizes, and an always-valid sequential test
 // (mixture SPRT). Tests pin every figure to SciPy / statsmodels (tests/reference/).
 // Differences are treatment - control; p-values are two-sided.

@@ -73,8 +73,8 @@ void Dense::mask_gradient(const Matrix& Y, Matrix& dY) const {
   // A select per element, branch-free (it vectorises: a blend natively, v128.bitselect in wasm).
   // Eigen's select() became a branch per element here, mispredicted on half the ReLU outputs:
   // 8 % of a one-thread training step.
-  RECSYS_CHECK(Y.rows() == dY.rows() && Y.cols() == dY.cols(), "Dense: the gradient is ",
-               dY.rows(), " x ", dY.cols(), ", the output ", Y.rows(), " x ", Y.cols());
+  RECSYS_CHECK(Y.rows() == dY.rows() && Y.cols() == dY.cols(), "Dense: the gradient is ", dY.rows(),
+               " x ", dY.cols(), ", the output ", Y.rows(), " x ", Y.cols());
   const float* y = Y.data();
   float* d = dY.data();
   const Eigen::Index n = dY.size();
