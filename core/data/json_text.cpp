@@ -463,6 +463,11 @@ JsonObject& JsonObject::add(std::string_view key, const std::vector<int>& values
   return *this;
 }
 
+JsonObject& JsonObject::add(std::string_view key, const std::vector<std::int64_t>& values) {
+  append_array(slot(key), values, [](std::string& out, std::int64_t v) { append_integer(out, v); });
+  return *this;
+}
+
 JsonObject& JsonObject::add(std::string_view key, const std::vector<std::string>& values) {
   append_array(slot(key), values,
                [](std::string& out, const std::string& v) { append_escaped(out, v); });

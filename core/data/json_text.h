@@ -60,6 +60,7 @@ class JsonObject {
       return add_unsigned(key, static_cast<std::uint64_t>(value));
   }
   JsonObject& add(std::string_view key, const std::vector<int>& values);  // an array of integers
+  JsonObject& add(std::string_view key, const std::vector<std::int64_t>& values);
   JsonObject& add(std::string_view key, const std::vector<std::string>& values);  // of strings
   JsonObject& add(std::string_view key, const std::vector<double>& values);       // of doubles
   JsonObject& add(std::string_view key, const JsonObject& object) {

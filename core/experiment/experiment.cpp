@@ -7,16 +7,13 @@
 #include <mutex>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "common/check.h"
 #include "common/hash.h"
-#include "data/json_nlohmann.h"
 #include "data/json_options.h"
+#include "data/json_text.h"
+#include "data/json_value.h"
 
 namespace recsys::experiment {
-
-using nlohmann::json;
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -266,10 +263,10 @@ struct Experiment::Impl {
   std::vector<double> shown_count;
   std::vector<Sequential> sequential_ctr, sequential_rpu;          // per arm (against arm 0)
   std::vector<double> ab_sessions, ab_click_sessions, ab_revenue;  // per arm, per session
-  json history = json::array();
+  std::vector<std::string> history;  // the report's chart points, each as JSON text
   // Bandit.
   std::unique_ptr<Bandit> bandit;
-  json bandit_history = json::array();
+  std::vector<std::string> bandit_history;
   // OPE.
   int logging = 0, target = 0;
   Moments ips, dr, snips, dm, truth;
@@ -561,21 +558,43 @@ void Experiment::run_ope(std::int64_t n) {
 // Report
 
 namespace {
-json interval(double value, double lo, double hi) {
-  return {{"value", value}, {"ciLow", lo}, {"ciHigh", hi}};
+// The report is written as text member by member (data/json_text.h: byte for byte what
+// nlohmann_json's DOM wrote, keys in byte order): the DOM built with initializer lists cost the
+// full engine about 4 KB gzipped here and brought nlohmann_json's DOM into it.
+JsonObject interval(double value, double lo, double hi) {
+  JsonObject o;
+  o.add("value", value).add("ciLow", lo).add("ciHigh", hi);
+  return o;
 }
 
-json test_json(const TestResult& t) {
-  return {{"control", t.control},       {"treatment", t.treatment},
-          {"difference", t.difference}, {"relative", t.relative},
-          {"ciLow", t.ci_low},          {"ciHigh", t.ci_high},
-          {"statistic", t.statistic},   {"df", std::isfinite(t.df) ? json(t.df) : json(nullptr)},
-          {"pValue", t.p_value}};
+JsonObject test_json(const TestResult& t) {
+  JsonObject o;
+  o.add("control", t.control)
+      .add("treatment", t.treatment)
+      .add("difference", t.difference)
+      .add("relative", t.relative)
+      .add("ciLow", t.ci_low)
+      .add("ciHigh", t.ci_high)
+      .add("statistic", t.statistic)
+      .add("pValue", t.p_value);
+  if (std::isfinite(t.df))
+    o.add("df", t.df);
+  else
+    o.add_text("df", "null");
+  return o;
 }
 
-json sequential_json(const Sequential& q) {
-  if (!q.started) return {{"sequentialP", 1.0}, {"sequentialCi", {nullptr, nullptr}}};
-  return {{"sequentialP", q.min_p}, {"sequentialCi", {q.ci_low, q.ci_high}}};
+void add_sequential(JsonObject& o, const Sequential& q) {
+  if (!q.started)
+    o.add("sequentialP", 1.0).add_text("sequentialCi", "[null,null]");
+  else
+    o.add("sequentialP", q.min_p).add("sequentialCi", std::vector<double>{q.ci_low, q.ci_high});
+}
+
+std::string array_text(const std::vector<std::string>& elements) {
+  JsonArray a;
+  for (const std::string& e : elements) a.add_text(e);
+  return a.text();
 }
 
 // Per-arm totals and per-user moments, users in index order (deterministic sums).
@@ -627,20 +646,28 @@ void Experiment::snapshot() {
   }
   // One point of the charts: per arm the CTR and revenue per user with intervals, and the
   // first comparison's fixed-horizon and always-valid p-values.
-  const json r = to_nlohmann(parse_json_text(report_json()));
-  json point{{"sessions", ab_done_}, {"arms", json::array()}};
-  for (const auto& a : r["arms"])
-    point["arms"].push_back({{"ctr", a["ctr"]}, {"revenuePerUser", a["revenuePerUser"]}});
-  if (!r["comparisons"].empty()) {
-    const auto& c = r["comparisons"][0];
-    point["pValue"] = c["ctr"]["pValue"];
-    point["sequentialP"] = c["ctr"]["sequentialP"];
+  const Json r = parse_json_text(report_json());
+  JsonArray arms;
+  for (const Json& a : r["arms"].elements()) {
+    JsonObject arm;
+    arm.add_text("ctr", json_text(a["ctr"]))
+        .add_text("revenuePerUser", json_text(a["revenuePerUser"]));
+    arms.add(arm);
   }
-  s.history.push_back(point);
+  JsonObject point;
+  point.add("sessions", ab_done_).add_text("arms", arms.text());
+  const Json& comparisons = r["comparisons"];
+  if (!comparisons.empty()) {
+    const Json& ctr = comparisons[0]["ctr"];
+    point.add_text("pValue", json_text(ctr["pValue"]))
+        .add_text("sequentialP", json_text(ctr["sequentialP"]));
+  }
+  s.history.push_back(point.text());
   if (s.bandit) {
     const Bandit& b = *s.bandit;
-    s.bandit_history.push_back(
-        {{"sessions", bandit_done_}, {"pulls", b.pulls()}, {"totalReward", b.total_reward()}});
+    JsonObject look;
+    look.add("sessions", bandit_done_).add("pulls", b.pulls()).add("totalReward", b.total_reward());
+    s.bandit_history.push_back(look.text());
   }
 }
 
@@ -650,21 +677,26 @@ std::string Experiment::report_json() const {
   const std::vector<ArmStats> st = collect(users_, A, s.pre_revenue, s.pre_clicks);
   const double alpha = config_.alpha;
   const double z = normal_quantile(1 - alpha / 2);
-  json out{{"sessions", ab_done_}, {"plannedSessions", config_.sessions},
-           {"alpha", alpha},       {"seed", config_.seed},
-           {"salt", config_.salt}, {"done", done()}};
-  json arms = json::array();
+  JsonObject out;
+  out.add("sessions", ab_done_)
+      .add("plannedSessions", config_.sessions)
+      .add("alpha", alpha)
+      .add("seed", config_.seed)
+      .add("salt", config_.salt)
+      .add("done", done());
+  JsonArray arms;
   for (std::size_t a = 0; a < A; ++a) {
     const ArmStats& x = st[a];
-    json arm{{"name", s.arms[a].name},
-             {"users", x.users},
-             {"sessions", x.sessions},
-             {"impressions", x.impressions},
-             {"clicks", x.clicks},
-             {"carts", x.carts},
-             {"purchases", x.purchases},
-             {"revenue", x.revenue},
-             {"coverage", s.shown_count[a] / static_cast<double>(s.data.catalog.size())}};
+    JsonObject arm;
+    arm.add("name", s.arms[a].name)
+        .add("users", x.users)
+        .add("sessions", x.sessions)
+        .add("impressions", x.impressions)
+        .add("clicks", x.clicks)
+        .add("carts", x.carts)
+        .add("purchases", x.purchases)
+        .add("revenue", x.revenue)
+        .add("coverage", s.shown_count[a] / static_cast<double>(s.data.catalog.size()));
     const bool enough = x.users >= 2;
     auto proportion = [&](double k) {
       const double p = x.users > 0 ? k / x.users : 0;
@@ -673,74 +705,83 @@ std::string Experiment::report_json() const {
     };
     if (enough && x.ctr.mean_x > 0) {
       const RatioEstimate c = delta_method_ratio(x.ctr);
-      arm["ctr"] = interval(c.value, c.value - z * std::sqrt(c.variance),
-                            c.value + z * std::sqrt(c.variance));
+      arm.add("ctr", interval(c.value, c.value - z * std::sqrt(c.variance),
+                              c.value + z * std::sqrt(c.variance)));
     } else {
-      arm["ctr"] = interval(0, 0, 0);
+      arm.add("ctr", interval(0, 0, 0));
     }
-    arm["conversion"] = proportion(x.converted);
-    arm["cartRate"] = proportion(x.carted);
+    arm.add("conversion", proportion(x.converted));
+    arm.add("cartRate", proportion(x.carted));
     const double se_rpu = enough ? std::sqrt(x.rpu.variance() / x.users) : 0;
-    arm["revenuePerUser"] = interval(x.rpu.mean, x.rpu.mean - z * se_rpu, x.rpu.mean + z * se_rpu);
+    arm.add("revenuePerUser",
+            interval(x.rpu.mean, x.rpu.mean - z * se_rpu, x.rpu.mean + z * se_rpu));
     const double se_cpu = enough ? std::sqrt(x.cpu.variance() / x.users) : 0;
-    arm["clicksPerUser"] = interval(x.cpu.mean, x.cpu.mean - z * se_cpu, x.cpu.mean + z * se_cpu);
+    arm.add("clicksPerUser",
+            interval(x.cpu.mean, x.cpu.mean - z * se_cpu, x.cpu.mean + z * se_cpu));
     if (enough && x.aov.mean_x > 0) {
       const RatioEstimate o = delta_method_ratio(x.aov);
-      arm["aov"] = interval(o.value, o.value - z * std::sqrt(o.variance),
-                            o.value + z * std::sqrt(o.variance));
+      arm.add("aov", interval(o.value, o.value - z * std::sqrt(o.variance),
+                              o.value + z * std::sqrt(o.variance)));
     } else {
-      arm["aov"] = interval(0, 0, 0);
+      arm.add("aov", interval(0, 0, 0));
     }
-    arms.push_back(arm);
+    arms.add(arm);
   }
-  out["arms"] = arms;
+  out.add_text("arms", arms.text());
 
   // Each arm against the control (the first arm).
-  json comps = json::array();
-  json warnings = json::array();
+  JsonArray comps;
+  std::vector<std::string> warnings;
   const ArmStats& c = st[0];
   const bool final = ab_done_ >= config_.sessions;
   for (std::size_t a = 1; a < A; ++a) {
     const ArmStats& t = st[a];
     if (!comparable(c, t)) continue;
-    json cmp{{"arm", s.arms[a].name}, {"control", s.arms[0].name}};
+    JsonObject cmp;
+    cmp.add("arm", s.arms[a].name).add("control", s.arms[0].name);
     // CTR (ratio, delta method) with its always-valid p-value.
-    json jc = test_json(ratio_z_test(c.ctr, t.ctr, alpha));
-    jc.update(sequential_json(s.sequential_ctr[a]));
-    cmp["ctr"] = jc;
-    cmp["conversion"] =
-        test_json(two_proportion_z_test(c.converted, c.users, t.converted, t.users, alpha));
-    cmp["cartRate"] = test_json(two_proportion_z_test(c.carted, c.users, t.carted, t.users, alpha));
+    JsonObject jc = test_json(ratio_z_test(c.ctr, t.ctr, alpha));
+    add_sequential(jc, s.sequential_ctr[a]);
+    cmp.add("ctr", jc);
+    cmp.add("conversion",
+            test_json(two_proportion_z_test(c.converted, c.users, t.converted, t.users, alpha)));
+    cmp.add("cartRate",
+            test_json(two_proportion_z_test(c.carted, c.users, t.carted, t.users, alpha)));
     // Revenue and clicks per user: Welch, CUPED, the mixture SPRT, the users for 80 % power.
     for (const auto& [key, mc, mt, seq] :
          {std::make_tuple("revenuePerUser", &c.rpu, &t.rpu, &s.sequential_rpu[a]),
           std::make_tuple("clicksPerUser", &c.cpu, &t.cpu,
                           static_cast<const Sequential*>(nullptr))}) {
       const TestResult w = welch_t_test(*mc, *mt, alpha);
-      json j = test_json(w);
+      JsonObject j = test_json(w);
       if (mc->variance_x() > 0 || mt->variance_x() > 0) {
         const CupedResult cu = cuped_test(*mc, *mt, alpha);
-        j["cuped"] = {{"pValue", cu.test.p_value},
-                      {"ciLow", cu.test.ci_low},
-                      {"ciHigh", cu.test.ci_high},
-                      {"theta", cu.theta},
-                      {"varianceReduction", cu.variance_reduction}};
+        JsonObject cuped;
+        cuped.add("pValue", cu.test.p_value)
+            .add("ciLow", cu.test.ci_low)
+            .add("ciHigh", cu.test.ci_high)
+            .add("theta", cu.theta)
+            .add("varianceReduction", cu.variance_reduction);
+        j.add("cuped", cuped);
       }
       const double sd = std::sqrt((mc->variance() + mt->variance()) / 2);
       if (sd > 0 && w.difference != 0) {
         const double d = std::fabs(w.difference) / sd;
-        j["usersFor80Power"] =
-            d > 1e-4 ? json(std::ceil(t_test_sample_size(d, 0.8, alpha))) : json(nullptr);
+        if (d > 1e-4)
+          j.add("usersFor80Power", std::ceil(t_test_sample_size(d, 0.8, alpha)));
+        else
+          j.add_text("usersFor80Power", "null");
       }
-      if (seq) j.update(sequential_json(*seq));
-      cmp[key] = j;
+      if (seq) add_sequential(j, *seq);
+      cmp.add(key, j);
     }
-    cmp["aov"] = c.aov.mean_x > 0 && t.aov.mean_x > 0 && c.users >= 2 && t.users >= 2
-                     ? test_json(ratio_z_test(c.aov, t.aov, alpha))
-                     : json(nullptr);
-    comps.push_back(cmp);
+    if (c.aov.mean_x > 0 && t.aov.mean_x > 0 && c.users >= 2 && t.users >= 2)
+      cmp.add("aov", test_json(ratio_z_test(c.aov, t.aov, alpha)));
+    else
+      cmp.add_text("aov", "null");
+    comps.add(cmp);
   }
-  out["comparisons"] = comps;
+  out.add_text("comparisons", comps.text());
   if (!final && ab_done_ > 0)
     warnings.push_back("fixed-horizon p-values read at " + std::to_string(ab_done_) + " of the " +
                        std::to_string(config_.sessions) +
@@ -753,21 +794,23 @@ std::string Experiment::report_json() const {
   for (double n : counts) total += n;
   if (total > 0) {
     const SrmResult srm = srm_check(counts, s.weights);
-    out["srm"] = {{"chiSquare", srm.chi_square},
-                  {"pValue", srm.p_value},
-                  {"mismatch", srm.mismatch},
-                  {"users", counts},
-                  {"weights", s.weights}};
+    JsonObject j;
+    j.add("chiSquare", srm.chi_square)
+        .add("pValue", srm.p_value)
+        .add("mismatch", srm.mismatch)
+        .add("users", counts)
+        .add("weights", s.weights);
+    out.add("srm", j);
     if (srm.mismatch)
       warnings.push_back("sample-ratio mismatch (p = " + format_readable(srm.p_value) +
                          "): the split is broken, do not read the results");
   }
-  out["warnings"] = warnings;
-  out["history"] = s.history;
+  out.add("warnings", warnings);
+  out.add_text("history", array_text(s.history));
 
   if (s.bandit) {
     const Bandit& b = *s.bandit;
-    json means = json::array();
+    std::vector<double> means;
     for (int a = 0; a < b.arms(); ++a) means.push_back(b.mean(a));
     // Regret against the best arm in hindsight: each arm's value per session from the A/B test
     // (independent sessions) when it has 30 sessions, else the bandit's own mean.
@@ -778,43 +821,45 @@ std::string Experiment::report_json() const {
                          : b.mean(static_cast<int>(a));
     }
     const double best = *std::max_element(value.begin(), value.end());
-    json jb{{"policy", bandit_policy_name(b.config().policy)},
-            {"reward", config_.bandit.revenue ? "revenue" : "clicks"},
-            {"sessions", bandit_done_},
-            {"plannedSessions", config_.bandit.sessions},
-            {"pulls", b.pulls()},
-            {"means", means},
-            {"totalReward", b.total_reward()},
-            {"regret", best * b.steps() - b.total_reward()},
-            {"history", s.bandit_history}};
-    out["bandit"] = jb;
+    JsonObject jb;
+    jb.add("policy", bandit_policy_name(b.config().policy))
+        .add("reward", config_.bandit.revenue ? "revenue" : "clicks")
+        .add("sessions", bandit_done_)
+        .add("plannedSessions", config_.bandit.sessions)
+        .add("pulls", b.pulls())
+        .add("means", means)
+        .add("totalReward", b.total_reward())
+        .add("regret", best * b.steps() - b.total_reward())
+        .add_text("history", array_text(s.bandit_history));
+    out.add("bandit", jb);
   }
   if (config_.ope.enabled) {
     const double n = s.ips.n;
-    json jo{{"logging", s.arms[static_cast<std::size_t>(s.logging)].name},
-            {"target", s.arms[static_cast<std::size_t>(s.target)].name},
-            {"epsilon", config_.ope.epsilon},
-            {"sessions", ope_done_},
-            {"plannedSessions", config_.ope.sessions},
-            {"counts", s.ope_counts}};
+    JsonObject jo;
+    jo.add("logging", s.arms[static_cast<std::size_t>(s.logging)].name)
+        .add("target", s.arms[static_cast<std::size_t>(s.target)].name)
+        .add("epsilon", config_.ope.epsilon)
+        .add("sessions", ope_done_)
+        .add("plannedSessions", config_.ope.sessions)
+        .add("counts", s.ope_counts);
     if (n >= 2) {
       auto est = [&](const Moments& m) {
         const double se = std::sqrt(m.variance() / m.n);
         return interval(m.mean, m.mean - z * se, m.mean + z * se);
       };
-      jo["truth"] = est(s.truth);
-      jo["ips"] = est(s.ips);
-      jo["dr"] = est(s.dr);
-      jo["dm"] = est(s.dm);  // the reward model alone (the direct method)
+      jo.add("truth", est(s.truth));
+      jo.add("ips", est(s.ips));
+      jo.add("dr", est(s.dr));
+      jo.add("dm", est(s.dm));  // the reward model alone (the direct method)
       if (s.snips.mean_x > 0) {
         const RatioEstimate r = delta_method_ratio(s.snips);
-        jo["snips"] = interval(r.value, r.value - z * std::sqrt(r.variance),
-                               r.value + z * std::sqrt(r.variance));
+        jo.add("snips", interval(r.value, r.value - z * std::sqrt(r.variance),
+                                 r.value + z * std::sqrt(r.variance)));
       }
     }
-    out["ope"] = jo;
+    out.add("ope", jo);
   }
-  return json_text(out);
+  return out.text();
 }
 
 }  // namespace recsys::experiment

@@ -4,11 +4,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <set>
 
 #include "common/check.h"
 #include "common/sort.h"
-#include "data/json_nlohmann.h"
 #include "data/json_options.h"
+#include "data/json_text.h"
 
 namespace recsys::io {
 
@@ -141,15 +142,20 @@ const Tensor* Safetensors::find(std::string_view name) const {
 std::string write_safetensors(const std::vector<Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata) {
   RECSYS_CHECK(is_little_endian(), "safetensors: big-endian hosts are not supported");
-  nlohmann::json header = nlohmann::json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  JsonObject header;  // written as text (data/json_text.h), keys in byte order
+  if (!metadata.empty()) {
+    JsonObject m;
+    for (const auto& [key, value] : metadata) m.add(key, value);
+    header.add("__metadata__", m);
+  }
+  std::set<std::string_view> names;
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
     RECSYS_CHECK(t.dtype == "F32" || t.dtype == "F16" || t.dtype == "I8", "safetensors: tensor '",
                  t.name, "' has dtype ", t.dtype, ", only F32, F16 and I8 are written");
     RECSYS_CHECK(!t.name.empty() && t.name != "__metadata__", "safetensors: bad tensor name '",
                  t.name, "'");
-    RECSYS_CHECK(!header.contains(t.name), "safetensors: duplicate tensor name '", t.name, "'");
+    RECSYS_CHECK(names.insert(t.name).second, "safetensors: duplicate tensor name '", t.name, "'");
     RECSYS_CHECK(t.elements() == static_cast<std::int64_t>(t.data.size()), "safetensors: tensor '",
                  t.name, "' has ", t.data.size(), " values for its shape");
     if (t.dtype == "I8")
@@ -159,11 +165,15 @@ std::string write_safetensors(const std::vector<Tensor>& tensors,
             "safetensors: I8 tensor '", t.name, "' has value ", t.data[i], " at ", i,
             ", not an integer in -128 .. 127");
     const std::uint64_t bytes = t.data.size() * static_cast<std::uint64_t>(dtype_size(t.dtype));
-    header[t.name] = {
-        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    JsonObject entry;
+    entry.add("dtype", t.dtype)
+        .add("shape", t.shape)
+        .add("data_offsets", std::vector<std::int64_t>{static_cast<std::int64_t>(offset),
+                                                       static_cast<std::int64_t>(offset + bytes)});
+    header.add(t.name, entry);
     offset += bytes;
   }
-  std::string h = json_text(header);
+  std::string h = header.text();
   while (h.size() % 8) h.push_back(' ');
   std::string out(8, '\0');
   const std::uint64_t n = h.size();

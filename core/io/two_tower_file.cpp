@@ -9,8 +9,9 @@
 
 #include "common/check.h"
 #include "common/tiering.h"
-#include "data/json_nlohmann.h"
 #include "data/json_options.h"
+#include "data/json_text.h"
+#include "data/json_value.h"
 #include "io/manifest_arrays.h"
 #include "io/safetensors.h"
 #include "nn/kernels.h"
@@ -86,13 +87,23 @@ std::vector<io::Tensor> at_precision(std::vector<io::Tensor> tensors,
   return out;
 }
 
-nlohmann::json info_json(const TrainingInfo& i) {
-  nlohmann::json j{{"dataset", i.dataset},       {"epochs", i.epochs},
-                   {"best_epoch", i.best_epoch}, {"examples_per_epoch", i.examples_per_epoch},
-                   {"final_loss", i.final_loss}, {"seconds", i.seconds}};
-  if (i.validation_recall_at_10 >= 0) j["validation_recall_at_10"] = i.validation_recall_at_10;
-  if (i.popularity_recall_at_10 >= 0) j["popularity_recall_at_10"] = i.popularity_recall_at_10;
+JsonObject info_json(const TrainingInfo& i) {
+  JsonObject j;
+  j.add("dataset", i.dataset)
+      .add("epochs", i.epochs)
+      .add("best_epoch", i.best_epoch)
+      .add("examples_per_epoch", i.examples_per_epoch)
+      .add("final_loss", i.final_loss)
+      .add("seconds", i.seconds);
+  if (i.validation_recall_at_10 >= 0) j.add("validation_recall_at_10", i.validation_recall_at_10);
+  if (i.popularity_recall_at_10 >= 0) j.add("popularity_recall_at_10", i.popularity_recall_at_10);
   return j;
+}
+
+// JSON text written by another writer, as nlohmann_json's dump() of its DOM wrote it: parsed
+// and written again (keys in byte order, numbers in their shortest form).
+std::string normalised(const std::string& text) {
+  return json_text(parse_json_text(text));
 }
 
 // Whether v is an integer that T holds (nlohmann's get<int> would cast 1e300 or 1.5 silently;
@@ -177,7 +188,7 @@ struct TwoTowerFile::Parsed {
 };
 
 std::string training_info_json(const TrainingInfo& info) {
-  return json_text(info_json(info));
+  return info_json(info).text();
 }
 
 TrainingInfo training_info_from_json(std::string_view json) {
@@ -203,7 +214,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
   check_precision(precision, "model files");
   auto& m = const_cast<TwoTowerModel&>(model);  // float_parameters() hands out mutable pointers
   std::vector<io::Tensor> tensors;
-  nlohmann::json shapes = nlohmann::json::object();
+  JsonObject shapes;        // a name added again replaces its shape
   if (model.user_codes_) {  // a user table held as codes: its floats, first as parameters() has it
     const auto& c = *model.user_codes_;
     io::Tensor t;
@@ -211,7 +222,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     t.shape = {c.rows, c.cols};
     t.data.resize(static_cast<std::size_t>(c.rows) * static_cast<std::size_t>(c.cols));
     c.dequantize(t.data.data());
-    shapes[t.name] = t.shape;
+    shapes.add(t.name, t.shape);
     tensors.push_back(std::move(t));
   }
   for (const auto& p : m.float_parameters()) {
@@ -221,7 +232,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     if (p.name.size() > 5 && p.name.compare(p.name.size() - 5, 5, "/bias") == 0)
       t.shape = {p.value->cols()};
     t.data.assign(p.value->data(), p.value->data() + p.value->size());
-    shapes[t.name] = t.shape;
+    shapes.add(t.name, t.shape);
     tensors.push_back(std::move(t));
   }
   // A serving file's user table: the rows the users and the anonymous row reach, in row order
@@ -246,7 +257,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
                     t.data.begin() + static_cast<std::ptrdiff_t>(r + 1) * cols);
     t.shape[0] = static_cast<std::int64_t>(rows.size()) / cols;
     t.data = std::move(rows);
-    shapes[t.name] = t.shape;
+    shapes.add(t.name, t.shape);
   }
   // The ranker's and the candidate ranker's tensors (small) stay F32 at every precision.
   tensors = at_precision(std::move(tensors), precision);
@@ -256,7 +267,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
     auto at = std::find_if(tensors.begin(), tensors.end(),
                            [](const io::Tensor& x) { return x.name == "user/id_embedding"; });
     at += at + 1 != tensors.end() && (at + 1)->name == "user/id_embedding.scale" ? 2 : 1;
-    shapes[k.name] = k.shape;
+    shapes.add(k.name, k.shape);
     tensors.insert(at, std::move(k));
   }
   if (ranker)
@@ -267,7 +278,7 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
       if (name.size() > 5 && name.compare(name.size() - 5, 5, "/bias") == 0)
         t.shape = {tensor->cols()};
       t.data.assign(tensor->data(), tensor->data() + tensor->size());
-      shapes[t.name] = t.shape;
+      shapes.add(t.name, t.shape);
       tensors.push_back(std::move(t));
     }
   if (candidate_ranker)
@@ -278,55 +289,63 @@ ModelFiles TwoTowerFile::save(const TwoTowerModel& model, const TrainingInfo& in
       if (tensor->rows() > 1 || name.compare(name.size() - 7, 7, "/kernel") == 0)
         t.shape = {tensor->rows(), tensor->cols()};
       t.data.assign(tensor->data(), tensor->data() + tensor->size());
-      shapes[t.name] = t.shape;
+      shapes.add(t.name, t.shape);
       tensors.push_back(std::move(t));
     }
-  nlohmann::json j;
+  // The manifest, written as text member by member (data/json_text.h; compact: the item and user
+  // lists are long).
+  JsonObject j;
   // f32 files stay readable by version-1 builds, f16 and int8 ones by version-2 builds.
   const int version = !kept.empty() ? 3 : precision == "f32" ? 1 : 2;
-  j["format"] = kFormat;
-  j["format_version"] = version;
-  if (precision != "f32") j["precision"] = precision;
-  j["preset"] = model.config_.preset;
-  j["config"] = to_nlohmann(parse_json_text(model.config_.to_json()));
-  j["items"] = {{"ids", model.items_.tokens()},
-                {"category", model.item_category_},
-                {"brand", model.item_brand_},
-                {"price", model.item_price_}};
-  if (model.config_.title_dim > 0) j["items"]["title"] = model.item_title_;  // only when read
-  j["users"] = model.users_.tokens();
-  j["categories"] = model.categories_.tokens();
-  j["brands"] = model.brands_.tokens();
+  j.add("format", kFormat).add("format_version", version);
+  if (precision != "f32") j.add("precision", precision);
+  j.add("preset", model.config_.preset);
+  j.add_text("config", normalised(model.config_.to_json()));
+  JsonObject items;
+  items.add("ids", model.items_.tokens())
+      .add("category", model.item_category_)
+      .add("brand", model.item_brand_)
+      .add("price", model.item_price_);
+  if (model.config_.title_dim > 0) items.add("title", model.item_title_);  // only when read
+  j.add("items", items);
+  j.add("users", model.users_.tokens());
+  j.add("categories", model.categories_.tokens());
+  j.add("brands", model.brands_.tokens());
   const auto& c = model.config_;
-  j["hashing"] = {
-      {"function", "fnv1a64(seed_k, utf8 id) -> splitmix64 -> mod buckets"},
-      {"user",
-       {{"buckets", c.user_buckets}, {"hashes", model.user_slots()}, {"seed", c.seed * 2 + 1}}},
-      {"item",
-       {{"buckets", c.item_buckets}, {"hashes", model.item_slots()}, {"seed", c.seed * 2 + 2}}}};
-  j["price"] = {{"feature", c.price_feature},
-                {"log_mean", model.price_.log_mean},
-                {"log_std", model.price_.log_std},
-                {"boundaries", model.price_.boundaries}};
-  j["tensors"] = shapes;
-  j["training"] = info_json(info);
+  JsonObject user, item, hashing;
+  user.add("buckets", c.user_buckets).add("hashes", model.user_slots()).add("seed", c.seed * 2 + 1);
+  item.add("buckets", c.item_buckets).add("hashes", model.item_slots()).add("seed", c.seed * 2 + 2);
+  hashing.add("function", "fnv1a64(seed_k, utf8 id) -> splitmix64 -> mod buckets")
+      .add("user", user)
+      .add("item", item);
+  j.add("hashing", hashing);
+  JsonObject price;
+  price.add("feature", c.price_feature)
+      .add("log_mean", model.price_.log_mean)
+      .add("log_std", model.price_.log_std)
+      .add("boundaries", model.price_.boundaries);
+  j.add("price", price);
+  j.add("tensors", shapes);
+  j.add("training", info_json(info));
   if (ranker) {
     // Whole counts as JSON integers ("3", not "3.0"): a reader parses those without strtod.
-    nlohmann::json counts = nlohmann::json::array();
+    JsonArray counts;
     for (double c : ranker->item_counts())
       if (c == std::floor(c) && std::fabs(c) < 9007199254740992.0)
-        counts.push_back(static_cast<std::int64_t>(c));
+        counts.add_text(std::to_string(static_cast<std::int64_t>(c)));
       else
-        counts.push_back(c);
-    j["ranking"] = {{"config", to_nlohmann(parse_json_text(ranker->config().to_json()))},
-                    {"item_counts", std::move(counts)}};
+        counts.add_text(json_text(Json(c)));
+    JsonObject ranking;
+    ranking.add_text("config", normalised(ranker->config().to_json()))
+        .add_text("item_counts", counts.text());
+    j.add("ranking", ranking);
   }
   if (candidate_ranker)
-    j["candidate_ranker"] = to_nlohmann(parse_json_text(candidate_ranker->manifest_json()));
+    j.add_text("candidate_ranker", normalised(candidate_ranker->manifest_json()));
   ModelFiles f;
   f.weights = io::write_safetensors(
       tensors, {{"format", kFormat}, {"format_version", std::to_string(version)}});
-  f.manifest = json_text(j);  // compact: the item and user lists are long
+  f.manifest = j.text();
   return f;
 }
 
@@ -426,7 +445,7 @@ TwoTowerFile::Parsed TwoTowerFile::parse_files(std::string_view weights,
                       " MiB limit");
   RECSYS_CHECK_FORMAT(weights.size() <= kMaxWeightsBytes, source, "/model.safetensors: ",
                       weights.size(), " bytes, over the ", kMaxWeightsBytes >> 20, " MiB limit");
-  // The large arrays by the fast reader; anything it cannot vouch for, by nlohmann_json alone.
+  // The large arrays by the fast reader; anything it cannot vouch for, by the JSON reader alone.
   if (auto split = io::split_manifest(manifest_text))
     return Parsed{std::move(split->rest), std::move(split->arrays), weights, source, std::nullopt};
   return Parsed{parse_json_object(manifest_text, where), {}, weights, source, std::nullopt};

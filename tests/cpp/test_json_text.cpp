@@ -14,8 +14,8 @@
 
 #include "common/decimal.h"
 #include "common/rng.h"
-#include "data/json_nlohmann.h"
 #include "data/json_text.h"
+#include "json_nlohmann.h"
 #include "retrieval/two_tower_config.h"
 
 using namespace recsys;

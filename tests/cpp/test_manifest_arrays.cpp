@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/rng.h"
-#include "data/json_nlohmann.h"
 #include "fixture.h"
 #include "io/manifest_arrays.h"
 #include "io/two_tower_file.h"
+#include "json_nlohmann.h"
 
 using namespace recsys;
 

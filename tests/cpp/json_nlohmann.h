@@ -1,6 +1,6 @@
-// nlohmann_json's DOM and the core's Json value (data/json_value.h), each to the other, for the
-// code that still builds documents with nlohmann_json (model files' manifests, experiment
-// reports: the full engine and the command line, not the serving engine).
+// nlohmann_json's DOM and the core's Json value (data/json_value.h), each to the other: for the
+// tests that hold the core's JSON reader, writer and value to nlohmann_json's (the engines write
+// their documents as text, data/json_text.h, and no longer link nlohmann_json).
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-#include "data/json_nlohmann.h"
+#include "json_nlohmann.h"
 
 #include "data/json_text.h"
 
