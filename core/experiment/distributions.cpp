@@ -70,15 +70,23 @@ double normal_cdf_of(double z) {
   return 0.5 * std::erfc(-z * kSqrtHalf);
 }
 
-// {u / (u + v), v / (u + v)} for u, v >= 0, each without overflow or cancellation (v may be the
-// square of a large t).
-std::pair<double, double> shares(double u, double v) {
-  if (v > u) {
-    const double r = u / v;
+// {df / (df + t^2), t^2 / (df + t^2)}, each without cancellation, and without forming t^2
+// where it would overflow (beyond 1.3e154, which a small df's far quantiles reach).
+std::pair<double, double> shares(double df, double t) {
+  const double a = std::fabs(t);
+  if (a * a > df) {
+    const double r = df / a / a;
     return {r / (1 + r), 1 / (1 + r)};
   }
-  const double r = v / u;
+  const double r = a / df * a;
   return {1 / (1 + r), r / (1 + r)};
+}
+
+// log(1 + t^2 / df), for any finite t.
+double log1p_t2(double t, double df) {
+  const double a = std::fabs(t);
+  if (a * a > df) return 2 * std::log(a) - std::log(df) + std::log1p(df / a / a);
+  return std::log1p(a / df * a);
 }
 
 // The 8-point Gauss-Legendre rule on [-1, 1], by Newton's method on P_8 (once).
@@ -114,7 +122,7 @@ struct GaussLegendre8 {
 double t_upper_by_quadrature(double t, double df) {
   static const GaussLegendre8 rule;
   const double log_scale = -log_beta(0.5 * df, 0.5) - 0.5 * std::log(df);
-  const double slope = (df + 1) * t / (df + t * t);
+  const double slope = (df + 1) / (df / t + t);  // t > 0
   const double h = (slope > 5 ? 60 / slope : 12) / 48;
   double sum = 0;
   for (int panel = 47; panel >= 0; --panel) {  // smallest terms first
@@ -224,14 +232,13 @@ double t_upper(double t, double df) {
   if (t == 0) return 0.5;
   if (df > 1e4) return t > 0 ? t_upper_by_quadrature(t, df) : 1 - t_upper_by_quadrature(-t, df);
   // P(T > |t|) = I_x(df / 2, 1 / 2) / 2 with x = df / (df + t^2), y = t^2 / (df + t^2).
-  const auto [x, y] = shares(df, t * t);
+  const auto [x, y] = shares(df, t);
   const double tail = 0.5 * ibeta(0.5 * df, 0.5, x, y);
   return t > 0 ? tail : 1 - tail;
 }
 
 double t_density(double t, double df) {
-  return std::exp(-log_beta(0.5 * df, 0.5) - 0.5 * std::log(df) -
-                  0.5 * (df + 1) * std::log1p(t * t / df));
+  return std::exp(-log_beta(0.5 * df, 0.5) - 0.5 * std::log(df) - 0.5 * (df + 1) * log1p_t2(t, df));
 }
 
 double t_upper_quantile(double q, double df) {
@@ -278,7 +285,7 @@ double t_upper_quantile(double q, double df) {
 double nct_cdf(double t, double df, double delta) {
   if (t < 0) return 1 - nct_cdf(-t, df, -delta);
   if (df > 1e7)  // Abramowitz & Stegun 26.7.10, the normal limit with its 1/df terms
-    return normal_cdf_of((t * (1 - 0.25 / df) - delta) / std::sqrt(1 + t * t / (2 * df)));
+    return normal_cdf_of((t * (1 - 0.25 / df) - delta) / std::hypot(1.0, t / std::sqrt(2 * df)));
   const double base = normal_upper(delta);  // Phi(-delta)
   if (t == 0) return base;
   if (delta == 0) return 1 - t_upper(t, df);
@@ -287,7 +294,7 @@ double nct_cdf(double t, double df, double delta) {
   // l = delta^2 / 2; summed from the largest weight outward, upward until the terms (weights and
   // betas both falling) are negligible, downward until the weights are.
   // (Not a structured binding: C++17 lambdas cannot capture one.)
-  const std::pair<double, double> split = shares(df, t * t);
+  const std::pair<double, double> split = shares(df, t);
   const double y = split.first, x = split.second;
   const double l = 0.5 * delta * delta, log_l = std::log(l), b = 0.5 * df;
   const double log_q0 = std::log(std::fabs(delta)) + std::log(kSqrtHalf);

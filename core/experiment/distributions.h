@@ -35,7 +35,8 @@ double gamma_q(double a, double x);
 double normal_upper(double z);
 double normal_upper_quantile(double q);
 // Student's t with df > 0 degrees of freedom (not infinite): P(T > t), its density, and the t
-// with P(T > t) = q for q in (0, 1).
+// with P(T > t) = q for q in (0, 1). Tails are exact down to the t's of about 1e150 (a small df's
+// quantiles of 1e-150 and below go past them: the incomplete beta's x underflows there).
 double t_upper(double t, double df);
 double t_density(double t, double df);
 double t_upper_quantile(double q, double df);

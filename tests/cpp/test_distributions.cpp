@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <random>
 
 #include "distributions_reference.inc"
 #include "experiment/distributions.h"
@@ -110,4 +111,29 @@ TEST_CASE("power rises with n and the sample size reaches the power", "[distribu
     const double n = t_test_sample_size(d, 0.8);
     CHECK(std::fabs(t_test_power(d, n) - 0.8) < 1e-10);
   }
+}
+
+TEST_CASE("random arguments over wide ranges stay in range and invert", "[distributions]") {
+  // 0.05 to 1e12 degrees of freedom, |t| from 1e-8 to 1e6, tails from 1e-150 (deeper ones reach
+  // |t| beyond 1e150, where the incomplete beta's x underflows: not a figure any test reads).
+  std::mt19937_64 g(7);
+  auto log_uniform = [&](double lo, double hi) {
+    return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(g));
+  };
+  auto sign = [&] { return g() & 1 ? -1.0 : 1.0; };
+  int bad = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const double df = log_uniform(0.05, 1e12), t = sign() * log_uniform(1e-8, 1e6);
+    const double c = student_t_cdf(t, df);
+    bad += !(c >= 0 && c <= 1);
+    const double p = log_uniform(1e-150, 0.5), q = student_t_quantile(p, df);
+    if (std::fabs(q) < 1e150) bad += !(relative_error(student_t_cdf(q, df), p) < 1e-9);
+    const double s = chi_squared_sf(log_uniform(1e-6, 1e7), log_uniform(0.1, 1e6));
+    bad += !(s >= 0 && s <= 1);
+    const double f = dist::nct_cdf(sign() * log_uniform(1e-3, 50), log_uniform(1, 1e9),
+                                   sign() * log_uniform(1e-4, 40));
+    bad += !(f >= 0 && f <= 1);
+    if (bad) FAIL("case " << i << ": df " << df << ", t " << t << ", p " << p);
+  }
+  CHECK(bad == 0);
 }
