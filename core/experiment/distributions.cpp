@@ -125,12 +125,15 @@ double t_upper_by_quadrature(double t, double df) {
   const double slope = (df + 1) / (df / t + t);  // t > 0
   const double h = (slope > 5 ? 60 / slope : 12) / 48;
   double sum = 0;
-  for (int panel = 47; panel >= 0; --panel) {  // smallest terms first
+  for (int panel = 0; panel < 48; ++panel) {  // outward from t, until a panel adds nothing
     const double mid = t + (panel + 0.5) * h;
+    double part = 0;
     for (int i = 0; i < 8; ++i) {
       const double s = mid + 0.5 * h * rule.node[i];
-      sum += rule.weight[i] * std::exp(log_scale - 0.5 * (df + 1) * std::log1p(s * s / df));
+      part += rule.weight[i] * std::exp(log_scale - 0.5 * (df + 1) * std::log1p(s * s / df));
     }
+    sum += part;
+    if (part <= 1e-18 * sum) break;
   }
   return 0.5 * h * sum;
 }
@@ -161,13 +164,20 @@ double log_beta(double a, double b) {
   return log_gamma(a) - (b - 0.5) * std::log1p(a / b) - a * std::log(s) + a + tail;
 }
 
+namespace {
+// x^a y^b / B(a, b) for 0 < x < 1, y = 1 - x: each log from the smaller of x and y (log1p of the
+// other side).
+double beta_front(double a, double b, double x, double y) {
+  const double lx = x > 0.5 ? std::log1p(-y) : std::log(x);
+  const double ly = y > 0.5 ? std::log1p(-x) : std::log(y);
+  return std::exp(a * lx + b * ly - log_beta(a, b));
+}
+}  // namespace
+
 double ibeta(double a, double b, double x, double y) {
   if (x <= 0) return 0;
   if (y <= 0) return 1;
-  // log(x^a y^b / B(a, b)), each log from the smaller of x and y (log1p of the other side).
-  const double lx = x > 0.5 ? std::log1p(-y) : std::log(x);
-  const double ly = y > 0.5 ? std::log1p(-x) : std::log(y);
-  const double front = std::exp(a * lx + b * ly - log_beta(a, b));
+  const double front = beta_front(a, b, x, y);
   if (x * (a + b + 2) < a + 1) return std::min(1.0, front * beta_fraction(a, b, x) / a);
   return std::max(0.0, 1 - front * beta_fraction(b, a, y) / b);
 }
@@ -255,7 +265,7 @@ double t_upper_quantile(double q, double df) {
   const double power =
       std::exp(0.5 * std::log(df) - (lq + std::log(df) + log_beta(0.5 * df, 0.5)) / df);
   auto miss = [&](double t) { return std::fabs(std::log(t_upper(t, df)) - lq); };
-  double t = cf > 0 && miss(cf) <= miss(power) ? cf : power;
+  double t = df >= 10 ? cf : cf > 0 && miss(cf) <= miss(power) ? cf : power;
   // Newton's method on log P(T > t) - log q, kept inside a bracket [lo, hi] of the root.
   double lo = 0, hi = std::numeric_limits<double>::infinity();
   for (int i = 0; i < 400; ++i) {
@@ -269,6 +279,8 @@ double t_upper_quantile(double q, double df) {
     const double f = t_density(t, df);
     double next = tail > 0 && f > 0 ? t + (std::log(tail) - lq) * tail / f
                                     : std::numeric_limits<double>::quiet_NaN();
+    // Newton converges quadratically: a step this small leaves an error near 1e-16 of t.
+    if (next > lo && next < hi && std::fabs(next - t) <= 1e-8 * next) return next;
     if (!(next > lo && next < hi)) {
       if (std::isinf(hi))
         next = 2 * t + 1;
@@ -310,15 +322,56 @@ double nct_cdf(double t, double df, double delta) {
   };
   const double mode = std::floor(l);
   double sum = 0;
-  for (double j = mode; j < mode + kMaxTerms; j += 1) {
-    const Term k = term(j);
-    sum += k.value;
-    if (k.bound <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
+  // As AS 243, after the mode's two betas the others by their recurrence in a,
+  //   I_x(a + 1, b) = I_x(a, b) - g(a),  g(a) = x^a y^b / (a B(a, b)),  g(a + 1) = g(a) x (a + b) /
+  //   (a + 1),
+  // and the weights by their ratios: two incomplete betas in all instead of two a term. Where
+  // the mode's g underflows (x tiny, a large) the terms are each computed in full.
+  const double g1 = beta_front(mode + 0.5, b, x, y) / (mode + 0.5),
+               g2 = beta_front(mode + 1, b, x, y) / (mode + 1);
+  if (!(g1 > 0 && g2 > 0)) {
+    for (double j = mode; j < mode + kMaxTerms; j += 1) {
+      const Term k = term(j);
+      sum += k.value;
+      if (k.bound <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
+    }
+    for (double j = mode - 1; j >= 0; j -= 1) {
+      const Term k = term(j);
+      sum += k.value;
+      if (k.weight <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
+    }
+    return std::clamp(base + 0.5 * sum, 0.0, 1.0);
   }
-  for (double j = mode - 1; j >= 0; j -= 1) {
-    const Term k = term(j);
-    sum += k.value;
-    if (k.weight <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
+  const double p0 = std::exp(-l + mode * log_l - log_gamma(mode + 1));
+  const double q0 =
+      std::copysign(std::exp(log_q0 - l + mode * log_l - log_gamma(mode + 1.5)), delta);
+  const double i1 = ibeta(mode + 0.5, b, x, y), i2 = ibeta(mode + 1, b, x, y);
+  sum = p0 * i1 + q0 * i2;
+  {  // upward: weights and betas both falling
+    double p = p0, q = q0, b1 = i1, b2 = i2, h1 = g1, h2 = g2;
+    for (double j = mode; j < mode + kMaxTerms; j += 1) {
+      b1 = std::max(0.0, b1 - h1);
+      b2 = std::max(0.0, b2 - h2);
+      h1 *= x * (j + 0.5 + b) / (j + 1.5);
+      h2 *= x * (j + 1 + b) / (j + 2);
+      p *= l / (j + 1);
+      q *= l / (j + 1.5);
+      sum += p * b1 + q * b2;
+      if (p * b1 + std::fabs(q) * b2 <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
+    }
+  }
+  {  // downward: weights falling, betas rising to at most 1
+    double p = p0, q = q0, b1 = i1, b2 = i2, h1 = g1, h2 = g2;
+    for (double j = mode - 1; j >= 0; j -= 1) {
+      h1 *= (j + 1.5) / (x * (j + 0.5 + b));
+      h2 *= (j + 2) / (x * (j + 1 + b));
+      b1 = std::min(1.0, b1 + h1);
+      b2 = std::min(1.0, b2 + h2);
+      p *= (j + 1) / l;
+      q *= (j + 1.5) / l;
+      sum += p * b1 + q * b2;
+      if (p + std::fabs(q) <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
+    }
   }
   return std::clamp(base + 0.5 * sum, 0.0, 1.0);
 }
