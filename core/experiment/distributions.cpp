@@ -183,6 +183,7 @@ double ibeta(double a, double b, double x, double y) {
 }
 
 double gamma_q(double a, double x) {
+  if (std::isnan(a) || std::isnan(x)) return std::numeric_limits<double>::quiet_NaN();
   if (!(x > 0)) return 1;
   if (std::isinf(x)) return 0;
   const double front = gamma_front(a, x);
@@ -295,12 +296,20 @@ double t_upper_quantile(double q, double df) {
 }
 
 double nct_cdf(double t, double df, double delta) {
+  if (std::isnan(t) || std::isnan(df) || std::isnan(delta))
+    return std::numeric_limits<double>::quiet_NaN();
+  // A noncentrality whose square underflows is the central t (they differ by under 1e-160).
+  if (0.5 * delta * delta == 0) return t_upper(-t, df);
+  if (std::isinf(delta)) return delta > 0 ? 0 : 1;
+  // The lower tail as the complement of the upper one (as AS 243): accurate to 1e-16 absolute.
   if (t < 0) return 1 - nct_cdf(-t, df, -delta);
-  if (df > 1e7)  // Abramowitz & Stegun 26.7.10, the normal limit with its 1/df terms
+  // Past a noncentrality of 1e4 (l = 5e7 terms from the first) the normal limit below serves too:
+  // the mixture's terms would be summed one by one for seconds.
+  if (df > 1e7 || std::fabs(delta) > 1e4)
+    // Abramowitz & Stegun 26.7.10, the normal limit with its 1/df terms
     return normal_cdf_of((t * (1 - 0.25 / df) - delta) / std::hypot(1.0, t / std::sqrt(2 * df)));
   const double base = normal_upper(delta);  // Phi(-delta)
   if (t == 0) return base;
-  if (delta == 0) return 1 - t_upper(t, df);
   // F(t) = Phi(-delta) + 1/2 sum_j [p_j I_x(j + 1/2, df/2) + q_j I_x(j + 1, df/2)] with
   // x = t^2 / (t^2 + df), p_j = e^-l l^j / j!, q_j = delta e^-l l^j / (sqrt 2 Gamma(j + 3/2)),
   // l = delta^2 / 2; summed from the largest weight outward, upward until the terms (weights and
@@ -335,7 +344,7 @@ double nct_cdf(double t, double df, double delta) {
       sum += k.value;
       if (k.bound <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
     }
-    for (double j = mode - 1; j >= 0; j -= 1) {
+    for (double j = mode - 1; j >= 0 && j > mode - kMaxTerms; j -= 1) {
       const Term k = term(j);
       sum += k.value;
       if (k.weight <= 1e-17 * (2 * base + std::fabs(sum)) + kTiny) break;
@@ -362,7 +371,7 @@ double nct_cdf(double t, double df, double delta) {
   }
   {  // downward: weights falling, betas rising to at most 1
     double p = p0, q = q0, b1 = i1, b2 = i2, h1 = g1, h2 = g2;
-    for (double j = mode - 1; j >= 0; j -= 1) {
+    for (double j = mode - 1; j >= 0 && j > mode - kMaxTerms; j -= 1) {
       h1 *= (j + 1.5) / (x * (j + 0.5 + b));
       h2 *= (j + 2) / (x * (j + 1 + b));
       b1 = std::min(1.0, b1 + h1);

@@ -28,7 +28,8 @@ double log_beta(double a, double b);
 // The regularised incomplete beta function I_x(a, b) for a, b > 0, 0 <= x <= 1, given y = 1 - x
 // too (computed by the caller without cancellation); ibeta(b, a, y, x) is its complement.
 double ibeta(double a, double b, double x, double y);
-// The regularised upper incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a), a > 0.
+// The regularised upper incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a), a > 0 (up to
+// about 1e10: its series takes sqrt(a) terms and stops at a million).
 double gamma_q(double a, double x);
 
 // The standard normal's upper tail P(Z > z) and its inverse for q in (0, 1).
@@ -40,7 +41,9 @@ double normal_upper_quantile(double q);
 double t_upper(double t, double df);
 double t_density(double t, double df);
 double t_upper_quantile(double q, double df);
-// The noncentral t with df degrees of freedom and noncentrality delta: P(T <= t).
+// The noncentral t with df degrees of freedom and noncentrality delta: P(T <= t); for t < 0 as
+// the complement of the upper tail (AS 243), so to 1e-16 absolute there, not relative; past
+// |delta| 1e4 or df 1e7, the normal limit (A&S 26.7.10).
 double nct_cdf(double t, double df, double delta);
 
 }  // namespace recsys::experiment::dist

@@ -213,6 +213,7 @@ CupedResult cuped_test(const Moments& c, const Moments& t, double alpha) {
 double t_test_power(double d, double n, double alpha) {
   check_alpha(alpha);
   RECSYS_CHECK(n >= 2, "power: n per arm must be >= 2, got ", n);
+  RECSYS_CHECK(std::isfinite(d), "power: the effect size must be a finite number, got ", d);
   const double df = 2 * n - 2;
   const double nc = d * std::sqrt(n / 2);
   const double crit = student_t_quantile(1 - alpha / 2, df);

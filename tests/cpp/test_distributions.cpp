@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -136,4 +137,22 @@ TEST_CASE("random arguments over wide ranges stay in range and invert", "[distri
     if (bad) FAIL("case " << i << ": df " << df << ", t " << t << ", p " << p);
   }
   CHECK(bad == 0);
+}
+
+TEST_CASE("the noncentral t's edges: a vanishing, a huge or an infinite noncentrality, NaN",
+          "[distributions]") {
+  // A noncentrality whose square underflows is the central t, in both tails.
+  CHECK(relative_error(dist::nct_cdf(2, 10, 1e-170), student_t_cdf(2, 10)) < 1e-15);
+  CHECK(relative_error(dist::nct_cdf(-10, 20, 0), student_t_cdf(-10, 20)) < 1e-15);
+  // Infinite and huge noncentralities answer at once (the mixture's terms are not summed).
+  CHECK(dist::nct_cdf(1.96, 100, std::numeric_limits<double>::infinity()) == 0);
+  CHECK(dist::nct_cdf(1.96, 100, -std::numeric_limits<double>::infinity()) == 1);
+  CHECK(dist::nct_cdf(1.96, 100, 1e10) == 0);
+  CHECK(dist::nct_cdf(1.96, 100, -1e10) == 1);
+  CHECK(std::isnan(dist::nct_cdf(std::nan(""), 10, 1)));
+  CHECK(std::isnan(dist::gamma_q(2, std::nan(""))));
+  // The public functions refuse what has no answer, naming the value.
+  CHECK_THROWS_WITH(t_test_power(std::numeric_limits<double>::infinity(), 10),
+                    Catch::Contains("effect size must be a finite number, got inf"));
+  CHECK(t_test_power(1e-300, 10) > 0.04);
 }
