@@ -332,8 +332,8 @@ double nct_cdf(double t, double df, double delta) {
   const double mode = std::floor(l);
   double sum = 0;
   // As AS 243, after the mode's two betas the others by their recurrence in a,
-  //   I_x(a + 1, b) = I_x(a, b) - g(a),  g(a) = x^a y^b / (a B(a, b)),  g(a + 1) = g(a) x (a + b) /
-  //   (a + 1),
+  //   I_x(a + 1, b) = I_x(a, b) - g(a),  g(a) = x^a y^b / (a B(a, b)),
+  //   g(a + 1) = g(a) x (a + b) / (a + 1),
   // and the weights by their ratios: two incomplete betas in all instead of two a term. Where
   // the mode's g underflows (x tiny, a large) the terms are each computed in full.
   const double g1 = beta_front(mode + 0.5, b, x, y) / (mode + 0.5),
